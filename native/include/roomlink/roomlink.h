@@ -1,0 +1,194 @@
+/*
+ * roomlink C ABI: the only surface the Java binding (or any other host) sees.
+ *
+ * Rules of this interface:
+ *  - Every function returns at once; network work is posted to a shared native loop thread.
+ *  - No C++ exception ever escapes; failures are reported as RL_ERR_* / ErrorCode values.
+ *  - Callbacks run on a native loop thread. Hosts must hand them off quickly (the Java SDK
+ *    queues them onto its own dispatch threads) and must never call rl_engine_destroy from one.
+ *  - After rl_engine_destroy() returns, the engine's callback is never invoked again.
+ */
+#ifndef ROOMLINK_H
+#define ROOMLINK_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define RL_API __attribute__((visibility("default")))
+#else
+#define RL_API
+#endif
+
+/* Connection states: numeric codes of the reference SDK. */
+enum rl_state {
+    RL_STATE_DISCONNECTED = 1,
+    RL_STATE_CONNECTING = 2,
+    RL_STATE_CONNECTED = 3,
+    RL_STATE_RECONNECTING = 4,
+    RL_STATE_FAILED = 5
+};
+
+/* Reasons for a state change: numeric codes of the reference SDK. */
+enum rl_reason {
+    RL_REASON_LEAVE_CHANNEL = 1,
+    RL_REASON_CHANNEL_CLOSED = 2,
+    RL_REASON_BE_KICKED = 3,
+    RL_REASON_TIMEOUT = 4,
+    RL_REASON_JOIN_CHANNEL = 5,
+    RL_REASON_JOIN_SUCCEED = 6,
+    RL_REASON_REJOIN_SUCCEED = 7,
+    RL_REASON_MEDIA_CONNECTION_DISCONNECTED = 8,
+    RL_REASON_SIGNAL_DISCONNECTED = 9,
+    RL_REASON_REQUEST_CHANNEL_FAILED = 10,
+    RL_REASON_JOIN_CHANNEL_FAILED = 11,
+    RL_REASON_REDISPATCH = 12,
+    RL_REASON_SETTING_PROXY_SERVER = 13,
+    RL_REASON_BE_KICKED_DUE_TO_SAME_USER_ID = 14
+};
+
+/* Why a peer left (onUserLeave). */
+enum rl_user_leave_reason {
+    RL_USER_LEAVE_NORMAL = 0,
+    RL_USER_LEAVE_FAILOVER = 1,
+    RL_USER_LEAVE_UPDATE = 2,
+    RL_USER_LEAVE_KICKED = 3,
+    RL_USER_LEAVE_TIMEOUT = 4
+};
+
+/* Result and error codes. 30xxx are the reference SDK's values; 31xxx are roomlink's own. */
+enum rl_error {
+    RL_OK = 0,
+    RL_ERR_ALREADY_JOINED = 30100,
+    RL_ERR_NOT_JOINED = 30101,
+    RL_ERR_MEDIA_DISCONNECTED = 30204,
+    RL_ERR_SIGNAL_DISCONNECTED = 30205,
+    RL_ERR_SERVER_KICKED = 30206,
+    RL_ERR_CHANNEL_CLOSED = 30207,
+    RL_ERR_SAME_UID_LOGIN = 30209,
+    RL_ERR_INVALID_TOKEN = 31001,
+    RL_ERR_INVALID_ARGUMENT = 31002,
+    RL_ERR_JOIN_TIMEOUT = 31003,
+    RL_ERR_CONNECT_FAILED = 31004,
+    RL_ERR_MEDIA_BIND_TIMEOUT = 31005,
+    RL_ERR_PROTOCOL = 31006,
+    RL_ERR_ENGINE_CLOSED = 31007,
+    RL_ERR_RECONNECT_TIMEOUT = 31008,
+    RL_ERR_SERVER_SHUTDOWN = 31009,
+    RL_ERR_INTERNAL = 31099
+};
+
+/* Event types delivered through rl_event_fn. Argument meaning per type:
+ *   STATE_CHANGED       a=state        b=reason
+ *   JOIN_RESULT         a=result       x=channel_id  y=elapsed_ms  z=uid
+ *   REJOIN_RESULT       a=result       x=channel_id
+ *   LEAVE_RESULT        a=result
+ *   RECONNECTING_START  (none)
+ *   DISCONNECT          a=error code (30204, 30205, 30206, 30207, 30209, 31008, 31009)
+ *   USER_JOINED         x=uid
+ *   USER_LEFT           a=rl_user_leave_reason  x=uid
+ */
+enum rl_event_type {
+    RL_EVENT_STATE_CHANGED = 1,
+    RL_EVENT_JOIN_RESULT = 2,
+    RL_EVENT_REJOIN_RESULT = 3,
+    RL_EVENT_LEAVE_RESULT = 4,
+    RL_EVENT_RECONNECTING_START = 5,
+    RL_EVENT_DISCONNECT = 6,
+    RL_EVENT_USER_JOINED = 7,
+    RL_EVENT_USER_LEFT = 8
+};
+
+/* Primitive-only arguments so that hosts can bind it without marshalling a struct.
+ * mono_ns is CLOCK_MONOTONIC at the moment the core emitted the event (for latency probes). */
+typedef void (*rl_event_fn)(void* user, int32_t type, int32_t a, int32_t b,
+                            int64_t x, int64_t y, int64_t z, int64_t mono_ns);
+
+enum rl_log_level {
+    RL_LOG_TRACE = 0,
+    RL_LOG_DEBUG = 1,
+    RL_LOG_INFO = 2,
+    RL_LOG_WARN = 3,
+    RL_LOG_ERROR = 4,
+    RL_LOG_OFF = 5
+};
+
+typedef void (*rl_log_fn)(int32_t level, const char* message);
+
+/* Engine options. Zero in a numeric field means "use the default" (see rl_options_init).
+ * struct_size lets the ABI grow: the core reads only the fields that fit in struct_size. */
+typedef struct rl_engine_options {
+    uint32_t struct_size;
+    const char* app_key;             /* required, 1..64 bytes */
+    const char* server_host;         /* required: IPv4/IPv6 literal or host name */
+    int32_t server_port;             /* required, 1..65535 */
+    int32_t join_timeout_ms;         /* whole join (connect + request + media bind); default 10000 */
+    int32_t signal_keepalive_ms;     /* signaling ping interval; default 250 */
+    int32_t signal_timeout_ms;       /* signaling silence that starts an outage; default 1500 */
+    int32_t media_keepalive_ms;      /* media ping interval; default 100 */
+    int32_t media_timeout_ms;        /* media silence that starts an outage; default 1500 */
+    int32_t reconnect_timeout_ms;    /* give up after this long in RECONNECTING; default 40000 */
+    int32_t backoff_initial_ms;      /* first retry delay after the immediate attempt; default 250 */
+    int32_t backoff_max_ms;          /* cap on the retry delay; default 5000 */
+    int32_t backoff_multiplier_pct;  /* delay growth per attempt, percent; default 200 (x2.0) */
+    int32_t backoff_jitter_pct;      /* +/- random spread, percent of the delay; default 20 */
+    int32_t probe_interval_ms;       /* cheap path probes while reconnecting; default 200 */
+} rl_engine_options;
+
+typedef struct rl_engine rl_engine;
+
+/* Fills defaults and sets struct_size. */
+RL_API void rl_options_init(rl_engine_options* options);
+
+/* Validates options; returns RL_OK or RL_ERR_INVALID_ARGUMENT and writes a message naming
+ * the offending field into msg (if msg != NULL and msg_len > 0). */
+RL_API int32_t rl_options_validate(const rl_engine_options* options, char* msg, int32_t msg_len);
+
+/* Size of the shared loop-thread pool (default 2). Takes effect only before the first engine
+ * is created: returns RL_ERR_INVALID_ARGUMENT outside 1..16, RL_ERR_INTERNAL once started. */
+RL_API int32_t rl_runtime_set_loop_threads(int32_t threads);
+
+/* Number of native loop threads currently running (for tests and diagnostics). */
+RL_API int32_t rl_runtime_loop_threads(void);
+
+/* Creates an engine in DISCONNECTED. Returns NULL and sets *error (if non-NULL) on failure.
+ * fn/user are kept until rl_engine_destroy returns. */
+RL_API rl_engine* rl_engine_create(const rl_engine_options* options, rl_event_fn fn, void* user,
+                                   int32_t* error);
+
+/* Starts joining. Returns RL_OK (the outcome arrives as events), RL_ERR_ALREADY_JOINED if the
+ * engine is CONNECTING, CONNECTED or RECONNECTING, or RL_ERR_INVALID_ARGUMENT.
+ * channel: 1..64 bytes of UTF-8; token: 0..1024 bytes (may be empty in debug mode); uid >= 0. */
+RL_API int32_t rl_engine_join(rl_engine* engine, const char* token, const char* channel,
+                              int64_t uid);
+
+/* Leaves the channel. Returns RL_OK or RL_ERR_NOT_JOINED (DISCONNECTED or FAILED). */
+RL_API int32_t rl_engine_leave(rl_engine* engine);
+
+/* Current state; it changes synchronously with join/leave and on the loop for network events. */
+RL_API int32_t rl_engine_get_state(const rl_engine* engine);
+
+/* Hint that the network may have changed: retry at once if reconnecting, or probe if connected. */
+RL_API int32_t rl_engine_notify_network_changed(rl_engine* engine);
+
+/* Stops the engine and frees it. Blocks until the loop has dropped it: no callback runs after
+ * this returns. Must not be called from the engine's own callback. NULL is ignored. */
+RL_API void rl_engine_destroy(rl_engine* engine);
+
+/* Process-wide log sink; NULL disables. Lines below min_level are not formatted at all. */
+RL_API void rl_set_log_callback(rl_log_fn fn, int32_t min_level);
+
+/* Library version, e.g. "0.1.0". */
+RL_API const char* rl_version(void);
+
+/* Monotonic clock used for mono_ns in events (CLOCK_MONOTONIC, nanoseconds). */
+RL_API int64_t rl_monotonic_ns(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* ROOMLINK_H */
