@@ -1,0 +1,225 @@
+package io.roomlink;
+
+import com.sun.jna.Memory;
+import com.sun.jna.Pointer;
+import com.sun.jna.ptr.IntByReference;
+import io.roomlink.internal.DispatchPool;
+import io.roomlink.internal.NativeApi;
+import io.roomlink.internal.NativeEventRouter;
+import io.roomlink.internal.NativeRuntime;
+import io.roomlink.internal.SerialQueue;
+import io.roomlink.internal.Utf8;
+import java.util.concurrent.Executor;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One app's connection to one channel at a time. Calls return at once; outcomes arrive on the
+ * {@link RoomEngineListener}. Thread-safe. Close it when done: an engine that is not closed
+ * stays in its channel.
+ *
+ * <pre>{@code
+ * try (RoomEngine engine = RoomEngine.create(config, listener)) {
+ *     engine.joinChannel(token, "room-1", 42L);
+ *     ...
+ * }
+ * }</pre>
+ */
+public final class RoomEngine implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(RoomEngine.class);
+
+    private final RoomEngineListener listener;
+    private final SerialQueue callbacks;
+    private final Pointer token;
+    private final Pointer handle;
+    /** Guards the native handle: API calls share it, close() takes it alone before freeing. */
+    private final ReentrantReadWriteLock handleLock = new ReentrantReadWriteLock();
+    private boolean closed;
+
+    private RoomEngine(RoomEngineConfig config, RoomEngineListener listener) {
+        this.listener = listener;
+        Executor executor = config.callbackExecutor() != null ? config.callbackExecutor() : DispatchPool.shared();
+        this.callbacks = new SerialQueue(executor, "RoomEngine[" + config.appKey() + "]");
+        this.token = NativeEventRouter.register(this::onNativeEvent);
+        Pointer created;
+        try {
+            created = createNative(config, token);
+        } catch (RuntimeException | Error e) {
+            NativeEventRouter.unregister(token);
+            throw e;
+        }
+        this.handle = created;
+    }
+
+    /**
+     * Creates an engine in {@link ConnectionState#DISCONNECTED}.
+     *
+     * @throws IllegalArgumentException if config or listener is null
+     */
+    public static RoomEngine create(RoomEngineConfig config, RoomEngineListener listener) {
+        if (config == null) {
+            throw new IllegalArgumentException("config must not be null");
+        }
+        if (listener == null) {
+            throw new IllegalArgumentException("listener must not be null");
+        }
+        NativeRuntime.ensureInitialized();
+        return new RoomEngine(config, listener);
+    }
+
+    /**
+     * Starts joining a channel; the outcome arrives as {@code onConnectionStateChanged} and
+     * {@code onJoinChannel}.
+     *
+     * @param token the join token from your app server (may be null or empty if the server runs in debug mode)
+     * @param channelName 1 to 64 bytes of UTF-8
+     * @param uid this user's id, 0 or more
+     * @return {@link ErrorCode#OK}, {@link ErrorCode#ALREADY_JOINED} if connecting, connected or
+     *     reconnecting, {@link ErrorCode#INVALID_ARGUMENT} (the reason is logged), or
+     *     {@link ErrorCode#ENGINE_CLOSED}
+     */
+    public int joinChannel(String token, String channelName, long uid) {
+        String problem = Checks.utf8Length("channelName", channelName, 1, 64);
+        if (problem == null && uid < 0) {
+            problem = "uid must be 0 or more, was " + uid;
+        }
+        if (problem == null && token != null) {
+            problem = Checks.utf8Length("token", token, 0, 1024);
+        }
+        if (problem != null) {
+            LOG.warn("joinChannel rejected: {}", problem);
+            return ErrorCode.INVALID_ARGUMENT;
+        }
+        byte[] tokenBytes = Utf8.cString(token == null ? "" : token);
+        byte[] channelBytes = Utf8.cString(channelName);
+        return withHandle(h -> NativeApi.rl_engine_join(h, tokenBytes, channelBytes, uid));
+    }
+
+    /**
+     * Leaves the channel, also while connecting or reconnecting. Arrives as
+     * {@code onConnectionStateChanged(DISCONNECTED, LEAVE_CHANNEL)} and {@code onLeaveChannel(0)}.
+     *
+     * @return {@link ErrorCode#OK}, {@link ErrorCode#NOT_JOINED} or {@link ErrorCode#ENGINE_CLOSED}
+     */
+    public int leaveChannel() {
+        return withHandle(NativeApi::rl_engine_leave);
+    }
+
+    /** The state right now, read from the core (after close(): DISCONNECTED). */
+    public ConnectionState getConnectionState() {
+        handleLock.readLock().lock();
+        try {
+            return closed ? ConnectionState.DISCONNECTED
+                    : ConnectionState.fromCode(NativeApi.rl_engine_get_state(handle));
+        } finally {
+            handleLock.readLock().unlock();
+        }
+    }
+
+    /**
+     * Tells the engine the device's network changed (Wi-Fi to cellular, VPN up, and so on). If it is
+     * reconnecting it tries again at once instead of waiting for its next attempt.
+     *
+     * @return {@link ErrorCode#OK} or {@link ErrorCode#ENGINE_CLOSED}
+     */
+    public int notifyNetworkChanged() {
+        return withHandle(NativeApi::rl_engine_notify_network_changed);
+    }
+
+    /**
+     * Leaves the channel if in one and frees the engine. Safe in any state and idempotent; may be
+     * called from a callback. No callback arrives after it returns (except the one it was called from).
+     */
+    @Override
+    public void close() {
+        handleLock.writeLock().lock();
+        try {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            NativeApi.rl_engine_destroy(handle);
+        } finally {
+            handleLock.writeLock().unlock();
+        }
+        NativeEventRouter.unregister(token);
+        callbacks.close();
+    }
+
+    /** The native core's version, such as "0.1.0". */
+    public static String nativeVersion() {
+        return NativeRuntime.nativeVersion();
+    }
+
+    private interface NativeCall {
+        int apply(Pointer handle);
+    }
+
+    private int withHandle(NativeCall call) {
+        handleLock.readLock().lock();
+        try {
+            return closed ? ErrorCode.ENGINE_CLOSED : call.apply(handle);
+        } finally {
+            handleLock.readLock().unlock();
+        }
+    }
+
+    /** Runs on a native loop thread: translate and queue, nothing more. */
+    private void onNativeEvent(int type, int a, int b, long x, long y, long z, long monoNs) {
+        Runnable callback = switch (type) {
+            case NativeApi.EVENT_STATE_CHANGED -> () -> listener.onConnectionStateChanged(
+                    ConnectionState.fromCode(a), ConnectionStateChangeReason.fromCode(b));
+            case NativeApi.EVENT_JOIN_RESULT -> () -> listener.onJoinChannel(a, x, y, z);
+            case NativeApi.EVENT_REJOIN_RESULT -> () -> listener.onRejoinChannel(a, x);
+            case NativeApi.EVENT_LEAVE_RESULT -> () -> listener.onLeaveChannel(a);
+            case NativeApi.EVENT_RECONNECTING_START -> listener::onReconnectingStart;
+            case NativeApi.EVENT_DISCONNECT -> () -> listener.onDisconnect(a);
+            case NativeApi.EVENT_USER_JOINED -> () -> listener.onUserJoined(x);
+            case NativeApi.EVENT_USER_LEFT -> () -> listener.onUserLeave(x, UserLeaveReason.fromCode(a));
+            default -> null;
+        };
+        if (callback == null) {
+            LOG.debug("ignoring native event of unknown type {}", type);
+            return;
+        }
+        callbacks.submit(callback);
+    }
+
+    private static Pointer createNative(RoomEngineConfig config, Pointer token) {
+        NativeApi.EngineOptions options = new NativeApi.EngineOptions();
+        NativeApi.rl_options_init(options);
+        Memory appKey = Utf8.cMemory(config.appKey());
+        Memory host = Utf8.cMemory(config.serverHost());
+        options.app_key = appKey;
+        options.server_host = host;
+        options.server_port = config.serverPort();
+        options.join_timeout_ms = (int) config.joinTimeout().toMillis();
+        options.signal_keepalive_ms = (int) config.signalKeepaliveInterval().toMillis();
+        options.signal_timeout_ms = (int) config.signalTimeout().toMillis();
+        options.media_keepalive_ms = (int) config.mediaKeepaliveInterval().toMillis();
+        options.media_timeout_ms = (int) config.mediaTimeout().toMillis();
+        options.reconnect_timeout_ms = (int) config.reconnectTimeout().toMillis();
+        options.probe_interval_ms = (int) config.probeInterval().toMillis();
+        BackoffPolicy backoff = config.backoff();
+        options.backoff_initial_ms = (int) backoff.initialDelay().toMillis();
+        options.backoff_max_ms = (int) backoff.maxDelay().toMillis();
+        options.backoff_multiplier_pct = (int) Math.round(backoff.multiplier() * 100);
+        options.backoff_jitter_pct = (int) Math.round(backoff.jitter() * 100);
+        options.write();
+
+        byte[] message = new byte[256];
+        if (NativeApi.rl_options_validate(options, message, message.length) != ErrorCode.OK) {
+            throw new IllegalArgumentException(Utf8.fromC(message));
+        }
+        IntByReference error = new IntByReference();
+        Pointer handle = NativeApi.rl_engine_create(options, NativeEventRouter.CALLBACK, token, error);
+        // The core copies the strings during create, so they can be freed now.
+        appKey.close();
+        host.close();
+        if (handle == null) {
+            throw new IllegalStateException("native engine could not be created: " + ErrorCode.nameOf(error.getValue()));
+        }
+        return handle;
+    }
+}

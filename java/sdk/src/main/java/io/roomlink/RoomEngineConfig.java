@@ -1,0 +1,247 @@
+package io.roomlink;
+
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.Executor;
+
+/**
+ * Immutable engine settings. Build with {@link #builder()}; every setter checks its value at once
+ * and throws {@link IllegalArgumentException} naming the value that is out of range.
+ */
+public final class RoomEngineConfig {
+    private final String appKey;
+    private final String serverHost;
+    private final int serverPort;
+    private final Duration joinTimeout;
+    private final Duration signalKeepaliveInterval;
+    private final Duration signalTimeout;
+    private final Duration mediaKeepaliveInterval;
+    private final Duration mediaTimeout;
+    private final Duration reconnectTimeout;
+    private final Duration probeInterval;
+    private final BackoffPolicy backoff;
+    private final Executor callbackExecutor;
+
+    private RoomEngineConfig(Builder b) {
+        this.appKey = b.appKey;
+        this.serverHost = b.serverHost;
+        this.serverPort = b.serverPort;
+        this.joinTimeout = b.joinTimeout;
+        this.signalKeepaliveInterval = b.signalKeepaliveInterval;
+        this.signalTimeout = b.signalTimeout;
+        this.mediaKeepaliveInterval = b.mediaKeepaliveInterval;
+        this.mediaTimeout = b.mediaTimeout;
+        this.reconnectTimeout = b.reconnectTimeout;
+        this.probeInterval = b.probeInterval;
+        this.backoff = b.backoff;
+        this.callbackExecutor = b.callbackExecutor;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** A builder that starts from this config's values. */
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.appKey = appKey;
+        b.serverHost = serverHost;
+        b.serverPort = serverPort;
+        b.joinTimeout = joinTimeout;
+        b.signalKeepaliveInterval = signalKeepaliveInterval;
+        b.signalTimeout = signalTimeout;
+        b.mediaKeepaliveInterval = mediaKeepaliveInterval;
+        b.mediaTimeout = mediaTimeout;
+        b.reconnectTimeout = reconnectTimeout;
+        b.probeInterval = probeInterval;
+        b.backoff = backoff;
+        b.callbackExecutor = callbackExecutor;
+        return b;
+    }
+
+    public String appKey() {
+        return appKey;
+    }
+
+    public String serverHost() {
+        return serverHost;
+    }
+
+    public int serverPort() {
+        return serverPort;
+    }
+
+    public Duration joinTimeout() {
+        return joinTimeout;
+    }
+
+    public Duration signalKeepaliveInterval() {
+        return signalKeepaliveInterval;
+    }
+
+    public Duration signalTimeout() {
+        return signalTimeout;
+    }
+
+    public Duration mediaKeepaliveInterval() {
+        return mediaKeepaliveInterval;
+    }
+
+    public Duration mediaTimeout() {
+        return mediaTimeout;
+    }
+
+    public Duration reconnectTimeout() {
+        return reconnectTimeout;
+    }
+
+    public Duration probeInterval() {
+        return probeInterval;
+    }
+
+    public BackoffPolicy backoff() {
+        return backoff;
+    }
+
+    /** The executor callbacks run on, or null for roomlink's shared dispatch threads. */
+    public Executor callbackExecutor() {
+        return callbackExecutor;
+    }
+
+    @Override
+    public String toString() {
+        return "RoomEngineConfig{appKey=" + appKey + ", server=" + serverHost + ":" + serverPort
+                + ", joinTimeout=" + joinTimeout.toMillis() + "ms, signalKeepalive="
+                + signalKeepaliveInterval.toMillis() + "ms, signalTimeout=" + signalTimeout.toMillis()
+                + "ms, mediaKeepalive=" + mediaKeepaliveInterval.toMillis() + "ms, mediaTimeout="
+                + mediaTimeout.toMillis() + "ms, reconnectTimeout=" + reconnectTimeout.toMillis()
+                + "ms, probeInterval=" + probeInterval.toMillis() + "ms, backoff=" + backoff + "}";
+    }
+
+    public static final class Builder {
+        private String appKey;
+        private String serverHost;
+        private int serverPort;
+        private Duration joinTimeout = Duration.ofSeconds(10);
+        private Duration signalKeepaliveInterval = Duration.ofMillis(250);
+        private Duration signalTimeout = Duration.ofMillis(1500);
+        private Duration mediaKeepaliveInterval = Duration.ofMillis(100);
+        private Duration mediaTimeout = Duration.ofMillis(1500);
+        private Duration reconnectTimeout = Duration.ofSeconds(40);
+        private Duration probeInterval = Duration.ofMillis(200);
+        private BackoffPolicy backoff = BackoffPolicy.DEFAULT;
+        private Executor callbackExecutor;
+
+        private Builder() {
+        }
+
+        /** Your application's key, 1 to 64 bytes of UTF-8. Required. */
+        public Builder appKey(String appKey) {
+            String problem = Checks.utf8Length("appKey", appKey, 1, 64);
+            if (problem != null) {
+                throw new IllegalArgumentException(problem);
+            }
+            this.appKey = appKey;
+            return this;
+        }
+
+        /** The room server's signaling address: an IP literal or a host name, and a port. Required. */
+        public Builder server(String host, int port) {
+            String problem = Checks.utf8Length("server host", host, 1, 255);
+            if (problem != null) {
+                throw new IllegalArgumentException(problem);
+            }
+            if (port < 1 || port > 65535) {
+                throw new IllegalArgumentException("server port must be between 1 and 65535, was " + port);
+            }
+            this.serverHost = host;
+            this.serverPort = port;
+            return this;
+        }
+
+        /** How long a join may take, connect to media bind, before it fails. 100 ms to 120 s; default 10 s. */
+        public Builder joinTimeout(Duration joinTimeout) {
+            Checks.millisInRange("joinTimeout", joinTimeout, 100, 120_000);
+            this.joinTimeout = joinTimeout;
+            return this;
+        }
+
+        /** Signaling ping interval. 20 ms to 10 s; default 250 ms. */
+        public Builder signalKeepaliveInterval(Duration interval) {
+            Checks.millisInRange("signalKeepaliveInterval", interval, 20, 10_000);
+            this.signalKeepaliveInterval = interval;
+            return this;
+        }
+
+        /** Signaling silence that starts an outage. 100 ms to 60 s; default 1.5 s. */
+        public Builder signalTimeout(Duration timeout) {
+            Checks.millisInRange("signalTimeout", timeout, 100, 60_000);
+            this.signalTimeout = timeout;
+            return this;
+        }
+
+        /** Media ping interval. 20 ms to 10 s; default 100 ms. */
+        public Builder mediaKeepaliveInterval(Duration interval) {
+            Checks.millisInRange("mediaKeepaliveInterval", interval, 20, 10_000);
+            this.mediaKeepaliveInterval = interval;
+            return this;
+        }
+
+        /** Media silence that starts an outage. 100 ms to 60 s; default 1.5 s. */
+        public Builder mediaTimeout(Duration timeout) {
+            Checks.millisInRange("mediaTimeout", timeout, 100, 60_000);
+            this.mediaTimeout = timeout;
+            return this;
+        }
+
+        /** How long to keep reconnecting before giving up with FAILED/TIMEOUT. 1 s to 10 min; default 40 s. */
+        public Builder reconnectTimeout(Duration timeout) {
+            Checks.millisInRange("reconnectTimeout", timeout, 1_000, 600_000);
+            this.reconnectTimeout = timeout;
+            return this;
+        }
+
+        /** How often the path is probed while waiting between reconnect attempts. 20 ms to 5 s; default 200 ms. */
+        public Builder probeInterval(Duration interval) {
+            Checks.millisInRange("probeInterval", interval, 20, 5_000);
+            this.probeInterval = interval;
+            return this;
+        }
+
+        /** Spacing of reconnect attempts after the first; default {@link BackoffPolicy#DEFAULT}. */
+        public Builder backoff(BackoffPolicy backoff) {
+            this.backoff = Objects.requireNonNull(backoff, "backoff");
+            return this;
+        }
+
+        /**
+         * Run callbacks on this executor (a UI thread, say) instead of roomlink's shared dispatch
+         * threads. They still arrive one at a time and in order.
+         */
+        public Builder callbackExecutor(Executor executor) {
+            this.callbackExecutor = executor;
+            return this;
+        }
+
+        /** @throws IllegalArgumentException if a required value is missing or values contradict each other */
+        public RoomEngineConfig build() {
+            if (appKey == null) {
+                throw new IllegalArgumentException("appKey is required");
+            }
+            if (serverHost == null) {
+                throw new IllegalArgumentException("server(host, port) is required");
+            }
+            if (signalTimeout.compareTo(signalKeepaliveInterval.multipliedBy(2)) < 0) {
+                throw new IllegalArgumentException("signalTimeout (" + signalTimeout.toMillis()
+                        + " ms) must be at least twice signalKeepaliveInterval ("
+                        + signalKeepaliveInterval.toMillis() + " ms)");
+            }
+            if (mediaTimeout.compareTo(mediaKeepaliveInterval.multipliedBy(2)) < 0) {
+                throw new IllegalArgumentException("mediaTimeout (" + mediaTimeout.toMillis()
+                        + " ms) must be at least twice mediaKeepaliveInterval ("
+                        + mediaKeepaliveInterval.toMillis() + " ms)");
+            }
+            return new RoomEngineConfig(this);
+        }
+    }
+}

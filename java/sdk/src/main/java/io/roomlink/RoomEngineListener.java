@@ -1,0 +1,53 @@
+package io.roomlink;
+
+/**
+ * Callbacks from one engine. Every method has a no-op default, so implement only what you need.
+ *
+ * <p>Callbacks for one engine arrive one at a time and in order, never on a native thread:
+ * on the engine's callback executor if the config set one, otherwise on roomlink's shared
+ * dispatch threads. A listener that throws is logged and the next callback still arrives.
+ * No callback arrives after {@link RoomEngine#close()} returns.
+ */
+public interface RoomEngineListener {
+    /**
+     * The outcome of joinChannel.
+     *
+     * @param result {@link ErrorCode#OK} or the reason the join failed
+     * @param channelId the channel's numeric id, the same for every member (0 on failure)
+     * @param elapsedMs time from joinChannel to this result
+     * @param uid this user's id
+     */
+    default void onJoinChannel(int result, long channelId, long elapsedMs, long uid) {
+    }
+
+    /** The outcome of leaveChannel; {@code result} is {@link ErrorCode#OK}. */
+    default void onLeaveChannel(int result) {
+    }
+
+    /** The engine is back in the channel after an outage. */
+    default void onRejoinChannel(int result, long channelId) {
+    }
+
+    /** The connection broke and the engine has started to reconnect on its own. */
+    default void onReconnectingStart() {
+    }
+
+    /**
+     * The engine left the channel without the app asking: kicked, channel closed, the same uid
+     * joined elsewhere, or reconnecting gave up. {@code reason} is an {@link ErrorCode}.
+     */
+    default void onDisconnect(int reason) {
+    }
+
+    /** Every state change, with its reason, exactly once and in order. */
+    default void onConnectionStateChanged(ConnectionState state, ConnectionStateChangeReason reason) {
+    }
+
+    /** A remote user is in the channel: joined after us, or was there when we joined. */
+    default void onUserJoined(long uid) {
+    }
+
+    /** A remote user left the channel. */
+    default void onUserLeave(long uid, UserLeaveReason reason) {
+    }
+}
