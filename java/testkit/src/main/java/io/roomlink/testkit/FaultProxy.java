@@ -1,0 +1,347 @@
+package io.roomlink.testkit;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.channels.DatagramChannel;
+import java.nio.channels.ServerSocketChannel;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.UnaryOperator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A loopback proxy for a room server's TCP signaling port and UDP media port that injects network
+ * faults on command: a pulled cable (blackhole), connection resets, delay and jitter, loss, and for
+ * media duplication and reordering. Point clients at {@link #signalPort()} and have the server
+ * advertise {@link #mediaPort()}; then break the network from the test thread and watch the client.
+ *
+ * <pre>{@code
+ * try (FaultProxy proxy = FaultProxy.start()) {
+ *     proxy.forwardSignalTo("127.0.0.1", server.signalPort());
+ *     proxy.forwardMediaTo("127.0.0.1", server.mediaPort());
+ *     ...
+ *     proxy.blackhole(Path.BOTH, Direction.BOTH);   // the client must notice
+ *     proxy.restore();                              // and come back at once
+ * }
+ * }</pre>
+ *
+ * <p>Faults behave like a real network, not like a broken program:
+ * <ul>
+ *   <li>A blackholed TCP direction forwards nothing but <em>holds</em> the bytes, as a sending TCP
+ *       stack would keep retransmitting them; connections stay open and nothing is reset. A client
+ *       that connects during an upstream blackhole is accepted (the kernel would complete the
+ *       handshake too) but the proxy reaches the server only when the blackhole ends.
+ *       A blackholed UDP direction drops datagrams, including those already delayed.</li>
+ *   <li>Each client source address gets its own upstream UDP socket, so the server sees distinct
+ *       clients. One idle for 60 s is closed; the client's next datagram opens a new one, which
+ *       the server sees as a new address, like a NAT rebinding.</li>
+ *   <li>TCP never loses or reorders bytes: a "lost" read chunk is held back for a retransmission
+ *       timeout (200 ms, doubling while losses come in a row, at most 3.2 s), and everything
+ *       behind it waits. Delay and jitter keep each direction's byte order as well.</li>
+ *   <li>Each packet's delay is uniform in [delay − jitter, delay + jitter], never below 0.</li>
+ *   <li>{@link #restore()} turns every fault off and lets everything held go out at once.</li>
+ * </ul>
+ *
+ * <p>Every method may be called from any thread. Fault methods take effect before they return:
+ * after {@code blackhole(...)} returns, nothing more goes out in that direction. All socket work
+ * runs on one I/O thread; random decisions come from one {@link java.util.Random} seeded by
+ * {@link #start(long)}, so a failing run can be replayed with the seed it logged.
+ */
+public final class FaultProxy implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(FaultProxy.class);
+    private static final String HOST = "127.0.0.1";
+
+    /** Which of the two paths a fault applies to. */
+    public enum Path { SIGNAL, MEDIA, BOTH }
+
+    /** Which way: UPSTREAM is client to server, DOWNSTREAM is server to client. */
+    public enum Direction { UPSTREAM, DOWNSTREAM, BOTH }
+
+    /**
+     * Counters since start. "Held" values are gauges: what sits in the proxy right now, waiting for
+     * a delay, a retransmission time, a reorder or a blackhole to end.
+     *
+     * @param signalConnectionsAccepted  TCP connections accepted from clients
+     * @param signalConnectionsOpen      proxied TCP connections open now
+     * @param signalConnectionsReset     proxied TCP connections ended with a reset (by
+     *                                   {@link #resetConnections()}, a peer's reset, or a failed connect)
+     * @param signalBytesUpstream        bytes written to the server
+     * @param signalBytesDownstream      bytes written to clients
+     * @param signalBytesHeld            bytes read but not yet written, both directions
+     * @param signalChunksRetransmitted  TCP read chunks that were "lost" and held back for a retransmission time
+     * @param mediaDatagramsUpstream     datagrams sent to the server
+     * @param mediaDatagramsDownstream   datagrams sent to clients
+     * @param mediaDroppedUpstream       client datagrams dropped (blackhole, loss, no target, full buffer)
+     * @param mediaDroppedDownstream     server datagrams dropped
+     * @param mediaDatagramsDuplicated   datagrams sent twice
+     * @param mediaDatagramsReordered    datagrams held back behind a later one
+     * @param mediaDatagramsHeld         datagrams delayed or held back right now
+     * @param mediaClients               client source addresses with their own upstream socket now
+     */
+    public record Stats(long signalConnectionsAccepted, int signalConnectionsOpen, long signalConnectionsReset,
+                        long signalBytesUpstream, long signalBytesDownstream, long signalBytesHeld,
+                        long signalChunksRetransmitted,
+                        long mediaDatagramsUpstream, long mediaDatagramsDownstream,
+                        long mediaDroppedUpstream, long mediaDroppedDownstream,
+                        long mediaDatagramsDuplicated, long mediaDatagramsReordered, long mediaDatagramsHeld,
+                        int mediaClients) {
+    }
+
+    private final long seed;
+    private final IoLoop loop;
+    private final ProxyState state;
+    private final TcpRelay tcp;
+    private final UdpRelay udp;
+    private final int signalPort;
+    private final int mediaPort;
+    private final Object closeLock = new Object();
+    private volatile boolean closed;
+    private volatile Stats finalStats;
+
+    private FaultProxy(long seed, IoLoop loop, ServerSocketChannel tcpListener, DatagramChannel udpListener,
+                       Duration mediaFlowIdle) throws IOException {
+        this.seed = seed;
+        this.loop = loop;
+        this.state = new ProxyState(loop, seed);
+        this.signalPort = ((InetSocketAddress) tcpListener.getLocalAddress()).getPort();
+        this.mediaPort = ((InetSocketAddress) udpListener.getLocalAddress()).getPort();
+        this.tcp = new TcpRelay(state, tcpListener);
+        this.udp = new UdpRelay(state, udpListener, mediaFlowIdle);
+    }
+
+    /** Starts a proxy on 127.0.0.1 with ephemeral TCP and UDP ports and a random seed. */
+    public static FaultProxy start() {
+        return start(ThreadLocalRandom.current().nextLong());
+    }
+
+    /** Starts a proxy whose random decisions (loss, jitter, duplicates, reordering) follow {@code seed}. */
+    public static FaultProxy start(long seed) {
+        return start(seed, UdpRelay.DEFAULT_FLOW_IDLE);
+    }
+
+    /** Like {@link #start(long)}, with another idle time after which a client's upstream media socket is closed. */
+    static FaultProxy start(long seed, Duration mediaFlowIdle) {
+        ServerSocketChannel tcpListener = null;
+        DatagramChannel udpListener = null;
+        IoLoop loop = null;
+        try {
+            InetAddress host = InetAddress.getByName(HOST);
+            tcpListener = ServerSocketChannel.open();
+            tcpListener.bind(new InetSocketAddress(host, 0), 256);
+            udpListener = DatagramChannel.open();
+            udpListener.bind(new InetSocketAddress(host, 0));
+            int port = ((InetSocketAddress) tcpListener.getLocalAddress()).getPort();
+            loop = new IoLoop("roomlink-fault-proxy-" + port);
+            FaultProxy proxy = new FaultProxy(seed, loop, tcpListener, udpListener, mediaFlowIdle);
+            loop.start(proxy::shutDownOnLoop);
+            log.info("FaultProxy started: signal {}:{}, media {}:{}, seed {}", HOST, proxy.signalPort, HOST,
+                    proxy.mediaPort, seed);
+            return proxy;
+        } catch (IOException e) {
+            closeQuietly(tcpListener);
+            closeQuietly(udpListener);
+            if (loop != null) {
+                loop.close();
+            }
+            throw new UncheckedIOException("cannot start FaultProxy", e);
+        }
+    }
+
+    /** The address clients connect to: always {@code 127.0.0.1}. */
+    public String host() {
+        return HOST;
+    }
+
+    /** The proxy's TCP port: clients connect here for signaling. */
+    public int signalPort() {
+        return signalPort;
+    }
+
+    /** The proxy's UDP port: the server should advertise this as its media address. */
+    public int mediaPort() {
+        return mediaPort;
+    }
+
+    /** The seed of this proxy's random decisions. */
+    public long seed() {
+        return seed;
+    }
+
+    /** Sets the server's signaling address. Connections accepted from now on go there. */
+    public void forwardSignalTo(String host, int port) {
+        InetSocketAddress target = resolve(host, port);
+        loop.run(() -> tcp.target(target));
+    }
+
+    /** Sets the server's media address. Datagrams from now on go there, from the same per-client sockets. */
+    public void forwardMediaTo(String host, int port) {
+        InetSocketAddress target = resolve(host, port);
+        loop.run(() -> udp.target(target));
+    }
+
+    /**
+     * Cuts {@code path} in {@code direction}, like a pulled cable, until {@link #restore()}.
+     * Adds to any blackhole already in place. TCP bytes are held, UDP datagrams dropped.
+     */
+    public void blackhole(Path path, Direction direction) {
+        Objects.requireNonNull(direction, "direction");
+        change(path, f -> f.withBlackhole(direction));
+    }
+
+    /** Resets every proxied TCP connection on both sides (RST via SO_LINGER 0). New connections are unaffected. */
+    public void resetConnections() {
+        int n = loop.call(() -> {
+            int count = tcp.resetAll();
+            loop.flushClosedChannels(); // the RSTs go out before this method returns
+            return count;
+        });
+        log.info("FaultProxy reset {} signal connection(s)", n);
+    }
+
+    /** Delays every packet on {@code path}, both directions, by {@code delay} ± {@code jitter}. Zero turns it off. */
+    public void delay(Path path, Duration delay, Duration jitter) {
+        long d = nonNegative(delay, "delay").toNanos();
+        long j = nonNegative(jitter, "jitter").toNanos();
+        change(path, f -> f.withDelay(d, j));
+    }
+
+    /** {@link #delay(Path, Duration, Duration)} without jitter. */
+    public void delay(Path path, Duration delay) {
+        delay(path, delay, Duration.ZERO);
+    }
+
+    /**
+     * Loses {@code fraction} of the packets on {@code path}, both directions. UDP datagrams are
+     * dropped; a lost TCP chunk arrives late instead (see the class comment). 0 turns it off.
+     */
+    public void loss(Path path, double fraction) {
+        double p = fraction(fraction);
+        change(path, f -> f.withLoss(p));
+    }
+
+    /** Sends {@code fraction} of the media datagrams, both directions, twice. UDP only. */
+    public void duplicate(double fraction) {
+        double p = fraction(fraction);
+        apply(f -> f.withDuplicate(p));
+    }
+
+    /**
+     * Holds {@code fraction} of the media datagrams, both directions, back until the next datagram
+     * of the same client and direction has gone out (at most 250 ms). UDP only.
+     */
+    public void reorder(double fraction) {
+        double p = fraction(fraction);
+        apply(f -> f.withReorder(p));
+    }
+
+    /** Turns every fault off. Held TCP bytes and delayed or held-back datagrams go out at once. */
+    public void restore() {
+        loop.run(() -> {
+            state.faults = Faults.NONE;
+            tcp.onFaultsChanged(true);
+            loop.runReleaseTimersNow();
+        });
+        log.info("FaultProxy restored");
+    }
+
+    /** A consistent snapshot of the counters; after {@link #close()}, the last one. */
+    public Stats stats() {
+        if (closed) {
+            Stats last = finalStats;
+            if (last != null) {
+                return last;
+            }
+        }
+        try {
+            return loop.call(state.counters::snapshot);
+        } catch (IllegalStateException e) {
+            Stats last = finalStats;
+            if (last != null) {
+                return last;
+            }
+            throw e;
+        }
+    }
+
+    /** Resets all proxied connections, frees both ports and stops the I/O thread. Idempotent. */
+    @Override
+    public void close() {
+        synchronized (closeLock) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+        }
+        loop.close();
+        log.info("FaultProxy closed: signal port {}, media port {}", signalPort, mediaPort);
+    }
+
+    @Override
+    public String toString() {
+        return "FaultProxy[signal=" + HOST + ":" + signalPort + ", media=" + HOST + ":" + mediaPort
+                + ", seed=" + seed + (closed ? ", closed" : "") + "]";
+    }
+
+    private void change(Path path, UnaryOperator<PathFaults> change) {
+        Objects.requireNonNull(path, "path");
+        apply(f -> f.with(path, change));
+    }
+
+    private void apply(UnaryOperator<Faults> change) {
+        Faults now = loop.call(() -> {
+            state.faults = change.apply(state.faults);
+            tcp.onFaultsChanged(false);
+            return state.faults;
+        });
+        log.debug("FaultProxy faults now {}", now);
+    }
+
+    /** Runs on the I/O thread as it stops. */
+    private void shutDownOnLoop() {
+        tcp.close();
+        udp.close();
+        loop.flushClosedChannels();
+        finalStats = state.counters.snapshot();
+    }
+
+    private static InetSocketAddress resolve(String host, int port) {
+        Objects.requireNonNull(host, "host");
+        if (port < 1 || port > 65535) {
+            throw new IllegalArgumentException("port out of range: " + port);
+        }
+        InetSocketAddress address = new InetSocketAddress(host, port);
+        if (address.isUnresolved()) {
+            throw new IllegalArgumentException("cannot resolve " + host);
+        }
+        return address;
+    }
+
+    private static Duration nonNegative(Duration d, String name) {
+        Objects.requireNonNull(d, name);
+        if (d.isNegative()) {
+            throw new IllegalArgumentException(name + " must not be negative: " + d);
+        }
+        return d;
+    }
+
+    private static double fraction(double p) {
+        if (!(p >= 0 && p <= 1)) {
+            throw new IllegalArgumentException("fraction must be in [0, 1]: " + p);
+        }
+        return p;
+    }
+
+    private static void closeQuietly(java.io.Closeable c) {
+        if (c != null) {
+            try {
+                c.close();
+            } catch (IOException ignored) {
+                // nothing more to do
+            }
+        }
+    }
+}

@@ -1,0 +1,225 @@
+package io.roomlink.testkit;
+
+import static java.nio.charset.StandardCharsets.US_ASCII;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.roomlink.testkit.FaultProxy.Direction;
+import io.roomlink.testkit.FaultProxy.Path;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.SocketException;
+import java.time.Duration;
+import java.util.Random;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+class FaultProxyTcpTest {
+    private static final Duration WAIT = Duration.ofSeconds(5);
+
+    private FaultProxy proxy;
+    private TcpPeer peer;
+
+    @BeforeEach
+    void setUp() throws IOException {
+        peer = new TcpPeer();
+        proxy = FaultProxy.start(42);
+        proxy.forwardSignalTo("127.0.0.1", peer.port());
+    }
+
+    @AfterEach
+    void tearDown() throws IOException {
+        proxy.close();
+        peer.close();
+    }
+
+    /** A client connected through the proxy, and the server side of the same connection. */
+    private Socket[] connectPair() throws IOException {
+        Socket client = peer.connect(proxy.signalPort());
+        Socket server = peer.accept(WAIT);
+        assertNotNull(server, "the proxy should connect to the server");
+        return new Socket[] {client, server};
+    }
+
+    @Test
+    void echoesBothWays() throws IOException {
+        Socket[] pair = connectPair();
+        pair[0].getOutputStream().write("hello".getBytes(US_ASCII));
+        assertArrayEquals("hello".getBytes(US_ASCII), TcpPeer.readExactly(pair[1], 5, WAIT));
+        pair[1].getOutputStream().write("world!".getBytes(US_ASCII));
+        assertArrayEquals("world!".getBytes(US_ASCII), TcpPeer.readExactly(pair[0], 6, WAIT));
+
+        FaultProxy.Stats stats = proxy.stats();
+        assertEquals(1, stats.signalConnectionsAccepted());
+        assertEquals(1, stats.signalConnectionsOpen());
+        assertEquals(5, stats.signalBytesUpstream());
+        assertEquals(6, stats.signalBytesDownstream());
+        assertEquals(0, stats.signalBytesHeld());
+    }
+
+    @Test
+    void closeOfOneSideReachesTheOtherAsEof() throws IOException {
+        Socket[] pair = connectPair();
+        pair[0].getOutputStream().write(1);
+        pair[0].shutdownOutput();
+        assertEquals(1, TcpPeer.readExactly(pair[1], 1, WAIT)[0]);
+        pair[1].setSoTimeout((int) WAIT.toMillis());
+        assertEquals(-1, pair[1].getInputStream().read(), "half-close should arrive as EOF");
+        // The other direction still works after a half-close.
+        pair[1].getOutputStream().write(2);
+        assertEquals(2, TcpPeer.readExactly(pair[0], 1, WAIT)[0]);
+        pair[1].close();
+        pair[0].setSoTimeout((int) WAIT.toMillis());
+        assertEquals(-1, pair[0].getInputStream().read());
+        Await.until(WAIT, "the proxied connection to close", () -> proxy.stats().signalConnectionsOpen() == 0);
+        assertEquals(0, proxy.stats().signalConnectionsReset());
+    }
+
+    @Test
+    void upstreamBlackholeHoldsBytesAndRestoreDeliversThemPromptlyInOrder() throws IOException {
+        Socket[] pair = connectPair();
+        proxy.blackhole(Path.SIGNAL, Direction.UPSTREAM);
+        OutputStream out = pair[0].getOutputStream();
+        ByteArrayOutputStream sent = new ByteArrayOutputStream();
+        for (int i = 0; i < 10; i++) {
+            byte[] msg = ("message-" + i + ";").getBytes(US_ASCII);
+            out.write(msg);
+            sent.write(msg);
+        }
+        Await.until(WAIT, "the proxy to hold the bytes",
+                () -> proxy.stats().signalBytesHeld() == sent.size());
+        assertTrue(TcpPeer.silentFor(pair[1], Duration.ofMillis(300)), "nothing may reach the server");
+
+        // Downstream still flows: only one direction is cut.
+        pair[1].getOutputStream().write(7);
+        assertEquals(7, TcpPeer.readExactly(pair[0], 1, WAIT)[0]);
+
+        long start = System.nanoTime();
+        proxy.restore();
+        byte[] got = TcpPeer.readExactly(pair[1], sent.size(), WAIT);
+        long ms = Await.millisSince(start);
+        assertArrayEquals(sent.toByteArray(), got);
+        assertTrue(ms < 250, "held bytes should flow at once after restore, took " + ms + " ms");
+        assertEquals(0, proxy.stats().signalConnectionsReset(), "a blackhole never resets");
+    }
+
+    @Test
+    void connectDuringBlackholeIsAcceptedButGetsNoAnswerUntilRestore() throws IOException {
+        proxy.blackhole(Path.SIGNAL, Direction.BOTH);
+        Socket client = peer.connect(proxy.signalPort()); // the handshake with the proxy succeeds
+        client.getOutputStream().write("request".getBytes(US_ASCII));
+        assertNull(peer.accept(Duration.ofMillis(300)), "the server must not see the connection yet");
+        assertTrue(TcpPeer.silentFor(client, Duration.ofMillis(100)));
+
+        long start = System.nanoTime();
+        proxy.restore();
+        Socket server = peer.accept(WAIT);
+        assertNotNull(server);
+        assertArrayEquals("request".getBytes(US_ASCII), TcpPeer.readExactly(server, 7, WAIT));
+        long ms = Await.millisSince(start);
+        assertTrue(ms < 250, "the held request should arrive at once after restore, took " + ms + " ms");
+        server.getOutputStream().write("answer".getBytes(US_ASCII));
+        assertArrayEquals("answer".getBytes(US_ASCII), TcpPeer.readExactly(client, 6, WAIT));
+    }
+
+    @Test
+    void downstreamBlackholeHoldsTheServersCloseToo() throws IOException {
+        Socket[] pair = connectPair();
+        proxy.blackhole(Path.SIGNAL, Direction.DOWNSTREAM);
+        pair[1].getOutputStream().write("bye".getBytes(US_ASCII));
+        pair[1].close();
+        Await.until(WAIT, "the proxy to hold the reply", () -> proxy.stats().signalBytesHeld() == 3);
+        assertTrue(TcpPeer.silentFor(pair[0], Duration.ofMillis(200)), "neither bytes nor FIN may arrive");
+        proxy.restore();
+        assertArrayEquals("bye".getBytes(US_ASCII), TcpPeer.readExactly(pair[0], 3, WAIT));
+        assertEquals(-1, pair[0].getInputStream().read());
+    }
+
+    @Test
+    void resetConnectionsResetsBothEnds() throws IOException {
+        Socket[] pair = connectPair();
+        pair[0].getOutputStream().write(1);
+        TcpPeer.readExactly(pair[1], 1, WAIT);
+
+        proxy.resetConnections();
+
+        for (Socket s : pair) {
+            s.setSoTimeout((int) WAIT.toMillis());
+            SocketException e = assertThrows(SocketException.class, () -> s.getInputStream().read(),
+                    "each end should see a reset, not a clean EOF");
+            assertTrue(e.getMessage().toLowerCase().contains("reset"), e.getMessage());
+        }
+        FaultProxy.Stats stats = proxy.stats();
+        assertEquals(1, stats.signalConnectionsReset());
+        assertEquals(0, stats.signalConnectionsOpen());
+
+        // The proxy itself keeps working for new connections.
+        Socket[] again = connectPair();
+        again[0].getOutputStream().write(9);
+        assertEquals(9, TcpPeer.readExactly(again[1], 1, WAIT)[0]);
+    }
+
+    @Test
+    void delayAddsAtLeastTheDelayEachWay() throws IOException {
+        Socket[] pair = connectPair();
+        proxy.delay(Path.SIGNAL, Duration.ofMillis(100), Duration.ZERO);
+        for (int i = 0; i < 3; i++) {
+            long start = System.nanoTime();
+            pair[0].getOutputStream().write(i);
+            TcpPeer.readExactly(pair[1], 1, WAIT);
+            pair[1].getOutputStream().write(i);
+            TcpPeer.readExactly(pair[0], 1, WAIT);
+            long rtt = Await.millisSince(start);
+            assertTrue(rtt >= 200, "round trip " + rtt + " ms should include 2 x 100 ms");
+            assertTrue(rtt < 200 + 500, "round trip " + rtt + " ms is far above the configured delay");
+        }
+    }
+
+    @Test
+    void jitteredDelayKeepsTheByteOrder() throws IOException {
+        Socket[] pair = connectPair();
+        proxy.delay(Path.SIGNAL, Duration.ofMillis(20), Duration.ofMillis(19));
+        byte[] sent = writeInSeparateChunks(pair[0], 40, 16, proxy);
+        assertArrayEquals(sent, TcpPeer.readExactly(pair[1], sent.length, WAIT));
+    }
+
+    @Test
+    void lossDelaysChunksButKeepsEveryByteInOrder() throws IOException {
+        Socket[] pair = connectPair();
+        proxy.loss(Path.SIGNAL, 0.3);
+        long start = System.nanoTime();
+        byte[] sent = writeInSeparateChunks(pair[0], 30, 512, proxy);
+        assertArrayEquals(sent, TcpPeer.readExactly(pair[1], sent.length, Duration.ofSeconds(10)));
+        long ms = Await.millisSince(start);
+        assertTrue(proxy.stats().signalChunksRetransmitted() > 0, "with 30 chunks at 30 % some must be lost");
+        assertTrue(ms >= 195, "a lost chunk waits for the 200 ms retransmission time, all took " + ms + " ms");
+    }
+
+    /**
+     * Writes {@code count} messages, waiting after each until the proxy has read it, so that each
+     * becomes its own chunk inside the proxy and gets its own fault decision.
+     */
+    private static byte[] writeInSeparateChunks(Socket s, int count, int size, FaultProxy proxy) throws IOException {
+        ByteArrayOutputStream sent = new ByteArrayOutputStream();
+        Random random = new Random(7);
+        for (int i = 0; i < count; i++) {
+            byte[] msg = new byte[size];
+            random.nextBytes(msg);
+            s.getOutputStream().write(msg);
+            sent.write(msg);
+            long expected = sent.size();
+            Await.until(WAIT, "the proxy to read message " + i, () -> {
+                FaultProxy.Stats st = proxy.stats();
+                return st.signalBytesUpstream() + st.signalBytesHeld() >= expected;
+            });
+        }
+        return sent.toByteArray();
+    }
+}

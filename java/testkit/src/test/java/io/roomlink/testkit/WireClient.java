@@ -1,0 +1,126 @@
+package io.roomlink.testkit;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.Socket;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.HexFormat;
+
+/**
+ * A bare signaling client that speaks protocol v1 by hand (docs/PROTOCOL.md), so the testkit's
+ * tests depend on the wire format, not on the server's or the SDK's codec.
+ */
+final class WireClient implements AutoCloseable {
+    static final int JOIN = 0x01;
+    static final int JOIN_OK = 0x02;
+    static final int JOIN_ERR = 0x03;
+    static final int PONG = 0x0B;
+    static final int SESSION_END = 0x0C;
+    /** docs/vectors/protocol.txt, "ping | nonce=3". */
+    static final byte[] PING_NONCE_3 = HexFormat.of().parseHex("0000000a010a0000000000000003");
+    /** docs/vectors/protocol.txt, "pong | nonce=3". */
+    static final byte[] PONG_NONCE_3 = HexFormat.of().parseHex("0000000a010b0000000000000003");
+
+    private final Socket socket;
+    private final DataInputStream in;
+
+    /** One received frame: its type byte and payload. */
+    record Frame(int type, byte[] payload) {
+        ByteBuffer body() {
+            return ByteBuffer.wrap(payload);
+        }
+    }
+
+    WireClient(String host, int port) throws IOException {
+        socket = new Socket(InetAddress.getByName(host), port);
+        socket.setTcpNoDelay(true);
+        in = new DataInputStream(socket.getInputStream());
+    }
+
+    static byte[] joinFrame(String appKey, String channel, long uid, String token, long mediaKey) throws IOException {
+        ByteArrayOutputStream body = new ByteArrayOutputStream();
+        DataOutputStream d = new DataOutputStream(body);
+        d.writeByte(1); // version
+        d.writeByte(JOIN);
+        writeStr(d, appKey);
+        writeStr(d, channel);
+        d.writeLong(uid);
+        writeStr(d, token);
+        d.writeLong(mediaKey);
+        ByteArrayOutputStream frame = new ByteArrayOutputStream();
+        new DataOutputStream(frame).writeInt(body.size());
+        body.writeTo(frame);
+        return frame.toByteArray();
+    }
+
+    private static void writeStr(DataOutputStream d, String s) throws IOException {
+        byte[] b = s.getBytes(UTF_8);
+        d.writeShort(b.length);
+        d.write(b);
+    }
+
+    /** A 24-byte media datagram (magic "RL", version 1). */
+    static byte[] mediaPacket(int type, long mediaKey, int seq, long echoNs) {
+        return ByteBuffer.allocate(24).putShort((short) 0x524C).put((byte) 1).put((byte) type)
+                .putLong(mediaKey).putInt(seq).putLong(echoNs).array();
+    }
+
+    void send(byte[] bytes) throws IOException {
+        socket.getOutputStream().write(bytes);
+    }
+
+    void join(String appKey, String channel, long uid, String token, long mediaKey) throws IOException {
+        send(joinFrame(appKey, channel, uid, token, mediaKey));
+    }
+
+    /** The next frame, or a SocketTimeoutException after {@code timeout}. */
+    Frame read(Duration timeout) throws IOException {
+        socket.setSoTimeout((int) timeout.toMillis());
+        int len = in.readInt();
+        int version = in.readUnsignedByte();
+        if (version != 1) {
+            throw new IOException("unexpected version " + version);
+        }
+        int type = in.readUnsignedByte();
+        byte[] payload = new byte[len - 2];
+        in.readFully(payload);
+        return new Frame(type, payload);
+    }
+
+    /** Reads frames until one of {@code type} arrives (PEER_JOINED and the like are skipped). */
+    Frame readUntil(int type, Duration timeout) throws IOException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            long left = Math.max(1, (deadline - System.nanoTime()) / 1_000_000);
+            Frame f = read(Duration.ofMillis(left));
+            if (f.type() == type) {
+                return f;
+            }
+        }
+    }
+
+    /** The mediaPort field of a JOIN_OK payload. */
+    static int mediaPortOf(Frame joinOk) {
+        ByteBuffer b = joinOk.body();
+        b.position(8 + 8 + 16);
+        int hostLen = b.getShort() & 0xFFFF;
+        b.position(b.position() + hostLen);
+        return b.getShort() & 0xFFFF;
+    }
+
+    /** The code field of a JOIN_ERR or SESSION_END payload. */
+    static int codeOf(Frame f) {
+        return f.body().getInt();
+    }
+
+    @Override
+    public void close() throws IOException {
+        socket.close();
+    }
+}
