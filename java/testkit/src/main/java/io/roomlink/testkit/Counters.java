@@ -11,6 +11,7 @@ final class Counters {
     long signalBytesDownstream;
     long signalBytesHeld;
     long signalChunksRetransmitted;
+    long signalFramesRewritten;
     long mediaDatagramsUpstream;
     long mediaDatagramsDownstream;
     long mediaDroppedUpstream;
@@ -48,6 +49,7 @@ final class Counters {
     FaultProxy.Stats snapshot() {
         return new FaultProxy.Stats(signalConnectionsAccepted, signalConnectionsOpen, signalConnectionsReset,
                 signalBytesUpstream, signalBytesDownstream, signalBytesHeld, signalChunksRetransmitted,
+                signalFramesRewritten,
                 mediaDatagramsUpstream, mediaDatagramsDownstream, mediaDroppedUpstream, mediaDroppedDownstream,
                 mediaDatagramsDuplicated, mediaDatagramsReordered, mediaDatagramsHeld, mediaClients);
     }

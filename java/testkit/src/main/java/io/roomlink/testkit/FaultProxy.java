@@ -16,8 +16,9 @@ import org.slf4j.LoggerFactory;
 /**
  * A loopback proxy for a room server's TCP signaling port and UDP media port that injects network
  * faults on command: a pulled cable (blackhole), connection resets, delay and jitter, loss, and for
- * media duplication and reordering. Point clients at {@link #signalPort()} and have the server
- * advertise {@link #mediaPort()}; then break the network from the test thread and watch the client.
+ * media duplication and reordering. A proxy is one client's network: point that client at
+ * {@link #signalPort()}, break the network from the test thread and watch the client, while clients
+ * connected directly to the server (or through proxies of their own) are unaffected.
  *
  * <pre>{@code
  * try (FaultProxy proxy = FaultProxy.start()) {
@@ -28,6 +29,18 @@ import org.slf4j.LoggerFactory;
  *     proxy.restore();                              // and come back at once
  * }
  * }</pre>
+ *
+ * <p>Like a NAT with an application-level gateway, the proxy rewrites the media address the server
+ * advertises: in every {@code JOIN_OK} and {@code RESUME_OK} going to the client it replaces
+ * {@code mediaHost}/{@code mediaPort} with {@link #host()}/{@link #mediaPort()} (and fixes the frame
+ * length), so a client that signals through the proxy sends its media through the same proxy, and
+ * the server advertises its real media address to everyone. It does so once {@link #forwardMediaTo}
+ * was called, unless {@link #rewriteMediaAddress(boolean) rewriteMediaAddress(false)}. Frames are
+ * followed across TCP chunk boundaries and rewritten as soon as they are complete, before any fault
+ * holds them. Every other frame, and every client-to-server byte, passes byte for byte. The proxy is
+ * no protocol validator: on server bytes it cannot follow as frames (a bad length or version, a
+ * JOIN_OK too short for its fields) it logs a warning and passes the rest of that connection through
+ * unchanged.
  *
  * <p>Faults behave like a real network, not like a broken program:
  * <ul>
@@ -71,8 +84,10 @@ public final class FaultProxy implements AutoCloseable {
      *                                   {@link #resetConnections()}, a peer's reset, or a failed connect)
      * @param signalBytesUpstream        bytes written to the server
      * @param signalBytesDownstream      bytes written to clients
-     * @param signalBytesHeld            bytes read but not yet written, both directions
+     * @param signalBytesHeld            bytes read but not yet written, both directions (including a
+     *                                   JOIN_OK or RESUME_OK waiting for its last bytes to be rewritten)
      * @param signalChunksRetransmitted  TCP read chunks that were "lost" and held back for a retransmission time
+     * @param signalFramesRewritten      JOIN_OK and RESUME_OK frames whose media address was rewritten
      * @param mediaDatagramsUpstream     datagrams sent to the server
      * @param mediaDatagramsDownstream   datagrams sent to clients
      * @param mediaDroppedUpstream       client datagrams dropped (blackhole, loss, no target, full buffer)
@@ -84,7 +99,7 @@ public final class FaultProxy implements AutoCloseable {
      */
     public record Stats(long signalConnectionsAccepted, int signalConnectionsOpen, long signalConnectionsReset,
                         long signalBytesUpstream, long signalBytesDownstream, long signalBytesHeld,
-                        long signalChunksRetransmitted,
+                        long signalChunksRetransmitted, long signalFramesRewritten,
                         long mediaDatagramsUpstream, long mediaDatagramsDownstream,
                         long mediaDroppedUpstream, long mediaDroppedDownstream,
                         long mediaDatagramsDuplicated, long mediaDatagramsReordered, long mediaDatagramsHeld,
@@ -106,9 +121,9 @@ public final class FaultProxy implements AutoCloseable {
                        Duration mediaFlowIdle) throws IOException {
         this.seed = seed;
         this.loop = loop;
-        this.state = new ProxyState(loop, seed);
         this.signalPort = ((InetSocketAddress) tcpListener.getLocalAddress()).getPort();
         this.mediaPort = ((InetSocketAddress) udpListener.getLocalAddress()).getPort();
+        this.state = new ProxyState(loop, seed, HOST, mediaPort);
         this.tcp = new TcpRelay(state, tcpListener);
         this.udp = new UdpRelay(state, udpListener, mediaFlowIdle);
     }
@@ -161,7 +176,7 @@ public final class FaultProxy implements AutoCloseable {
         return signalPort;
     }
 
-    /** The proxy's UDP port: the server should advertise this as its media address. */
+    /** The proxy's UDP port: what JOIN_OK and RESUME_OK through this proxy advertise as the media port. */
     public int mediaPort() {
         return mediaPort;
     }
@@ -177,10 +192,28 @@ public final class FaultProxy implements AutoCloseable {
         loop.run(() -> tcp.target(target));
     }
 
-    /** Sets the server's media address. Datagrams from now on go there, from the same per-client sockets. */
+    /**
+     * Sets the server's media address: its real one, the one it advertises. Datagrams from now on
+     * go there, from the same per-client sockets. From now on JOIN_OK and RESUME_OK through this
+     * proxy advertise the proxy's media address instead (see {@link #rewriteMediaAddress(boolean)}).
+     */
     public void forwardMediaTo(String host, int port) {
         InetSocketAddress target = resolve(host, port);
-        loop.run(() -> udp.target(target));
+        loop.run(() -> {
+            udp.target(target);
+            state.mediaTargetSet = true;
+        });
+    }
+
+    /**
+     * Whether JOIN_OK and RESUME_OK from the server get this proxy's media address (on by default;
+     * it takes effect only once {@link #forwardMediaTo} was called). Off, they pass unchanged, and
+     * a client uses the media address the server advertises, bypassing this proxy for media.
+     * Applies to frames that complete from now on, on open connections too.
+     */
+    public void rewriteMediaAddress(boolean on) {
+        loop.run(() -> state.rewriteMediaAddress = on);
+        log.debug("FaultProxy media address rewriting {}", on ? "on" : "off");
     }
 
     /**

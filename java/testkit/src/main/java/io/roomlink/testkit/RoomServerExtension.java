@@ -22,7 +22,10 @@ import org.junit.jupiter.api.extension.ParameterResolver;
  * }
  * }</pre>
  *
- * or, with the defaults (no proxy), {@code @ExtendWith(RoomServerExtension.class)} and a
+ * To cut one client's network while another is unaffected, give it a proxy of its own with
+ * {@code rooms.server().newFaultProxy()}; it is closed with the server after the test.
+ *
+ * <p>Or, with the defaults (no proxy), {@code @ExtendWith(RoomServerExtension.class)} and a
  * {@link TestRoomServer} parameter. Test methods, {@code @BeforeEach} and {@code @AfterEach}
  * methods may take a {@link TestRoomServer} or, when the extension has a proxy, a {@link FaultProxy}
  * parameter. {@link #server()} and {@link #proxy()} refer to the test running now; with parallel
@@ -46,7 +49,7 @@ public final class RoomServerExtension implements BeforeEachCallback, AfterEachC
         this.settings = settings.copy();
     }
 
-    /** Each test gets a server fronted by a {@link FaultProxy}. */
+    /** Each test gets a server fronted by a default {@link FaultProxy} ({@link TestRoomServer#proxy()}). */
     public static RoomServerExtension withFaultProxy() {
         return new RoomServerExtension(TestRoomServer.builder().withFaultProxy());
     }
@@ -65,7 +68,7 @@ public final class RoomServerExtension implements BeforeEachCallback, AfterEachC
         return s;
     }
 
-    /** The current test's proxy; throws if the extension was made without one. */
+    /** The current test's default proxy; throws if the extension was made without one. */
     public FaultProxy proxy() {
         return server().proxy();
     }

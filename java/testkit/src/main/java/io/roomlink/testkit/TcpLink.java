@@ -31,6 +31,8 @@ final class TcpLink {
     private final Side serverSide;
     private final TcpPipe up;
     private final TcpPipe down;
+    /** Follows the server's frames and rewrites the media address in JOIN_OK/RESUME_OK; created in start(). */
+    private MediaAddressRewriter rewriter;
     private State state = State.WAITING_FOR_UPSTREAM;
 
     TcpLink(ProxyState st, TcpRelay relay, SocketChannel client) {
@@ -47,6 +49,13 @@ final class TcpLink {
     void start(InetSocketAddress target) {
         st.counters.signalConnectionsAccepted++;
         st.counters.signalConnectionsOpen++;
+        String name;
+        try {
+            name = "connection from " + clientSide.channel.getRemoteAddress();
+        } catch (IOException e) {
+            name = "connection";
+        }
+        rewriter = new MediaAddressRewriter(st.mediaHost, st.mediaPort, st.counters, name);
         try {
             clientSide.channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
             clientSide.key = st.loop.register(clientSide.channel, SelectionKey.OP_READ, clientSide);
@@ -111,6 +120,7 @@ final class TcpLink {
         closeHard(serverSide.channel);
         up.discard(st.counters);
         down.discard(st.counters);
+        discardRewriterHeld();
         st.counters.signalConnectionsOpen--;
         st.counters.signalConnectionsReset++;
         relay.removed(this);
@@ -122,8 +132,38 @@ final class TcpLink {
         closeQuietly(serverSide.channel);
         up.discard(st.counters);
         down.discard(st.counters);
+        discardRewriterHeld();
         st.counters.signalConnectionsOpen--;
         relay.removed(this);
+    }
+
+    private void discardRewriterHeld() {
+        if (rewriter != null) {
+            st.counters.signalBytesHeld -= rewriter.held();
+            rewriter.drain(); // forgotten: the connection is gone
+        }
+    }
+
+    /**
+     * Server-to-client bytes go through the rewriter as they are read, before any fault holds
+     * them: a JOIN_OK held by a blackhole or a delay is already rewritten. Bytes the rewriter
+     * keeps (a frame not yet complete) count as held.
+     */
+    private byte[] rewriteDownstream(byte[] bytes) {
+        int before = rewriter.held();
+        byte[] out = rewriter.process(bytes, st.rewritingMediaAddress());
+        st.counters.signalBytesHeld += rewriter.held() - before;
+        return out;
+    }
+
+    /** The server's side ended: what the rewriter holds goes out, unchanged, ahead of the FIN or reset. */
+    private void drainRewriter(long now, PathFaults faults) {
+        int held = rewriter.held();
+        byte[] rest = rewriter.drain();
+        st.counters.signalBytesHeld -= held;
+        if (rest.length > 0) {
+            down.offerData(rest, now, faults, st);
+        }
     }
 
     private void flush() {
@@ -204,10 +244,16 @@ final class TcpLink {
                 n = src.channel.read(buf);
             } catch (IOException e) {
                 log.debug("read {} failed: {}", pipe.direction, e.toString());
+                if (pipe == down) {
+                    drainRewriter(now, faults);
+                }
                 pipe.offerEnd(TcpPipe.Kind.RESET, now, faults, st);
                 break;
             }
             if (n < 0) {
+                if (pipe == down) {
+                    drainRewriter(now, faults);
+                }
                 pipe.offerEnd(TcpPipe.Kind.FIN, now, faults, st);
                 break;
             }
@@ -217,7 +263,12 @@ final class TcpLink {
             buf.flip();
             byte[] bytes = new byte[n];
             buf.get(bytes);
-            pipe.offerData(bytes, now, faults, st);
+            if (pipe == down) {
+                bytes = rewriteDownstream(bytes);
+            }
+            if (bytes.length > 0) {
+                pipe.offerData(bytes, now, faults, st);
+            }
             if (buf.limit() < buf.capacity()) {
                 break; // the socket is drained for now; the selector says when there is more
             }

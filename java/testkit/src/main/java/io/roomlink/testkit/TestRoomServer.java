@@ -4,6 +4,8 @@ import io.roomlink.server.RoomServer;
 import io.roomlink.server.TokenBuilder;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 import java.util.function.Consumer;
 import java.util.concurrent.locks.LockSupport;
@@ -11,7 +13,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A {@link RoomServer} on loopback for tests, optionally behind a {@link FaultProxy}.
+ * A {@link RoomServer} on loopback for tests, optionally behind one or more {@link FaultProxy}s.
  *
  * <pre>{@code
  * try (TestRoomServer rooms = TestRoomServer.builder().withFaultProxy().start()) {
@@ -22,9 +24,24 @@ import org.slf4j.LoggerFactory;
  * }
  * }</pre>
  *
- * Clients must use {@link #clientHost()} and {@link #clientSignalPort()}: when a proxy fronts the
- * server those are the proxy's, and the server advertises the proxy's media port in JOIN_OK, so
- * both paths run through it. Server settings not set here keep the {@link RoomServer} defaults.
+ * Each proxy is one client's network. The server advertises its real media address; a proxy
+ * rewrites it in the JOIN_OK and RESUME_OK it carries to its own media port, so a client that
+ * signals through a proxy sends its media through the same proxy, and a client connected to
+ * {@link #serverSignalPort()} talks to the server directly on both paths. To cut one client's
+ * network while its peer is unaffected, give that client a proxy of its own:
+ *
+ * <pre>{@code
+ * try (TestRoomServer rooms = TestRoomServer.start()) {
+ *     FaultProxy networkOfA = rooms.newFaultProxy();
+ *     ... A connects to networkOfA.host(), networkOfA.signalPort() ...
+ *     ... B connects to rooms.clientHost(), rooms.serverSignalPort() (or through a proxy of its own) ...
+ *     networkOfA.blackhole(Path.BOTH, Direction.BOTH);   // A's network drops; B sees nothing
+ * }
+ * }</pre>
+ *
+ * {@link Builder#withFaultProxy()} adds a default proxy, started with the server, that
+ * {@link #proxy()} returns and {@link #clientSignalPort()} points at. Server settings not set here
+ * keep the {@link RoomServer} defaults.
  */
 public final class TestRoomServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(TestRoomServer.class);
@@ -36,7 +53,10 @@ public final class TestRoomServer implements AutoCloseable {
     private static final Duration REBIND_PATIENCE = Duration.ofSeconds(5);
 
     private final Builder config;
+    /** The default proxy ({@link Builder#withFaultProxy()}), or null. */
     private final FaultProxy proxy;
+    /** Every proxy fronting the server, the default one first. Guarded by {@code this}. */
+    private final List<FaultProxy> proxies = new ArrayList<>();
     private final int signalPort;
     private final int mediaPort;
     private RoomServer server;
@@ -50,8 +70,7 @@ public final class TestRoomServer implements AutoCloseable {
             this.signalPort = server.signalPort();
             this.mediaPort = server.mediaPort();
             if (proxy != null) {
-                proxy.forwardSignalTo(LOOPBACK, signalPort);
-                proxy.forwardMediaTo(LOOPBACK, mediaPort);
+                front(proxy);
             }
         } catch (RuntimeException e) {
             if (server != null) {
@@ -81,13 +100,13 @@ public final class TestRoomServer implements AutoCloseable {
         return server;
     }
 
-    /** Whether a {@link FaultProxy} fronts the server. */
+    /** Whether the server was started with a default {@link FaultProxy} ({@link Builder#withFaultProxy()}). */
     public boolean hasFaultProxy() {
         return proxy != null;
     }
 
     /**
-     * The proxy in front of the server.
+     * The default proxy in front of the server: the first of {@link #proxies()}.
      *
      * @throws IllegalStateException if this was started without {@link Builder#withFaultProxy()}
      */
@@ -98,27 +117,58 @@ public final class TestRoomServer implements AutoCloseable {
         return proxy;
     }
 
-    /** The host clients connect to. */
+    /**
+     * A new proxy fronting this server, signaling and media, with a random seed: a network of its
+     * own for one client (or a few). Connect that client to {@code proxy.host()} and
+     * {@code proxy.signalPort()}; the JOIN_OK and RESUME_OK it gets name the proxy's media port.
+     * The proxy belongs to this server: it is closed with it and survives {@link #restart()}.
+     * Closing it earlier is fine.
+     *
+     * @throws IllegalStateException if this server is closed
+     */
+    public FaultProxy newFaultProxy() {
+        return addProxy(FaultProxy.start());
+    }
+
+    /** {@link #newFaultProxy()} whose random decisions follow {@code seed}. */
+    public FaultProxy newFaultProxy(long seed) {
+        return addProxy(FaultProxy.start(seed));
+    }
+
+    /** Every proxy fronting this server: the default one (if any) first, then those of {@link #newFaultProxy()}. */
+    public synchronized List<FaultProxy> proxies() {
+        return List.copyOf(proxies);
+    }
+
+    /** The host clients connect to, directly or through a proxy. */
     public String clientHost() {
         return LOOPBACK;
     }
 
-    /** The signaling port clients connect to: the proxy's when fronted, else the server's. */
+    /**
+     * The signaling port of the default client: the default proxy's when started
+     * {@link Builder#withFaultProxy() withFaultProxy()}, else the server's. A client with a proxy of
+     * its own connects to that proxy's {@link FaultProxy#signalPort()}; one that should be
+     * unaffected by any proxy to {@link #serverSignalPort()}.
+     */
     public int clientSignalPort() {
         return proxy != null ? proxy.signalPort() : signalPort;
     }
 
-    /** The media port clients are told in JOIN_OK: the proxy's when fronted, else the server's. */
+    /**
+     * The media port the default client is told in JOIN_OK: the default proxy's when fronted (the
+     * proxy rewrites it), else the server's.
+     */
     public int clientMediaPort() {
         return proxy != null ? proxy.mediaPort() : mediaPort;
     }
 
-    /** The server's own signaling port; the same across {@link #restart()}. */
+    /** The server's own signaling port, for clients that bypass every proxy; the same across {@link #restart()}. */
     public int serverSignalPort() {
         return signalPort;
     }
 
-    /** The server's own media port; the same across {@link #restart()}. */
+    /** The server's own media port, the one it advertises in JOIN_OK; the same across {@link #restart()}. */
     public int serverMediaPort() {
         return mediaPort;
     }
@@ -136,8 +186,8 @@ public final class TestRoomServer implements AutoCloseable {
 
     /**
      * Stops the server (clients get {@code SESSION_END(31009)} and lose their connections) and
-     * leaves it stopped: connecting clients are refused, or with a proxy accepted and reset, until
-     * {@link #restart()}. The proxy keeps running. Idempotent.
+     * leaves it stopped: connecting clients are refused, or through a proxy accepted and reset, until
+     * {@link #restart()}. The proxies keep running. Idempotent.
      */
     public synchronized void stopServer() {
         if (server != null) {
@@ -148,41 +198,69 @@ public final class TestRoomServer implements AutoCloseable {
 
     /**
      * Stops the server if it runs and starts a new one on the same signal and media ports, with
-     * the same settings; none of the old sessions survive. The proxy keeps its ports and forwards
-     * to the new server.
+     * the same settings; none of the old sessions survive. The proxies keep their ports and, as the
+     * server's ports are the same, forward to the new server as they are.
      */
     public synchronized void restart() {
         if (closed) {
             throw new IllegalStateException("TestRoomServer is closed");
         }
         stopServer();
+        // Same ports: every proxy's targets stay valid, so there is nothing to re-target (and a
+        // proxy the test closed itself must not make restart() fail).
         server = startServerRetrying();
-        if (proxy != null) {
-            proxy.forwardSignalTo(LOOPBACK, signalPort);
-            proxy.forwardMediaTo(LOOPBACK, mediaPort);
-        }
         log.info("TestRoomServer restarted on signal port {}, media port {}", signalPort, mediaPort);
     }
 
-    /** Stops the server and the proxy. Idempotent. */
+    /** Stops the server and every proxy. Idempotent. */
     @Override
     public void close() {
+        List<FaultProxy> toClose;
         synchronized (this) {
             if (closed) {
                 return;
             }
             closed = true;
             stopServer();
+            toClose = List.copyOf(proxies);
         }
-        if (proxy != null) {
-            proxy.close();
+        for (FaultProxy p : toClose) {
+            p.close();
         }
     }
 
     @Override
-    public String toString() {
-        return "TestRoomServer[signal=" + signalPort + ", media=" + mediaPort
-                + (proxy != null ? ", proxy signal=" + proxy.signalPort() + " media=" + proxy.mediaPort() : "") + "]";
+    public synchronized String toString() {
+        StringBuilder sb = new StringBuilder("TestRoomServer[signal=").append(signalPort).append(", media=")
+                .append(mediaPort);
+        for (FaultProxy p : proxies) {
+            sb.append(p == proxy ? ", default proxy signal=" : ", proxy signal=").append(p.signalPort())
+                    .append(" media=").append(p.mediaPort());
+        }
+        return sb.append(']').toString();
+    }
+
+    private FaultProxy addProxy(FaultProxy p) {
+        synchronized (this) {
+            if (!closed) {
+                front(p);
+                return p;
+            }
+        }
+        p.close();
+        throw new IllegalStateException("TestRoomServer is closed");
+    }
+
+    /** Points {@code p} at this server's real ports and takes ownership of it. Holds {@code this} or runs in the constructor. */
+    private void front(FaultProxy p) {
+        try {
+            p.forwardSignalTo(LOOPBACK, signalPort);
+            p.forwardMediaTo(LOOPBACK, mediaPort); // the proxy rewrites JOIN_OK/RESUME_OK to its own media port
+        } catch (RuntimeException e) {
+            p.close();
+            throw e;
+        }
+        proxies.add(p);
     }
 
     private RoomServer startServerRetrying() {
@@ -212,9 +290,7 @@ public final class TestRoomServer implements AutoCloseable {
         if (config.idleTimeout != null) {
             b.idleTimeout(config.idleTimeout);
         }
-        if (proxy != null) {
-            b.advertisedMediaAddress(LOOPBACK, proxy.mediaPort());
-        }
+        // The server advertises its real media address; each proxy rewrites it for its own client.
         return b.start();
     }
 
@@ -237,14 +313,17 @@ public final class TestRoomServer implements AutoCloseable {
         private Builder() {
         }
 
-        /** Fronts the server with a {@link FaultProxy} with a random seed. */
+        /**
+         * Fronts the server with a default {@link FaultProxy} with a random seed: {@link #proxy()},
+         * {@link #clientSignalPort()}. More proxies, one per client network, come from {@link #newFaultProxy()}.
+         */
         public Builder withFaultProxy() {
             this.faultProxy = true;
             this.proxySeed = null;
             return this;
         }
 
-        /** Fronts the server with a {@link FaultProxy} whose random decisions follow {@code seed}. */
+        /** Fronts the server with a default {@link FaultProxy} whose random decisions follow {@code seed}. */
         public Builder withFaultProxy(long seed) {
             this.faultProxy = true;
             this.proxySeed = seed;
@@ -274,7 +353,8 @@ public final class TestRoomServer implements AutoCloseable {
 
         /**
          * Any other server setting. Runs before the testkit's own settings, so bind address, ports,
-         * secret, grace, idle timeout and the advertised media address set there are overridden.
+         * secret, grace and idle timeout set there are overridden. An advertised media address set
+         * here reaches direct clients as is; proxies still rewrite it to their own.
          */
         public Builder configureServer(Consumer<RoomServer.Builder> customizer) {
             this.serverCustomizer = Objects.requireNonNull(customizer, "customizer");

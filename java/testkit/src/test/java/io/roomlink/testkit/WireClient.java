@@ -20,6 +20,11 @@ final class WireClient implements AutoCloseable {
     static final int JOIN = 0x01;
     static final int JOIN_OK = 0x02;
     static final int JOIN_ERR = 0x03;
+    static final int RESUME = 0x04;
+    static final int RESUME_OK = 0x05;
+    static final int LEAVE_OK = 0x07;
+    static final int PEER_JOINED = 0x08;
+    static final int PING = 0x0A;
     static final int PONG = 0x0B;
     static final int SESSION_END = 0x0C;
     /** docs/vectors/protocol.txt, "ping | nonce=3". */
@@ -34,6 +39,11 @@ final class WireClient implements AutoCloseable {
     record Frame(int type, byte[] payload) {
         ByteBuffer body() {
             return ByteBuffer.wrap(payload);
+        }
+
+        /** The whole frame as it was on the wire. */
+        byte[] raw() {
+            return frame(type, payload);
         }
     }
 
@@ -57,6 +67,32 @@ final class WireClient implements AutoCloseable {
         new DataOutputStream(frame).writeInt(body.size());
         body.writeTo(frame);
         return frame.toByteArray();
+    }
+
+    /** A version-1 frame of {@code type} around {@code payload}. */
+    static byte[] frame(int type, byte[] payload) {
+        return ByteBuffer.allocate(6 + payload.length).putInt(2 + payload.length).put((byte) 1).put((byte) type)
+                .put(payload).array();
+    }
+
+    static byte[] resumeFrame(long sessionId, byte[] secret, long mediaKey) {
+        return frame(RESUME, ByteBuffer.allocate(32).putLong(sessionId).put(secret).putLong(mediaKey).array());
+    }
+
+    static byte[] joinOkFrame(long channelId, long sessionId, byte[] secret, String mediaHost, int mediaPort,
+                              long serverTimeMs) {
+        byte[] host = mediaHost.getBytes(UTF_8);
+        return frame(JOIN_OK, ByteBuffer.allocate(8 + 8 + 16 + 2 + host.length + 2 + 8).putLong(channelId)
+                .putLong(sessionId).put(secret).putShort((short) host.length).put(host).putShort((short) mediaPort)
+                .putLong(serverTimeMs).array());
+    }
+
+    static byte[] resumeOkFrame(long channelId, boolean resumed, long sessionId, byte[] secret, String mediaHost,
+                                int mediaPort) {
+        byte[] host = mediaHost.getBytes(UTF_8);
+        return frame(RESUME_OK, ByteBuffer.allocate(8 + 1 + 8 + 16 + 2 + host.length + 2).putLong(channelId)
+                .put((byte) (resumed ? 1 : 0)).putLong(sessionId).put(secret).putShort((short) host.length).put(host)
+                .putShort((short) mediaPort).array());
     }
 
     private static void writeStr(DataOutputStream d, String s) throws IOException {
@@ -105,13 +141,48 @@ final class WireClient implements AutoCloseable {
         }
     }
 
-    /** The mediaPort field of a JOIN_OK payload. */
-    static int mediaPortOf(Frame joinOk) {
-        ByteBuffer b = joinOk.body();
-        b.position(8 + 8 + 16);
+    void resume(long sessionId, byte[] secret, long mediaKey) throws IOException {
+        send(resumeFrame(sessionId, secret, mediaKey));
+    }
+
+    /** The mediaPort field of a JOIN_OK or RESUME_OK payload. */
+    static int mediaPortOf(Frame f) {
+        ByteBuffer b = atMediaHost(f);
         int hostLen = b.getShort() & 0xFFFF;
         b.position(b.position() + hostLen);
         return b.getShort() & 0xFFFF;
+    }
+
+    /** The mediaHost field of a JOIN_OK or RESUME_OK payload. */
+    static String mediaHostOf(Frame f) {
+        ByteBuffer b = atMediaHost(f);
+        byte[] host = new byte[b.getShort() & 0xFFFF];
+        b.get(host);
+        return new String(host, UTF_8);
+    }
+
+    /** The sessionId field of a JOIN_OK or RESUME_OK payload. */
+    static long sessionIdOf(Frame f) {
+        return f.body().getLong(f.type() == JOIN_OK ? 8 : 9);
+    }
+
+    /** The sessionSecret field of a JOIN_OK or RESUME_OK payload. */
+    static byte[] secretOf(Frame f) {
+        byte[] secret = new byte[16];
+        f.body().position(f.type() == JOIN_OK ? 16 : 17).get(secret);
+        return secret;
+    }
+
+    /** The resumed flag of a RESUME_OK payload. */
+    static boolean resumedOf(Frame resumeOk) {
+        return resumeOk.payload()[8] == 1;
+    }
+
+    private static ByteBuffer atMediaHost(Frame f) {
+        if (f.type() != JOIN_OK && f.type() != RESUME_OK) {
+            throw new IllegalArgumentException("not a JOIN_OK or RESUME_OK: type " + f.type());
+        }
+        return f.body().position(f.type() == JOIN_OK ? 8 + 8 + 16 : 8 + 1 + 8 + 16);
     }
 
     /** The code field of a JOIN_ERR or SESSION_END payload. */
