@@ -1,0 +1,25 @@
+package io.roomlink.server;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * One channel and its members. Confined to the room executor (no locking). A room exists while
+ * it has at least one session (live or in grace); its id is fixed for its lifetime.
+ */
+final class Room {
+    final RoomKey key;
+    final long channelId;
+    /** uid → session; insertion order, so presence snapshots list members in join order. */
+    final Map<Long, Session> members = new LinkedHashMap<>();
+
+    Room(RoomKey key, long channelId) {
+        this.key = key;
+        this.channelId = channelId;
+    }
+
+    @Override
+    public String toString() {
+        return "Room[" + key.appKey() + "/" + key.channel() + " id=" + channelId + " members=" + members.size() + "]";
+    }
+}

@@ -1,0 +1,412 @@
+package io.roomlink.server;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioDatagramChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.util.concurrent.DefaultEventExecutor;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.EventExecutorGroup;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import io.roomlink.server.protocol.FrameDecoder;
+import io.roomlink.server.protocol.FrameEncoder;
+import io.roomlink.server.protocol.Message;
+import io.roomlink.server.protocol.WireCodec;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The roomlink room server: signaling over TCP and media keepalives over UDP, wire protocol v1
+ * (docs/PROTOCOL.md).
+ *
+ * <pre>{@code
+ * try (RoomServer server = RoomServer.builder().signalPort(7000).mediaPort(7001).tokenSecret(s).start()) {
+ *     ...
+ * }
+ * }</pre>
+ *
+ * Threads: one acceptor, two I/O threads (signaling connections and the media socket) and one
+ * "roomlink-rooms" executor that owns all room and session state. All public methods are
+ * thread-safe; the query methods wait for the room executor.
+ */
+public final class RoomServer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(RoomServer.class);
+
+    static final String DEBUG_MODE_WARNING = "roomlink server is in DEBUG MODE: no token secret is set, so ANY "
+            + "token is accepted and anyone can join any channel as any uid. Never run it like this in production.";
+
+    private final Builder config;
+    private final ServerStats stats = new ServerStats();
+    private final ConcurrentMap<Long, Session> bindings = new ConcurrentHashMap<>();
+    private final TokenVerifier verifier;
+    private final EventLoopGroup bossGroup;
+    private final EventLoopGroup workerGroup;
+    private final DefaultEventExecutor roomExecutor;
+    private final ChannelGroup signalChannels = new DefaultChannelGroup("roomlink-signal", GlobalEventExecutor.INSTANCE);
+    private final MediaHandler mediaHandler;
+    private final RoomRegistry registry;
+    private Channel serverChannel;
+    private Channel mediaChannel;
+    private volatile int boundSignalPort;
+    private volatile int boundMediaPort;
+    private ScheduledFuture<?> sweep;
+    private boolean closed;
+
+    /** A builder with the defaults: ephemeral ports, all interfaces, debug mode, 10 s grace, 3 s idle timeout. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    private RoomServer(Builder b) {
+        this.config = b.copy();
+        this.verifier = new TokenVerifier(config.tokenSecret);
+        this.bossGroup = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("roomlink-accept"),
+                NioIoHandler.newFactory());
+        this.workerGroup = new MultiThreadIoEventLoopGroup(2, new DefaultThreadFactory("roomlink-io"),
+                NioIoHandler.newFactory());
+        this.roomExecutor = new DefaultEventExecutor(new DefaultThreadFactory("roomlink-rooms"));
+        this.mediaHandler = new MediaHandler(bindings, stats);
+        this.registry = new RoomRegistry(roomExecutor, bindings, mediaHandler, stats, ByteBufAllocator.DEFAULT,
+                config.sessionGrace.toNanos(), config.idleTimeout.toNanos(),
+                config.expiredSessionRetention.toNanos());
+    }
+
+    private void start() {
+        InetAddress bindAddr;
+        try {
+            bindAddr = InetAddress.getByName(config.bindAddress);
+        } catch (UnknownHostException e) {
+            shutdownExecutors();
+            throw new IllegalStateException("roomlink server: cannot resolve bind address '" + config.bindAddress + "'",
+                    e);
+        }
+        try {
+            mediaChannel = bind("media (UDP)", new Bootstrap()
+                    .group(workerGroup)
+                    .channel(NioDatagramChannel.class)
+                    .option(ChannelOption.SO_RCVBUF, 4 << 20)
+                    .option(ChannelOption.SO_SNDBUF, 4 << 20)
+                    .handler(mediaHandler)
+                    .bind(bindAddr, config.mediaPort), bindAddr, config.mediaPort);
+            int mediaPort = ((InetSocketAddress) mediaChannel.localAddress()).getPort();
+            String advertisedHost = config.advertisedHost;
+            int advertisedPort = config.advertisedPort > 0 ? config.advertisedPort : mediaPort;
+            if (advertisedHost == null && !bindAddr.isAnyLocalAddress()) {
+                advertisedHost = io.netty.util.NetUtil.toAddressString(bindAddr);
+            }
+            String fixedHost = advertisedHost;
+            long handshakeNanos = config.idleTimeout.toNanos();
+            serverChannel = bind("signal (TCP)", new ServerBootstrap()
+                    .group(bossGroup, workerGroup)
+                    .channel(NioServerSocketChannel.class)
+                    .option(ChannelOption.SO_BACKLOG, 4096)
+                    .childOption(ChannelOption.TCP_NODELAY, true)
+                    .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(1 << 20, 4 << 20))
+                    .childHandler(new ChannelInitializer<SocketChannel>() {
+                        @Override
+                        protected void initChannel(SocketChannel ch) {
+                            signalChannels.add(ch);
+                            ch.pipeline().addLast("encoder", FrameEncoder.INSTANCE);
+                            ch.pipeline().addLast("decoder", new FrameDecoder());
+                            ch.pipeline().addLast("signal", new SignalHandler(registry, verifier, stats,
+                                    handshakeNanos, fixedHost, advertisedPort));
+                        }
+                    })
+                    .bind(bindAddr, config.signalPort), bindAddr, config.signalPort);
+        } catch (RuntimeException e) {
+            closeChannels();
+            shutdownExecutors();
+            throw e;
+        }
+        boundSignalPort = ((InetSocketAddress) serverChannel.localAddress()).getPort();
+        boundMediaPort = ((InetSocketAddress) mediaChannel.localAddress()).getPort();
+        sweep = roomExecutor.scheduleAtFixedRate(() -> {
+            try {
+                registry.sweep();
+            } catch (Throwable t) {
+                log.error("room sweep failed", t);
+            }
+        }, RoomRegistry.SWEEP_MILLIS, RoomRegistry.SWEEP_MILLIS, TimeUnit.MILLISECONDS);
+        if (verifier.debugMode()) {
+            log.warn("**********************************************************************");
+            log.warn(DEBUG_MODE_WARNING);
+            log.warn("**********************************************************************");
+        }
+        log.info("roomlink server started: signal {}:{}, media {}:{}, grace {} ms, idle timeout {} ms",
+                config.bindAddress, signalPort(), config.bindAddress, mediaPort(), config.sessionGrace.toMillis(),
+                config.idleTimeout.toMillis());
+    }
+
+    private static Channel bind(String what, ChannelFuture f, InetAddress addr, int port) {
+        f.awaitUninterruptibly();
+        if (!f.isSuccess()) {
+            Throwable cause = f.cause();
+            throw new IllegalStateException("roomlink server: cannot bind " + what + " port " + addr.getHostAddress()
+                    + ":" + port + ": " + (cause == null ? "unknown error" : cause.getMessage()), cause);
+        }
+        return f.channel();
+    }
+
+    /** The bound signaling (TCP) port. */
+    public int signalPort() {
+        return boundSignalPort;
+    }
+
+    /** The bound media (UDP) port. */
+    public int mediaPort() {
+        return boundMediaPort;
+    }
+
+    /** True if the server was started without a token secret and accepts any token. */
+    public boolean debugMode() {
+        return verifier.debugMode();
+    }
+
+    /** Counters since start. */
+    public ServerStats stats() {
+        return stats;
+    }
+
+    /**
+     * Ends the session of {@code uid} in the channel: the user gets {@code SESSION_END(30206)} and is
+     * disconnected, the other members get {@code PEER_LEFT(uid, KICKED)}.
+     *
+     * @return true if such a member (connected or in grace) was found
+     */
+    public boolean kickUser(String appKey, String channelName, long uid) {
+        RoomKey key = new RoomKey(appKey, channelName);
+        return registry.call(() -> registry.kick(key, uid), false);
+    }
+
+    /**
+     * Closes the channel: every member gets {@code SESSION_END(30207)} and is disconnected; the
+     * channel is removed (a later JOIN creates a new one, possibly with a new id).
+     *
+     * @return true if the channel existed
+     */
+    public boolean closeChannel(String appKey, String channelName) {
+        RoomKey key = new RoomKey(appKey, channelName);
+        return registry.call(() -> registry.closeChannel(key), false);
+    }
+
+    /** The uids present in the channel, including members whose session is in grace. */
+    public Set<Long> members(String appKey, String channelName) {
+        RoomKey key = new RoomKey(appKey, channelName);
+        return registry.call(() -> registry.members(key), Set.of());
+    }
+
+    /** The id of the channel while it exists. */
+    public OptionalLong channelId(String appKey, String channelName) {
+        RoomKey key = new RoomKey(appKey, channelName);
+        return registry.call(() -> registry.channelId(key), OptionalLong.empty());
+    }
+
+    /** Number of sessions, connected or in grace. */
+    public int sessionCount() {
+        return registry.call(registry::sessionCount, 0);
+    }
+
+    /**
+     * Stops the server: {@code SESSION_END(31009, "server shutting down")} to every connected
+     * client, then closes every socket and stops the threads. The ports are free when this returns.
+     * Idempotent.
+     */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        if (serverChannel != null) {
+            serverChannel.close().awaitUninterruptibly(2, TimeUnit.SECONDS); // accept no more
+        }
+        if (sweep != null) {
+            sweep.cancel(false);
+        }
+        registry.call(() -> {
+            registry.shutdown();
+            return null;
+        }, null);
+        Message bye = new Message.SessionEnd(ErrorCodes.SERVER_SHUTDOWN, "server shutting down");
+        signalChannels.writeAndFlush(bye).awaitUninterruptibly(2, TimeUnit.SECONDS);
+        closeChannels();
+        shutdownExecutors();
+        log.info("roomlink server stopped");
+    }
+
+    private void closeChannels() {
+        signalChannels.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
+        if (mediaChannel != null) {
+            mediaChannel.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
+        }
+        if (serverChannel != null) {
+            serverChannel.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
+        }
+    }
+
+    private void shutdownExecutors() {
+        for (EventExecutorGroup g : new EventExecutorGroup[] {bossGroup, workerGroup, roomExecutor}) {
+            g.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+        }
+        for (EventExecutorGroup g : new EventExecutorGroup[] {bossGroup, workerGroup, roomExecutor}) {
+            g.terminationFuture().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        }
+    }
+
+    /** Configuration of a {@link RoomServer}; {@link #start()} binds the ports. */
+    public static final class Builder {
+        private int signalPort;
+        private int mediaPort;
+        private String bindAddress = "0.0.0.0";
+        private String tokenSecret;
+        private String advertisedHost;
+        private int advertisedPort;
+        private Duration sessionGrace = Duration.ofSeconds(10);
+        private Duration idleTimeout = Duration.ofSeconds(3);
+        private Duration expiredSessionRetention = Duration.ofMinutes(5);
+
+        private Builder() {
+        }
+
+        /** TCP port for signaling; 0 (the default) picks an ephemeral port. */
+        public Builder signalPort(int port) {
+            this.signalPort = checkPort("signalPort", port);
+            return this;
+        }
+
+        /** UDP port for media; 0 (the default) picks an ephemeral port. */
+        public Builder mediaPort(int port) {
+            this.mediaPort = checkPort("mediaPort", port);
+            return this;
+        }
+
+        /** Address (literal or host name) both sockets bind to; default "0.0.0.0" (all interfaces). */
+        public Builder bindAddress(String address) {
+            Objects.requireNonNull(address, "bindAddress");
+            if (address.isBlank()) {
+                throw new IllegalArgumentException("bindAddress must not be blank");
+            }
+            this.bindAddress = address;
+            return this;
+        }
+
+        /** HMAC secret of join tokens; {@code null} (the default) = debug mode, any token accepted. */
+        public Builder tokenSecret(String secret) {
+            if (secret != null && secret.isEmpty()) {
+                throw new IllegalArgumentException("tokenSecret must not be empty (use null for debug mode)");
+            }
+            this.tokenSecret = secret;
+            return this;
+        }
+
+        /**
+         * Media address told to clients in JOIN_OK/RESUME_OK (behind NAT, a load balancer or a test
+         * proxy). Port 0 means the bound media port. Without it the server advertises its bind
+         * address, or, when bound to all interfaces, the local address each client's signaling
+         * connection reached.
+         */
+        public Builder advertisedMediaAddress(String host, int port) {
+            Objects.requireNonNull(host, "host");
+            int len = host.getBytes(StandardCharsets.UTF_8).length;
+            if (len < WireCodec.MEDIA_HOST_MIN || len > WireCodec.MEDIA_HOST_MAX) {
+                throw new IllegalArgumentException("advertised media host must be 1..255 bytes");
+            }
+            this.advertisedHost = host;
+            this.advertisedPort = checkPort("advertised media port", port);
+            return this;
+        }
+
+        /** How long a dropped member's session is kept for RESUME, counted from when it was last heard. */
+        public Builder sessionGrace(Duration grace) {
+            this.sessionGrace = checkPositive("sessionGrace", grace);
+            return this;
+        }
+
+        /** Silence (no signal frame and no media datagram) after which a connection is dropped; default 3 s. */
+        public Builder idleTimeout(Duration timeout) {
+            this.idleTimeout = checkPositive("idleTimeout", timeout);
+            return this;
+        }
+
+        /**
+         * How long the server remembers sessions after they ended (default 5 min): a RESUME of a
+         * session whose grace ran out is admitted as a fresh session ({@code RESUME_OK resumed=0},
+         * peers see PEER_JOINED again), and a RESUME of a session the server ended (kick, channel
+         * closed, same uid elsewhere) gets that SESSION_END. {@link Duration#ZERO} disables this:
+         * such RESUMEs get {@code JOIN_ERR(31001)}.
+         */
+        public Builder expiredSessionRetention(Duration retention) {
+            Objects.requireNonNull(retention, "expiredSessionRetention");
+            if (retention.isNegative()) {
+                throw new IllegalArgumentException("expiredSessionRetention must not be negative");
+            }
+            this.expiredSessionRetention = retention;
+            return this;
+        }
+
+        /**
+         * Binds the ports and starts serving.
+         *
+         * @throws IllegalStateException if a port cannot be bound or the bind address cannot be resolved
+         */
+        public RoomServer start() {
+            RoomServer server = new RoomServer(this);
+            server.start();
+            return server;
+        }
+
+        private Builder copy() {
+            Builder b = new Builder();
+            b.signalPort = signalPort;
+            b.mediaPort = mediaPort;
+            b.bindAddress = bindAddress;
+            b.tokenSecret = tokenSecret;
+            b.advertisedHost = advertisedHost;
+            b.advertisedPort = advertisedPort;
+            b.sessionGrace = sessionGrace;
+            b.idleTimeout = idleTimeout;
+            b.expiredSessionRetention = expiredSessionRetention;
+            return b;
+        }
+
+        private static int checkPort(String what, int port) {
+            if (port < 0 || port > 65535) {
+                throw new IllegalArgumentException(what + " must be 0..65535, got " + port);
+            }
+            return port;
+        }
+
+        private static Duration checkPositive(String what, Duration d) {
+            Objects.requireNonNull(d, what);
+            if (d.isNegative() || d.isZero()) {
+                throw new IllegalArgumentException(what + " must be positive, got " + d);
+            }
+            return d;
+        }
+    }
+}

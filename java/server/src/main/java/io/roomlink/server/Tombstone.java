@@ -1,0 +1,36 @@
+package io.roomlink.server;
+
+/**
+ * Memory of a session that no longer exists, so that a late {@code RESUME} gets a truthful answer:
+ * an expired session ({@code endCode == 0}) is re-admitted as a fresh session ({@code resumed=0},
+ * docs/PROTOCOL.md), a session the server ended gets the {@code SESSION_END} it may have missed.
+ * Room executor only.
+ */
+final class Tombstone {
+    final long sessionId;
+    final byte[] secret;
+    final RoomKey key;
+    final long uid;
+    final long createdNanos;
+    /** 0 = expired after grace (resumable as a fresh session); otherwise the SESSION_END code. */
+    int endCode;
+    String endMessage;
+
+    Tombstone(Session s, int endCode, String endMessage, long nowNanos) {
+        this.sessionId = s.id;
+        this.secret = s.secret;
+        this.key = s.room.key;
+        this.uid = s.uid;
+        this.endCode = endCode;
+        this.endMessage = endMessage;
+        this.createdNanos = nowNanos;
+    }
+
+    boolean resumable() {
+        return endCode == 0;
+    }
+
+    /** Identity (room, uid) of the session, for superseding by a newer login. */
+    record Identity(RoomKey key, long uid) {
+    }
+}

@@ -1,0 +1,272 @@
+package io.roomlink.server.protocol;
+
+import java.util.Arrays;
+import java.util.Objects;
+
+/**
+ * The signaling messages of wire protocol v1 (docs/PROTOCOL.md, "Message types").
+ * Unsigned wire integers ({@code u64}, {@code u16}, {@code u8}) are carried in Java's signed
+ * types with the same bits: a {@code u64} uid above {@link Long#MAX_VALUE} is a negative long.
+ * Byte-length limits of strings are enforced by {@link WireCodec}, not by the constructors.
+ * {@code toString()} never prints tokens or session secrets.
+ */
+public sealed interface Message {
+
+    /** The wire type byte ({@code WireCodec.JOIN} …). */
+    int type();
+
+    /** C→S 0x01. */
+    record Join(String appKey, String channel, long uid, String token, long mediaKey) implements Message {
+        public Join {
+            Objects.requireNonNull(appKey, "appKey");
+            Objects.requireNonNull(channel, "channel");
+            Objects.requireNonNull(token, "token");
+        }
+
+        @Override
+        public int type() {
+            return WireCodec.JOIN;
+        }
+
+        @Override
+        public String toString() {
+            return "Join[appKey=" + appKey + ", channel=" + channel + ", uid=" + Long.toUnsignedString(uid)
+                    + ", token=<" + token.length() + " chars>, mediaKey=" + Long.toHexString(mediaKey) + "]";
+        }
+    }
+
+    /** S→C 0x02. */
+    record JoinOk(long channelId, long sessionId, byte[] sessionSecret, String mediaHost, int mediaPort,
+                  long serverTimeMs) implements Message {
+        public JoinOk {
+            sessionSecret = Secrets.copy(sessionSecret);
+            Objects.requireNonNull(mediaHost, "mediaHost");
+            Secrets.checkPort(mediaPort);
+        }
+
+        @Override
+        public byte[] sessionSecret() {
+            return sessionSecret.clone();
+        }
+
+        @Override
+        public int type() {
+            return WireCodec.JOIN_OK;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof JoinOk m && channelId == m.channelId && sessionId == m.sessionId
+                    && Arrays.equals(sessionSecret, m.sessionSecret) && mediaHost.equals(m.mediaHost)
+                    && mediaPort == m.mediaPort && serverTimeMs == m.serverTimeMs;
+        }
+
+        @Override
+        public int hashCode() {
+            return Objects.hash(channelId, sessionId, Arrays.hashCode(sessionSecret), mediaHost, mediaPort,
+                    serverTimeMs);
+        }
+
+        @Override
+        public String toString() {
+            return "JoinOk[channelId=" + Long.toUnsignedString(channelId) + ", sessionId="
+                    + Long.toHexString(sessionId) + ", sessionSecret=<redacted>, mediaHost=" + mediaHost
+                    + ", mediaPort=" + mediaPort + ", serverTimeMs=" + serverTimeMs + "]";
+        }
+    }
+
+    /** S→C 0x03; the server closes the connection after it. */
+    record JoinErr(int code, String message) implements Message {
+        public JoinErr {
+            Objects.requireNonNull(message, "message");
+        }
+
+        @Override
+        public int type() {
+            return WireCodec.JOIN_ERR;
+        }
+    }
+
+    /** C→S 0x04. */
+    record Resume(long sessionId, byte[] sessionSecret, long mediaKey) implements Message {
+        public Resume {
+            sessionSecret = Secrets.copy(sessionSecret);
+        }
+
+        @Override
+        public byte[] sessionSecret() {
+            return sessionSecret.clone();
+        }
+
+        @Override
+        public int type() {
+            return WireCodec.RESUME;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Resume m && sessionId == m.sessionId && mediaKey == m.mediaKey
+                    && Arrays.equals(sessionSecret, m.sessionSecret);
+        }
+
+        @Override
+        public int hashCode() {
+            return Objects.hash(sessionId, mediaKey, Arrays.hashCode(sessionSecret));
+        }
+
+        @Override
+        public String toString() {
+            return "Resume[sessionId=" + Long.toHexString(sessionId) + ", sessionSecret=<redacted>, mediaKey="
+                    + Long.toHexString(mediaKey) + "]";
+        }
+    }
+
+    /** S→C 0x05. {@code resumed} is the wire's u8 flag (1 = same session kept). */
+    record ResumeOk(long channelId, boolean resumed, long sessionId, byte[] sessionSecret, String mediaHost,
+                    int mediaPort) implements Message {
+        public ResumeOk {
+            sessionSecret = Secrets.copy(sessionSecret);
+            Objects.requireNonNull(mediaHost, "mediaHost");
+            Secrets.checkPort(mediaPort);
+        }
+
+        @Override
+        public byte[] sessionSecret() {
+            return sessionSecret.clone();
+        }
+
+        @Override
+        public int type() {
+            return WireCodec.RESUME_OK;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof ResumeOk m && channelId == m.channelId && resumed == m.resumed
+                    && sessionId == m.sessionId && Arrays.equals(sessionSecret, m.sessionSecret)
+                    && mediaHost.equals(m.mediaHost) && mediaPort == m.mediaPort;
+        }
+
+        @Override
+        public int hashCode() {
+            return Objects.hash(channelId, resumed, sessionId, Arrays.hashCode(sessionSecret), mediaHost,
+                    mediaPort);
+        }
+
+        @Override
+        public String toString() {
+            return "ResumeOk[channelId=" + Long.toUnsignedString(channelId) + ", resumed=" + resumed
+                    + ", sessionId=" + Long.toHexString(sessionId) + ", sessionSecret=<redacted>, mediaHost="
+                    + mediaHost + ", mediaPort=" + mediaPort + "]";
+        }
+    }
+
+    /** C→S 0x06. */
+    record Leave() implements Message {
+        public static final Leave INSTANCE = new Leave();
+
+        @Override
+        public int type() {
+            return WireCodec.LEAVE;
+        }
+    }
+
+    /** S→C 0x07; the server closes the connection after it. */
+    record LeaveOk() implements Message {
+        public static final LeaveOk INSTANCE = new LeaveOk();
+
+        @Override
+        public int type() {
+            return WireCodec.LEAVE_OK;
+        }
+    }
+
+    /** S→C 0x08. */
+    record PeerJoined(long uid) implements Message {
+        @Override
+        public int type() {
+            return WireCodec.PEER_JOINED;
+        }
+    }
+
+    /** S→C 0x09. {@code reason} is one of the {@code REASON_*} constants (any u8 decodes). */
+    record PeerLeft(long uid, int reason) implements Message {
+        public static final int REASON_NORMAL = 0;
+        public static final int REASON_FAILOVER = 1;
+        public static final int REASON_UPDATE = 2;
+        public static final int REASON_KICKED = 3;
+        public static final int REASON_TIMEOUT = 4;
+
+        public PeerLeft {
+            if (reason < 0 || reason > 0xFF) {
+                throw new IllegalArgumentException("reason must fit in u8: " + reason);
+            }
+        }
+
+        @Override
+        public int type() {
+            return WireCodec.PEER_LEFT;
+        }
+    }
+
+    /** C→S 0x0A. */
+    record Ping(long nonce) implements Message {
+        @Override
+        public int type() {
+            return WireCodec.PING;
+        }
+    }
+
+    /** S→C 0x0B. */
+    record Pong(long nonce) implements Message {
+        @Override
+        public int type() {
+            return WireCodec.PONG;
+        }
+    }
+
+    /** S→C 0x0C; the server closes the connection after it. */
+    record SessionEnd(int code, String message) implements Message {
+        public SessionEnd {
+            Objects.requireNonNull(message, "message");
+        }
+
+        @Override
+        public int type() {
+            return WireCodec.SESSION_END;
+        }
+    }
+
+    /** S→C 0x0D (wire name {@code ERROR}): protocol error; the server closes the connection after it. */
+    record Error(int code, String message) implements Message {
+        public Error {
+            Objects.requireNonNull(message, "message");
+        }
+
+        @Override
+        public int type() {
+            return WireCodec.ERROR;
+        }
+    }
+
+    /** Helpers shared by the records holding a {@code bytes16} secret. */
+    final class Secrets {
+        private Secrets() {
+        }
+
+        static byte[] copy(byte[] secret) {
+            Objects.requireNonNull(secret, "sessionSecret");
+            if (secret.length != WireCodec.SECRET_LEN) {
+                throw new IllegalArgumentException("sessionSecret must be " + WireCodec.SECRET_LEN + " bytes, got "
+                        + secret.length);
+            }
+            return secret.clone();
+        }
+
+        static void checkPort(int port) {
+            if (port < 0 || port > 0xFFFF) {
+                throw new IllegalArgumentException("mediaPort must fit in u16: " + port);
+            }
+        }
+    }
+}

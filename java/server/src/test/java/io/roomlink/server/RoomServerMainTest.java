@@ -1,0 +1,160 @@
+package io.roomlink.server;
+
+import io.roomlink.server.protocol.Message;
+import org.junit.jupiter.api.Test;
+
+import java.io.BufferedReader;
+import java.io.ByteArrayOutputStream;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class RoomServerMainTest {
+
+    private static RoomServerMain.Options parse(String... args) throws RoomServerMain.UsageException {
+        return RoomServerMain.parse(args);
+    }
+
+    @Test
+    void parsesAllOptions() throws Exception {
+        RoomServerMain.Options o = parse("--signal-port", "7000", "--media-port", "7001", "--token-secret", "S",
+                "--bind", "127.0.0.1", "--advertise-media", "media.example.net:9000", "--session-grace-ms", "2500",
+                "--idle-timeout-ms=1500");
+        assertEquals(7000, o.signalPort());
+        assertEquals(7001, o.mediaPort());
+        assertEquals("S", o.tokenSecret());
+        assertEquals("127.0.0.1", o.bind());
+        assertEquals("media.example.net", o.advertiseHost());
+        assertEquals(9000, o.advertisePort());
+        assertEquals(2500L, o.sessionGraceMs());
+        assertEquals(1500L, o.idleTimeoutMs());
+
+        RoomServerMain.Options d = parse("--signal-port", "0", "--media-port", "0");
+        assertEquals("0.0.0.0", d.bind());
+        assertNull(d.tokenSecret());
+        assertNull(d.advertiseHost());
+        assertNull(d.sessionGraceMs());
+
+        RoomServerMain.Options v6 = parse("--signal-port", "1", "--media-port", "2", "--advertise-media", "[::1]:5000");
+        assertEquals("::1", v6.advertiseHost());
+        assertEquals(5000, v6.advertisePort());
+        assertTrue(parse("--help").help());
+    }
+
+    @Test
+    void rejectsBadArguments() {
+        String[][] bad = {
+            {},
+            {"--media-port", "7001"},
+            {"--signal-port", "7000"},
+            {"--signal-port", "70000", "--media-port", "7001"},
+            {"--signal-port", "x", "--media-port", "7001"},
+            {"--signal-port", "7000", "--media-port", "7001", "--bogus", "1"},
+            {"--signal-port", "7000", "--media-port", "7001", "--token-secret"},
+            {"--signal-port", "7000", "--media-port", "7001", "--token-secret", ""},
+            {"--signal-port", "7000", "--media-port", "7001", "--advertise-media", "nohost"},
+            {"--signal-port", "7000", "--media-port", "7001", "--advertise-media", "h:0"},
+            {"--signal-port", "7000", "--media-port", "7001", "--session-grace-ms", "0"},
+            {"--signal-port", "7000", "--media-port", "7001", "--session-grace-ms", "-5"},
+            {"--signal-port", "7000", "--media-port", "7001", "--signal-port", "7002"},
+            {"stray", "--signal-port", "7000", "--media-port", "7001"},
+        };
+        for (String[] args : bad) {
+            assertThrows(RoomServerMain.UsageException.class, () -> RoomServerMain.parse(args), String.join(" ", args));
+        }
+    }
+
+    @Test
+    void runReportsUsageWithStatus2() {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        RoomServerMain.Result r = RoomServerMain.run(new String[] {"--signal-port", "nope"},
+                new PrintStream(out, true), new PrintStream(err, true));
+        assertNull(r.server());
+        assertEquals(2, r.exitStatus());
+        String e = err.toString(StandardCharsets.UTF_8);
+        assertTrue(e.contains("--signal-port must be a port number") && e.contains("usage:"), e);
+    }
+
+    @Test
+    void runStartsAServerAndWarnsAboutDebugMode() throws Exception {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        RoomServerMain.Result r = RoomServerMain.run(
+                new String[] {"--signal-port", "0", "--media-port", "0", "--bind", "127.0.0.1"},
+                new PrintStream(out, true), new PrintStream(err, true));
+        assertNotNull(r.server());
+        try (RoomServer server = r.server(); TestClient c = TestClient.connect(server.signalPort())) {
+            assertTrue(err.toString(StandardCharsets.UTF_8).contains("DEBUG MODE"));
+            assertTrue(out.toString(StandardCharsets.UTF_8).contains("signal=" + server.signalPort()
+                    + " media=" + server.mediaPort()));
+            c.join("app", "room", 1, "", 1);
+        }
+        ByteArrayOutputStream err2 = new ByteArrayOutputStream();
+        RoomServerMain.Result r2 = RoomServerMain.run(
+                new String[] {"--signal-port", "0", "--media-port", "0", "--bind", "127.0.0.1", "--token-secret", "s"},
+                new PrintStream(new ByteArrayOutputStream(), true), new PrintStream(err2, true));
+        r2.server().close();
+        assertEquals("", err2.toString(StandardCharsets.UTF_8));
+    }
+
+    private static ProcessBuilder javaMain(String... args) {
+        Path java = Paths.get(System.getProperty("java.home"), "bin", "java");
+        List<String> cmd = new java.util.ArrayList<>(List.of(java.toString(), "-cp",
+                System.getProperty("java.class.path"), RoomServerMain.class.getName()));
+        cmd.addAll(List.of(args));
+        return new ProcessBuilder(cmd);
+    }
+
+    @Test
+    void processExitsWith2OnBadArguments() throws Exception {
+        Process p = javaMain("--bogus").redirectErrorStream(true).start();
+        String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+        assertEquals(2, p.exitValue(), output);
+        assertTrue(output.contains("usage:"), output);
+    }
+
+    @Test
+    void processServesUntilSigtermThenSaysGoodbye() throws Exception {
+        Process p = javaMain("--signal-port", "0", "--media-port", "0", "--bind", "127.0.0.1",
+                "--token-secret", "S").redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        try {
+            BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+            String line;
+            Matcher m = null;
+            Pattern listening = Pattern.compile("roomlink server listening signal=(\\d+) media=(\\d+)");
+            while ((line = out.readLine()) != null) {
+                m = listening.matcher(line);
+                if (m.find()) {
+                    break;
+                }
+            }
+            assertNotNull(line, "the server printed no listening line");
+            int signalPort = Integer.parseInt(m.group(1));
+            try (TestClient c = TestClient.connect(signalPort)) {
+                String token = TokenBuilder.build("S", "app", "room", 1, java.time.Instant.now().plusSeconds(60));
+                c.join("app", "room", 1, token, 1);
+                p.destroy(); // SIGTERM
+                assertEquals(new Message.SessionEnd(ErrorCodes.SERVER_SHUTDOWN, "server shutting down"),
+                        c.expect(Message.SessionEnd.class));
+                c.expectClosed();
+            }
+            assertTrue(p.waitFor(30, TimeUnit.SECONDS), "the process did not exit after SIGTERM");
+        } finally {
+            p.destroyForcibly();
+        }
+    }
+}

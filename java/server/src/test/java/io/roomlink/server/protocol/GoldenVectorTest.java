@@ -1,0 +1,259 @@
+package io.roomlink.server.protocol;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestFactory;
+
+import java.util.HexFormat;
+import java.util.List;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/** docs/vectors/protocol.txt and invalid.txt, shared with the C++ tests. */
+class GoldenVectorTest {
+
+    /** Builds the message a signaling vector describes, from its name and fields. */
+    static Message message(Vectors.Vector v) {
+        String n = v.name();
+        if (n.startsWith("join_ok")) {
+            return new Message.JoinOk(u64(v, "channelId"), u64(v, "sessionId"), secret(v), v.get("mediaHost"),
+                    Integer.parseInt(v.get("mediaPort")), u64(v, "serverTimeMs"));
+        } else if (n.startsWith("join_err")) {
+            return new Message.JoinErr(Integer.parseInt(v.get("code")), v.get("message"));
+        } else if (n.startsWith("join")) {
+            return new Message.Join(v.get("appKey"), v.get("channel"), u64(v, "uid"), v.get("token"),
+                    u64(v, "mediaKey"));
+        } else if (n.startsWith("resume_ok")) {
+            return new Message.ResumeOk(u64(v, "channelId"), flag(v, "resumed"), u64(v, "sessionId"), secret(v),
+                    v.get("mediaHost"), Integer.parseInt(v.get("mediaPort")));
+        } else if (n.startsWith("resume")) {
+            return new Message.Resume(u64(v, "sessionId"), secret(v), u64(v, "mediaKey"));
+        } else if (n.startsWith("leave_ok")) {
+            return Message.LeaveOk.INSTANCE;
+        } else if (n.startsWith("leave")) {
+            return Message.Leave.INSTANCE;
+        } else if (n.startsWith("peer_joined")) {
+            return new Message.PeerJoined(u64(v, "uid"));
+        } else if (n.startsWith("peer_left")) {
+            return new Message.PeerLeft(u64(v, "uid"), Integer.parseInt(v.get("reason")));
+        } else if (n.startsWith("ping")) {
+            return new Message.Ping(u64(v, "nonce"));
+        } else if (n.startsWith("pong")) {
+            return new Message.Pong(u64(v, "nonce"));
+        } else if (n.startsWith("session_end")) {
+            return new Message.SessionEnd(Integer.parseInt(v.get("code")), v.get("message"));
+        } else if (n.startsWith("error")) {
+            return new Message.Error(Integer.parseInt(v.get("code")), v.get("message"));
+        }
+        throw new IllegalArgumentException("unknown vector kind: " + v);
+    }
+
+    static MediaPacket media(Vectors.Vector v) {
+        int type = switch (v.name()) {
+            case "media_bind" -> MediaCodec.BIND;
+            case "media_bind_ack" -> MediaCodec.BIND_ACK;
+            case "media_ping" -> MediaCodec.PING;
+            case "media_pong" -> MediaCodec.PONG;
+            default -> throw new IllegalArgumentException("unknown media vector: " + v);
+        };
+        return new MediaPacket(type, u64(v, "mediaKey"), Integer.parseUnsignedInt(v.get("seq")), u64(v, "echoNs"));
+    }
+
+    private static long u64(Vectors.Vector v, String f) {
+        return Long.parseUnsignedLong(v.get(f));
+    }
+
+    private static boolean flag(Vectors.Vector v, String f) {
+        String s = v.get(f);
+        assertTrue(s.equals("0") || s.equals("1"), v + ": " + f + " must be 0 or 1");
+        return s.equals("1");
+    }
+
+    private static byte[] secret(Vectors.Vector v) {
+        return HexFormat.of().parseHex(v.get("sessionSecret"));
+    }
+
+    @TestFactory
+    Stream<DynamicTest> encodeAndDecodeEveryValidVector() throws Exception {
+        List<Vectors.Vector> all = Vectors.load("protocol.txt");
+        assertTrue(all.size() >= 18, "expected the full vector set, got " + all.size());
+        return all.stream().map(v -> DynamicTest.dynamicTest(v.name(), () -> {
+            if (v.name().startsWith("media_")) {
+                MediaPacket p = media(v);
+                assertEquals(v.hex(), HexFormat.of().formatHex(MediaCodec.encode(p)), "encode " + v);
+                assertEquals(p, MediaCodec.decode(v.bytes(), 0, v.bytes().length), "decode " + v);
+            } else {
+                Message m = message(v);
+                assertEquals(v.hex(), HexFormat.of().formatHex(WireCodec.encode(m)), "encode " + v);
+                assertEquals(m, WireCodec.decodeFrame(v.bytes()), "decode " + v);
+                assertIncrementalDecode(v.bytes(), m);
+            }
+        }));
+    }
+
+    /** Fed one byte at a time, the decoder waits (null) until the last byte, then yields the message. */
+    private static void assertIncrementalDecode(byte[] frame, Message expected) throws ProtocolException {
+        ByteBuf buf = Unpooled.buffer();
+        for (int i = 0; i < frame.length - 1; i++) {
+            buf.writeByte(frame[i]);
+            assertNull(WireCodec.decode(buf), "decoded early at byte " + i);
+        }
+        buf.writeByte(frame[frame.length - 1]);
+        assertEquals(expected, WireCodec.decode(buf));
+        assertFalse(buf.isReadable());
+    }
+
+    @Test
+    void allValidVectorsBackToBackDecodeInOrder() throws Exception {
+        ByteBuf stream = Unpooled.buffer();
+        List<Vectors.Vector> frames = Vectors.load("protocol.txt").stream()
+                .filter(v -> !v.name().startsWith("media_")).toList();
+        frames.forEach(v -> stream.writeBytes(v.bytes()));
+        for (Vectors.Vector v : frames) {
+            assertEquals(message(v), WireCodec.decode(stream), v.toString());
+        }
+        assertNull(WireCodec.decode(stream));
+    }
+
+    @TestFactory
+    Stream<DynamicTest> rejectEveryInvalidVector() throws Exception {
+        List<Vectors.Vector> all = Vectors.load("invalid.txt");
+        assertTrue(all.size() >= 10, "expected the full invalid set, got " + all.size());
+        return all.stream().map(v -> DynamicTest.dynamicTest(v.name(), () -> {
+            ProtocolException e = assertThrows(ProtocolException.class,
+                    () -> WireCodec.decode(Unpooled.wrappedBuffer(v.bytes())), v.toString());
+            assertSame(ProtocolException.class, e.getClass());
+            assertNotNull(e.reason());
+            assertFalse(e.reason().isEmpty());
+            if (v.name().equals("bad_version")) {
+                assertEquals("unsupported version", e.reason());
+            }
+        }));
+    }
+
+    @Test
+    void mutatedFramesFailOnlyWithProtocolException() throws Exception {
+        java.util.Random rnd = new java.util.Random(42);
+        List<Vectors.Vector> frames = Vectors.load("protocol.txt").stream()
+                .filter(v -> !v.name().startsWith("media_")).toList();
+        for (int i = 0; i < 20_000; i++) {
+            byte[] b = frames.get(rnd.nextInt(frames.size())).bytes().clone();
+            int flips = 1 + rnd.nextInt(3);
+            for (int f = 0; f < flips; f++) {
+                b[rnd.nextInt(b.length)] = (byte) rnd.nextInt(256);
+            }
+            if (rnd.nextInt(4) == 0) {
+                b = java.util.Arrays.copyOf(b, rnd.nextInt(b.length + 8));
+            }
+            try {
+                WireCodec.decode(Unpooled.wrappedBuffer(b));
+            } catch (ProtocolException expected) {
+                // fine
+            } catch (RuntimeException e) {
+                fail("decoding " + HexFormat.of().formatHex(b) + " threw " + e, e);
+            }
+        }
+    }
+
+    @Test
+    void hugeLengthIsRejectedFromTheHeaderAlone() {
+        assertThrows(ProtocolException.class,
+                () -> WireCodec.decode(Unpooled.wrappedBuffer(HexFormat.of().parseHex("7fffffff"))));
+        assertThrows(ProtocolException.class,
+                () -> WireCodec.decode(Unpooled.wrappedBuffer(HexFormat.of().parseHex("ffffffff01"))));
+    }
+
+    @Test
+    void maxFrameIsAccepted() throws Exception {
+        // len = 65536 is legal; a payload that large is only ever invalid for its fields, not its size.
+        ByteBuf buf = Unpooled.buffer();
+        buf.writeInt(WireCodec.MAX_FRAME).writeByte(1).writeByte(WireCodec.LEAVE).writeZero(WireCodec.MAX_FRAME - 2);
+        ProtocolException e = assertThrows(ProtocolException.class, () -> WireCodec.decode(buf));
+        assertTrue(e.reason().contains("trailing"), e.reason());
+    }
+
+    @Test
+    void encoderEnforcesFieldLimits() {
+        String s65 = "a".repeat(65);
+        assertThrows(IllegalArgumentException.class,
+                () -> WireCodec.encode(new Message.Join(s65, "c", 1, "", 1)));
+        assertThrows(IllegalArgumentException.class,
+                () -> WireCodec.encode(new Message.Join("k", "", 1, "", 1)));
+        assertThrows(IllegalArgumentException.class,
+                () -> WireCodec.encode(new Message.Join("k", "c", 1, "t".repeat(1025), 1)));
+        assertThrows(IllegalArgumentException.class,
+                () -> WireCodec.encode(new Message.Error(1, "m".repeat(513))));
+        assertThrows(IllegalArgumentException.class,
+                () -> WireCodec.encode(new Message.JoinOk(1, 1, new byte[16], "", 1, 1)));
+        // limits are in UTF-8 bytes: 22 three-byte characters = 66 bytes
+        assertThrows(IllegalArgumentException.class,
+                () -> WireCodec.encode(new Message.Join("k", "房".repeat(22), 1, "", 1)));
+        WireCodec.encode(new Message.Join("k".repeat(64), "房".repeat(21), 1, "t".repeat(1024), 1));
+        ByteBuf buf = Unpooled.buffer();
+        assertThrows(IllegalArgumentException.class, () -> WireCodec.encode(new Message.Join(s65, "c", 1, "", 1), buf));
+        assertEquals(0, buf.writerIndex(), "nothing written on failure");
+    }
+
+    @Test
+    void stringLimitsAreCheckedOnDecode() throws Exception {
+        byte[] ok = WireCodec.encode(new Message.Join("k".repeat(64), "c".repeat(64), 1, "t".repeat(1024), 1));
+        assertEquals(new Message.Join("k".repeat(64), "c".repeat(64), 1, "t".repeat(1024), 1),
+                WireCodec.decodeFrame(ok));
+        // an empty mediaHost in JOIN_OK
+        ByteBuf b = Unpooled.buffer();
+        b.writeInt(0).writeByte(1).writeByte(WireCodec.JOIN_OK).writeLong(1).writeLong(2).writeZero(16)
+                .writeShort(0).writeShort(5).writeLong(6);
+        b.setInt(0, b.readableBytes() - 4);
+        assertThrows(ProtocolException.class, () -> WireCodec.decode(b));
+    }
+
+    @Test
+    void resumedFlagMustBeZeroOrOne() {
+        byte[] frame = WireCodec.encode(new Message.ResumeOk(7, true, 1, new byte[16], "h", 1));
+        frame[14] = 2; // the resumed byte: 4 len + 2 header + 8 channelId
+        assertThrows(ProtocolException.class, () -> WireCodec.decodeFrame(frame));
+    }
+
+    @Test
+    void malformedDatagramsDecodeToNull() {
+        byte[] good = MediaCodec.encode(new MediaPacket(MediaCodec.PING, 1, 2, 3));
+        assertNotNull(MediaCodec.decode(good, 0, good.length));
+        assertNull(MediaCodec.decode(good, 0, 23), "short");
+        byte[] longer = java.util.Arrays.copyOf(good, 25);
+        assertNull(MediaCodec.decode(longer, 0, 25), "long");
+        byte[] magic = good.clone();
+        magic[0] = 0;
+        assertNull(MediaCodec.decode(magic, 0, 24), "magic");
+        byte[] ver = good.clone();
+        ver[2] = 2;
+        assertNull(MediaCodec.decode(ver, 0, 24), "version");
+        byte[] type = good.clone();
+        type[3] = 5;
+        assertNull(MediaCodec.decode(type, 0, 24), "type");
+        type[3] = 0;
+        assertNull(MediaCodec.decode(type, 0, 24), "type 0");
+    }
+
+    @Test
+    void toStringRedactsCredentials() {
+        String secretHex = "000102030405060708090a0b0c0d0e0f";
+        byte[] secret = HexFormat.of().parseHex(secretHex);
+        String all = new Message.Join("k", "c", 1, "my-token-value", 2) + " "
+                + new Message.JoinOk(1, 2, secret, "h", 3, 4) + " "
+                + new Message.Resume(1, secret, 2) + " "
+                + new Message.ResumeOk(1, true, 2, secret, "h", 3);
+        assertFalse(all.contains("my-token-value"), all);
+        assertFalse(all.contains(secretHex), all);
+        assertFalse(all.contains(java.util.Arrays.toString(secret)), all);
+    }
+}
