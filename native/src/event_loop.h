@@ -1,0 +1,97 @@
+// Single-threaded reactor: epoll for sockets, a min-heap of one-shot timers, and an eventfd-woken
+// queue through which other threads hand work to the loop. Everything except post(), stop() and
+// in_loop_thread() must be called on the loop thread.
+#ifndef ROOMLINK_EVENT_LOOP_H
+#define ROOMLINK_EVENT_LOOP_H
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <queue>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "clock.h"
+
+namespace roomlink {
+
+class EventLoop {
+public:
+    using Task = std::function<void()>;
+    using IoHandler = std::function<void(uint32_t epoll_events)>;
+    using TimerId = uint64_t;  // 0 is never a live timer
+    using WatchId = uint64_t;  // 0 is never a live watch
+
+    // The clock must outlive the loop. Throws std::system_error if epoll/eventfd are unavailable.
+    explicit EventLoop(const Clock& clock);
+    ~EventLoop();
+    EventLoop(const EventLoop&) = delete;
+    EventLoop& operator=(const EventLoop&) = delete;
+
+    // Runs until stop(); the calling thread becomes the loop thread.
+    void run();
+    void stop();
+    // One iteration: wait for I/O at most max_wait (less if a timer or task is due), then run
+    // ready I/O handlers, due timers and queued tasks. Lets tests drive a loop on their thread.
+    void run_once(Duration max_wait);
+
+    // Thread-safe. Tasks run on the loop thread in the order they were posted.
+    void post(Task task);
+    bool in_loop_thread() const;
+    TimePoint now() const { return clock_.now(); }
+
+    TimerId schedule_after(Duration delay, Task task);
+    TimerId schedule_at(TimePoint when, Task task);
+    // Cancels a pending timer (no-op for a fired or unknown one) and zeroes the caller's id.
+    void cancel(TimerId& id);
+    size_t pending_timers() const { return timer_tasks_.size(); }
+
+    // Returns 0 if the fd could not be registered.
+    WatchId watch(int fd, uint32_t epoll_events, IoHandler handler);
+    bool modify(WatchId id, uint32_t epoll_events);
+    void unwatch(WatchId& id);
+
+private:
+    struct TimerEntry {
+        TimePoint when;
+        TimerId id;  // ids increase, so equal deadlines fire in scheduling order
+        bool operator>(const TimerEntry& o) const {
+            return when != o.when ? when > o.when : id > o.id;
+        }
+    };
+    struct Watch {
+        int fd;
+        std::shared_ptr<IoHandler> handler;  // shared so a handler may unwatch itself safely
+    };
+
+    int wait_millis(Duration max_wait);
+    void run_due_timers();
+    void run_posted_tasks();
+    void drain_wakeup();
+    void wake();
+    template <typename F>
+    void guarded(const char* what, F&& f);
+
+    const Clock& clock_;
+    int epoll_fd_ = -1;
+    int wake_fd_ = -1;
+    std::atomic<bool> stopping_{false};
+    std::atomic<std::thread::id> owner_;
+
+    std::priority_queue<TimerEntry, std::vector<TimerEntry>, std::greater<TimerEntry>> timer_heap_;
+    std::unordered_map<TimerId, Task> timer_tasks_;  // cancelled timers are simply absent
+    TimerId next_timer_id_ = 1;
+
+    std::unordered_map<WatchId, Watch> watches_;
+    WatchId next_watch_id_ = 1;
+
+    std::mutex tasks_mutex_;
+    std::vector<Task> tasks_;
+};
+
+}  // namespace roomlink
+
+#endif

@@ -1,0 +1,143 @@
+#include "media_path.h"
+
+#include <sys/epoll.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+
+#include "log.h"
+
+namespace roomlink {
+
+MediaPath::MediaPath(EventLoop& loop, Listener* listener, uint64_t media_key,
+                     Duration bind_retransmit)
+    : loop_(loop), listener_(listener), media_key_(media_key), bind_retransmit_(bind_retransmit) {}
+
+MediaPath::~MediaPath() {
+    *alive_ = false;
+    loop_.cancel(bind_timer_);
+    loop_.cancel(keepalive_timer_);
+    loop_.unwatch(watch_);
+}
+
+bool MediaPath::open(const SocketAddress& to, std::string* error) {
+    remote_ = to;
+    int err = 0;
+    fd_ = open_connected_udp(to, &err);
+    if (!fd_.valid()) {
+        *error = "media socket to " + to.to_string() + ": " + error_text(err);
+        return false;
+    }
+    watch_ = loop_.watch(fd_.get(), EPOLLIN, [this](uint32_t) { on_readable(); });
+    if (watch_ == 0) {
+        *error = "cannot watch media socket";
+        fd_.reset();
+        return false;
+    }
+    bind_tick();
+    return true;
+}
+
+void MediaPath::send_packet(wire::MediaType type) {
+    wire::MediaPacket packet;
+    packet.type = type;
+    packet.media_key = media_key_;
+    packet.seq = next_seq_++;
+    packet.echo_ns = static_cast<uint64_t>(loop_.now().time_since_epoch().count());
+    auto bytes = wire::encode_media(packet);
+    // Loss is expected on UDP (and ECONNREFUSED after an ICMP unreachable): retransmission and
+    // the silence timeout deal with it, so a failed send is not an error by itself.
+    ::send(fd_.get(), bytes.data(), bytes.size(), MSG_NOSIGNAL);
+}
+
+void MediaPath::send_bind_now() {
+    if (fd_.valid() && !bound_) {
+        loop_.cancel(bind_timer_);
+        bind_tick();
+    }
+}
+
+void MediaPath::bind_tick() {
+    bind_timer_ = 0;
+    if (bound_) {
+        return;
+    }
+    send_packet(wire::MediaType::kBind);
+    bind_timer_ = loop_.schedule_after(bind_retransmit_, [this] { bind_tick(); });
+}
+
+void MediaPath::on_readable() {
+    auto alive = alive_;
+    uint8_t buffer[wire::kMaxDatagram + 1];
+    for (;;) {
+        ssize_t n = ::recv(fd_.get(), buffer, sizeof buffer, 0);
+        if (n < 0) {
+            if (errno == EINTR || errno == ECONNREFUSED) {
+                continue;  // ECONNREFUSED: ICMP port unreachable for an earlier datagram
+            }
+            return;  // EAGAIN or a transient error: the keepalive timeout judges the path
+        }
+        auto packet = wire::decode_media(buffer, static_cast<size_t>(n));
+        if (!packet || packet->media_key != media_key_ ||
+            (packet->type != wire::MediaType::kBindAck && packet->type != wire::MediaType::kPong)) {
+            ++dropped_;
+            continue;
+        }
+        handle(*packet);
+        if (!*alive) {
+            return;
+        }
+    }
+}
+
+void MediaPath::handle(const wire::MediaPacket& packet) {
+    const TimePoint now = loop_.now();
+    last_inbound_ = now;
+    const int64_t now_ns = now.time_since_epoch().count();
+    if (packet.echo_ns != 0 && packet.echo_ns <= static_cast<uint64_t>(now_ns)) {
+        last_rtt_ = Duration(now_ns - static_cast<int64_t>(packet.echo_ns));
+    }
+    if (packet.type == wire::MediaType::kBindAck && !bound_) {
+        bound_ = true;
+        loop_.cancel(bind_timer_);
+        listener_->on_media_bound(*this);
+    }
+}
+
+void MediaPath::start_keepalive(Duration interval, Duration timeout) {
+    keepalive_interval_ = interval;
+    keepalive_timeout_ = timeout;
+    last_inbound_ = loop_.now();
+    next_ping_ = last_inbound_ + interval;
+    loop_.cancel(keepalive_timer_);
+    keepalive_tick();
+}
+
+void MediaPath::ping_now() {
+    if (fd_.valid() && bound_) {
+        send_packet(wire::MediaType::kPing);
+    }
+}
+
+void MediaPath::keepalive_tick() {
+    keepalive_timer_ = 0;
+    if (lost_) {
+        return;
+    }
+    const TimePoint now = loop_.now();
+    const TimePoint silence_deadline = last_inbound_ + keepalive_timeout_;
+    if (now >= silence_deadline) {
+        lost_ = true;
+        listener_->on_media_lost(*this, "no media PONG for " +
+                                            std::to_string(to_millis(now - last_inbound_)) + " ms");
+        return;
+    }
+    if (now >= next_ping_) {
+        send_packet(wire::MediaType::kPing);
+        next_ping_ = now + keepalive_interval_;
+    }
+    TimePoint wake = next_ping_ < silence_deadline ? next_ping_ : silence_deadline;
+    keepalive_timer_ = loop_.schedule_at(wake, [this] { keepalive_tick(); });
+}
+
+}  // namespace roomlink

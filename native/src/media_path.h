@@ -1,0 +1,77 @@
+// The UDP media path of one connection attempt: binds the socket to the session by sending BIND
+// (retransmitted until BIND_ACK), then keeps it alive with PING/PONG, measuring RTT and reporting
+// loss after a silence. Reports to a Listener; may be destroyed from inside a callback.
+#ifndef ROOMLINK_MEDIA_PATH_H
+#define ROOMLINK_MEDIA_PATH_H
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "event_loop.h"
+#include "socket_util.h"
+#include "wire_codec.h"
+
+namespace roomlink {
+
+class MediaPath {
+public:
+    class Listener {
+    public:
+        virtual ~Listener() = default;
+        virtual void on_media_bound(MediaPath& path) = 0;
+        virtual void on_media_lost(MediaPath& path, const std::string& why) = 0;
+    };
+
+    MediaPath(EventLoop& loop, Listener* listener, uint64_t media_key, Duration bind_retransmit);
+    ~MediaPath();
+    MediaPath(const MediaPath&) = delete;
+    MediaPath& operator=(const MediaPath&) = delete;
+
+    // Opens the socket and starts sending BIND. False (with *error) if the socket failed.
+    bool open(const SocketAddress& to, std::string* error);
+    void send_bind_now();
+    // After the bind: PING every `interval`, report loss after `timeout` without PONG/ACK.
+    void start_keepalive(Duration interval, Duration timeout);
+    void ping_now();
+
+    bool bound() const { return bound_; }
+    uint64_t media_key() const { return media_key_; }
+    const SocketAddress& remote() const { return remote_; }
+    std::optional<Duration> last_rtt() const { return last_rtt_; }
+    uint64_t dropped_datagrams() const { return dropped_; }
+
+private:
+    void on_readable();
+    void handle(const wire::MediaPacket& packet);
+    void send_packet(wire::MediaType type);
+    void bind_tick();
+    void keepalive_tick();
+
+    EventLoop& loop_;
+    Listener* listener_;
+    const uint64_t media_key_;
+    const Duration bind_retransmit_;
+    UniqueFd fd_;
+    EventLoop::WatchId watch_ = 0;
+    SocketAddress remote_;
+    bool bound_ = false;
+    bool lost_ = false;
+    uint32_t next_seq_ = 0;
+    uint64_t dropped_ = 0;
+
+    EventLoop::TimerId bind_timer_ = 0;
+    EventLoop::TimerId keepalive_timer_ = 0;
+    Duration keepalive_interval_{0};
+    Duration keepalive_timeout_{0};
+    TimePoint last_inbound_{};
+    TimePoint next_ping_{};
+    std::optional<Duration> last_rtt_;
+
+    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace roomlink
+
+#endif

@@ -1,0 +1,38 @@
+// Engine options: defaults, and validation that names the offending field.
+#ifndef ROOMLINK_OPTIONS_H
+#define ROOMLINK_OPTIONS_H
+
+#include <cstdint>
+#include <string>
+
+#include "backoff.h"
+#include "clock.h"
+#include "roomlink/roomlink.h"
+
+namespace roomlink {
+
+struct EngineOptions {
+    std::string app_key;
+    std::string server_host;
+    uint16_t server_port = 0;
+    Duration join_timeout = millis(10000);
+    Duration signal_keepalive = millis(250);
+    Duration signal_timeout = millis(1500);
+    Duration media_keepalive = millis(100);
+    Duration media_timeout = millis(1500);
+    Duration reconnect_timeout = millis(40000);
+    BackoffPolicy backoff;  // initial 250 ms, max 5000 ms, x2.0, +/-20 %
+    Duration probe_interval = millis(200);
+    Duration bind_retransmit = millis(100);  // not configurable: protocol-level pacing
+    Duration leave_linger = millis(1000);    // how long a LEAVE waits for LEAVE_OK
+};
+
+void init_c_options(rl_engine_options* options);
+
+// Reads the fields that fit in options->struct_size, applies defaults for zeros and validates.
+// On failure returns false and sets *error to "<field>: <why>".
+bool parse_options(const rl_engine_options* options, EngineOptions* out, std::string* error);
+
+}  // namespace roomlink
+
+#endif

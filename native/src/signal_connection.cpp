@@ -1,0 +1,225 @@
+#include "signal_connection.h"
+
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "log.h"
+
+namespace roomlink {
+
+SignalConnection::SignalConnection(EventLoop& loop, Listener* listener)
+    : loop_(loop), listener_(listener) {}
+
+SignalConnection::~SignalConnection() {
+    *alive_ = false;
+    loop_.cancel(keepalive_timer_);
+    loop_.unwatch(watch_);
+    if (fd_.valid() && !graceful_close_) {
+        linger abort_on_close{1, 0};
+        setsockopt(fd_.get(), SOL_SOCKET, SO_LINGER, &abort_on_close, sizeof abort_on_close);
+    }
+}
+
+bool SignalConnection::connect(const SocketAddress& to, std::string* error) {
+    remote_ = to;
+    bool in_progress = false;
+    int err = 0;
+    fd_ = start_tcp_connect(to, &in_progress, &err);
+    if (!fd_.valid()) {
+        *error = "connect to " + to.to_string() + ": " + error_text(err);
+        closed_ = true;
+        return false;
+    }
+    want_write_ = true;  // EPOLLOUT signals connect completion
+    watch_ = loop_.watch(fd_.get(), EPOLLIN | EPOLLOUT | EPOLLRDHUP,
+                         [this](uint32_t events) { on_io(events); });
+    if (watch_ == 0) {
+        *error = "cannot watch socket";
+        fd_.reset();
+        closed_ = true;
+        return false;
+    }
+    last_inbound_ = loop_.now();
+    return true;
+}
+
+void SignalConnection::on_io(uint32_t events) {
+    auto alive = alive_;
+    if (!connected_) {
+        if ((events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) != 0) {
+            finish_connect();
+        }
+        return;
+    }
+    if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) {
+        read_available();
+        if (!*alive || closed_) {
+            return;
+        }
+    }
+    if ((events & EPOLLOUT) != 0) {
+        flush();
+    }
+}
+
+void SignalConnection::finish_connect() {
+    int err = pending_socket_error(fd_.get());
+    if (err != 0) {
+        fail("connect to " + remote_.to_string() + ": " + error_text(err));
+        return;
+    }
+    connected_ = true;
+    last_inbound_ = loop_.now();
+    update_interest();
+    auto alive = alive_;
+    listener_->on_signal_connected(*this);
+    if (*alive && !closed_ && out_.size() > out_start_) {
+        flush();
+    }
+}
+
+void SignalConnection::read_available() {
+    auto alive = alive_;
+    uint8_t buffer[16384];
+    for (;;) {
+        ssize_t n = ::recv(fd_.get(), buffer, sizeof buffer, 0);
+        if (n > 0) {
+            last_inbound_ = loop_.now();
+            reader_.append(buffer, static_cast<size_t>(n));
+            for (;;) {
+                wire::DecodeResult r = reader_.next();
+                if (r.status == wire::DecodeStatus::kNeedMore) {
+                    break;
+                }
+                if (r.status == wire::DecodeStatus::kError) {
+                    RL_LOG(RL_LOG_ERROR, "signal %s: protocol error from server: %s",
+                           remote_.to_string().c_str(), r.error.c_str());
+                    fail("protocol error: " + r.error);
+                    return;
+                }
+                listener_->on_signal_message(*this, r.message);
+                if (!*alive || closed_) {
+                    return;
+                }
+            }
+            if (static_cast<size_t>(n) < sizeof buffer) {
+                return;  // drained; epoll is level-triggered, so nothing is lost
+            }
+        } else if (n == 0) {
+            fail("connection closed by server");
+            return;
+        } else if (errno == EINTR) {
+            continue;
+        } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            return;
+        } else {
+            fail(error_text(errno));
+            return;
+        }
+    }
+}
+
+bool SignalConnection::send(const wire::Message& message) {
+    if (closed_ || !fd_.valid()) {
+        return false;
+    }
+    if (!wire::encode_frame(message, out_)) {
+        RL_LOG(RL_LOG_ERROR, "signal: refusing to send %s with out-of-range fields",
+               wire::type_name(wire::type_code(message)));
+        return false;
+    }
+    if (connected_) {
+        flush();  // may fail and report closed; the caller learns through the listener
+    }
+    return true;
+}
+
+void SignalConnection::flush() {
+    while (out_start_ < out_.size()) {
+        ssize_t n = ::send(fd_.get(), out_.data() + out_start_, out_.size() - out_start_,
+                           MSG_NOSIGNAL);
+        if (n > 0) {
+            out_start_ += static_cast<size_t>(n);
+        } else if (n < 0 && errno == EINTR) {
+            continue;
+        } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            break;
+        } else {
+            fail(error_text(errno));
+            return;
+        }
+    }
+    if (out_start_ == out_.size()) {
+        out_.clear();
+        if (out_.capacity() > 4096) {
+            out_.shrink_to_fit();
+        }
+        out_start_ = 0;
+    }
+    update_interest();
+}
+
+void SignalConnection::update_interest() {
+    bool want_write = out_start_ < out_.size();
+    if (want_write != want_write_ && watch_ != 0) {
+        want_write_ = want_write;
+        loop_.modify(watch_, EPOLLIN | EPOLLRDHUP | (want_write ? EPOLLOUT : 0u));
+    }
+}
+
+void SignalConnection::start_keepalive(Duration interval, Duration timeout) {
+    keepalive_interval_ = interval;
+    keepalive_timeout_ = timeout;
+    next_ping_ = loop_.now() + interval;
+    loop_.cancel(keepalive_timer_);
+    keepalive_tick();
+}
+
+void SignalConnection::ping_now() {
+    if (connected_ && !closed_) {
+        wire::Ping ping;
+        ping.nonce = next_nonce_++;
+        send(ping);
+    }
+}
+
+void SignalConnection::keepalive_tick() {
+    keepalive_timer_ = 0;
+    if (closed_) {
+        return;
+    }
+    const TimePoint now = loop_.now();
+    const TimePoint silence_deadline = last_inbound_ + keepalive_timeout_;
+    if (now >= silence_deadline) {
+        fail("no data from server for " + std::to_string(to_millis(now - last_inbound_)) + " ms");
+        return;
+    }
+    if (now >= next_ping_) {
+        auto alive = alive_;
+        ping_now();
+        if (!*alive || closed_) {
+            return;
+        }
+        next_ping_ = now + keepalive_interval_;
+    }
+    TimePoint wake = next_ping_ < silence_deadline ? next_ping_ : silence_deadline;
+    keepalive_timer_ = loop_.schedule_at(wake, [this] { keepalive_tick(); });
+}
+
+void SignalConnection::fail(const std::string& why) {
+    if (closed_) {
+        return;
+    }
+    closed_ = true;
+    const bool was_connected = connected_;
+    connected_ = false;
+    loop_.cancel(keepalive_timer_);
+    loop_.unwatch(watch_);
+    fd_.reset();
+    listener_->on_signal_closed(*this, why, was_connected);
+}
+
+}  // namespace roomlink

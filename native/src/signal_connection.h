@@ -1,0 +1,92 @@
+// One signaling TCP connection on a loop: nonblocking connect, frame reassembly, a write queue,
+// and (once started) keepalive PINGs with silence detection. Reports to a Listener; after it
+// reports on_signal_closed the connection is inert and may be destroyed, even from inside the
+// callback.
+#ifndef ROOMLINK_SIGNAL_CONNECTION_H
+#define ROOMLINK_SIGNAL_CONNECTION_H
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "event_loop.h"
+#include "socket_util.h"
+#include "wire_codec.h"
+
+namespace roomlink {
+
+class SignalConnection {
+public:
+    class Listener {
+    public:
+        virtual ~Listener() = default;
+        virtual void on_signal_connected(SignalConnection& connection) = 0;
+        virtual void on_signal_message(SignalConnection& connection, wire::Message& message) = 0;
+        // `why` is human readable; `was_connected` tells a failed connect from a lost connection.
+        virtual void on_signal_closed(SignalConnection& connection, const std::string& why,
+                                      bool was_connected) = 0;
+    };
+
+    SignalConnection(EventLoop& loop, Listener* listener);
+    ~SignalConnection();
+    SignalConnection(const SignalConnection&) = delete;
+    SignalConnection& operator=(const SignalConnection&) = delete;
+
+    // Starts connecting. Returns false (and sets *error) if it failed at once; no callback then.
+    bool connect(const SocketAddress& to, std::string* error);
+    // Queues a frame. Returns false if the connection is not usable or the message is invalid.
+    bool send(const wire::Message& message);
+    void set_listener(Listener* listener) { listener_ = listener; }
+    // By default destruction resets the connection (RST): an abandoned attempt must not have its
+    // RESUME retransmitted by the kernel and delivered after a newer one. A connection whose
+    // queued bytes must still arrive (a LEAVE) asks for a graceful FIN instead.
+    void close_gracefully_on_destroy() { graceful_close_ = true; }
+
+    // Sends PING every `interval`; reports closed when nothing arrives for `timeout`.
+    void start_keepalive(Duration interval, Duration timeout);
+    void ping_now();
+
+    bool connected() const { return connected_; }
+    const SocketAddress& remote() const { return remote_; }
+    Duration silence() const { return loop_.now() - last_inbound_; }
+
+private:
+    void on_io(uint32_t events);
+    void finish_connect();
+    void read_available();
+    void flush();
+    void keepalive_tick();
+    void update_interest();
+    // Closes the socket and reports; `this` may be gone when it returns.
+    void fail(const std::string& why);
+
+    EventLoop& loop_;
+    Listener* listener_;
+    UniqueFd fd_;
+    EventLoop::WatchId watch_ = 0;
+    SocketAddress remote_;
+    bool connected_ = false;
+    bool closed_ = false;
+    bool want_write_ = false;
+    bool graceful_close_ = false;
+
+    wire::FrameReader reader_;
+    std::vector<uint8_t> out_;
+    size_t out_start_ = 0;
+
+    Duration keepalive_interval_{0};
+    Duration keepalive_timeout_{0};
+    TimePoint last_inbound_{};
+    TimePoint next_ping_{};
+    uint64_t next_nonce_ = 1;
+    EventLoop::TimerId keepalive_timer_ = 0;
+
+    // Set to false on destruction so a method can tell, after a listener callback, whether it
+    // may still touch members.
+    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace roomlink
+
+#endif

@@ -1,0 +1,141 @@
+// Encoding and strict decoding of protocol v1 (docs/PROTOCOL.md): signaling frames over TCP and
+// fixed-size media datagrams over UDP. Pure functions plus a small stream reassembler; no I/O.
+#ifndef ROOMLINK_WIRE_CODEC_H
+#define ROOMLINK_WIRE_CODEC_H
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace roomlink::wire {
+
+constexpr uint8_t kVersion = 1;
+constexpr uint32_t kMaxFrame = 65536;  // bound on the len field (ver + type + payload)
+constexpr size_t kFrameHeader = 4;
+constexpr size_t kMediaPacketSize = 24;
+constexpr size_t kMaxDatagram = 1200;
+constexpr uint16_t kMediaMagic = 0x524C;
+
+constexpr size_t kMaxAppKey = 64;
+constexpr size_t kMaxChannel = 64;
+constexpr size_t kMaxToken = 1024;
+constexpr size_t kMaxMessage = 512;
+constexpr size_t kMaxMediaHost = 255;
+
+using SessionSecret = std::array<uint8_t, 16>;
+
+struct Join {
+    std::string app_key;
+    std::string channel;
+    uint64_t uid = 0;
+    std::string token;
+    uint64_t media_key = 0;
+};
+struct JoinOk {
+    uint64_t channel_id = 0;
+    uint64_t session_id = 0;
+    SessionSecret session_secret{};
+    std::string media_host;
+    uint16_t media_port = 0;
+    uint64_t server_time_ms = 0;
+};
+struct JoinErr {
+    int32_t code = 0;
+    std::string message;
+};
+struct Resume {
+    uint64_t session_id = 0;
+    SessionSecret session_secret{};
+    uint64_t media_key = 0;
+};
+struct ResumeOk {
+    uint64_t channel_id = 0;
+    uint8_t resumed = 0;
+    uint64_t session_id = 0;
+    SessionSecret session_secret{};
+    std::string media_host;
+    uint16_t media_port = 0;
+};
+struct Leave {};
+struct LeaveOk {};
+struct PeerJoined {
+    uint64_t uid = 0;
+};
+struct PeerLeft {
+    uint64_t uid = 0;
+    uint8_t reason = 0;
+};
+struct Ping {
+    uint64_t nonce = 0;
+};
+struct Pong {
+    uint64_t nonce = 0;
+};
+struct SessionEnd {
+    int32_t code = 0;
+    std::string message;
+};
+struct ServerError {
+    int32_t code = 0;
+    std::string message;
+};
+
+// Alternative order equals the wire type code minus one (JOIN = 0x01 ... ERROR = 0x0D).
+using Message = std::variant<Join, JoinOk, JoinErr, Resume, ResumeOk, Leave, LeaveOk, PeerJoined,
+                             PeerLeft, Ping, Pong, SessionEnd, ServerError>;
+
+uint8_t type_code(const Message& message);
+const char* type_name(uint8_t type_code);
+
+// Appends one complete frame to out. Returns false (out untouched) if a field breaks its limit.
+bool encode_frame(const Message& message, std::vector<uint8_t>& out);
+
+enum class DecodeStatus { kNeedMore, kFrame, kError };
+
+struct DecodeResult {
+    DecodeStatus status = DecodeStatus::kNeedMore;
+    size_t consumed = 0;       // bytes of the frame (kFrame) or 0
+    Message message;           // valid when kFrame
+    std::string error;         // why, when kError
+    bool bad_version = false;  // kError caused by ver != 1 (peer expects ERROR "unsupported version")
+};
+
+// Decodes the frame at the start of data. kNeedMore if the frame is not complete yet; kError as
+// soon as the header alone proves the frame invalid (so a hostile len is never buffered).
+DecodeResult decode_frame(const uint8_t* data, size_t size);
+
+// Reassembles frames from a byte stream. Keeps no memory once everything has been consumed.
+class FrameReader {
+public:
+    void append(const uint8_t* data, size_t size);
+    DecodeResult next();
+    size_t buffered() const { return buffer_.size() - start_; }
+
+private:
+    std::vector<uint8_t> buffer_;
+    size_t start_ = 0;
+};
+
+enum class MediaType : uint8_t { kBind = 1, kBindAck = 2, kPing = 3, kPong = 4 };
+
+struct MediaPacket {
+    MediaType type = MediaType::kBind;
+    uint64_t media_key = 0;
+    uint32_t seq = 0;
+    uint64_t echo_ns = 0;
+};
+
+std::array<uint8_t, kMediaPacketSize> encode_media(const MediaPacket& packet);
+// nullopt for a datagram of the wrong size, magic or version, or an unknown type.
+std::optional<MediaPacket> decode_media(const uint8_t* data, size_t size);
+
+bool is_valid_utf8(std::string_view text);
+
+}  // namespace roomlink::wire
+
+#endif

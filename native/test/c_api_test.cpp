@@ -1,0 +1,283 @@
+// The C ABI as a host sees it: argument validation, option validation messages, refusal codes,
+// the shared loop pool, and logging.
+#include <dirent.h>
+
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "engine_support.h"
+#include "loopback_server.h"
+#include "roomlink/roomlink.h"
+#include "test_support.h"
+
+using test::Recorder;
+
+namespace {
+
+int thread_count() {
+    int n = 0;
+    DIR* dir = opendir("/proc/self/task");
+    if (dir == nullptr) return -1;
+    while (dirent* entry = readdir(dir)) {
+        if (entry->d_name[0] != '.') ++n;
+    }
+    closedir(dir);
+    return n;
+}
+
+// Validates and returns the message (empty when valid).
+std::string validation_message(const rl_engine_options& o) {
+    char msg[256];
+    std::memset(msg, 'x', sizeof msg);
+    int32_t rc = rl_options_validate(&o, msg, sizeof msg);
+    std::string text(msg);
+    if (rc == RL_OK) {
+        CHECK(text.empty());
+    } else {
+        CHECK_EQ(rc, int32_t{RL_ERR_INVALID_ARGUMENT});
+    }
+    return text;
+}
+
+bool starts_with(const std::string& s, const std::string& prefix) { return s.rfind(prefix, 0) == 0; }
+
+std::mutex g_log_mutex;
+std::vector<std::pair<int32_t, std::string>> g_log_lines;
+void capture_log(int32_t level, const char* message) {
+    std::lock_guard<std::mutex> lock(g_log_mutex);
+    g_log_lines.emplace_back(level, message);
+}
+
+}  // namespace
+
+// Must run first: the pool size can only be chosen before the first engine exists.
+TEST(loop_threads_are_configurable_until_the_pool_starts) {
+    CHECK_EQ(rl_runtime_loop_threads(), 0);
+    CHECK_EQ(rl_runtime_set_loop_threads(0), int32_t{RL_ERR_INVALID_ARGUMENT});
+    CHECK_EQ(rl_runtime_set_loop_threads(17), int32_t{RL_ERR_INVALID_ARGUMENT});
+    CHECK_EQ(rl_runtime_set_loop_threads(-1), int32_t{RL_ERR_INVALID_ARGUMENT});
+    CHECK_EQ(rl_runtime_set_loop_threads(3), int32_t{RL_OK});
+    CHECK_EQ(rl_runtime_loop_threads(), 0);  // lazily started
+
+    Recorder recorder;
+    rl_engine_options o = test::options_for(9);
+    rl_engine* e = rl_engine_create(&o, &Recorder::callback, &recorder, nullptr);
+    REQUIRE(e != nullptr);
+    CHECK_EQ(rl_runtime_loop_threads(), 3);
+    CHECK_EQ(rl_runtime_set_loop_threads(2), int32_t{RL_ERR_INTERNAL});
+    CHECK_EQ(rl_runtime_set_loop_threads(3), int32_t{RL_ERR_INTERNAL});
+    rl_engine_destroy(e);
+    CHECK_EQ(rl_runtime_loop_threads(), 3);  // the pool lives for the process
+}
+
+TEST(version_and_clock) {
+    CHECK_EQ(std::string(rl_version()), std::string("0.1.0"));
+    int64_t a = rl_monotonic_ns();
+    int64_t b = rl_monotonic_ns();
+    CHECK(a > 0);
+    CHECK(b >= a);
+}
+
+TEST(options_init_fills_documented_defaults) {
+    rl_engine_options o;
+    std::memset(&o, 0x7f, sizeof o);
+    rl_options_init(&o);
+    CHECK_EQ(o.struct_size, uint32_t{sizeof(rl_engine_options)});
+    CHECK(o.app_key == nullptr);
+    CHECK(o.server_host == nullptr);
+    CHECK_EQ(o.server_port, 0);
+    CHECK_EQ(o.join_timeout_ms, 10000);
+    CHECK_EQ(o.signal_keepalive_ms, 250);
+    CHECK_EQ(o.signal_timeout_ms, 1500);
+    CHECK_EQ(o.media_keepalive_ms, 100);
+    CHECK_EQ(o.media_timeout_ms, 1500);
+    CHECK_EQ(o.reconnect_timeout_ms, 40000);
+    CHECK_EQ(o.backoff_initial_ms, 250);
+    CHECK_EQ(o.backoff_max_ms, 5000);
+    CHECK_EQ(o.backoff_multiplier_pct, 200);
+    CHECK_EQ(o.backoff_jitter_pct, 20);
+    CHECK_EQ(o.probe_interval_ms, 200);
+    rl_options_init(nullptr);  // ignored
+}
+
+TEST(options_validation_names_the_offending_field) {
+    CHECK_EQ(validation_message(test::options_for(4000)), std::string());
+
+    CHECK_EQ(rl_options_validate(nullptr, nullptr, 0), int32_t{RL_ERR_INVALID_ARGUMENT});
+    char msg[64];
+    CHECK_EQ(rl_options_validate(nullptr, msg, sizeof msg), int32_t{RL_ERR_INVALID_ARGUMENT});
+    CHECK(starts_with(msg, "options"));
+
+    struct Case {
+        const char* field;
+        std::function<void(rl_engine_options&)> spoil;
+    };
+    static const std::string long_key(65, 'k');
+    std::vector<Case> cases = {
+        {"struct_size", [](rl_engine_options& o) { o.struct_size = 8; }},
+        {"app_key", [](rl_engine_options& o) { o.app_key = nullptr; }},
+        {"app_key", [](rl_engine_options& o) { o.app_key = ""; }},
+        {"app_key", [](rl_engine_options& o) { o.app_key = long_key.c_str(); }},
+        {"app_key", [](rl_engine_options& o) { o.app_key = "\xc3\x28"; }},
+        {"server_host", [](rl_engine_options& o) { o.server_host = nullptr; }},
+        {"server_host", [](rl_engine_options& o) { o.server_host = ""; }},
+        {"server_port", [](rl_engine_options& o) { o.server_port = 0; }},
+        {"server_port", [](rl_engine_options& o) { o.server_port = 65536; }},
+        {"join_timeout_ms", [](rl_engine_options& o) { o.join_timeout_ms = -1; }},
+        {"signal_keepalive_ms", [](rl_engine_options& o) { o.signal_keepalive_ms = -5; }},
+        {"signal_timeout_ms", [](rl_engine_options& o) { o.signal_timeout_ms = 200; }},
+        {"media_keepalive_ms", [](rl_engine_options& o) { o.media_keepalive_ms = -1; }},
+        {"media_timeout_ms", [](rl_engine_options& o) { o.media_timeout_ms = 100; }},
+        {"reconnect_timeout_ms", [](rl_engine_options& o) { o.reconnect_timeout_ms = -1; }},
+        {"backoff_initial_ms", [](rl_engine_options& o) { o.backoff_initial_ms = -1; }},
+        {"backoff_max_ms", [](rl_engine_options& o) { o.backoff_max_ms = 100; }},
+        {"backoff_multiplier_pct", [](rl_engine_options& o) { o.backoff_multiplier_pct = 50; }},
+        {"backoff_jitter_pct", [](rl_engine_options& o) { o.backoff_jitter_pct = 101; }},
+        {"backoff_jitter_pct", [](rl_engine_options& o) { o.backoff_jitter_pct = -1; }},
+        {"probe_interval_ms", [](rl_engine_options& o) { o.probe_interval_ms = -1; }},
+    };
+    for (const auto& c : cases) {
+        rl_engine_options o = test::options_for(4000);
+        c.spoil(o);
+        std::string message = validation_message(o);
+        if (!starts_with(message, c.field)) {
+            test::fail(__FILE__, __LINE__,
+                       std::string("expected a message naming ") + c.field + ", got '" + message + "'");
+        }
+        // The same options are refused by rl_engine_create.
+        int32_t error = 0;
+        Recorder recorder;
+        CHECK(rl_engine_create(&o, &Recorder::callback, &recorder, &error) == nullptr);
+        CHECK_EQ(error, int32_t{RL_ERR_INVALID_ARGUMENT});
+    }
+
+    // Zero means default, and the message buffer is truncated safely.
+    rl_engine_options zeros = test::options_for(4000);
+    zeros.join_timeout_ms = 0;
+    zeros.backoff_multiplier_pct = 0;
+    zeros.backoff_jitter_pct = 0;
+    CHECK_EQ(validation_message(zeros), std::string());
+    rl_engine_options bad = test::options_for(0);
+    char tiny[8];
+    CHECK_EQ(rl_options_validate(&bad, tiny, sizeof tiny), int32_t{RL_ERR_INVALID_ARGUMENT});
+    CHECK_EQ(std::string(tiny), std::string("server_"));
+    CHECK_EQ(rl_options_validate(&bad, tiny, 0), int32_t{RL_ERR_INVALID_ARGUMENT});
+}
+
+TEST(older_hosts_with_a_shorter_struct_get_defaults_for_missing_fields) {
+    rl_engine_options o = test::options_for(4000);
+    o.struct_size = static_cast<uint32_t>(offsetof(rl_engine_options, join_timeout_ms));
+    o.join_timeout_ms = -77;  // beyond struct_size: must not be read
+    o.probe_interval_ms = -77;
+    CHECK_EQ(validation_message(o), std::string());
+}
+
+TEST(create_rejects_null_arguments) {
+    int32_t error = 0;
+    CHECK(rl_engine_create(nullptr, &Recorder::callback, nullptr, &error) == nullptr);
+    CHECK_EQ(error, int32_t{RL_ERR_INVALID_ARGUMENT});
+    rl_engine_options o = test::options_for(4000);
+    error = 0;
+    CHECK(rl_engine_create(&o, nullptr, nullptr, &error) == nullptr);
+    CHECK_EQ(error, int32_t{RL_ERR_INVALID_ARGUMENT});
+    CHECK(rl_engine_create(nullptr, nullptr, nullptr, nullptr) == nullptr);  // error may be NULL
+    rl_engine_destroy(nullptr);
+    CHECK_EQ(rl_engine_join(nullptr, "t", "c", 1), int32_t{RL_ERR_INVALID_ARGUMENT});
+    CHECK_EQ(rl_engine_leave(nullptr), int32_t{RL_ERR_INVALID_ARGUMENT});
+    CHECK_EQ(rl_engine_get_state(nullptr), int32_t{RL_ERR_INVALID_ARGUMENT});
+    CHECK_EQ(rl_engine_notify_network_changed(nullptr), int32_t{RL_ERR_INVALID_ARGUMENT});
+}
+
+TEST(join_validates_its_arguments_and_changes_nothing_when_invalid) {
+    Recorder recorder;
+    rl_engine_options o = test::options_for(9);
+    rl_engine* e = rl_engine_create(&o, &Recorder::callback, &recorder, nullptr);
+    REQUIRE(e != nullptr);
+    const std::string channel64(64, 'c');
+    const std::string channel65(65, 'c');
+    const std::string token1025(1025, 't');
+    CHECK_EQ(rl_engine_join(e, "t", nullptr, 1), int32_t{RL_ERR_INVALID_ARGUMENT});
+    CHECK_EQ(rl_engine_join(e, "t", "", 1), int32_t{RL_ERR_INVALID_ARGUMENT});
+    CHECK_EQ(rl_engine_join(e, "t", channel65.c_str(), 1), int32_t{RL_ERR_INVALID_ARGUMENT});
+    CHECK_EQ(rl_engine_join(e, "t", "\xc3\x28", 1), int32_t{RL_ERR_INVALID_ARGUMENT});
+    CHECK_EQ(rl_engine_join(e, token1025.c_str(), "c", 1), int32_t{RL_ERR_INVALID_ARGUMENT});
+    CHECK_EQ(rl_engine_join(e, "t", "c", -1), int32_t{RL_ERR_INVALID_ARGUMENT});
+    CHECK_EQ(rl_engine_get_state(e), int32_t{RL_STATE_DISCONNECTED});
+    CHECK_EQ(recorder.size(), size_t{0});
+
+    CHECK_EQ(rl_engine_leave(e), int32_t{RL_ERR_NOT_JOINED});
+    // Limits are inclusive; a NULL token means the empty token.
+    CHECK_EQ(rl_engine_join(e, nullptr, channel64.c_str(), 0), int32_t{RL_OK});
+    CHECK_EQ(rl_engine_get_state(e), int32_t{RL_STATE_CONNECTING});
+    CHECK_EQ(rl_engine_join(e, "t", "c", 1), int32_t{RL_ERR_ALREADY_JOINED});
+    CHECK_EQ(rl_engine_get_state(e), int32_t{RL_STATE_CONNECTING});
+    CHECK_EQ(rl_engine_leave(e), int32_t{RL_OK});
+    CHECK_EQ(rl_engine_get_state(e), int32_t{RL_STATE_DISCONNECTED});
+    CHECK_EQ(rl_engine_leave(e), int32_t{RL_ERR_NOT_JOINED});
+    CHECK_EQ(rl_engine_notify_network_changed(e), int32_t{RL_OK});
+    CHECK(recorder.wait_for(RL_EVENT_LEAVE_RESULT));
+    rl_engine_destroy(e);
+}
+
+TEST(two_hundred_engines_share_the_configured_loop_threads) {
+    test::LoopbackServer server;
+    const int before = thread_count();
+    const int n = 200;
+    std::vector<std::unique_ptr<Recorder>> recorders;
+    std::vector<rl_engine*> engines;
+    for (int i = 0; i < n; ++i) {
+        recorders.push_back(std::make_unique<Recorder>());
+        rl_engine_options o = test::options_for(server.signal_port());
+        rl_engine* e = rl_engine_create(&o, &Recorder::callback, recorders.back().get(), nullptr);
+        REQUIRE(e != nullptr);
+        engines.push_back(e);
+        REQUIRE_EQ(rl_engine_join(e, "tok", "big-room", i), int32_t{RL_OK});
+    }
+    for (auto& r : recorders) REQUIRE(r->wait_for(RL_EVENT_JOIN_RESULT, RL_OK));
+    for (rl_engine* e : engines) CHECK_EQ(rl_engine_get_state(e), int32_t{RL_STATE_CONNECTED});
+    // No thread per engine: only the pool (started by the first test) runs them.
+    CHECK(thread_count() <= before);
+    CHECK_EQ(rl_runtime_loop_threads(), 3);
+    for (auto& r : recorders) CHECK(r->all_on_loop_threads());
+    for (rl_engine* e : engines) rl_engine_destroy(e);
+    CHECK(server.wait_for([n](const test::LoopbackServer::Stats& s) { return s.leaves == n; }));
+}
+
+TEST(log_callback_filters_by_level) {
+    test::LoopbackServer server;
+    rl_set_log_callback(&capture_log, RL_LOG_INFO);
+    Recorder recorder;
+    rl_engine_options o = test::options_for(server.signal_port());
+    rl_engine* e = rl_engine_create(&o, &Recorder::callback, &recorder, nullptr);
+    REQUIRE(e != nullptr);
+    REQUIRE_EQ(rl_engine_join(e, "tok", "room", 5), int32_t{RL_OK});
+    REQUIRE(recorder.wait_for(RL_EVENT_JOIN_RESULT));
+    rl_engine_destroy(e);
+    rl_set_log_callback(nullptr, RL_LOG_TRACE);
+    std::lock_guard<std::mutex> lock(g_log_mutex);
+    bool saw_join = false;
+    bool saw_connected = false;
+    for (const auto& [level, line] : g_log_lines) {
+        CHECK(level >= RL_LOG_INFO);
+        saw_join = saw_join || line.find("joining channel 'room'") != std::string::npos;
+        saw_connected = saw_connected || line.find("connected to channel 7") != std::string::npos;
+    }
+    CHECK(saw_join);
+    CHECK(saw_connected);
+
+    // OFF suppresses everything.
+    g_log_lines.clear();
+    rl_set_log_callback(&capture_log, RL_LOG_OFF);
+    Recorder quiet;
+    e = rl_engine_create(&o, &Recorder::callback, &quiet, nullptr);
+    REQUIRE_EQ(rl_engine_join(e, "tok", "room", 6), int32_t{RL_OK});
+    REQUIRE(quiet.wait_for(RL_EVENT_JOIN_RESULT));
+    rl_engine_destroy(e);
+    CHECK(g_log_lines.empty());
+    rl_set_log_callback(nullptr, RL_LOG_OFF);
+}
+
+TEST_MAIN()

@@ -1,0 +1,144 @@
+// Minimal test harness: TEST(name) registers a case, CHECK* record a failure and carry on,
+// REQUIRE* end the current case. wait_until() polls a condition against a deadline, so tests
+// synchronise on outcomes instead of sleeping for a guessed time.
+#ifndef ROOMLINK_TEST_SUPPORT_H
+#define ROOMLINK_TEST_SUPPORT_H
+
+#include <chrono>
+#include <cstdio>
+#include <functional>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace test {
+
+struct Case {
+    const char* name;
+    void (*fn)();
+};
+
+inline std::vector<Case>& registry() {
+    static std::vector<Case> cases;
+    return cases;
+}
+
+inline int& failures() {
+    static int count = 0;
+    return count;
+}
+
+struct Registrar {
+    Registrar(const char* name, void (*fn)()) { registry().push_back({name, fn}); }
+};
+
+struct Abort {};
+
+inline void fail(const char* file, int line, const std::string& what) {
+    std::fprintf(stderr, "  FAILED %s:%d: %s\n", file, line, what.c_str());
+    ++failures();
+}
+
+template <typename T>
+std::string show(const T& value) {
+    std::ostringstream out;
+    if constexpr (std::is_same_v<T, std::string> || std::is_same_v<T, const char*>) {
+        out << '"' << value << '"';
+    } else if constexpr (std::is_enum_v<T>) {
+        out << static_cast<long long>(value);
+    } else if constexpr (std::is_same_v<T, uint8_t> || std::is_same_v<T, int8_t>) {
+        out << static_cast<int>(value);
+    } else {
+        out << value;
+    }
+    return out.str();
+}
+
+// Polls `condition` until it holds or `timeout` passes. The poll interval is short and only
+// bounds how late a satisfied condition is noticed; it never decides the outcome.
+inline bool wait_until(const std::function<bool()>& condition,
+                       std::chrono::milliseconds timeout = std::chrono::milliseconds(5000)) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!condition()) {
+        if (std::chrono::steady_clock::now() >= deadline) {
+            return false;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    return true;
+}
+
+inline int run_all(int argc, char** argv) {
+    int ran = 0;
+    for (const Case& c : registry()) {
+        if (argc > 1 && std::string(argv[1]) != c.name) {
+            continue;
+        }
+        int before = failures();
+        std::fprintf(stderr, "[ RUN  ] %s\n", c.name);
+        auto start = std::chrono::steady_clock::now();
+        try {
+            c.fn();
+        } catch (const Abort&) {
+        } catch (const std::exception& e) {
+            fail(__FILE__, __LINE__, std::string("unexpected exception: ") + e.what());
+        }
+        auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::steady_clock::now() - start)
+                      .count();
+        std::fprintf(stderr, "[ %s ] %s (%lld ms)\n", failures() == before ? " OK " : "FAIL",
+                     c.name, static_cast<long long>(ms));
+        ++ran;
+    }
+    std::fprintf(stderr, "%d case(s), %d failure(s)\n", ran, failures());
+    return failures() == 0 && ran > 0 ? 0 : 1;
+}
+
+}  // namespace test
+
+#define TEST(name)                                              \
+    static void name();                                         \
+    static const test::Registrar name##_registrar(#name, name); \
+    static void name()
+
+#define CHECK(cond)                                         \
+    do {                                                    \
+        if (!(cond)) test::fail(__FILE__, __LINE__, #cond); \
+    } while (0)
+
+#define REQUIRE(cond)                                       \
+    do {                                                    \
+        if (!(cond)) {                                      \
+            test::fail(__FILE__, __LINE__, #cond);          \
+            throw test::Abort{};                            \
+        }                                                   \
+    } while (0)
+
+#define CHECK_EQ(a, b)                                                                        \
+    do {                                                                                      \
+        const auto& check_a_ = (a);                                                           \
+        const auto& check_b_ = (b);                                                           \
+        if (!(check_a_ == check_b_)) {                                                        \
+            test::fail(__FILE__, __LINE__,                                                    \
+                       std::string(#a " == " #b ": ") + test::show(check_a_) + " vs " +      \
+                           test::show(check_b_));                                             \
+        }                                                                                     \
+    } while (0)
+
+#define REQUIRE_EQ(a, b)                                                                      \
+    do {                                                                                      \
+        const auto& check_a_ = (a);                                                           \
+        const auto& check_b_ = (b);                                                           \
+        if (!(check_a_ == check_b_)) {                                                        \
+            test::fail(__FILE__, __LINE__,                                                    \
+                       std::string(#a " == " #b ": ") + test::show(check_a_) + " vs " +      \
+                           test::show(check_b_));                                             \
+            throw test::Abort{};                                                              \
+        }                                                                                     \
+    } while (0)
+
+#define TEST_MAIN() \
+    int main(int argc, char** argv) { return test::run_all(argc, argv); }
+
+#endif
