@@ -11,7 +11,7 @@ import java.util.function.Predicate;
  * deadline. It also checks the threading contract on every call: never on a native loop
  * thread, never two at once.
  */
-final class RecordingListener implements RoomEngineListener {
+class RecordingListener implements RoomEngineListener {
     private final String name;
     private final List<String> events = new ArrayList<>();
     private final List<String> violations = new ArrayList<>();
@@ -91,11 +91,27 @@ final class RecordingListener implements RoomEngineListener {
             events.add(line);
             notifyAll();
         }
+        onRecorded(line);
         inFlight.decrementAndGet();
+    }
+
+    /** Hook for subclasses that also want to see each line as it is recorded. */
+    void onRecorded(String line) {
+    }
+
+    /** Records a line that came from elsewhere (another process), with the same waiting support. */
+    synchronized void recordExternal(String line) {
+        events.add(line);
+        notifyAll();
     }
 
     private synchronized void violation(String what) {
         violations.add(what);
+    }
+
+    /** Forgets the events so far (the setup's), so that a test can assert exact sequences after it. */
+    synchronized void clear() {
+        events.clear();
     }
 
     synchronized List<String> events() {

@@ -1,0 +1,68 @@
+package io.roomlink;
+
+
+import io.roomlink.testkit.FaultProxy;
+import io.roomlink.testkit.FaultProxy.Path;
+import io.roomlink.testkit.TestRoomServer;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.locks.LockSupport;
+
+/** Helpers for tests that break a client's network. */
+final class Outages {
+    private Outages() {
+    }
+
+    static RoomEngineConfig.Builder config(int signalPort) {
+        return RoomEngineConfig.builder().appKey(Fixtures.APP_KEY).server("127.0.0.1", signalPort);
+    }
+
+    /**
+     * The RECONNECTING line the cut should produce: the path that failed first. With both paths
+     * cut either may be first, so the line actually seen is accepted if it names one of them.
+     */
+    static String reconnecting(Path path, List<String> seen) {
+        String media = "state(RECONNECTING, MEDIA_CONNECTION_DISCONNECTED)";
+        String signal = "state(RECONNECTING, SIGNAL_DISCONNECTED)";
+        return switch (path) {
+            case MEDIA -> media;
+            case SIGNAL -> signal;
+            case BOTH -> !seen.isEmpty() && seen.get(0).equals(signal) ? signal : media;
+        };
+    }
+
+    /** Keeps the network as it is until {@code duration} after {@code since} (the outage itself, not a wait for an event). */
+    static void holdFor(long since, Duration duration) {
+        long until = since + duration.toNanos();
+        long left;
+        while ((left = until - System.nanoTime()) > 0) {
+            LockSupport.parkNanos(left);
+        }
+    }
+
+    /** Waits until both signaling and media bytes have crossed the proxy in both directions since now. */
+    static void awaitTrafficBothWays(FaultProxy proxy) {
+        FaultProxy.Stats before = proxy.stats();
+        Fixtures.awaitTrue(() -> {
+            FaultProxy.Stats now = proxy.stats();
+            return now.mediaDatagramsDownstream() > before.mediaDatagramsDownstream()
+                    && now.mediaDatagramsUpstream() > before.mediaDatagramsUpstream()
+                    && now.signalBytesDownstream() > before.signalBytesDownstream()
+                    && now.signalBytesUpstream() > before.signalBytesUpstream();
+        }, Fixtures.WAIT, "traffic through the proxy both ways on both paths");
+    }
+
+    /** User 3 joins the channel directly and leaves again; A and B must both see it, in order. */
+    static void visitByThirdUser(TestRoomServer rooms, String channel, RecordingListener a, RecordingListener b) {
+        RecordingListener c = new RecordingListener("C");
+        try (RoomEngine engineC = RoomEngine.create(config(rooms.serverSignalPort()).build(), c)) {
+            engineC.joinChannel(rooms.token(Fixtures.APP_KEY, channel, 3), channel, 3);
+            c.awaitEvent("onJoinChannel(OK, uid=3)", Fixtures.WAIT);
+            a.awaitEvent("onUserJoined(3)", Fixtures.WAIT);
+            b.awaitEvent("onUserJoined(3)", Fixtures.WAIT);
+            engineC.leaveChannel();
+            a.awaitEvent("onUserLeave(3, NORMAL)", Fixtures.WAIT);
+            b.awaitEvent("onUserLeave(3, NORMAL)", Fixtures.WAIT);
+        }
+    }
+}

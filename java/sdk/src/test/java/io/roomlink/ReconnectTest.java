@@ -1,0 +1,176 @@
+package io.roomlink;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.roomlink.testkit.FaultProxy;
+import io.roomlink.testkit.FaultProxy.Direction;
+import io.roomlink.testkit.FaultProxy.Path;
+import io.roomlink.testkit.TestRoomServer;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** Resets, loss, recovery speed and giving up, with A behind its own FaultProxy and B direct. */
+class ReconnectTest {
+    static final String CHANNEL = "reconnect";
+
+    private TestRoomServer rooms;
+    private FaultProxy networkOfA;
+    private RoomEngine engineA;
+    private RoomEngine engineB;
+    private final RecordingListener a = new RecordingListener("A");
+    private final RecordingListener b = new RecordingListener("B");
+
+    private void joinBoth(RoomEngineConfig.Builder configOfA) {
+        rooms = TestRoomServer.builder().sessionGrace(Duration.ofSeconds(10)).start();
+        networkOfA = rooms.newFaultProxy();
+        engineA = RoomEngine.create(configOfA.server("127.0.0.1", networkOfA.signalPort()).build(), a);
+        engineB = RoomEngine.create(Outages.config(rooms.serverSignalPort()).build(), b);
+        engineA.joinChannel(rooms.token(Fixtures.APP_KEY, CHANNEL, 1), CHANNEL, 1);
+        engineB.joinChannel(rooms.token(Fixtures.APP_KEY, CHANNEL, 2), CHANNEL, 2);
+        a.awaitEvent("onUserJoined(2)", Fixtures.WAIT);
+        b.awaitEvent("onUserJoined(1)", Fixtures.WAIT);
+        a.clear();
+        b.clear();
+    }
+
+    @AfterEach
+    void closeAll() {
+        if (engineA != null) {
+            engineA.close();
+            engineB.close();
+        }
+        if (rooms != null) {
+            rooms.close();
+        }
+        assertEquals(List.of(), a.violations());
+        assertEquals(List.of(), b.violations());
+    }
+
+    @Test
+    void tcpResetIsDetectedAtOnceAndResumed() {
+        joinBoth(Outages.config(1));
+        long resetAt = System.nanoTime();
+        networkOfA.resetConnections();
+        List<String> seen = a.awaitEvent("onRejoinChannel(OK)", Fixtures.WAIT);
+        double took = (System.nanoTime() - resetAt) / 1e9;
+        assertEquals(List.of("state(RECONNECTING, SIGNAL_DISCONNECTED)", "onReconnectingStart()",
+                "state(CONNECTED, REJOIN_SUCCEED)", "onRejoinChannel(OK)"), seen);
+        assertTrue(took < 3, "reset to rejoin took " + took + " s");
+        Outages.visitByThirdUser(rooms, CHANNEL, a, b);
+        assertEquals(List.of("onUserJoined(3)", "onUserLeave(3, NORMAL)"), b.events(), "B saw nothing of it");
+    }
+
+    @Test
+    void sustainedLossAndJitterCauseNoStateChange() {
+        joinBoth(Outages.config(1));
+        networkOfA.loss(Path.BOTH, 0.2);
+        networkOfA.delay(Path.BOTH, Duration.ZERO, Duration.ofMillis(100));
+        Outages.holdFor(System.nanoTime(), Duration.ofSeconds(20));
+        networkOfA.restore();
+        Outages.visitByThirdUser(rooms, CHANNEL, a, b);
+        assertEquals(List.of("onUserJoined(3)", "onUserLeave(3, NORMAL)"), a.events(), "A never left CONNECTED");
+        assertEquals(List.of("onUserJoined(3)", "onUserLeave(3, NORMAL)"), b.events());
+    }
+
+    @Test
+    void recoveryStartsAsSoonAsTheNetworkReturnsEvenDeepInBackoff() {
+        // A backoff this slow would keep a client that only retried on its schedule away for many
+        // seconds; probes must bring it back well within one.
+        joinBoth(Outages.config(1).backoff(
+                BackoffPolicy.exponential(Duration.ofSeconds(4), Duration.ofSeconds(30), 2.0, 0.0)));
+        long cutAt = System.nanoTime();
+        networkOfA.blackhole(Path.BOTH, Direction.BOTH);
+        a.awaitEvent("onReconnectingStart()", Fixtures.WAIT);
+        Outages.holdFor(cutAt, Duration.ofSeconds(8));
+        long restoredAt = System.nanoTime();
+        networkOfA.restore();
+        a.awaitEvent("onRejoinChannel(OK)", Fixtures.WAIT);
+        double took = (System.nanoTime() - restoredAt) / 1e9;
+        assertTrue(took < 2.5, "CONNECTED " + took + " s after the network came back (goal: < 1 s)");
+    }
+
+    @Test
+    void givesUpAfterTheReconnectTimeoutAndGoesQuiet() {
+        joinBoth(Outages.config(1).reconnectTimeout(Duration.ofSeconds(3)));
+        networkOfA.blackhole(Path.BOTH, Direction.BOTH);
+        List<String> seen = a.awaitEvent("onDisconnect(RECONNECT_TIMEOUT)", Duration.ofSeconds(15));
+        assertEquals(List.of(Outages.reconnecting(Path.BOTH, seen), "onReconnectingStart()",
+                "state(FAILED, TIMEOUT)", "onDisconnect(RECONNECT_TIMEOUT)"), seen);
+        assertEquals(ConnectionState.FAILED, engineA.getConnectionState());
+
+        // Nothing more goes on the wire: every socket is closed and no datagram is sent.
+        Fixtures.awaitTrue(() -> networkOfA.stats().signalConnectionsOpen() == 0, Fixtures.WAIT,
+                "A's connections to close");
+        FaultProxy.Stats quiet = networkOfA.stats();
+        Outages.holdFor(System.nanoTime(), Duration.ofSeconds(2));
+        FaultProxy.Stats later = networkOfA.stats();
+        assertEquals(quiet.signalConnectionsAccepted(), later.signalConnectionsAccepted(), "no new connection");
+        assertEquals(quiet.mediaDatagramsUpstream() + quiet.mediaDroppedUpstream(),
+                later.mediaDatagramsUpstream() + later.mediaDroppedUpstream(), "no datagram");
+        assertEquals(quiet.signalBytesUpstream(), later.signalBytesUpstream(), "no signaling bytes");
+        assertEquals(ErrorCode.NOT_JOINED, engineA.leaveChannel(), "FAILED is not joined");
+    }
+
+    @Test
+    void kickEndsTheSessionWithoutReconnecting() {
+        joinBoth(Outages.config(1));
+        assertTrue(rooms.server().kickUser(Fixtures.APP_KEY, CHANNEL, 1));
+        assertEquals(List.of("state(DISCONNECTED, BE_KICKED)", "onDisconnect(SERVER_KICKED)"),
+                a.awaitEvent("onDisconnect(SERVER_KICKED)", Fixtures.WAIT));
+        assertEquals(List.of("onUserLeave(1, KICKED)"), b.awaitEvent("onUserLeave(1, KICKED)", Fixtures.WAIT));
+        assertNoReconnect();
+    }
+
+    @Test
+    void closedChannelEndsEverySession() {
+        joinBoth(Outages.config(1));
+        assertTrue(rooms.server().closeChannel(Fixtures.APP_KEY, CHANNEL));
+        List<String> expected = List.of("state(DISCONNECTED, CHANNEL_CLOSED)", "onDisconnect(CHANNEL_CLOSED)");
+        assertEquals(expected, a.awaitEvent("onDisconnect(CHANNEL_CLOSED)", Fixtures.WAIT));
+        assertEquals(expected, b.awaitEvent("onDisconnect(CHANNEL_CLOSED)", Fixtures.WAIT));
+        assertEquals(ConnectionState.DISCONNECTED, engineB.getConnectionState());
+        assertNoReconnect();
+    }
+
+    @Test
+    void sameUidJoiningElsewhereEndsTheEarlierSession() {
+        joinBoth(Outages.config(1));
+        RecordingListener newcomer = new RecordingListener("A2");
+        try (RoomEngine engineA2 = RoomEngine.create(Outages.config(rooms.serverSignalPort()).build(), newcomer)) {
+            engineA2.joinChannel(rooms.token(Fixtures.APP_KEY, CHANNEL, 1), CHANNEL, 1);
+            assertEquals(List.of("state(DISCONNECTED, BE_KICKED_DUE_TO_SAME_USER_ID)", "onDisconnect(SAME_UID_LOGIN)"),
+                    a.awaitEvent("onDisconnect(SAME_UID_LOGIN)", Fixtures.WAIT));
+            assertEquals(List.of("state(CONNECTING, JOIN_CHANNEL)", "state(CONNECTED, JOIN_SUCCEED)",
+                    "onJoinChannel(OK, uid=1)", "onUserJoined(2)"), newcomer.awaitEvent("onUserJoined(2)", Fixtures.WAIT));
+            assertNoReconnect();
+            Outages.visitByThirdUser(rooms, CHANNEL, newcomer, b);
+            assertEquals(List.of("onUserJoined(3)", "onUserLeave(3, NORMAL)"), b.events(),
+                    "B saw uid 1 neither leave nor join");
+        }
+    }
+
+    @Test
+    void serverRestartAtTheSameAddressTakesClientsBackAsFreshSessions() {
+        joinBoth(Outages.config(1));
+        rooms.restart();
+        List<String> expected = List.of("state(RECONNECTING, SIGNAL_DISCONNECTED)", "onReconnectingStart()",
+                "state(CONNECTED, REJOIN_SUCCEED)", "onRejoinChannel(OK)");
+        assertEquals(expected, a.awaitEvent("onRejoinChannel(OK)", Duration.ofSeconds(20)).subList(0, 4));
+        assertEquals(expected, b.awaitEvent("onRejoinChannel(OK)", Duration.ofSeconds(20)).subList(0, 4));
+        Fixtures.awaitTrue(() -> rooms.server().members(Fixtures.APP_KEY, CHANNEL).equals(Set.of(1L, 2L)),
+                Fixtures.WAIT, "both members back on the new server");
+        Outages.visitByThirdUser(rooms, CHANNEL, a, b);
+    }
+
+    /** The ended engine stays away: the server never sees it again and it stays DISCONNECTED. */
+    private void assertNoReconnect() {
+        long accepted = networkOfA.stats().signalConnectionsAccepted();
+        Outages.holdFor(System.nanoTime(), Duration.ofSeconds(1));
+        assertEquals(accepted, networkOfA.stats().signalConnectionsAccepted(), "no reconnect attempt");
+        assertEquals(ConnectionState.DISCONNECTED, engineA.getConnectionState());
+    }
+}
