@@ -117,8 +117,8 @@ class MisuseTest {
             b.awaitEvent("onUserJoined(1)", WAIT);
             engineA.close();
             List<String> atClose = a.events();
-            engineB.leaveChannel();
             b.awaitEvent("onUserLeave(1, NORMAL)", WAIT);
+            engineB.leaveChannel();
             b.awaitEvent("onLeaveChannel(OK)", WAIT);
             assertEquals(atClose, a.events(), "no callback after close() returned");
         }

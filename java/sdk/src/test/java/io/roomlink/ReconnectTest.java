@@ -25,7 +25,11 @@ class ReconnectTest {
     private final RecordingListener b = new RecordingListener("B");
 
     private void joinBoth(RoomEngineConfig.Builder configOfA) {
-        rooms = TestRoomServer.builder().sessionGrace(Duration.ofSeconds(10)).start();
+        joinBoth(configOfA, Duration.ofSeconds(10));
+    }
+
+    private void joinBoth(RoomEngineConfig.Builder configOfA, Duration grace) {
+        rooms = TestRoomServer.builder().sessionGrace(grace).start();
         networkOfA = rooms.newFaultProxy();
         engineA = RoomEngine.create(configOfA.server("127.0.0.1", networkOfA.signalPort()).build(), a);
         engineB = RoomEngine.create(Outages.config(rooms.serverSignalPort()).build(), b);
@@ -164,6 +168,42 @@ class ReconnectTest {
         Fixtures.awaitTrue(() -> rooms.server().members(Fixtures.APP_KEY, CHANNEL).equals(Set.of(1L, 2L)),
                 Fixtures.WAIT, "both members back on the new server");
         Outages.visitByThirdUser(rooms, CHANNEL, a, b);
+    }
+
+    @Test
+    void leaveWhileReconnectingStopsAtOnceAndReachesTheServerWhenSignalingWorks() {
+        joinBoth(Outages.config(1));
+        networkOfA.blackhole(Path.MEDIA, Direction.BOTH);
+        a.awaitEvent("onReconnectingStart()", Fixtures.WAIT);
+        // The reconnect attempt's signaling connection is up (only media is cut): the leave goes out on it.
+        Fixtures.awaitTrue(() -> networkOfA.stats().signalConnectionsAccepted() >= 2, Fixtures.WAIT,
+                "a reconnect attempt to reach the server");
+        assertEquals(ErrorCode.OK, engineA.leaveChannel());
+        assertEquals(ConnectionState.DISCONNECTED, engineA.getConnectionState());
+        List<String> seen = a.awaitEvent("onLeaveChannel(OK)", Fixtures.WAIT);
+        assertEquals(List.of("state(RECONNECTING, MEDIA_CONNECTION_DISCONNECTED)", "onReconnectingStart()",
+                "state(DISCONNECTED, LEAVE_CHANNEL)", "onLeaveChannel(OK)"), seen);
+        assertEquals(List.of("onUserLeave(1, NORMAL)"), b.awaitEvent("onUserLeave(1, NORMAL)", Fixtures.WAIT));
+        assertNoReconnect();
+    }
+
+    @Test
+    void leaveWhileReconnectingWithNoPathLeavesPeersToTheGracePeriod() {
+        Duration grace = Duration.ofSeconds(2);
+        joinBoth(Outages.config(1), grace);
+        long cutAt = System.nanoTime();
+        networkOfA.blackhole(Path.BOTH, Direction.BOTH);
+        List<String> down = a.awaitEvent("onReconnectingStart()", Fixtures.WAIT);
+        assertEquals(ErrorCode.OK, engineA.leaveChannel());
+        List<String> seen = a.awaitEvent("onLeaveChannel(OK)", Fixtures.WAIT);
+        assertEquals(List.of(down.get(0), "onReconnectingStart()",
+                "state(DISCONNECTED, LEAVE_CHANNEL)", "onLeaveChannel(OK)"), seen);
+        assertEquals(List.of("onUserLeave(1, TIMEOUT)"), b.awaitEvent("onUserLeave(1, TIMEOUT)", Fixtures.WAIT));
+        double ghost = (System.nanoTime() - cutAt) / 1e9;
+        assertTrue(ghost >= grace.toMillis() / 1000.0 - 0.2 && ghost < grace.toMillis() / 1000.0 + 3,
+                "B was told " + ghost + " s after the cut (grace " + grace.toMillis() + " ms)");
+        networkOfA.restore();
+        assertNoReconnect();
     }
 
     /** The ended engine stays away: the server never sees it again and it stays DISCONNECTED. */

@@ -21,9 +21,14 @@ final class PrintingListener implements RoomEngineListener {
     }
 
     /** Waits until a callback starting with {@code prefix} has arrived. */
-    synchronized void await(String prefix, Duration timeout) {
+    void await(String prefix, Duration timeout) {
+        await(prefix, timeout, 1);
+    }
+
+    /** Waits until {@code count} callbacks starting with {@code prefix} have arrived. */
+    synchronized void await(String prefix, Duration timeout, int count) {
         long deadline = System.nanoTime() + timeout.toNanos();
-        while (seen.stream().noneMatch(s -> s.startsWith(prefix))) {
+        while (seen.stream().filter(s -> s.startsWith(prefix)).count() < count) {
             long left = deadline - System.nanoTime();
             if (left <= 0) {
                 throw new IllegalStateException(user + " did not get " + prefix + " within " + timeout.toSeconds() + " s");

@@ -10,6 +10,7 @@ final class Counters {
     long signalBytesUpstream;
     long signalBytesDownstream;
     long signalBytesHeld;
+    long signalBytesDiscarded;
     long signalChunksRetransmitted;
     long signalFramesRewritten;
     long mediaDatagramsUpstream;
@@ -48,7 +49,8 @@ final class Counters {
 
     FaultProxy.Stats snapshot() {
         return new FaultProxy.Stats(signalConnectionsAccepted, signalConnectionsOpen, signalConnectionsReset,
-                signalBytesUpstream, signalBytesDownstream, signalBytesHeld, signalChunksRetransmitted,
+                signalBytesUpstream, signalBytesDownstream, signalBytesHeld, signalBytesDiscarded,
+                signalChunksRetransmitted,
                 signalFramesRewritten,
                 mediaDatagramsUpstream, mediaDatagramsDownstream, mediaDroppedUpstream, mediaDroppedDownstream,
                 mediaDatagramsDuplicated, mediaDatagramsReordered, mediaDatagramsHeld, mediaClients);

@@ -48,6 +48,12 @@ import org.slf4j.LoggerFactory;
  *       stack would keep retransmitting them; connections stay open and nothing is reset. A client
  *       that connects during an upstream blackhole is accepted (the kernel would complete the
  *       handshake too) but the proxy reaches the server only when the blackhole ends.
+ *       A client that closes or resets a connection while upstream is blackholed is gone, like its
+ *       kernel's retransmissions: the bytes held for that connection both ways are discarded and the
+ *       proxy closes the client side at once, but the FIN or RST is lost in the blackhole too, so the
+ *       server side stays open and silent until {@link #restore()}, which resets it. The server
+ *       never gets the held bytes. Outside an upstream blackhole a client's FIN or reset follows its
+ *       bytes to the server as usual.
  *       A blackholed UDP direction drops datagrams, including those already delayed.</li>
  *   <li>Each client source address gets its own upstream UDP socket, so the server sees distinct
  *       clients. One idle for 60 s is closed; the client's next datagram opens a new one, which
@@ -79,13 +85,20 @@ public final class FaultProxy implements AutoCloseable {
      * a delay, a retransmission time, a reorder or a blackhole to end.
      *
      * @param signalConnectionsAccepted  TCP connections accepted from clients
-     * @param signalConnectionsOpen      proxied TCP connections open now
+     * @param signalConnectionsOpen      proxied TCP connections whose client side is open now: the
+     *                                   client's FIN or reset has not reached the proxy (so a half-close
+     *                                   counts as closed) and the proxy has not closed it. A client that
+     *                                   went away during an upstream blackhole no longer counts, though
+     *                                   the proxy keeps its server side until {@link #restore()}; 0 means
+     *                                   the client has closed every connection
      * @param signalConnectionsReset     proxied TCP connections ended with a reset (by
      *                                   {@link #resetConnections()}, a peer's reset, or a failed connect)
      * @param signalBytesUpstream        bytes written to the server
      * @param signalBytesDownstream      bytes written to clients
      * @param signalBytesHeld            bytes read but not yet written, both directions (including a
      *                                   JOIN_OK or RESUME_OK waiting for its last bytes to be rewritten)
+     * @param signalBytesDiscarded       bytes read but never written, as their connection ended first: it
+     *                                   was reset, or its client went away during an upstream blackhole
      * @param signalChunksRetransmitted  TCP read chunks that were "lost" and held back for a retransmission time
      * @param signalFramesRewritten      JOIN_OK and RESUME_OK frames whose media address was rewritten
      * @param mediaDatagramsUpstream     datagrams sent to the server
@@ -99,7 +112,7 @@ public final class FaultProxy implements AutoCloseable {
      */
     public record Stats(long signalConnectionsAccepted, int signalConnectionsOpen, long signalConnectionsReset,
                         long signalBytesUpstream, long signalBytesDownstream, long signalBytesHeld,
-                        long signalChunksRetransmitted, long signalFramesRewritten,
+                        long signalBytesDiscarded, long signalChunksRetransmitted, long signalFramesRewritten,
                         long mediaDatagramsUpstream, long mediaDatagramsDownstream,
                         long mediaDroppedUpstream, long mediaDroppedDownstream,
                         long mediaDatagramsDuplicated, long mediaDatagramsReordered, long mediaDatagramsHeld,
@@ -271,12 +284,16 @@ public final class FaultProxy implements AutoCloseable {
         apply(f -> f.withReorder(p));
     }
 
-    /** Turns every fault off. Held TCP bytes and delayed or held-back datagrams go out at once. */
+    /**
+     * Turns every fault off. Held TCP bytes and delayed or held-back datagrams go out at once; the
+     * server side of a connection whose client went away during an upstream blackhole is reset.
+     */
     public void restore() {
         loop.run(() -> {
             state.faults = Faults.NONE;
             tcp.onFaultsChanged(true);
             loop.runReleaseTimersNow();
+            loop.flushClosedChannels(); // resets of connections whose client went away go out now
         });
         log.info("FaultProxy restored");
     }

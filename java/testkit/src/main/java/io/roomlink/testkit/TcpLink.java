@@ -22,6 +22,12 @@ final class TcpLink {
         WAITING_FOR_UPSTREAM,
         CONNECTING,
         OPEN,
+        /**
+         * The client closed or reset while upstream was blackholed: its side is closed and nothing
+         * is held. The server side stays, unread and unwritten, until upstream is restored, and is
+         * then reset, as the server's next packet would be answered by the client's kernel.
+         */
+        CLIENT_GONE,
         CLOSED
     }
 
@@ -34,6 +40,8 @@ final class TcpLink {
     /** Follows the server's frames and rewrites the media address in JOIN_OK/RESUME_OK; created in start(). */
     private MediaAddressRewriter rewriter;
     private State state = State.WAITING_FOR_UPSTREAM;
+    /** The client's FIN or reset arrived, or its socket was closed: no longer in signalConnectionsOpen. */
+    private boolean clientEnded;
 
     TcpLink(ProxyState st, TcpRelay relay, SocketChannel client) {
         this.st = st;
@@ -79,6 +87,12 @@ final class TcpLink {
         if (state == State.CLOSED) {
             return;
         }
+        if (state == State.CLIENT_GONE) {
+            if (!st.faults.signal().blackholed(Direction.UPSTREAM)) {
+                abort();
+            }
+            return;
+        }
         if (releaseHeld) {
             long now = System.nanoTime();
             up.releaseAllNow(now);
@@ -112,34 +126,76 @@ final class TcpLink {
 
     /** Resets both sides with SO_LINGER 0, so each peer gets an RST rather than a FIN. */
     void abort() {
-        if (state == State.CLOSED) {
-            return;
+        if (state != State.CLOSED) {
+            end(true);
         }
-        state = State.CLOSED;
-        closeHard(clientSide.channel);
-        closeHard(serverSide.channel);
-        up.discard(st.counters);
-        down.discard(st.counters);
-        discardRewriterHeld();
-        st.counters.signalConnectionsOpen--;
-        st.counters.signalConnectionsReset++;
-        relay.removed(this);
     }
 
     private void closeGracefully() {
+        end(false);
+    }
+
+    private void end(boolean reset) {
         state = State.CLOSED;
-        closeQuietly(clientSide.channel);
-        closeQuietly(serverSide.channel);
-        up.discard(st.counters);
-        down.discard(st.counters);
-        discardRewriterHeld();
-        st.counters.signalConnectionsOpen--;
+        if (reset) {
+            closeHard(clientSide.channel);
+            closeHard(serverSide.channel);
+            st.counters.signalConnectionsReset++;
+        } else {
+            closeQuietly(clientSide.channel);
+            closeQuietly(serverSide.channel);
+        }
+        markClientEnded();
+        discardHeld();
         relay.removed(this);
     }
 
-    private void discardRewriterHeld() {
+    private void markClientEnded() {
+        if (!clientEnded) {
+            clientEnded = true;
+            st.counters.signalConnectionsOpen--;
+        }
+    }
+
+    /** {@code pipe}'s source sent its FIN ({@code kind} FIN) or failed (RESET). */
+    private void sourceEnded(TcpPipe pipe, TcpPipe.Kind kind, long now, PathFaults faults) {
+        if (pipe == down) {
+            drainRewriter(now, faults);
+        } else {
+            markClientEnded();
+            if (faults.blackholed(Direction.UPSTREAM)) {
+                clientGoneDuringBlackhole(kind);
+                return;
+            }
+        }
+        pipe.offerEnd(kind, now, faults, st);
+    }
+
+    /**
+     * The client closed or reset, and upstream is blackholed. Its kernel stops retransmitting what
+     * the blackhole holds and its FIN or RST is lost as well: the held bytes never reach the server,
+     * which hears of it only when the network returns. A FIN counts as a close, not a half-close.
+     */
+    private void clientGoneDuringBlackhole(TcpPipe.Kind kind) {
+        log.debug("client {} during an upstream blackhole: its held bytes are discarded",
+                kind == TcpPipe.Kind.RESET ? "reset" : "closed");
+        if (state == State.WAITING_FOR_UPSTREAM) {
+            end(kind == TcpPipe.Kind.RESET); // the server never heard of this connection
+            return;
+        }
+        state = State.CLIENT_GONE;
+        closeQuietly(clientSide.channel);
+        discardHeld();
+    }
+
+    /** Forgets what is held both ways, counting it as discarded. */
+    private void discardHeld() {
+        up.discard(st.counters);
+        down.discard(st.counters);
         if (rewriter != null) {
-            st.counters.signalBytesHeld -= rewriter.held();
+            int held = rewriter.held();
+            st.counters.signalBytesHeld -= held;
+            st.counters.signalBytesDiscarded += held;
             rewriter.drain(); // forgotten: the connection is gone
         }
     }
@@ -175,7 +231,7 @@ final class TcpLink {
     /** Writes whatever is due in {@code pipe}, in order, unless that direction is blackholed. */
     private void pump(TcpPipe pipe) {
         pipe.writeBlocked = false;
-        if (state == State.CLOSED || (pipe == up && state != State.OPEN)
+        if (state == State.CLOSED || state == State.CLIENT_GONE || (pipe == up && state != State.OPEN)
                 || st.faults.signal().blackholed(pipe.direction)) {
             return; // held, not lost: it goes out after restore()
         }
@@ -244,17 +300,11 @@ final class TcpLink {
                 n = src.channel.read(buf);
             } catch (IOException e) {
                 log.debug("read {} failed: {}", pipe.direction, e.toString());
-                if (pipe == down) {
-                    drainRewriter(now, faults);
-                }
-                pipe.offerEnd(TcpPipe.Kind.RESET, now, faults, st);
+                sourceEnded(pipe, TcpPipe.Kind.RESET, now, faults);
                 break;
             }
             if (n < 0) {
-                if (pipe == down) {
-                    drainRewriter(now, faults);
-                }
-                pipe.offerEnd(TcpPipe.Kind.FIN, now, faults, st);
+                sourceEnded(pipe, TcpPipe.Kind.FIN, now, faults);
                 break;
             }
             if (n == 0) {
@@ -287,6 +337,8 @@ final class TcpLink {
         } else if (state == State.OPEN) {
             setInterest(serverSide.key, (down.acceptsInput() ? SelectionKey.OP_READ : 0)
                     | (up.writeBlocked ? SelectionKey.OP_WRITE : 0));
+        } else if (state == State.CLIENT_GONE) {
+            setInterest(serverSide.key, 0); // no ACKs come back: the server's bytes stay with it
         }
     }
 
@@ -333,6 +385,9 @@ final class TcpLink {
 
         @Override
         public void ready(SelectionKey k) throws IOException {
+            if (state == State.CLIENT_GONE) {
+                return; // readiness from before the client went; nothing moves until restore()
+            }
             if (k.isConnectable()) {
                 try {
                     if (!channel.finishConnect()) {

@@ -103,11 +103,12 @@ final class TcpPipe {
         consecutiveLosses = 0;
     }
 
-    /** The connection is gone: forget what was held and fix the held-bytes gauge. */
+    /** Nowhere to deliver what is held: forget it, counting it as discarded rather than held. */
     void discard(Counters counters) {
         for (Chunk c : queue) {
             if (c.kind == Kind.DATA) {
                 counters.signalBytesHeld -= c.data.remaining();
+                counters.signalBytesDiscarded += c.data.remaining();
             }
         }
         queue.clear();

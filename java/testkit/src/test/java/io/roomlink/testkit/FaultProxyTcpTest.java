@@ -23,6 +23,8 @@ import org.junit.jupiter.api.Test;
 
 class FaultProxyTcpTest {
     private static final Duration WAIT = Duration.ofSeconds(5);
+    /** How soon the stats must show that the client closed: at once, not after some timeout. */
+    private static final Duration CLIENT_GONE = Duration.ofMillis(500);
 
     private FaultProxy proxy;
     private TcpPeer peer;
@@ -140,6 +142,86 @@ class FaultProxyTcpTest {
         proxy.restore();
         assertArrayEquals("bye".getBytes(US_ASCII), TcpPeer.readExactly(pair[0], 3, WAIT));
         assertEquals(-1, pair[0].getInputStream().read());
+    }
+
+    @Test
+    void clientResetDuringUpstreamBlackholeLosesTheHeldBytesAndTheServerIsResetAtRestore() throws IOException {
+        Socket[] pair = connectPair();
+        proxy.blackhole(Path.SIGNAL, Direction.BOTH);
+        pair[1].getOutputStream().write("down".getBytes(US_ASCII));
+        pair[0].getOutputStream().write("stale".getBytes(US_ASCII));
+        Await.until(WAIT, "the proxy to hold both ways", () -> proxy.stats().signalBytesHeld() == 9);
+
+        pair[0].setSoLinger(true, 0);
+        pair[0].close(); // RST: the client's kernel forgets what it had not got acknowledged
+        Await.until(CLIENT_GONE, "the client side to count as closed", () -> proxy.stats().signalConnectionsOpen() == 0);
+        FaultProxy.Stats stats = proxy.stats();
+        assertEquals(0, stats.signalBytesHeld(), "nothing is held for a client that is gone");
+        assertEquals(9, stats.signalBytesDiscarded());
+        assertTrue(TcpPeer.silentFor(pair[1], Duration.ofMillis(200)), "the client's RST is lost in the blackhole");
+
+        proxy.restore();
+        assertResetWithoutData(pair[1]);
+        assertEquals(0, proxy.stats().signalBytesUpstream());
+        assertEquals(1, proxy.stats().signalConnectionsReset());
+    }
+
+    @Test
+    void clientCloseDuringUpstreamBlackholeLosesTheHeldBytesAndTheServerIsResetAtRestore() throws IOException {
+        Socket[] pair = connectPair();
+        proxy.blackhole(Path.SIGNAL, Direction.UPSTREAM);
+        pair[0].getOutputStream().write("stale".getBytes(US_ASCII));
+        Await.until(WAIT, "the proxy to hold the bytes", () -> proxy.stats().signalBytesHeld() == 5);
+
+        pair[0].close(); // FIN, lost in the blackhole like the bytes before it
+        Await.until(CLIENT_GONE, "the client side to count as closed", () -> proxy.stats().signalConnectionsOpen() == 0);
+        assertEquals(0, proxy.stats().signalBytesHeld());
+        assertEquals(5, proxy.stats().signalBytesDiscarded());
+        assertTrue(TcpPeer.silentFor(pair[1], Duration.ofMillis(200)), "neither bytes nor FIN may arrive");
+
+        proxy.restore();
+        assertResetWithoutData(pair[1]);
+        assertEquals(0, proxy.stats().signalBytesUpstream());
+    }
+
+    @Test
+    void clientGoneBeforeTheServerWasReachedNeverReachesIt() throws IOException {
+        proxy.blackhole(Path.SIGNAL, Direction.UPSTREAM);
+        Socket client = peer.connect(proxy.signalPort());
+        client.getOutputStream().write("request".getBytes(US_ASCII));
+        Await.until(WAIT, "the proxy to hold the request", () -> proxy.stats().signalBytesHeld() == 7);
+        client.close();
+        Await.until(CLIENT_GONE, "the client side to count as closed", () -> proxy.stats().signalConnectionsOpen() == 0);
+
+        proxy.restore();
+        assertNull(peer.accept(Duration.ofMillis(300)), "the SYN never got through: the server sees nothing");
+        assertEquals(7, proxy.stats().signalBytesDiscarded());
+    }
+
+    @Test
+    void clientCloseWithoutBlackholeDeliversPendingBytesThenEof() throws IOException {
+        Socket[] pair = connectPair();
+        proxy.delay(Path.SIGNAL, Duration.ofMillis(100)); // the bytes are still in the proxy at the FIN
+        pair[0].getOutputStream().write("last words".getBytes(US_ASCII));
+        pair[0].close();
+        Await.until(CLIENT_GONE, "the client side to count as closed", () -> proxy.stats().signalConnectionsOpen() == 0);
+
+        assertArrayEquals("last words".getBytes(US_ASCII), TcpPeer.readExactly(pair[1], 10, WAIT));
+        pair[1].setSoTimeout((int) WAIT.toMillis());
+        assertEquals(-1, pair[1].getInputStream().read(), "then a clean EOF");
+        FaultProxy.Stats stats = proxy.stats();
+        assertEquals(0, stats.signalBytesDiscarded());
+        assertEquals(0, stats.signalConnectionsReset());
+    }
+
+    /** After restore() the server's read fails with a reset: no stale byte, no clean EOF. */
+    private static void assertResetWithoutData(Socket server) throws IOException {
+        server.setSoTimeout((int) WAIT.toMillis());
+        SocketException e = assertThrows(SocketException.class, () -> {
+            int b = server.getInputStream().read();
+            throw new AssertionError(b < 0 ? "clean EOF instead of a reset" : "a held byte reached the server: " + b);
+        });
+        assertTrue(e.getMessage().toLowerCase().contains("reset"), e.getMessage());
     }
 
     @Test
