@@ -26,6 +26,12 @@ import java.util.concurrent.TimeUnit;
  * The room executor announces a newly registered key through {@link #keyRegistered}, which runs
  * after any BIND this loop is processing at that moment, so a BIND that raced its JOIN is
  * always either bound directly or found pending.
+ *
+ * <p>Only the current key of a session can be bound. A PING counts (PONG, and the session's
+ * media side is refreshed) only from the address bound by the last accepted BIND and under that
+ * BIND's key: after a RESUME named a new key, the previous binding keeps working until the new
+ * key's BIND arrives. Every accepted BIND is reported to the {@link BindListener} (the registry),
+ * before its BIND_ACK is written.
  */
 final class MediaHandler extends SimpleChannelInboundHandler<DatagramPacket> {
     private static final Logger log = LoggerFactory.getLogger(MediaHandler.class);
@@ -35,6 +41,11 @@ final class MediaHandler extends SimpleChannelInboundHandler<DatagramPacket> {
     /** Upper bound of the pending table, against floods of BINDs with random keys. */
     static final int MAX_PENDING = 65536;
 
+    /** Told about every accepted BIND (called on the media loop, must not block). */
+    interface BindListener {
+        void bound(Session s, long key);
+    }
+
     private record Pending(InetSocketAddress from, int seq, long echoNs, long receivedNanos) {
     }
 
@@ -43,11 +54,16 @@ final class MediaHandler extends SimpleChannelInboundHandler<DatagramPacket> {
     /** Media loop only. */
     private final Map<Long, Pending> pending = new HashMap<>();
     private volatile Channel channel;
+    private volatile BindListener bindListener = (s, key) -> { };
 
     MediaHandler(ConcurrentMap<Long, Session> bindings, ServerStats stats) {
         super(DatagramPacket.class, true);
         this.bindings = bindings;
         this.stats = stats;
+    }
+
+    void bindListener(BindListener listener) {
+        this.bindListener = listener;
     }
 
     @Override
@@ -74,10 +90,8 @@ final class MediaHandler extends SimpleChannelInboundHandler<DatagramPacket> {
             case MediaCodec.BIND -> onBind(ctx, p, from);
             case MediaCodec.PING -> {
                 Session s = bindings.get(p.mediaKey());
-                if (s != null && from.equals(s.mediaAddress)) {
-                    if (s.connected) {
-                        s.touch(); // in grace, media does not extend the session (see Session.connected)
-                    }
+                if (s != null && from.equals(s.mediaAddress) && s.boundKey == p.mediaKey()) {
+                    s.touchMedia();
                     reply(ctx, p.reply(MediaCodec.PONG), from);
                 } else {
                     stats.unboundDatagrams.increment(); // the client notices the silence and rebinds
@@ -90,12 +104,13 @@ final class MediaHandler extends SimpleChannelInboundHandler<DatagramPacket> {
     private void onBind(ChannelHandlerContext ctx, MediaPacket p, InetSocketAddress from) {
         Session s = bindings.get(p.mediaKey());
         if (s != null) {
-            if (!from.equals(s.mediaAddress)) {
-                s.mediaAddress = from; // first bind, or the binding moves (NAT rebinding, network switch)
+            if (s.mediaKey != p.mediaKey()) {
+                // The previous key of a session that has resumed with a new one: it may still PING
+                // from its old binding, but it cannot be bound again.
+                stats.unboundDatagrams.increment();
+                return;
             }
-            if (s.connected) {
-                s.touch();
-            }
+            bind(s, p.mediaKey(), from);
             reply(ctx, p.reply(MediaCodec.BIND_ACK), from);
             return;
         }
@@ -110,6 +125,14 @@ final class MediaHandler extends SimpleChannelInboundHandler<DatagramPacket> {
         }
         pending.put(key, new Pending(from, p.seq(), p.echoNs(), System.nanoTime()));
         stats.pendingBinds.increment();
+    }
+
+    /** First bind, or the binding moves (NAT rebinding, network switch, new key after a RESUME). */
+    private void bind(Session s, long key, InetSocketAddress from) {
+        s.mediaAddress = from;
+        s.boundKey = key;
+        s.touchMedia();
+        bindListener.bound(s, key); // before the BIND_ACK goes out
     }
 
     private static void reply(ChannelHandlerContext ctx, MediaPacket p, InetSocketAddress to) {
@@ -141,13 +164,11 @@ final class MediaHandler extends SimpleChannelInboundHandler<DatagramPacket> {
 
     private void bindPending(Channel ch, long key, Session s) {
         Pending p = pending.remove(key);
-        if (p == null || System.nanoTime() - p.receivedNanos() > PENDING_NANOS || bindings.get(key) != s) {
+        if (p == null || System.nanoTime() - p.receivedNanos() > PENDING_NANOS || bindings.get(key) != s
+                || s.mediaKey != key) {
             return;
         }
-        s.mediaAddress = p.from();
-        if (s.connected) {
-            s.touch();
-        }
+        bind(s, key, p.from());
         ByteBuf buf = ch.alloc().buffer(MediaCodec.SIZE);
         MediaCodec.encode(new MediaPacket(MediaCodec.BIND_ACK, key, p.seq(), p.echoNs()), buf);
         ch.writeAndFlush(new DatagramPacket(buf, p.from()), ch.voidPromise());

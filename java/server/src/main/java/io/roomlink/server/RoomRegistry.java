@@ -12,6 +12,7 @@ import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -30,11 +31,22 @@ import java.util.concurrent.TimeoutException;
  * and {@link #call} runs on the single room executor, so the state needs no locks; I/O threads
  * hand messages over with {@link #post}, in order per connection.
  *
+ * <p>Presence ("present = fully connected", docs/PROTOCOL.md): a session admitted by JOIN (or by
+ * a RESUME that made a fresh session) is <em>pending</em>: its client gets its snapshot and
+ * JOIN_OK/RESUME_OK at once and from then on every presence event, but its peers see nothing. It
+ * becomes visible (fan-out PEER_JOINED, listed in snapshots) once a media BIND for its current
+ * mediaKey arrives while its connection is attached and both paths were heard within the grace
+ * period. A pending session that loses its connection is dropped without a word (peers never saw
+ * it). A visible session is as healthy as its worse path: it expires at
+ * {@code min(last signal frame, last media datagram from its bound address) + grace}, whether or
+ * not a connection is attached; its peers get PEER_LEFT(TIMEOUT) and an attached connection is
+ * closed silently (to the client, just another drop). So a cut of either path, or both, shows
+ * after grace + at most one sweep, and a short outage of either path shows nothing.
+ *
  * <p>Timing: one sweep every {@link #SWEEP_MILLIS} ms closes connections that have been silent
- * (no signal frame and no media datagram) for the idle timeout, and expires sessions in grace
- * whose last sign of life (signal frame or media datagram, heard while connected) is older than
- * the grace period (PEER_LEFT TIMEOUT): a member is never shown more than grace + 0.1 s after it
- * was last heard, however late its drop was detected. Cost: O(sessions) per sweep, no
+ * (no signal frame and no media datagram) for the idle timeout, expires visible sessions whose
+ * last healthy moment is older than the grace period, and makes visible the pending sessions that
+ * are bound but were not healthy when their BIND arrived. Cost: O(sessions) per sweep, no
  * per-session timers.
  */
 final class RoomRegistry {
@@ -145,7 +157,9 @@ final class RoomRegistry {
         conn.session = s;
         Session old = room.members.put(uid, s);
         if (old != null) {
-            // Newest login wins. The uid stays present, so peers see neither a leave nor a join.
+            // Newest login wins. A visible uid stays visible (the newcomer inherits it, its health
+            // clocks start now), so peers see neither a leave nor a join.
+            s.visible = old.visible;
             log.debug("{} replaces {} (same uid joined again)", s, old);
             endSession(old, ErrorCodes.SAME_UID_LOGIN, "same uid joined elsewhere");
         }
@@ -155,13 +169,11 @@ final class RoomRegistry {
                 : new Message.JoinOk(room.channelId, s.id, s.secret, conn.mediaHost(), conn.mediaPort(),
                         System.currentTimeMillis());
         replyWithSnapshot(conn, reply, s);
-        if (old == null) {
-            fanOut(room, new Message.PeerJoined(uid), s);
-        }
+        // Peers learn of the newcomer once its media is bound too (mediaBound → promoteIfReady).
         conn.attach(s);
         media.keyRegistered(mediaKey, s);
         stats.joins.increment();
-        log.debug("{} joined (channelId {}, {} members)", s, room.channelId, room.members.size());
+        log.debug("{} joined (channelId {}, {} sessions)", s, room.channelId, room.members.size());
     }
 
     void resume(SignalHandler conn, Message.Resume r) {
@@ -170,6 +182,11 @@ final class RoomRegistry {
         }
         byte[] secret = r.sessionSecret();
         Session s = sessions.get(r.sessionId());
+        if (s != null && MessageDigest.isEqual(s.secret, secret) && s.visible
+                && System.nanoTime() - s.lastHealthyNanos() > graceNanos) {
+            expire(s); // its grace ran out just before this sweep would have noticed: same as a late RESUME
+            s = null;
+        }
         if (s != null && MessageDigest.isEqual(s.secret, secret)) {
             SignalHandler old = s.conn;
             if (old != null && old != conn) {
@@ -178,7 +195,7 @@ final class RoomRegistry {
             }
             s.connect(conn);
             conn.session = s;
-            s.touch();
+            s.touchSignal(); // the signal side only: a new mediaKey is healthy once it is bound
             registerMediaKey(s, r.mediaKey());
             replyWithSnapshot(conn, new Message.ResumeOk(s.room.channelId, true, s.id, s.secret, conn.mediaHost(),
                     conn.mediaPort()), s);
@@ -212,7 +229,9 @@ final class RoomRegistry {
         }
         s.disconnect();
         removeSession(s);
-        fanOut(s.room, new Message.PeerLeft(s.uid, Message.PeerLeft.REASON_NORMAL), null);
+        if (s.visible) {
+            fanOut(s.room, new Message.PeerLeft(s.uid, Message.PeerLeft.REASON_NORMAL), null);
+        }
         log.debug("{} left", s);
     }
 
@@ -220,9 +239,27 @@ final class RoomRegistry {
     void ping(SignalHandler conn, long nonce) {
         Session s = conn.session;
         if (s != null && s.conn == conn) {
-            s.touch();
+            s.touchSignal();
             conn.send(new Message.Pong(nonce));
         }
+    }
+
+    /**
+     * The media loop accepted a BIND of {@code key} for {@code s} (posted before its BIND_ACK was
+     * written, so a query issued after the ACK sees the outcome).
+     */
+    void mediaBound(Session s, long key) {
+        if (s.removed || s.mediaKey != key) {
+            return; // ended meanwhile, or a RESUME has named another key since
+        }
+        if (!s.mediaBound) {
+            s.mediaBound = true;
+            if (s.hasPreviousKey) {
+                bindings.remove(s.previousMediaKey, s); // the old binding has served its time
+                s.hasPreviousKey = false;
+            }
+        }
+        promoteIfReady(s, System.nanoTime());
     }
 
     void connectionClosed(SignalHandler conn) {
@@ -232,9 +269,22 @@ final class RoomRegistry {
         }
         conn.session = null;
         if (s.conn == conn && !s.removed) {
-            s.disconnect();
-            log.debug("{} lost its connection, in grace", s);
+            connectionLost(s);
         }
+    }
+
+    /** The session's connection is gone: a visible session goes to grace, a pending one is dropped. */
+    private void connectionLost(Session s) {
+        s.disconnect();
+        if (s.visible) {
+            log.debug("{} lost its connection, in grace", s);
+            return;
+        }
+        // Its peers never saw it: nothing to tell them. Remembered as expired, so that its RESUME
+        // gets a fresh session (resumed=0) rather than JOIN_ERR.
+        removeSession(s);
+        remember(s, 0, null);
+        log.debug("{} lost its connection before its media was bound, dropped", s);
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -248,7 +298,9 @@ final class RoomRegistry {
             return false;
         }
         endSession(s, ErrorCodes.SERVER_KICKED, "kicked by the server");
-        fanOut(room, new Message.PeerLeft(uid, Message.PeerLeft.REASON_KICKED), null);
+        if (s.visible) {
+            fanOut(room, new Message.PeerLeft(uid, Message.PeerLeft.REASON_KICKED), null);
+        }
         log.debug("{} kicked", s);
         return true;
     }
@@ -266,10 +318,21 @@ final class RoomRegistry {
         return true;
     }
 
+    /** The visible members (connected or in grace); pending sessions are not listed. */
     Set<Long> members(RoomKey key) {
         Room room = rooms.get(key);
-        return room == null ? Set.of() : Set.copyOf(room.members.keySet());
+        if (room == null) {
+            return Set.of();
+        }
+        Set<Long> visible = new HashSet<>();
+        for (Session s : room.members.values()) {
+            if (s.visible) {
+                visible.add(s.uid);
+            }
+        }
+        return Set.copyOf(visible);
     }
+
 
     OptionalLong channelId(RoomKey key) {
         Room room = rooms.get(key);
@@ -291,39 +354,96 @@ final class RoomRegistry {
 
     void sweep() {
         long now = System.nanoTime();
+        List<Session> idle = null;
         List<Session> expired = null;
+        List<Session> promotable = null;
+        // Classify first, act afterwards: acting may remove sessions (and fan-out may drop peers).
         for (Session s : sessions.values()) {
-            long silent = now - s.lastHeardNanos;
-            if (s.conn != null && silent > idleNanos) {
-                log.debug("{} silent for {} ms, closing its connection", s, TimeUnit.NANOSECONDS.toMillis(silent));
+            if (s.conn != null && now - s.lastHeardNanos() > idleNanos) {
+                idle = add(idle, s);
+            }
+            if (s.visible) {
+                if (now - s.lastHealthyNanos() > graceNanos) {
+                    expired = add(expired, s);
+                }
+            } else if (s.mediaBound && s.conn != null) {
+                promotable = add(promotable, s); // bound, but a path was stale when its BIND came
+            }
+        }
+        if (idle != null) {
+            for (Session s : idle) {
                 SignalHandler c = s.conn;
-                s.disconnect();
+                if (s.removed || c == null) {
+                    continue;
+                }
+                log.debug("{} silent for {} ms, closing its connection", s,
+                        TimeUnit.NANOSECONDS.toMillis(now - s.lastHeardNanos()));
                 c.session = null;
                 c.closeSilently();
                 stats.idleDisconnects.increment();
-            }
-            if (s.conn == null && silent > graceNanos) {
-                if (expired == null) {
-                    expired = new ArrayList<>();
-                }
-                expired.add(s);
+                connectionLost(s);
             }
         }
         if (expired != null) {
             for (Session s : expired) {
-                removeSession(s);
-                remember(s, 0, null);
-                fanOut(s.room, new Message.PeerLeft(s.uid, Message.PeerLeft.REASON_TIMEOUT), null);
-                stats.graceExpiries.increment();
-                log.debug("{} expired after its grace period", s);
+                if (!s.removed) {
+                    expire(s);
+                }
+            }
+        }
+        if (promotable != null) {
+            for (Session s : promotable) {
+                promoteIfReady(s, now);
             }
         }
         pruneTombstones(now);
     }
 
+    private static List<Session> add(List<Session> list, Session s) {
+        List<Session> l = list == null ? new ArrayList<>() : list;
+        l.add(s);
+        return l;
+    }
+
     // ---------------------------------------------------------------------------------------------
     // Internals (room executor)
     // ---------------------------------------------------------------------------------------------
+
+    /**
+     * The grace of a visible session ran out (docs/PROTOCOL.md): PEER_LEFT(TIMEOUT) to its peers,
+     * remembered as expired (a later RESUME gets a fresh session), and an attached connection is
+     * closed without a word: to the client this is just another drop.
+     */
+    private void expire(Session s) {
+        SignalHandler c = s.conn;
+        if (c != null) {
+            s.disconnect();
+            c.session = null;
+            c.closeSilently();
+        }
+        removeSession(s);
+        remember(s, 0, null);
+        fanOut(s.room, new Message.PeerLeft(s.uid, Message.PeerLeft.REASON_TIMEOUT), null);
+        stats.graceExpiries.increment();
+        log.debug("{} expired: nothing heard on {} path for the grace period{}", s,
+                s.lastSignalNanos - s.lastMediaNanos < 0 ? "its signal" : "its media",
+                c != null ? ", closed its connection" : "");
+    }
+
+    /**
+     * Makes a pending session visible once it is fully connected: connection attached, media
+     * bound under its current key, and both paths heard within the grace period (so that it is
+     * never shown only to expire at the next sweep).
+     */
+    private void promoteIfReady(Session s, long now) {
+        if (s.visible || s.removed || s.conn == null || !s.mediaBound
+                || now - s.lastHealthyNanos() > graceNanos) {
+            return;
+        }
+        s.visible = true;
+        fanOut(s.room, new Message.PeerJoined(s.uid), s);
+        log.debug("{} fully connected: visible to its peers", s);
+    }
 
     /** Ends {@code s} by the server's decision: SESSION_END to its connection, if any; no fan-out. */
     private void endSession(Session s, int code, String message) {
@@ -341,6 +461,10 @@ final class RoomRegistry {
         s.removed = true;
         sessions.remove(s.id, s);
         bindings.remove(s.mediaKey, s);
+        if (s.hasPreviousKey) {
+            bindings.remove(s.previousMediaKey, s);
+            s.hasPreviousKey = false;
+        }
         Room room = s.room;
         room.members.remove(s.uid, s);
         if (room.members.isEmpty()) {
@@ -348,9 +472,26 @@ final class RoomRegistry {
         }
     }
 
+    /**
+     * Makes {@code key} the session's current mediaKey. A new key is unbound until its BIND
+     * arrives; meanwhile the last bound key stays in the bindings, so PINGs from the old binding
+     * keep the media side healthy (docs/PROTOCOL.md), and goes when the new key is bound.
+     */
     private void registerMediaKey(Session s, long key) {
         if (s.mediaKey != key) {
-            bindings.remove(s.mediaKey, s);
+            if (s.mediaBound) {
+                if (s.hasPreviousKey) {
+                    bindings.remove(s.previousMediaKey, s);
+                }
+                s.previousMediaKey = s.mediaKey; // bound: keep it until the new key is bound
+                s.hasPreviousKey = true;
+            } else {
+                bindings.remove(s.mediaKey, s); // never bound: nothing to keep
+            }
+            if (s.hasPreviousKey && s.previousMediaKey == key) {
+                s.hasPreviousKey = false; // back to the previous key: it is the current one again
+            }
+            s.mediaBound = false;
             s.mediaKey = key;
         }
         Session previous = bindings.put(key, s);
@@ -362,14 +503,14 @@ final class RoomRegistry {
 
     /**
      * The presence snapshot, then the reply that ends it (docs/PROTOCOL.md): one PEER_JOINED per
-     * other member (connected or in grace), then JOIN_OK/RESUME_OK, in one write.
+     * other visible member (connected or in grace), then JOIN_OK/RESUME_OK, in one write.
      */
     private void replyWithSnapshot(SignalHandler conn, Message reply, Session self) {
         Room room = self.room;
         ByteBuf buf = alloc.buffer(128 + 14 * room.members.size());
         try {
             for (Session m : room.members.values()) {
-                if (m != self) {
+                if (m != self && m.visible) {
                     WireCodec.encode(new Message.PeerJoined(m.uid), buf);
                 }
             }
@@ -381,13 +522,17 @@ final class RoomRegistry {
         conn.send(buf);
     }
 
-    /** Sends {@code m} to every connected member of {@code room} except {@code except}: encoded once. */
+    /**
+     * Sends {@code m} to every session of {@code room} with a connection except {@code except},
+     * pending ones included (they hold a snapshot and must follow every change after it): encoded once.
+     */
     private void fanOut(Room room, Message m, Session except) {
         int audience = room.members.size() - (except != null && room.members.get(except.uid) == except ? 1 : 0);
         if (audience <= 0) {
             return;
         }
         ByteBuf frame = WireCodec.encode(m, alloc);
+        List<Session> unreadable = null;
         try {
             for (Session peer : room.members.values()) {
                 SignalHandler c = peer.conn;
@@ -395,17 +540,23 @@ final class RoomRegistry {
                     continue;
                 }
                 if (!c.isWritable()) {
-                    // Megabytes of unread presence events: the client is not reading. Treat as dropped.
-                    log.warn("{} does not read its signaling connection, dropping it", peer);
-                    peer.disconnect();
-                    c.session = null;
-                    c.closeSilently();
+                    unreadable = add(unreadable, peer);
                     continue;
                 }
                 c.send(frame.retainedDuplicate());
             }
         } finally {
             frame.release();
+        }
+        if (unreadable != null) {
+            for (Session peer : unreadable) {
+                // Megabytes of unread presence events: the client is not reading. Treat as dropped.
+                log.warn("{} does not read its signaling connection, dropping it", peer);
+                SignalHandler c = peer.conn;
+                c.session = null;
+                c.closeSilently();
+                connectionLost(peer);
+            }
         }
     }
 

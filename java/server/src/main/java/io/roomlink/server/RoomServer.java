@@ -94,6 +94,7 @@ public final class RoomServer implements AutoCloseable {
         this.registry = new RoomRegistry(roomExecutor, bindings, mediaHandler, stats, ByteBufAllocator.DEFAULT,
                 config.sessionGrace.toNanos(), config.idleTimeout.toNanos(),
                 config.expiredSessionRetention.toNanos());
+        this.mediaHandler.bindListener((s, key) -> registry.post(() -> registry.mediaBound(s, key)));
     }
 
     private void start() {
@@ -194,9 +195,10 @@ public final class RoomServer implements AutoCloseable {
 
     /**
      * Ends the session of {@code uid} in the channel: the user gets {@code SESSION_END(30206)} and is
-     * disconnected, the other members get {@code PEER_LEFT(uid, KICKED)}.
+     * disconnected, the other members get {@code PEER_LEFT(uid, KICKED)} (unless the session was
+     * still pending, i.e. never visible to them).
      *
-     * @return true if such a member (connected or in grace) was found
+     * @return true if such a session (pending, connected or in grace) was found
      */
     public boolean kickUser(String appKey, String channelName, long uid) {
         RoomKey key = new RoomKey(appKey, channelName);
@@ -214,7 +216,11 @@ public final class RoomServer implements AutoCloseable {
         return registry.call(() -> registry.closeChannel(key), false);
     }
 
-    /** The uids present in the channel, including members whose session is in grace. */
+    /**
+     * The uids present in the channel, as its members see them: sessions that are fully connected
+     * (JOIN accepted and media bound), including those in grace. A session whose media is not bound
+     * yet (pending) is not listed.
+     */
     public Set<Long> members(String appKey, String channelName) {
         RoomKey key = new RoomKey(appKey, channelName);
         return registry.call(() -> registry.members(key), Set.of());
@@ -226,7 +232,10 @@ public final class RoomServer implements AutoCloseable {
         return registry.call(() -> registry.channelId(key), OptionalLong.empty());
     }
 
-    /** Number of sessions, connected or in grace. */
+    /**
+     * Number of sessions: pending (media not bound yet), fully connected, and in grace. It can
+     * exceed the sum of {@link #members} sizes by the pending sessions.
+     */
     public int sessionCount() {
         return registry.call(registry::sessionCount, 0);
     }
@@ -341,7 +350,11 @@ public final class RoomServer implements AutoCloseable {
             return this;
         }
 
-        /** How long a dropped member's session is kept for RESUME, counted from when it was last heard. */
+        /**
+         * How long a visible member is kept after its last healthy moment (the earlier of the last
+         * signal frame and the last media datagram heard from its bound address), whether or not
+         * its connection is still attached; then its peers get PEER_LEFT(TIMEOUT). Default 10 s.
+         */
         public Builder sessionGrace(Duration grace) {
             this.sessionGrace = checkPositive("sessionGrace", grace);
             return this;

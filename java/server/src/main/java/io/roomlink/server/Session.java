@@ -3,9 +3,18 @@ package io.roomlink.server;
 import java.net.InetSocketAddress;
 
 /**
- * A member's session. Plain fields are confined to the room executor; the volatile fields are
- * shared with I/O threads (signal frames and media datagrams refresh {@link #lastHeardNanos},
- * the media loop owns {@link #mediaAddress} and reads {@link #connected}).
+ * A member's session.
+ *
+ * <p>Presence ("present = fully connected", docs/PROTOCOL.md): a session starts <em>pending</em>
+ * (its client has its snapshot, its peers know nothing of it) and becomes {@link #visible} once a
+ * media BIND for its current {@link #mediaKey} has arrived. A visible session is healthy as of
+ * {@link #lastHealthyNanos()}, the earlier of the last signal frame and the last media datagram
+ * heard from its bound address; it expires one grace period after that, connection or not.
+ *
+ * <p>Threading: plain fields are confined to the room executor. The volatile timestamps are
+ * written by I/O threads (signal frames: the connection's loop; datagrams: the media loop).
+ * {@link #mediaKey} is written by the room executor and read by the media loop;
+ * {@link #mediaAddress} and {@link #boundKey} are written by the media loop only.
  */
 final class Session {
     final long id;
@@ -13,23 +22,34 @@ final class Session {
     final Room room;
     final long uid;
 
-    /** Room executor only: key registered in the media bindings for this session. */
-    long mediaKey;
+    /**
+     * The key named by the last JOIN/RESUME (written by the room executor before the key is put in
+     * the media bindings, so a media loop that found the session under a key sees it).
+     */
+    volatile long mediaKey;
+    /**
+     * Room executor only: the key that was bound before a RESUME named a new one. It stays in the
+     * media bindings, so PINGs from the old binding keep counting, until the new key is bound.
+     */
+    boolean hasPreviousKey;
+    long previousMediaKey;
+    /** Room executor only: a BIND for the current {@link #mediaKey} has been processed. */
+    boolean mediaBound;
+    /** Room executor only: peers know this session (PEER_JOINED sent, listed in snapshots). */
+    boolean visible;
     /** Room executor only: the current signaling connection, or {@code null} while in grace. */
     SignalHandler conn;
-    /**
-     * {@code conn != null}, readable from the media loop. Only a connected session is kept alive
-     * by media datagrams: in grace the clock runs from the last thing heard up to the drop, so a
-     * member whose signaling is gone cannot linger as a ghost on media keepalives alone.
-     */
-    volatile boolean connected;
     /** Room executor only: true once removed from the registry. */
     boolean removed;
 
-    /** {@link System#nanoTime()} when anything (signal frame or media datagram) was last heard. */
-    volatile long lastHeardNanos;
-    /** Media loop only (volatile for diagnostics): source address bound by the last BIND. */
+    /** {@link System#nanoTime()} of the last signal frame heard (or of the JOIN/RESUME). */
+    volatile long lastSignalNanos;
+    /** {@link System#nanoTime()} of the last media datagram heard from the bound address (or of the JOIN). */
+    volatile long lastMediaNanos;
+    /** Media loop only (volatile for diagnostics): source address bound by the last accepted BIND. */
     volatile InetSocketAddress mediaAddress;
+    /** Media loop only: the key of the last accepted BIND (meaningful once {@link #mediaAddress} is set). */
+    volatile long boundKey;
 
     Session(long id, byte[] secret, Room room, long uid, long mediaKey) {
         this.id = id;
@@ -37,28 +57,46 @@ final class Session {
         this.room = room;
         this.uid = uid;
         this.mediaKey = mediaKey;
-        this.lastHeardNanos = System.nanoTime();
+        long now = System.nanoTime();
+        this.lastSignalNanos = now;
+        this.lastMediaNanos = now;
     }
 
-    void touch() {
-        lastHeardNanos = System.nanoTime();
+    void touchSignal() {
+        lastSignalNanos = System.nanoTime();
+    }
+
+    void touchMedia() {
+        lastMediaNanos = System.nanoTime();
+    }
+
+    /** The earlier of the two paths' last signs of life: the session is only as healthy as its worse path. */
+    long lastHealthyNanos() {
+        long signal = lastSignalNanos;
+        long media = lastMediaNanos;
+        return signal - media < 0 ? signal : media;
+    }
+
+    /** The later of the two paths' last signs of life (the idle timeout watches this). */
+    long lastHeardNanos() {
+        long signal = lastSignalNanos;
+        long media = lastMediaNanos;
+        return signal - media < 0 ? media : signal;
     }
 
     /** Room executor only. */
     void connect(SignalHandler c) {
         conn = c;
-        connected = true;
     }
 
     /** Room executor only: the session goes to grace (or is being removed). */
     void disconnect() {
         conn = null;
-        connected = false;
     }
 
     @Override
     public String toString() {
         return "Session[" + Long.toHexString(id) + " uid=" + Long.toUnsignedString(uid) + " in " + room.key.appKey()
-                + "/" + room.key.channel() + (conn == null ? " (grace)" : "") + "]";
+                + "/" + room.key.channel() + (visible ? "" : " (pending)") + (conn == null ? " (grace)" : "") + "]";
     }
 }

@@ -112,7 +112,7 @@ final class SignalHandler extends SimpleChannelInboundHandler<Message> {
     protected void channelRead0(ChannelHandlerContext ctx, Message m) {
         Session s = attached;
         if (s != null) {
-            s.touch();
+            s.touchSignal();
         }
         switch (phase) {
             case CLOSING -> {

@@ -7,6 +7,7 @@
  * <p>Threading model: Netty I/O threads decode frames and datagrams, verify tokens and answer
  * keepalives; every change to room and session state happens on one "roomlink-rooms" executor
  * ({@code RoomRegistry}), which also runs a 100 ms sweep for idle connections and grace expiry.
- * The media path shares only a concurrent mediaKey → session map with it.
+ * The media path shares a concurrent mediaKey → session map with it and reports every accepted
+ * BIND to it (a session becomes visible to its peers once its media is bound).
  */
 package io.roomlink.server;

@@ -30,8 +30,7 @@ class AdminTest {
     private TestClient[] trio(RoomServer server) throws Exception {
         TestClient[] c = new TestClient[3];
         for (int i = 0; i < 3; i++) {
-            c[i] = servers.client(server);
-            c[i].join("app", "room", i + 1, "", i + 1);
+            c[i] = servers.member(server, "room", i + 1);
             assertEquals(i, c[i].snapshot().size());
             for (int j = 0; j < i; j++) {
                 assertEquals(i + 1, c[j].expect(Message.PeerJoined.class).uid());
@@ -63,6 +62,7 @@ class AdminTest {
         TestClient again = servers.client(server);
         okVictim = again.join("app", "room", 2, "", 9);
         assertTrue(okVictim.channelId() > 0);
+        servers.live(server, again, 9);
         assertEquals(2, c[0].expect(Message.PeerJoined.class).uid());
     }
 
@@ -71,6 +71,7 @@ class AdminTest {
         RoomServer server = servers.start();
         TestClient a = servers.client(server);
         Message.JoinOk ok = a.join("app", "room", 1, "", 1);
+        servers.media(server).bind(1, 0); // fully connected: its drop leaves it in grace
         a.abort(); // in grace when the kick happens: it never saw SESSION_END
         Await.until("a in grace", Duration.ofSeconds(5), () -> server.sessionCount() == 1);
         assertTrue(server.kickUser("app", "room", 1));
@@ -86,8 +87,7 @@ class AdminTest {
         RoomServer server = servers.start();
         TestClient[] c = trio(server);
         long oldId = server.channelId("app", "room").orElseThrow();
-        TestClient other = servers.client(server);
-        other.join("app", "other-room", 7, "", 7);
+        TestClient other = servers.member(server, "other-room", 7);
 
         assertTrue(server.closeChannel("app", "room"));
         for (TestClient member : c) {
@@ -110,15 +110,16 @@ class AdminTest {
     @Test
     void duplicateUidReplacesTheOldSessionWithoutAFlap() throws Exception {
         RoomServer server = servers.start();
-        TestClient a = servers.client(server);
-        Message.JoinOk okA = a.join("app", "room", 1, "", 1);
-        TestClient b = servers.client(server);
-        b.join("app", "room", 2, "", 2);
+        Message.JoinOk[] ok = new Message.JoinOk[1];
+        TestClient a = servers.member(server, "room", 1, ok);
+        Message.JoinOk okA = ok[0];
+        TestClient b = servers.member(server, "room", 2);
         assertEquals(List.of(1L), b.snapshot());
         a.expect(Message.PeerJoined.class);
 
         TestClient a2 = servers.client(server);
         Message.JoinOk okA2 = a2.join("app", "room", 1, "", 3);
+        servers.live(server, a2, 3);
         assertEquals(okA.channelId(), okA2.channelId());
         assertNotEquals(okA.sessionId(), okA2.sessionId());
         assertEquals(List.of(2L), a2.snapshot());
@@ -141,15 +142,16 @@ class AdminTest {
     @Test
     void duplicateUidReplacesASessionInGrace() throws Exception {
         RoomServer server = servers.start();
-        TestClient a = servers.client(server);
-        a.join("app", "room", 1, "", 1);
-        TestClient b = servers.client(server);
-        b.join("app", "room", 2, "", 2);
+        TestClient a = servers.member(server, "room", 1);
+        TestClient b = servers.member(server, "room", 2);
         assertEquals(List.of(1L), b.snapshot());
+        a.expect(Message.PeerJoined.class);
+        a.media().stopKeepAlive();
         a.abort();
         TestClient a2 = servers.client(server);
         a2.join("app", "room", 1, "", 3);
         assertEquals(List.of(2L), a2.snapshot());
+        servers.live(server, a2, 3);
         // neither a flap now nor a TIMEOUT for the replaced session later
         b.expectSilence(TestServers.GRACE.plusMillis(500));
         assertEquals(Set.of(1L, 2L), server.members("app", "room"));
@@ -158,10 +160,8 @@ class AdminTest {
     @Test
     void closeSendsSessionEndAndReleasesThePorts() throws Exception {
         RoomServer server = servers.start();
-        TestClient a = servers.client(server);
-        a.join("app", "room", 1, "", 1);
-        TestClient b = servers.client(server);
-        b.join("app", "room", 2, "", 2);
+        TestClient a = servers.member(server, "room", 1);
+        TestClient b = servers.member(server, "room", 2);
         assertEquals(List.of(1L), b.snapshot());
         a.expect(Message.PeerJoined.class);
         TestClient idle = servers.client(server); // connected, not joined yet

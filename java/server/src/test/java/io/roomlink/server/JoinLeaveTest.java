@@ -43,6 +43,7 @@ class JoinLeaveTest {
         assertEquals("127.0.0.1", okA.mediaHost());
         assertEquals(server.mediaPort(), okA.mediaPort());
         assertTrue(okA.serverTimeMs() >= before - 1000 && okA.serverTimeMs() <= System.currentTimeMillis() + 1000);
+        servers.live(server, a, 11);
         a.expectSilence(Duration.ofMillis(100)); // alone: no PEER_JOINED
 
         TestClient b = servers.client(server);
@@ -50,12 +51,17 @@ class JoinLeaveTest {
         assertEquals(okA.channelId(), okB.channelId());
         assertNotEquals(okA.sessionId(), okB.sessionId());
         assertEquals(List.of(1L), b.snapshot()); // the snapshot came before JOIN_OK
+        a.expectSilence(Duration.ofMillis(100)); // b is not shown before its media is bound
+        servers.live(server, b, 22);
         assertEquals(2, a.expect(Message.PeerJoined.class).uid()); // fan-out
 
         TestClient c = servers.client(server);
         c.join("app", "room", 3, token("room", 3), 33);
         assertEquals(List.of(1L, 2L), c.snapshot()); // in join order
         c.expectSilence(Duration.ofMillis(100)); // nothing after JOIN_OK: the snapshot came first
+        assertEquals(Set.of(1L, 2L), server.members("app", "room")); // c is pending
+        assertEquals(3, server.sessionCount());
+        servers.live(server, c, 33);
         assertEquals(3, a.expect(Message.PeerJoined.class).uid());
         assertEquals(3, b.expect(Message.PeerJoined.class).uid());
 
@@ -76,6 +82,9 @@ class JoinLeaveTest {
         long idB = b.join("app", "other", 2, "", 2).channelId();
         long idC = c.join("app2", "room", 3, "", 3).channelId();
         assertEquals(3, Set.of(idA, idB, idC).size());
+        servers.live(server, a, 1);
+        servers.live(server, b, 2);
+        servers.live(server, c, 3);
         a.expectSilence(Duration.ofMillis(150));
         b.expectSilence(Duration.ofMillis(1));
         c.expectSilence(Duration.ofMillis(1));
@@ -113,6 +122,7 @@ class JoinLeaveTest {
         assertTrue(server.debugMode());
         TestClient a = servers.client(server);
         a.join("app", "room", 5, "whatever", 1);
+        servers.live(server, a, 1);
         TestClient b = servers.client(server);
         b.join("app", "room", 6, "", 2);
         assertEquals(List.of(5L), b.snapshot());
@@ -121,10 +131,10 @@ class JoinLeaveTest {
     @Test
     void leaveGetsLeaveOkAndPeersSeeNormalLeave() throws Exception {
         RoomServer server = servers.start();
-        TestClient a = servers.client(server);
-        TestClient b = servers.client(server);
-        long channelId = a.join("app", "room", 1, "", 1).channelId();
-        b.join("app", "room", 2, "", 2);
+        Message.JoinOk[] ok = new Message.JoinOk[1];
+        TestClient a = servers.member(server, "room", 1, ok);
+        long channelId = ok[0].channelId();
+        TestClient b = servers.member(server, "room", 2);
         assertEquals(List.of(1L), b.snapshot());
         a.expect(Message.PeerJoined.class);
 
@@ -239,13 +249,14 @@ class JoinLeaveTest {
     @Test
     void resumeKeepsTheSessionAndRestoresTheView() throws Exception {
         RoomServer server = servers.start();
-        TestClient a = servers.client(server);
-        Message.JoinOk ok = a.join("app", "room", 1, "", 1);
-        TestClient b = servers.client(server);
-        b.join("app", "room", 2, "", 2);
+        Message.JoinOk[] okA = new Message.JoinOk[1];
+        TestClient a = servers.member(server, "room", 1, okA);
+        Message.JoinOk ok = okA[0];
+        TestClient b = servers.member(server, "room", 2);
         assertEquals(List.of(1L), b.snapshot());
         a.expect(Message.PeerJoined.class);
 
+        a.media().stopKeepAlive();
         a.abort();
         TestClient a2 = servers.client(server);
         Message.ResumeOk r = a2.resume(ok.sessionId(), ok.sessionSecret(), 3);
@@ -260,6 +271,8 @@ class JoinLeaveTest {
         MediaClient m = servers.media(server);
         m.bind(3, 1);
         m.ping(3, 2);
+        a2.keepAlive(servers.keepAlives(), TestServers.KEEPALIVE);
+        m.keepAlive(servers.keepAlives(), 3, TestServers.KEEPALIVE);
         // peers see nothing, not even after the grace period would have run out
         b.expectSilence(TestServers.GRACE.plusMillis(500));
         assertEquals(Set.of(1L, 2L), server.members("app", "room"));

@@ -69,6 +69,7 @@ class MalformedFrameTest {
             TestClient c = servers.client(server);
             long uid = 1000 + v.line();
             c.join("app", "victims-" + v.name(), uid, "", uid);
+            servers.media(server).bind(uid, 0); // fully connected, so that its drop means grace
             c.sendRaw(v.bytes());
             Message.Error err = c.expect(Message.Error.class);
             assertEquals(ErrorCodes.PROTOCOL, err.code());
@@ -111,6 +112,7 @@ class MalformedFrameTest {
     void secondJoinOnTheSameConnection() throws Exception {
         TestClient c = servers.client(server);
         c.join("app", "room-2nd", 6, "", 6);
+        servers.media(server).bind(6, 0);
         c.send(new Message.Join("app", "room-2nd", 7, "", 7));
         assertEquals(ErrorCodes.PROTOCOL, c.expect(Message.Error.class).code());
         c.expectClosed();
@@ -136,12 +138,13 @@ class MalformedFrameTest {
 
     @Test
     void droppedAfterAProtocolErrorTheSessionCanResume() throws Exception {
-        TestClient b = servers.client(server);
-        b.join("app", "room-resume", 20, "", 20);
-        TestClient c = servers.client(server);
-        Message.JoinOk ok = c.join("app", "room-resume", 21, "", 21);
+        TestClient b = servers.member(server, "room-resume", 20);
+        Message.JoinOk[] okC = new Message.JoinOk[1];
+        TestClient c = servers.member(server, "room-resume", 21, okC);
+        Message.JoinOk ok = okC[0];
         assertEquals(List.of(20L), c.snapshot());
         b.expect(Message.PeerJoined.class);
+        c.stopKeepAlive();
         c.sendRaw(HexFormat.of().parseHex("0000000101"));
         c.expect(Message.Error.class);
         c.expectClosed();

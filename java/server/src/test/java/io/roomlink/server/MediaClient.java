@@ -10,14 +10,25 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketTimeoutException;
 import java.time.Duration;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 
-/** Blocking UDP media client for tests. */
+/**
+ * Blocking UDP media client for tests. {@link #keepAlive} PINGs in the background with sequence
+ * numbers tagged {@link #KEEPALIVE_SEQ}; {@link #receive} skips their PONGs.
+ */
 final class MediaClient implements AutoCloseable {
+    /** High byte of the seq of a background keepalive PING. */
+    static final int KEEPALIVE_SEQ = 0x4B00_0000;
+
     private final DatagramSocket socket;
     private final InetSocketAddress server;
+    private volatile ScheduledFuture<?> keepAlive;
 
     MediaClient(int serverPort) throws IOException {
         socket = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
@@ -46,7 +57,9 @@ final class MediaClient implements AutoCloseable {
                 return null;
             }
             MediaPacket p = MediaCodec.decode(dp.getData(), dp.getOffset(), dp.getLength());
-            if (p != null) {
+            boolean keepAlivePong = p != null && p.type() == MediaCodec.PONG
+                    && (p.seq() & 0xFF00_0000) == KEEPALIVE_SEQ;
+            if (p != null && !keepAlivePong) {
                 return p;
             }
             if (System.nanoTime() >= deadline) {
@@ -72,8 +85,31 @@ final class MediaClient implements AutoCloseable {
         return exchange(new MediaPacket(MediaCodec.PING, key, seq, System.nanoTime()), MediaCodec.PONG);
     }
 
+    /** PINGs {@code key} every {@code period} in the background until {@link #stopKeepAlive()} or close. */
+    void keepAlive(ScheduledExecutorService scheduler, long key, Duration period) {
+        stopKeepAlive();
+        AtomicInteger n = new AtomicInteger();
+        keepAlive = scheduler.scheduleAtFixedRate(() -> {
+            try {
+                send(new MediaPacket(MediaCodec.PING, key, KEEPALIVE_SEQ | (n.incrementAndGet() & 0xFF_FFFF),
+                        System.nanoTime()));
+            } catch (IOException e) {
+                throw new IllegalStateException("media keepalive stopped: " + e); // ends the periodic task
+            }
+        }, 0, period.toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    /** The media path goes silent (the binding stays). */
+    void stopKeepAlive() {
+        ScheduledFuture<?> f = keepAlive;
+        if (f != null) {
+            f.cancel(false);
+        }
+    }
+
     @Override
     public void close() {
+        stopKeepAlive();
         socket.close();
     }
 }

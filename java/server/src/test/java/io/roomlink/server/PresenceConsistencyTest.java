@@ -1,5 +1,7 @@
 package io.roomlink.server;
 
+import io.roomlink.server.protocol.MediaCodec;
+import io.roomlink.server.protocol.MediaPacket;
 import io.roomlink.server.protocol.Message;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -51,18 +53,29 @@ class PresenceConsistencyTest {
 
     @Test
     void concurrentJoinsAndLeaves() throws Exception {
-        RoomServer server = servers.start();
+        // About ordering, not timing: a long grace, so that no member expires while the test runs.
+        RoomServer server = servers.start(servers.builder().sessionGrace(Duration.ofSeconds(60)));
         List<TestClient> clients = new ArrayList<>();
+        List<MediaClient> media = new ArrayList<>();
         for (int i = 0; i < N; i++) {
             clients.add(servers.client(server));
+            media.add(servers.media(server));
         }
         ExecutorService pool = Executors.newFixedThreadPool(8);
         try {
             List<Future<Long>> joins = new ArrayList<>();
             for (int i = 0; i < N; i++) {
                 TestClient c = clients.get(i);
+                MediaClient m = media.get(i);
                 long uid = i + 1;
-                joins.add(pool.submit(() -> c.join("app", "crowd", uid, "", uid).channelId()));
+                joins.add(pool.submit(() -> {
+                    // As a real client does: BIND in parallel with JOIN; visible once both have arrived.
+                    m.send(new MediaPacket(MediaCodec.BIND, uid, 1, uid));
+                    long channelId = c.join("app", "crowd", uid, "", uid).channelId();
+                    MediaPacket ack = m.receive(TestClient.WAIT);
+                    assertEquals(new MediaPacket(MediaCodec.BIND_ACK, uid, 1, uid), ack);
+                    return channelId;
+                }));
             }
             Set<Long> ids = new HashSet<>();
             for (Future<Long> f : joins) {

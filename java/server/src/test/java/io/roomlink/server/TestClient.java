@@ -15,7 +15,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -26,6 +29,9 @@ import static org.junit.jupiter.api.Assertions.fail;
 /**
  * Blocking signaling client for tests: java.net.Socket plus {@link WireCodec}. A reader thread
  * queues every received message; the end of the stream is queued as {@link #CLOSED}.
+ *
+ * <p>{@link #keepAlive} sends PINGs in the background (as a real client does) with nonces tagged
+ * {@link #KEEPALIVE_NONCE}; their PONGs are dropped by the reader, so tests never see them.
  */
 final class TestClient implements AutoCloseable {
     static final Duration WAIT = Duration.ofSeconds(5);
@@ -43,6 +49,11 @@ final class TestClient implements AutoCloseable {
     private final BlockingQueue<Object> inbox = new LinkedBlockingQueue<>();
     private volatile boolean closedSeen;
     private volatile List<Long> snapshot = List.of();
+    private volatile ScheduledFuture<?> keepAlive;
+    private volatile MediaClient media;
+
+    /** High 32 bits of the nonce of a background keepalive PING ("KALV"). */
+    static final long KEEPALIVE_NONCE = 0x4B41_4C56_0000_0000L;
 
     private TestClient(Socket socket) throws IOException {
         this.socket = socket;
@@ -74,7 +85,11 @@ final class TestClient implements AutoCloseable {
                 frame[2] = (byte) (len >>> 8);
                 frame[3] = (byte) len;
                 in.readFully(frame, 4, len);
-                inbox.add(WireCodec.decodeFrame(frame));
+                Message m = WireCodec.decodeFrame(frame);
+                if (m instanceof Message.Pong pong && (pong.nonce() & 0xFFFF_FFFF_0000_0000L) == KEEPALIVE_NONCE) {
+                    continue; // answer to a background keepalive
+                }
+                inbox.add(m);
             }
         } catch (EOFException e) {
             // orderly close
@@ -91,7 +106,8 @@ final class TestClient implements AutoCloseable {
         sendRaw(WireCodec.encode(m));
     }
 
-    void sendRaw(byte[] bytes) throws IOException {
+    /** Synchronized: the keepalive thread writes whole frames too. */
+    synchronized void sendRaw(byte[] bytes) throws IOException {
         out.write(bytes);
         out.flush();
     }
@@ -191,8 +207,39 @@ final class TestClient implements AutoCloseable {
         return snapshot;
     }
 
+    /** PINGs every {@code period} in the background until {@link #stopKeepAlive()}, close or a send failure. */
+    void keepAlive(ScheduledExecutorService scheduler, Duration period) {
+        stopKeepAlive();
+        AtomicLong n = new AtomicLong();
+        keepAlive = scheduler.scheduleAtFixedRate(() -> {
+            try {
+                send(new Message.Ping(KEEPALIVE_NONCE | (n.incrementAndGet() & 0xFFFF_FFFFL)));
+            } catch (IOException e) {
+                throw new IllegalStateException("keepalive stopped: " + e); // ends the periodic task
+            }
+        }, 0, period.toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    /** Signaling goes silent (the connection stays open). */
+    void stopKeepAlive() {
+        ScheduledFuture<?> f = keepAlive;
+        if (f != null) {
+            f.cancel(false);
+        }
+    }
+
+    /** The media client bound for this client by {@link TestServers#member}, if any. */
+    MediaClient media() {
+        return media;
+    }
+
+    void media(MediaClient m) {
+        this.media = m;
+    }
+
     @Override
     public void close() {
+        stopKeepAlive();
         try {
             socket.close();
         } catch (IOException e) {
@@ -202,6 +249,7 @@ final class TestClient implements AutoCloseable {
 
     /** Closes with RST instead of FIN: an abrupt network failure as the server sees it. */
     void abort() throws IOException {
+        stopKeepAlive();
         socket.setSoLinger(true, 0);
         socket.close();
     }

@@ -1,14 +1,21 @@
 package io.roomlink.server;
 
+import io.roomlink.server.protocol.Message;
+
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 
 /** Starts loopback servers with test-friendly timings and closes everything a test opened. */
 final class TestServers implements AutoCloseable {
     static final Duration GRACE = Duration.ofSeconds(1);
+    /** Keepalive period of {@link #member} clients on both paths: well inside {@link #GRACE}. */
+    static final Duration KEEPALIVE = Duration.ofMillis(100);
 
     private final List<AutoCloseable> resources = new ArrayList<>();
+    private ScheduledExecutorService keepAlives;
 
     /** Loopback, ephemeral ports, 1 s grace, 10 s idle timeout (tests that need idling set it). */
     RoomServer.Builder builder() {
@@ -36,6 +43,50 @@ final class TestServers implements AutoCloseable {
         return track(new MediaClient(server.mediaPort()));
     }
 
+    /** Runs background keepalives; daemon threads, shut down by {@link #close()}. */
+    synchronized ScheduledExecutorService keepAlives() {
+        if (keepAlives == null) {
+            keepAlives = Executors.newScheduledThreadPool(2, r -> {
+                Thread t = new Thread(r, "test-keepalive");
+                t.setDaemon(true);
+                return t;
+            });
+        }
+        return keepAlives;
+    }
+
+    /**
+     * A fully connected member as a real client keeps it: JOIN ({@code mediaKey = uid}), BIND
+     * (acknowledged: from then on the server has made it visible), then PINGs on both paths every
+     * {@link #KEEPALIVE}. Its media client is {@link TestClient#media()}; the JOIN_OK is returned
+     * through {@code ok} when not null.
+     */
+    TestClient member(RoomServer server, String channel, long uid, Message.JoinOk[] ok) throws Exception {
+        TestClient c = client(server);
+        Message.JoinOk joinOk = c.join("app", channel, uid, "", uid);
+        if (ok != null) {
+            ok[0] = joinOk;
+        }
+        return live(server, c, uid);
+    }
+
+    /**
+     * Makes an already joined (or resumed) client fully connected and keeps it so: BIND of
+     * {@code mediaKey} from a new media client (acknowledged), then keepalives on both paths.
+     */
+    TestClient live(RoomServer server, TestClient c, long mediaKey) throws Exception {
+        MediaClient m = media(server);
+        m.bind(mediaKey, 0);
+        c.media(m);
+        c.keepAlive(keepAlives(), KEEPALIVE);
+        m.keepAlive(keepAlives(), mediaKey, KEEPALIVE);
+        return c;
+    }
+
+    TestClient member(RoomServer server, String channel, long uid) throws Exception {
+        return member(server, channel, uid, null);
+    }
+
     <T extends AutoCloseable> T track(T resource) {
         resources.add(resource);
         return resource;
@@ -54,6 +105,12 @@ final class TestServers implements AutoCloseable {
             }
         }
         resources.clear();
+        synchronized (this) {
+            if (keepAlives != null) {
+                keepAlives.shutdownNow();
+                keepAlives = null;
+            }
+        }
         if (failure != null) {
             throw failure;
         }
