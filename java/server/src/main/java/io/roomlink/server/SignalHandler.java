@@ -125,6 +125,12 @@ final class SignalHandler extends SimpleChannelInboundHandler<Message> {
     }
 
     private void onFirstFrame(ChannelHandlerContext ctx, Message m) {
+        if (m instanceof Message.Ping p) {
+            // A reachability probe from a reconnecting client: answer it and keep waiting for
+            // JOIN/RESUME; the handshake timer still closes a connection that never sends one.
+            ctx.writeAndFlush(new Message.Pong(p.nonce()), ctx.voidPromise());
+            return;
+        }
         if (handshakeTimer != null) {
             handshakeTimer.cancel(false); // from now on the room sweep watches the connection
             handshakeTimer = null;

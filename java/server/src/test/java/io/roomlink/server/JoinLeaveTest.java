@@ -161,6 +161,18 @@ class JoinLeaveTest {
     }
 
     @Test
+    void pingBeforeJoinIsAReachabilityProbe() throws Exception {
+        RoomServer server = servers.start();
+        TestClient probe = servers.client(server);
+        probe.send(new Message.Ping(7));
+        assertEquals(new Message.Pong(7), probe.expect(Message.Pong.class));
+        probe.send(new Message.Ping(8));
+        assertEquals(new Message.Pong(8), probe.expect(Message.Pong.class));
+        // The same connection can then join: a probe that found the server becomes the attempt.
+        assertTrue(probe.join("app", "probe-room", 4, "", 4).channelId() > 0);
+    }
+
+    @Test
     void pipelinedJoinPingLeaveAreHandledInOrder() throws Exception {
         RoomServer server = servers.start();
         TestClient a = servers.client(server);

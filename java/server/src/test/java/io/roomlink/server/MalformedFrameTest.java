@@ -94,7 +94,7 @@ class MalformedFrameTest {
 
     @Test
     void firstFrameMustBeJoinOrResume() throws Exception {
-        assertRejected(WireCodec.encode(new Message.Ping(1)), "first frame must be JOIN or RESUME, got PING");
+        assertRejected(WireCodec.encode(new Message.Leave()), "first frame must be JOIN or RESUME, got LEAVE");
         assertRejected(WireCodec.encode(Message.Leave.INSTANCE), null);
         assertRejected(WireCodec.encode(new Message.PeerJoined(1)), null);
     }
