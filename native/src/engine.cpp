@@ -152,6 +152,9 @@ void Engine::on_network_changed() {
             if (attempt_ && attempt_->signal) {
                 attempt_->signal->ping_now();
             }
+            if (migration_ && migration_->signal && migration_->request_sent) {
+                migration_->signal->ping_now();
+            }
             if (attempt_ && attempt_->media) {
                 attempt_->media->ping_now();
             }
@@ -282,13 +285,55 @@ void Engine::send_request() {
         attempt_failed("cannot send request", true);
         return;
     }
-    // Keepalive from the start: a connected attempt is abandoned only when the server goes
+    // Keepalive from the start: a connected attempt is given up only when the server goes
     // silent; how long the answer may take is bounded by the join / reconnect timeout.
-    attempt_->signal->start_keepalive(options_.signal_keepalive, options_.signal_timeout);
+    attempt_->signal->start_keepalive(options_.signal_keepalive, Duration::zero());
+    watch_attempt();
+}
+
+void Engine::watch_attempt() {
+    loop_.cancel(attempt_timer_);
+    if (!attempt_ || !attempt_->signal || attempt_->parked) {
+        return;
+    }
+    const TimePoint deadline = loop_.now() - attempt_->signal->silence() + options_.signal_timeout;
+    attempt_timer_ = loop_.schedule_at(deadline, [this] {
+        attempt_timer_ = 0;
+        attempt_silence_tick();
+    });
+}
+
+void Engine::attempt_silence_tick() {
+    if (!attempt_ || !attempt_->signal || attempt_->parked ||
+        (phase_ != Phase::kJoining && phase_ != Phase::kReconnecting)) {
+        return;
+    }
+    const Duration silence = attempt_->signal->silence();
+    if (silence < options_.signal_timeout) {
+        watch_attempt();
+        return;
+    }
+    // The attempt has failed and the next one goes out after the backoff, but its connection
+    // stays open until then: if the path comes back meanwhile, its request gets through (TCP
+    // retransmits it) and the answer is taken, instead of waiting out the backoff.
+    ENGINE_LOG(RL_LOG_INFO, "attempt %llu: no data from server for %lld ms (kept open until the "
+                            "next attempt)",
+               static_cast<unsigned long long>(attempt_->number),
+               static_cast<long long>(to_millis(silence)));
+    attempt_->parked = true;
+    failures_this_round_ = 0;
+    schedule_retry(false);
 }
 
 void Engine::attempt_failed(const std::string& why, bool reached_server) {
     loop_.cancel(attempt_timer_);
+    if (attempt_ && attempt_->parked) {
+        // Already counted as failed when it went silent; its retry is scheduled.
+        ENGINE_LOG(RL_LOG_DEBUG, "attempt %llu (silent) closed: %s",
+                   static_cast<unsigned long long>(attempt_->number), why.c_str());
+        attempt_.reset();
+        return;
+    }
     const uint64_t number = attempt_ ? attempt_->number : 0;
     attempt_.reset();
     if (phase_ != Phase::kJoining && phase_ != Phase::kReconnecting) {
@@ -400,12 +445,17 @@ void Engine::maybe_established() {
         return;
     }
     phase_ = Phase::kConnected;
+    attempt_->parked = false;  // its retry is cancelled below
     loop_.cancel(join_timer_);
     loop_.cancel(reconnect_timer_);
     cancel_attempt_timers();
     probe_.reset();
     backoff_.reset();
     attempt_->media->start_keepalive(options_.media_keepalive, options_.media_timeout);
+    // Signal silence is judged by the engine (the connections only ping): from now on across
+    // the current connection and a migration's (see watch_signal).
+    signal_heard_ = loop_.now();
+    watch_signal();
     const std::vector<uint64_t> snapshot = std::move(attempt_->snapshot);
     const std::vector<PeerEvent> peers = std::move(attempt_->pending_peers);
     const uint64_t channel_id = session_.channel_id;
@@ -440,6 +490,10 @@ void Engine::on_signal_connected(SignalConnection& connection) {
         start_attempt(std::move(reached));
         return;
     }
+    if (migration_ && &connection == migration_->signal.get()) {
+        on_migration_connected();
+        return;
+    }
     if (!attempt_ || &connection != attempt_->signal.get()) {
         return;
     }
@@ -450,6 +504,10 @@ void Engine::on_signal_connected(SignalConnection& connection) {
 }
 
 void Engine::on_signal_message(SignalConnection& connection, wire::Message& message) {
+    if (migration_ && &connection == migration_->signal.get()) {
+        on_migration_message(message);
+        return;
+    }
     if (!attempt_ || &connection != attempt_->signal.get()) {
         return;  // probes never send anything, so never legitimately receive anything
     }
@@ -508,7 +566,20 @@ void Engine::on_signal_closed(SignalConnection& connection, const std::string& w
         probe_.reset();
         return;
     }
+    if (migration_ && &connection == migration_->signal.get()) {
+        on_migration_closed(why);
+        return;
+    }
     if (!attempt_ || &connection != attempt_->signal.get()) {
+        return;
+    }
+    if (phase_ == Phase::kConnected && migration_ && migration_->signal) {
+        // Expected once our RESUME reached the server: it replaces (closes) the old connection.
+        // The migration's own deadline still bounds the wait.
+        ENGINE_LOG(RL_LOG_INFO, "old signal connection closed during migration (%s): "
+                                "waiting for the new one", why.c_str());
+        signal_heard();  // keep what it last heard before it goes
+        attempt_->signal.reset();
         return;
     }
     if (phase_ == Phase::kConnected) {
@@ -537,6 +608,13 @@ void Engine::on_session_granted(uint64_t channel_id, uint64_t session_id,
                                 const wire::SessionSecret& secret, const std::string& media_host,
                                 uint16_t media_port) {
     attempt_->answered = true;
+    if (attempt_->parked) {
+        // A silent attempt answered after all: it is the attempt again, the retry is off.
+        attempt_->parked = false;
+        loop_.cancel(retry_timer_);
+        loop_.cancel(probe_timer_);
+        probe_.reset();
+    }
     session_.valid = true;
     session_.channel_id = channel_id;
     session_.session_id = session_id;
@@ -623,18 +701,20 @@ void Engine::begin_outage(ConnEvent cause, const std::string& why) {
     if (!t) {
         return;  // a newer app request is queued and will stop this session
     }
+    const bool was_connected = phase_ == Phase::kConnected;
     phase_ = Phase::kReconnecting;
     outage_started_ = loop_.now();
     if (log_enabled(RL_LOG_WARN)) {
         const bool signal = cause == ConnEvent::kSignalLost;
-        const SignalConnection* connection = attempt_ ? attempt_->signal.get() : nullptr;
         const long long silent_ms =
-            signal && connection != nullptr ? static_cast<long long>(to_millis(connection->silence()))
-                                            : -1;
+            signal && was_connected ? static_cast<long long>(to_millis(loop_.now() - signal_heard()))
+                                    : -1;
         ENGINE_LOG(RL_LOG_WARN, "%s path lost (%s%s%s): reconnecting", signal ? "signal" : "media",
                    why.c_str(), silent_ms >= 0 ? ", last data " : "",
                    silent_ms >= 0 ? (std::to_string(silent_ms) + " ms ago").c_str() : "");
     }
+    drop_migration();
+    loop_.cancel(signal_watch_timer_);
     attempt_.reset();
     backoff_.reset();
     failures_this_round_ = 0;
@@ -688,6 +768,209 @@ void Engine::finish_with(Transition t, int32_t code, bool say_leave) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Signal liveness while CONNECTED, and migration
+//
+// TCP hides loss as delay: a lost segment is retransmitted after an RTO that doubles each time,
+// and everything behind it waits (head-of-line blocking). At 20 % loss a healthy connection can
+// thus go silent for longer than signal_timeout while the UDP media path, which loses single
+// datagrams instead, stays perfectly healthy. So silence alone is judged like this:
+//   silence >= signal_timeout, media silent too     -> outage at once (a real cut)
+//   silence >= signal_timeout, media healthy        -> migrate: a fresh TCP connection (fresh RTO
+//                                                      state) RESUMEs the session with the current
+//                                                      mediaKey; the old one stays open meanwhile
+//   silence >= 2 x signal_timeout on all connections -> outage (the signal path really is gone)
+// Data on any of the connections counts as signal liveness. A migration answered by
+// RESUME_OK(resumed=1) is silent: peers and app see nothing but presence differences, if any.
+
+TimePoint Engine::signal_heard() {
+    if (attempt_ && attempt_->signal) {
+        signal_heard_ = std::max(signal_heard_, attempt_->signal->last_data());
+    }
+    if (migration_ && migration_->signal) {
+        signal_heard_ = std::max(signal_heard_, migration_->signal->last_data());
+    }
+    return signal_heard_;
+}
+
+bool Engine::media_healthy() const {
+    return attempt_ && attempt_->media && attempt_->media->bound() &&
+           loop_.now() - attempt_->media->last_inbound() < options_.media_timeout;
+}
+
+void Engine::watch_signal() {
+    loop_.cancel(signal_watch_timer_);
+    if (phase_ != Phase::kConnected) {
+        return;
+    }
+    const Duration timeout = options_.signal_timeout;
+    const TimePoint heard = signal_heard();
+    TimePoint wake = heard + timeout;
+    if (migration_) {
+        wake = std::min(heard + 2 * timeout, migration_->started + timeout);
+    }
+    signal_watch_timer_ = loop_.schedule_at(wake, [this] {
+        signal_watch_timer_ = 0;
+        signal_watch_tick();
+    });
+}
+
+void Engine::signal_watch_tick() {
+    if (closed_ || phase_ != Phase::kConnected || !attempt_) {
+        return;
+    }
+    const TimePoint now = loop_.now();
+    const Duration timeout = options_.signal_timeout;
+    const Duration silence = now - signal_heard();
+    if (migration_ && silence >= 2 * timeout) {
+        begin_outage(ConnEvent::kSignalLost,
+                     "no data from server for " + std::to_string(to_millis(silence)) +
+                         " ms, signal migration unanswered");
+        return;
+    }
+    if (migration_ && now >= migration_->started + timeout) {
+        // Unanswered, but the old connection has spoken meanwhile (else the rule above fired).
+        ENGINE_LOG(RL_LOG_INFO, "signal migration unanswered after %lld ms: abandoned",
+                   static_cast<long long>(to_millis(now - migration_->started)));
+        drop_migration();
+    }
+    if (!migration_ && silence >= timeout) {
+        if (!media_healthy()) {
+            begin_outage(ConnEvent::kSignalLost,
+                         "no data from server for " + std::to_string(to_millis(silence)) +
+                             " ms, media silent too");
+            return;
+        }
+        start_migration(silence);
+        if (closed_ || phase_ != Phase::kConnected) {
+            return;
+        }
+    }
+    watch_signal();
+}
+
+void Engine::start_migration(Duration silence) {
+    ENGINE_LOG(RL_LOG_INFO,
+               "signal stalled for %lld ms while media healthy: migrating signaling to a new "
+               "connection",
+               static_cast<long long>(to_millis(silence)));
+    migration_ = std::make_unique<Migration>();
+    migration_->started = loop_.now();
+    if (!attempt_->signal && server_addresses_.empty()) {
+        return;  // nowhere to go; the deadline decides
+    }
+    const SocketAddress server = attempt_->signal
+                                     ? attempt_->signal->remote()
+                                     : server_addresses_[next_address_ % server_addresses_.size()];
+    auto connection = std::make_unique<SignalConnection>(loop_, this);
+    std::string error;
+    if (!connection->connect(server, &error)) {
+        ENGINE_LOG(RL_LOG_INFO, "signal migration: %s", error.c_str());
+        return;  // migration_ stays (without a connection) so the deadlines still apply
+    }
+    migration_->signal = std::move(connection);
+}
+
+void Engine::on_migration_connected() {
+    Migration& migration = *migration_;
+    wire::Resume resume;
+    resume.session_id = session_.session_id;
+    resume.session_secret = session_.secret;
+    // The current key: the server keeps the media binding as it is, so media never pauses.
+    resume.media_key = attempt_->media_key;
+    migration.request_sent = true;
+    SignalConnection* connection = migration.signal.get();
+    if (!connection->send(resume)) {
+        if (migration_ && migration_->signal.get() == connection) {
+            on_migration_closed("cannot send RESUME");
+        }
+        return;
+    }
+    if (migration_ && migration_->signal.get() == connection) {
+        connection->start_keepalive(options_.signal_keepalive, Duration::zero());
+    }
+}
+
+void Engine::on_migration_message(wire::Message& message) {
+    if (auto* resumed = std::get_if<wire::ResumeOk>(&message)) {
+        if (resumed->resumed == 1 && resumed->session_id == session_.session_id) {
+            complete_migration();
+            return;
+        }
+        // The session had expired after all: the server admitted us afresh and peers saw us
+        // leave and come back. That is an outage, reported as one; the reconnect RESUMEs the
+        // fresh session.
+        ENGINE_LOG(RL_LOG_INFO, "session %llu had expired: server made a fresh one (%llu)",
+                   static_cast<unsigned long long>(session_.session_id),
+                   static_cast<unsigned long long>(resumed->session_id));
+        session_.channel_id = resumed->channel_id;
+        session_.session_id = resumed->session_id;
+        session_.secret = resumed->session_secret;
+        begin_outage(ConnEvent::kSignalLost, "session expired while signaling was stalled");
+    } else if (auto* joined = std::get_if<wire::PeerJoined>(&message)) {
+        migration_->snapshot.push_back(joined->uid);
+    } else if (auto* left = std::get_if<wire::PeerLeft>(&message)) {
+        auto& snapshot = migration_->snapshot;
+        snapshot.erase(std::remove(snapshot.begin(), snapshot.end(), left->uid), snapshot.end());
+    } else if (auto* err = std::get_if<wire::JoinErr>(&message)) {
+        // The server no longer knows the session (restarted): a real outage; the reconnect
+        // joins afresh with the original token.
+        ENGINE_LOG(RL_LOG_INFO, "RESUME of session %llu refused during migration (%d %s)",
+                   static_cast<unsigned long long>(session_.session_id), err->code,
+                   err->message.c_str());
+        session_ = Session{};
+        begin_outage(ConnEvent::kSignalLost, "session unknown to the server");
+    } else if (auto* end = std::get_if<wire::SessionEnd>(&message)) {
+        on_session_end(*end);
+    } else if (auto* error = std::get_if<wire::ServerError>(&message)) {
+        ENGINE_LOG(RL_LOG_ERROR, "server reported protocol error %d: %s", error->code,
+                   error->message.c_str());
+        signal_failed("server error " + std::to_string(error->code) + ": " + error->message);
+    } else if (std::holds_alternative<wire::Pong>(message) ||
+               std::holds_alternative<wire::LeaveOk>(message)) {
+        // Liveness only (counted through signal_heard()).
+    } else {
+        ENGINE_LOG(RL_LOG_ERROR, "protocol error: server sent %s on the migration connection",
+                   wire::type_name(wire::type_code(message)));
+        signal_failed(std::string("server sent ") + wire::type_name(wire::type_code(message)));
+    }
+}
+
+void Engine::on_migration_closed(const std::string& why) {
+    ENGINE_LOG(RL_LOG_INFO, "signal migration connection lost: %s", why.c_str());
+    signal_heard();
+    migration_->signal.reset();
+    if (!attempt_->signal) {
+        begin_outage(ConnEvent::kSignalLost, why);  // no connection left at all
+    }
+    // Otherwise the old connection may still speak; the migration deadline decides.
+}
+
+void Engine::complete_migration() {
+    const TimePoint now = loop_.now();
+    ENGINE_LOG(RL_LOG_INFO, "migrated in %lld ms (signal silent for %lld ms before the answer)",
+               static_cast<long long>(to_millis(now - migration_->started)),
+               static_cast<long long>(to_millis(now - signal_heard_)));
+    std::unique_ptr<SignalConnection> old = std::move(attempt_->signal);
+    attempt_->signal = std::move(migration_->signal);
+    const std::vector<uint64_t> snapshot = std::move(migration_->snapshot);
+    migration_.reset();
+    signal_heard_ = now;
+    // Closed with a reset (the default): anything still queued on it is older than the snapshot.
+    old.reset();
+    watch_signal();
+    // Peers that came or went while the signal was stalled (their events were stuck on the old
+    // connection): the snapshot is the truth, report only the difference.
+    reconcile_presence(snapshot);
+}
+
+void Engine::drop_migration() {
+    if (migration_) {
+        signal_heard();
+        migration_.reset();  // with a reset, so the kernel never retransmits its RESUME later
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Helpers
 
 std::optional<Transition> Engine::observe(ConnEvent event) {
@@ -710,6 +993,16 @@ void Engine::stop_all(bool say_leave) {
     loop_.cancel(reconnect_timer_);
     cancel_attempt_timers();
     probe_.reset();
+    loop_.cancel(signal_watch_timer_);
+    if (say_leave && migration_ && migration_->signal && migration_->signal->connected() &&
+        migration_->request_sent) {
+        // Our RESUME is on its way there: a LEAVE behind it on the same stream is processed after
+        // it, whereas one on the stalled old connection may never arrive (or be replaced).
+        linger_until_leave_acknowledged(loop_, std::move(migration_->signal),
+                                        options_.leave_linger);
+        say_leave = false;
+    }
+    drop_migration();
     if (attempt_) {
         if (say_leave && attempt_->signal && attempt_->signal->connected() &&
             attempt_->request_sent) {

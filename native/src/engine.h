@@ -85,10 +85,22 @@ private:
         std::unique_ptr<SignalConnection> signal;
         bool request_sent = false;
         bool answered = false;  // JOIN_OK / RESUME_OK received
+        // Silent for signal_timeout: counted as failed (the retry is scheduled), but kept open
+        // until the next attempt in case its answer still comes.
+        bool parked = false;
         std::unique_ptr<MediaPath> media;
         // Presence snapshot: the PEER_JOINED that precede JOIN_OK / RESUME_OK (which ends it).
         std::vector<uint64_t> snapshot;
         std::vector<PeerEvent> pending_peers;  // live changes after the answer, until CONNECTED
+    };
+
+    // Signal stall while media is healthy: a second TCP connection RESUMEs the session with the
+    // current mediaKey (the media binding is untouched) and replaces the stalled one silently.
+    struct Migration {
+        TimePoint started;
+        std::unique_ptr<SignalConnection> signal;  // null once it failed
+        bool request_sent = false;
+        std::vector<uint64_t> snapshot;  // PEER_JOINED before RESUME_OK
     };
 
     // --- commands, on the loop
@@ -101,6 +113,8 @@ private:
     void resolve_server();
     void start_attempt(std::unique_ptr<SignalConnection> connected = nullptr);
     void send_request();
+    void watch_attempt();
+    void attempt_silence_tick();
     void attempt_failed(const std::string& why, bool reached_server);
     void schedule_retry(bool probe);
     void probe_tick();
@@ -127,6 +141,18 @@ private:
     void begin_outage(ConnEvent cause, const std::string& why);
     void on_join_timeout();
     void on_reconnect_timeout();
+
+    // --- signal liveness while CONNECTED, and migration
+    TimePoint signal_heard();
+    bool media_healthy() const;
+    void watch_signal();
+    void signal_watch_tick();
+    void start_migration(Duration silence);
+    void on_migration_connected();
+    void on_migration_message(wire::Message& message);
+    void on_migration_closed(const std::string& why);
+    void complete_migration();
+    void drop_migration();
     // Ends the session (FAILED or DISCONNECTED) and reports the matching result event.
     void finish_with(Transition t, int32_t code, bool say_leave);
 
@@ -165,6 +191,8 @@ private:
     bool resolving_ = false;
     std::optional<SocketAddress> media_address_;
     std::unique_ptr<Attempt> attempt_;
+    std::unique_ptr<Migration> migration_;  // only while CONNECTED
+    TimePoint signal_heard_{};               // last signal data on any connection while CONNECTED
     uint64_t attempt_count_ = 0;
     std::unique_ptr<SignalConnection> probe_;
     bool ever_reached_server_ = false;
@@ -175,6 +203,7 @@ private:
     EventLoop::TimerId retry_timer_ = 0;
     EventLoop::TimerId probe_timer_ = 0;
     EventLoop::TimerId attempt_timer_ = 0;
+    EventLoop::TimerId signal_watch_timer_ = 0;
     TimePoint outage_started_{};
 };
 

@@ -40,6 +40,8 @@ public:
     uint64_t media_key() const { return media_key_; }
     const SocketAddress& remote() const { return remote_; }
     std::optional<Duration> last_rtt() const { return last_rtt_; }
+    // When the last PONG / BIND_ACK arrived (or the keepalive started, if later).
+    TimePoint last_inbound() const { return last_inbound_; }
     uint64_t dropped_datagrams() const { return dropped_; }
 
 private:

@@ -88,6 +88,7 @@ void SignalConnection::read_available() {
         ssize_t n = ::recv(fd_.get(), buffer, sizeof buffer, 0);
         if (n > 0) {
             last_inbound_ = loop_.now();
+            last_data_ = last_inbound_;
             reader_.append(buffer, static_cast<size_t>(n));
             for (;;) {
                 wire::DecodeResult r = reader_.next();
@@ -192,8 +193,9 @@ void SignalConnection::keepalive_tick() {
         return;
     }
     const TimePoint now = loop_.now();
+    const bool judge_silence = keepalive_timeout_ > Duration::zero();
     const TimePoint silence_deadline = last_inbound_ + keepalive_timeout_;
-    if (now >= silence_deadline) {
+    if (judge_silence && now >= silence_deadline) {
         fail("no data from server for " + std::to_string(to_millis(now - last_inbound_)) + " ms");
         return;
     }
@@ -205,7 +207,7 @@ void SignalConnection::keepalive_tick() {
         }
         next_ping_ = now + keepalive_interval_;
     }
-    TimePoint wake = next_ping_ < silence_deadline ? next_ping_ : silence_deadline;
+    TimePoint wake = judge_silence && silence_deadline < next_ping_ ? silence_deadline : next_ping_;
     keepalive_timer_ = loop_.schedule_at(wake, [this] { keepalive_tick(); });
 }
 

@@ -43,13 +43,16 @@ public:
     // queued bytes must still arrive (a LEAVE) asks for a graceful FIN instead.
     void close_gracefully_on_destroy() { graceful_close_ = true; }
 
-    // Sends PING every `interval`; reports closed when nothing arrives for `timeout`.
+    // Sends PING every `interval`; reports closed when nothing arrives for `timeout`. A zero
+    // `timeout` only pings: the owner judges silence itself (see last_data()).
     void start_keepalive(Duration interval, Duration timeout);
     void ping_now();
 
     bool connected() const { return connected_; }
     const SocketAddress& remote() const { return remote_; }
     Duration silence() const { return loop_.now() - last_inbound_; }
+    // When bytes last arrived from the server; TimePoint{} if none ever did.
+    TimePoint last_data() const { return last_data_; }
 
 private:
     void on_io(uint32_t events);
@@ -77,7 +80,8 @@ private:
 
     Duration keepalive_interval_{0};
     Duration keepalive_timeout_{0};
-    TimePoint last_inbound_{};
+    TimePoint last_inbound_{};  // last data, or the start of the connection
+    TimePoint last_data_{};     // last data only
     TimePoint next_ping_{};
     uint64_t next_nonce_ = 1;
     EventLoop::TimerId keepalive_timer_ = 0;

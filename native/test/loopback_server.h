@@ -43,6 +43,11 @@ struct LoopbackConfig {
     int32_t resume_session_end = 0;  // answer RESUME with SESSION_END(code), e.g. kicked meanwhile
     std::string media_host = "127.0.0.1";
     int media_port_override = 0;  // advertise this port instead of the real one
+    // New signal connections are stalled from the start (see LoopbackServer::stall_connections).
+    bool stall_new_connections = false;
+    // A RESUME closes the connection it replaces (as the real server does). With false, the old
+    // connection stays open, so a test can see whether the client closes it itself.
+    bool close_replaced = true;
 };
 
 
@@ -61,6 +66,8 @@ public:
         int binds = 0;
         int binds_before_join_ok = 0;
         int media_pings = 0;
+        int stalled_frames = 0;  // frames read from stalled connections and ignored
+        int resets = 0;          // client connections that ended with a reset (ECONNRESET)
         roomlink::wire::Join last_join;
         std::vector<uint64_t> resumed_media_keys;
     };
@@ -132,6 +139,35 @@ public:
         bound_.clear();
     }
 
+    // Stalls every open signal connection, in both directions, like TCP stuck in retransmission
+    // backoff: what the client sends is held (handled only once unstalled), nothing is sent to
+    // it. New connections are served normally unless Config::stall_new_connections says otherwise.
+    void stall_connections() {
+        std::lock_guard<std::mutex> lock(mutex_);
+        for (auto& c : clients_) c.second.stalled = true;
+    }
+
+    // Serves the connections accepted so far again, except the last `keep_stalled` of them:
+    // the frames they sent meanwhile are handled now, in order.
+    void unstall_connections_but_last(int keep_stalled) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        std::vector<int> fds;
+        for (auto& c : clients_) {
+            if (c.second.stalled && c.second.id + static_cast<uint64_t>(keep_stalled) < next_client_id_) {
+                fds.push_back(c.first);
+            }
+        }
+        for (int fd : fds) {
+            Client& c = clients_.at(fd);
+            c.stalled = false;
+            std::vector<roomlink::wire::Message> held = std::move(c.held);
+            for (auto& m : held) {
+                if (!handle_frame(fd, m)) break;  // closed
+            }
+        }
+        changed_.notify_all();
+    }
+
     void stop_listening() {
         std::lock_guard<std::mutex> lock(mutex_);
         if (listen_fd_ >= 0) {
@@ -154,6 +190,7 @@ public:
         std::vector<int> fds;
         for (auto& c : clients_) fds.push_back(c.first);
         for (int fd : fds) {
+            if (clients_.at(fd).stalled) continue;
             send_frame(fd, message);
             if (then_close) close_client(fd);
         }
@@ -165,6 +202,8 @@ private:
         uint64_t id = 0;
         roomlink::wire::FrameReader reader;
         uint64_t session_id = 0;
+        bool stalled = false;
+        std::vector<roomlink::wire::Message> held;  // received while stalled
     };
     struct Session {
         roomlink::wire::SessionSecret secret{};
@@ -250,6 +289,7 @@ private:
             if (fd < 0) return;
             Client c;
             c.id = next_client_id_++;
+            c.stalled = config_.stall_new_connections;
             clients_.emplace(fd, std::move(c));
             ++stats_.accepted;
             ++stats_.open_connections;
@@ -281,6 +321,7 @@ private:
         uint8_t buf[4096];
         ssize_t n = recv(fd, buf, sizeof buf, 0);
         if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+            if (n < 0 && errno == ECONNRESET) ++stats_.resets;
             close_client(fd);
             return;
         }
@@ -332,6 +373,11 @@ private:
     bool handle_frame(int fd, roomlink::wire::Message& message) {
         using namespace roomlink::wire;
         Client& c = clients_.at(fd);
+        if (c.stalled) {
+            ++stats_.stalled_frames;
+            c.held.push_back(message);
+            return true;
+        }
         if (auto* join = std::get_if<Join>(&message)) {
             ++stats_.joins;
             stats_.last_join = *join;
@@ -383,7 +429,9 @@ private:
             }
             Session& s = it->second;
             int old_fd = fd_of_client(s.client_id);
-            if (old_fd >= 0 && old_fd != fd) close_client(old_fd);  // replaced, silently
+            if (old_fd >= 0 && old_fd != fd && config_.close_replaced) {
+                close_client(old_fd);  // replaced, silently
+            }
             key_to_session_.erase(s.media_key);
             s.media_key = resume->media_key;
             s.client_id = c.id;
