@@ -140,11 +140,12 @@ class TestRoomServerProxiesTest {
             FaultProxy networkOfB = rooms.newFaultProxy(2);
             try (WireClient b = new WireClient(networkOfB.host(), networkOfB.signalPort())) {
                 int portA = WireClient.mediaPortOf(join(rooms, a, 1, 1001));
-                // B's presence snapshot (A is there) comes before its JOIN_OK, so join() reads past it.
                 int portB = WireClient.mediaPortOf(join(rooms, b, 2, 2002));
-                a.readUntil(WireClient.PEER_JOINED, WAIT); // and A that B came: A's signaling is quiet from here on
                 bind(mediaA, 1001, portA);
                 bind(mediaB, 2002, portB);
+                // Each becomes visible to the other once its media is bound (present = fully connected).
+                a.readUntil(WireClient.PEER_JOINED, WAIT);
+                b.readUntil(WireClient.PEER_JOINED, WAIT); // signaling is quiet from here on
 
                 networkOfA.blackhole(Path.BOTH, Direction.BOTH); // A's cable is pulled
 
