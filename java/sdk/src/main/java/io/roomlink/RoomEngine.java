@@ -3,6 +3,7 @@ package io.roomlink;
 import com.sun.jna.Memory;
 import com.sun.jna.Pointer;
 import com.sun.jna.ptr.IntByReference;
+import io.roomlink.internal.CallbackTiming;
 import io.roomlink.internal.DispatchPool;
 import io.roomlink.internal.NativeApi;
 import io.roomlink.internal.NativeEventRouter;
@@ -183,7 +184,7 @@ public final class RoomEngine implements AutoCloseable {
             LOG.debug("ignoring native event of unknown type {}", type);
             return;
         }
-        callbacks.submit(callback);
+        callbacks.submit(CallbackTiming.timed(type, monoNs, callback)); // as is unless a benchmark observes
     }
 
     private static Pointer createNative(RoomEngineConfig config, Pointer token) {

@@ -1,0 +1,50 @@
+package io.roomlink.bench;
+
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Settings and shared state of one suite run. */
+final class Bench {
+    final boolean quick;
+    final Path outDir;
+    final Path logDir;
+    final long startNanos = System.nanoTime();
+    /** Results one scenario leaves for a later one (the capacity reached, for the storm). */
+    final Map<String, Object> shared = new HashMap<>();
+
+    Bench(boolean quick, Path outDir) {
+        this.quick = quick;
+        this.outDir = outDir;
+        this.logDir = outDir.resolve("logs");
+    }
+
+    /** {@code quickValue} in --quick mode, else {@code fullValue}. */
+    int size(int quickValue, int fullValue) {
+        return quick ? quickValue : fullValue;
+    }
+
+    void log(String format, Object... args) {
+        System.out.printf("[%6.1f s] %s%n", (System.nanoTime() - startNanos) / 1e9, String.format(format, args));
+        System.out.flush();
+    }
+
+    /** The java launcher of this JVM, for child JVMs. */
+    static String javaBin() {
+        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    }
+
+    /** The classpath to give child JVMs (this JVM's, as Maven or the test set it up). */
+    static String classpath() {
+        String cp = System.getProperty("bench.classpath");
+        if (cp == null || cp.isBlank()) {
+            cp = System.getProperty("java.class.path");
+        }
+        return cp;
+    }
+
+    static List<String> childJvmBaseArgs() {
+        return List.of("-Djna.nosys=true", "-XX:+UseG1GC", "-Xss512k");
+    }
+}

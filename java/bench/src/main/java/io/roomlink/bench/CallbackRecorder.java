@@ -1,0 +1,59 @@
+package io.roomlink.bench;
+
+import io.roomlink.internal.CallbackTiming;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Collects callback latencies through the SDK's internal {@link CallbackTiming} hook: the core's
+ * emit time (CLOCK_MONOTONIC, carried with the event) until the dispatch thread is about to
+ * invoke the listener (System.nanoTime(), the same clock on Linux). Lock-free, fixed capacity.
+ */
+final class CallbackRecorder implements CallbackTiming.Observer {
+    private final long[] nanos;
+    private final AtomicInteger next = new AtomicInteger();
+    private volatile boolean recording = true;
+
+    CallbackRecorder(int capacity) {
+        this.nanos = new long[capacity];
+    }
+
+    @Override
+    public void beforeListener(int eventType, long monoNs, long invokedNanos) {
+        if (!recording) {
+            return;
+        }
+        int i = next.getAndIncrement();
+        if (i < nanos.length) {
+            nanos[i] = invokedNanos - monoNs;
+        }
+    }
+
+    void install() {
+        CallbackTiming.setObserver(this);
+    }
+
+    void uninstall() {
+        CallbackTiming.setObserver(null);
+    }
+
+    void reset() {
+        recording = false;
+        next.set(0);
+        recording = true;
+    }
+
+    /** The latencies so far, in microseconds. */
+    Samples micros() {
+        Samples s = new Samples();
+        int n = Math.min(next.get(), nanos.length);
+        for (int i = 0; i < n; i++) {
+            s.add(nanos[i] / 1e3);
+        }
+        return s;
+    }
+
+    /** Events seen, including any beyond the capacity. */
+    int seen() {
+        return next.get();
+    }
+}

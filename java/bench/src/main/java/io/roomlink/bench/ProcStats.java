@@ -1,0 +1,169 @@
+package io.roomlink.bench;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+
+/** Reads a process's CPU time, RSS, threads and file descriptors from /proc (Linux). */
+final class ProcStats {
+    /** Clock ticks per second of /proc/PID/stat times (USER_HZ; 100 on every Linux we run on). */
+    static final long CLK_TCK = clockTicks();
+
+    private ProcStats() {
+    }
+
+    /**
+     * The whole of a /proc file. (Files.readString trusts the size the file reports, which is 0 or
+     * wrong for many /proc files; a stream read to the end is always right.)
+     */
+    static String read(Path file) throws IOException {
+        try (java.io.InputStream in = Files.newInputStream(file)) {
+            return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        }
+    }
+
+    /** utime + stime of the process, in clock ticks; -1 if it is gone. */
+    static long cpuTicks(long pid) {
+        try {
+            String stat = read(Path.of("/proc/" + pid + "/stat"));
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            // after "pid (comm) ": state is field 3, so utime (14) and stime (15) are at 11 and 12
+            return Long.parseLong(f[11]) + Long.parseLong(f[12]);
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
+    /** A field of /proc/PID/status in kB (VmRSS, VmHWM) or as a count (Threads); -1 if unknown. */
+    static long status(long pid, String field) {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
+                if (line.startsWith(field + ":")) {
+                    String v = line.substring(field.length() + 1).trim();
+                    int space = v.indexOf(' ');
+                    return Long.parseLong(space > 0 ? v.substring(0, space) : v);
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // gone
+        }
+        return -1;
+    }
+
+    static long rssKb(long pid) {
+        return status(pid, "VmRSS");
+    }
+
+    static long threads(long pid) {
+        return status(pid, "Threads");
+    }
+
+    /** Threads of the process whose OS name (comm, at most 15 characters) starts with {@code prefix}. */
+    static long threadsNamed(long pid, String prefix) {
+        try (Stream<Path> tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
+            return tasks.filter(t -> {
+                try {
+                    return read(t.resolve("comm")).startsWith(prefix);
+                } catch (IOException gone) {
+                    return false;
+                }
+            }).count();
+        } catch (IOException e) {
+            return -1;
+        }
+    }
+
+    static long openFds(long pid) {
+        try (Stream<Path> fds = Files.list(Path.of("/proc/" + pid + "/fd"))) {
+            return fds.count();
+        } catch (IOException e) {
+            return -1;
+        }
+    }
+
+    /** Busy and total jiffies of the whole machine (/proc/stat "cpu" line). */
+    static long[] machineJiffies() {
+        try {
+            String[] f = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
+            long total = 0;
+            for (int i = 1; i < f.length && i <= 8; i++) {
+                total += Long.parseLong(f[i]);
+            }
+            long idle = Long.parseLong(f[4]) + Long.parseLong(f[5]);
+            return new long[] {total - idle, total};
+        } catch (IOException | RuntimeException e) {
+            return new long[] {0, 0};
+        }
+    }
+
+    /** CPU use between two readings of {@link #cpuTicks}, in % of one core. */
+    static double cpuPercent(long ticksBefore, long ticksAfter, long nanos) {
+        if (ticksBefore < 0 || ticksAfter < 0 || nanos <= 0) {
+            return Double.NaN;
+        }
+        return (ticksAfter - ticksBefore) * 100.0 / CLK_TCK / (nanos / 1e9);
+    }
+
+    /** Machine CPU busy % (all cores = 100 %) between two readings of {@link #machineJiffies}. */
+    static double machineBusyPercent(long[] before, long[] after) {
+        long total = after[1] - before[1];
+        return total <= 0 ? Double.NaN : (after[0] - before[0]) * 100.0 / total;
+    }
+
+    /** Machine-wide TCP counters of /proc/net/netstat (TcpExt): ListenOverflows, TCPSynRetrans, ...; -1 if unknown. */
+    static java.util.Map<String, Long> tcpExt(String... names) {
+        java.util.Map<String, Long> out = new java.util.LinkedHashMap<>();
+        for (String n : names) {
+            out.put(n, -1L);
+        }
+        try {
+            List<String> lines = Files.readAllLines(Path.of("/proc/net/netstat")).stream()
+                    .filter(l -> l.startsWith("TcpExt:")).toList();
+            String[] keys = lines.get(0).split("\\s+");
+            String[] values = lines.get(1).split("\\s+");
+            for (int i = 1; i < keys.length && i < values.length; i++) {
+                if (out.containsKey(keys[i])) {
+                    out.put(keys[i], Long.parseLong(values[i]));
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // unknown
+        }
+        return out;
+    }
+
+    /** What happened to the TCP counters between two {@link #tcpExt} readings, as "name +delta, ...". */
+    static String tcpDelta(java.util.Map<String, Long> before, java.util.Map<String, Long> after) {
+        StringBuilder sb = new StringBuilder();
+        before.forEach((k, v) -> sb.append(sb.length() == 0 ? "" : ", ").append(k).append(" +")
+                .append(after.getOrDefault(k, v) - v));
+        return sb.toString();
+    }
+
+    static final String[] TCP_TROUBLE = {"ListenOverflows", "ListenDrops", "TCPSynRetrans"};
+
+    static String loadAverage() {
+        try {
+            String[] f = read(Path.of("/proc/loadavg")).trim().split(" ");
+            return f[0] + " " + f[1] + " " + f[2];
+        } catch (IOException | RuntimeException e) {
+            return "?";
+        }
+    }
+
+    private static long clockTicks() {
+        try {
+            Process p = new ProcessBuilder("getconf", "CLK_TCK").redirectErrorStream(true).start();
+            List<String> out = new String(p.getInputStream().readAllBytes()).lines().toList();
+            p.waitFor();
+            return Long.parseLong(out.get(0).trim());
+        } catch (IOException | RuntimeException e) {
+            return 100;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return 100;
+        }
+    }
+}

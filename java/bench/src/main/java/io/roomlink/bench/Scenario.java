@@ -1,0 +1,32 @@
+package io.roomlink.bench;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One measured scenario. {@link #run} first makes sure that what it measures really happened
+ * (states reached, sessions joined) and throws {@link CheckFailed} otherwise; its rows are then
+ * reported FAILED, never as numbers.
+ */
+abstract class Scenario {
+    final List<Metric> rows = new ArrayList<>();
+    /** Settings used (engine knobs, sizes), recorded in results.json. */
+    final Map<String, Object> config = new LinkedHashMap<>();
+
+    abstract String id();
+
+    abstract String title();
+
+    abstract void run(Bench bench) throws Exception;
+
+    Metric add(Metric m) {
+        rows.add(m);
+        return m;
+    }
+
+    static void check(boolean condition, String what) {
+        CheckFailed.check(condition, what);
+    }
+}
