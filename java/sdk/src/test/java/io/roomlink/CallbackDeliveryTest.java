@@ -7,26 +7,22 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.roomlink.server.RoomServer;
+import io.roomlink.testkit.RoomServerExtension;
+import io.roomlink.testkit.TestRoomServer;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 class CallbackDeliveryTest {
-    private RoomServer server;
+    @RegisterExtension
+    final RoomServerExtension rooms = RoomServerExtension.of(TestRoomServer.builder().tokenSecret(Fixtures.SECRET));
 
-    @BeforeEach
-    void startServer() {
-        server = Fixtures.server().start();
-    }
-
-    @AfterEach
-    void stopServer() {
-        server.close();
+    private RoomServer server() {
+        return rooms.server().server();
     }
 
     @Test
@@ -44,7 +40,7 @@ class CallbackDeliveryTest {
                 recorder.onJoinChannel(result, channelId, elapsedMs, uid);
             }
         };
-        try (RoomEngine engine = RoomEngine.create(config(server).build(), throwing)) {
+        try (RoomEngine engine = RoomEngine.create(config(server()).build(), throwing)) {
             engine.joinChannel(token("room-1", 1), "room-1", 1);
             assertEquals(List.of(
                     "state(CONNECTING, JOIN_CHANNEL)",
@@ -69,13 +65,13 @@ class CallbackDeliveryTest {
                 recorder.onJoinChannel(result, channelId, elapsedMs, uid);
             }
         };
-        try (RoomEngine engine = RoomEngine.create(config(server).build(), slow)) {
+        try (RoomEngine engine = RoomEngine.create(config(server()).build(), slow)) {
             engine.joinChannel(token("room-2", 1), "room-2", 1);
             // The first callback is blocked, yet the core connects and other engines' callbacks flow.
             Fixtures.awaitTrue(() -> engine.getConnectionState() == ConnectionState.CONNECTED, WAIT,
                     "core to connect while the listener is blocked");
             RecordingListener other = new RecordingListener("other");
-            try (RoomEngine otherEngine = RoomEngine.create(config(server).build(), other)) {
+            try (RoomEngine otherEngine = RoomEngine.create(config(server()).build(), other)) {
                 otherEngine.joinChannel(token("room-2", 2), "room-2", 2);
                 other.awaitEvent("onJoinChannel(OK, uid=2)", WAIT);
             }
@@ -109,7 +105,7 @@ class CallbackDeliveryTest {
                     recorder.onJoinChannel(result, channelId, elapsedMs, uid);
                 }
             };
-            try (RoomEngine engine = RoomEngine.create(config(server).callbackExecutor(uiThread).build(), listener)) {
+            try (RoomEngine engine = RoomEngine.create(config(server()).callbackExecutor(uiThread).build(), listener)) {
                 engine.joinChannel(token("room-3", 1), "room-3", 1);
                 recorder.awaitEvent("onJoinChannel(OK, uid=1)", WAIT);
             }

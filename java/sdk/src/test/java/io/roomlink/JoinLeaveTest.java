@@ -7,28 +7,24 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.roomlink.server.RoomServer;
+import io.roomlink.testkit.RoomServerExtension;
+import io.roomlink.testkit.TestRoomServer;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 class JoinLeaveTest {
-    private RoomServer server;
+    @RegisterExtension
+    final RoomServerExtension rooms = RoomServerExtension.of(TestRoomServer.builder().tokenSecret(Fixtures.SECRET));
 
-    @BeforeEach
-    void startServer() {
-        server = Fixtures.server().start();
-    }
-
-    @AfterEach
-    void stopServer() {
-        server.close();
+    private RoomServer server() {
+        return rooms.server().server();
     }
 
     @Test
     void joinReportsConnectingThenConnectedThenJoinResult() {
         RecordingListener listener = new RecordingListener();
-        try (RoomEngine engine = RoomEngine.create(config(server).build(), listener)) {
+        try (RoomEngine engine = RoomEngine.create(config(server()).build(), listener)) {
             assertEquals(ConnectionState.DISCONNECTED, engine.getConnectionState());
             assertEquals(ErrorCode.OK, engine.joinChannel(token("room-1", 42), "room-1", 42));
 
@@ -38,7 +34,7 @@ class JoinLeaveTest {
                     "state(CONNECTED, JOIN_SUCCEED)",
                     "onJoinChannel(OK, uid=42)"), events);
             assertTrue(listener.channelId() > 0, "channelId > 0");
-            assertEquals(server.channelId(Fixtures.APP_KEY, "room-1").getAsLong(), listener.channelId());
+            assertEquals(server().channelId(Fixtures.APP_KEY, "room-1").getAsLong(), listener.channelId());
             assertTrue(listener.joinElapsedMs() >= 0 && listener.joinElapsedMs() < WAIT.toMillis(),
                     "elapsed " + listener.joinElapsedMs());
             assertEquals(ConnectionState.CONNECTED, engine.getConnectionState(),
@@ -51,8 +47,8 @@ class JoinLeaveTest {
     void twoUsersEachSeeTheOtherWhicheverCameFirst() {
         RecordingListener a = new RecordingListener("A");
         RecordingListener b = new RecordingListener("B");
-        try (RoomEngine engineA = RoomEngine.create(config(server).build(), a);
-                RoomEngine engineB = RoomEngine.create(config(server).build(), b)) {
+        try (RoomEngine engineA = RoomEngine.create(config(server()).build(), a);
+                RoomEngine engineB = RoomEngine.create(config(server()).build(), b)) {
             engineA.joinChannel(token("room-2", 1), "room-2", 1);
             a.awaitEvent("onJoinChannel(OK, uid=1)", WAIT);
             engineB.joinChannel(token("room-2", 2), "room-2", 2);
@@ -79,8 +75,8 @@ class JoinLeaveTest {
     void leaveReportsToLeaverAndPeer() {
         RecordingListener a = new RecordingListener("A");
         RecordingListener b = new RecordingListener("B");
-        try (RoomEngine engineA = RoomEngine.create(config(server).build(), a);
-                RoomEngine engineB = RoomEngine.create(config(server).build(), b)) {
+        try (RoomEngine engineA = RoomEngine.create(config(server()).build(), a);
+                RoomEngine engineB = RoomEngine.create(config(server()).build(), b)) {
             engineA.joinChannel(token("room-3", 1), "room-3", 1);
             engineB.joinChannel(token("room-3", 2), "room-3", 2);
             a.awaitEvent("onUserJoined(2)", WAIT);
@@ -94,7 +90,7 @@ class JoinLeaveTest {
 
             List<String> peer = b.awaitEvent("onUserLeave(1, NORMAL)", WAIT);
             assertEquals("onUserLeave(1, NORMAL)", peer.get(peer.size() - 1));
-            Fixtures.awaitTrue(() -> server.members(Fixtures.APP_KEY, "room-3").equals(java.util.Set.of(2L)), WAIT,
+            Fixtures.awaitTrue(() -> server().members(Fixtures.APP_KEY, "room-3").equals(java.util.Set.of(2L)), WAIT,
                     "server to drop the leaver");
         }
     }
@@ -102,7 +98,7 @@ class JoinLeaveTest {
     @Test
     void rejoinAfterLeaveWorksOnTheSameEngine() {
         RecordingListener listener = new RecordingListener();
-        try (RoomEngine engine = RoomEngine.create(config(server).build(), listener)) {
+        try (RoomEngine engine = RoomEngine.create(config(server()).build(), listener)) {
             engine.joinChannel(token("room-4", 7), "room-4", 7);
             listener.awaitEvent("onJoinChannel(OK, uid=7)", WAIT);
             engine.leaveChannel();

@@ -6,31 +6,27 @@ import static io.roomlink.Fixtures.token;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.roomlink.server.RoomServer;
+import io.roomlink.testkit.RoomServerExtension;
+import io.roomlink.testkit.TestRoomServer;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 class MisuseTest {
-    private RoomServer server;
+    @RegisterExtension
+    final RoomServerExtension rooms = RoomServerExtension.of(TestRoomServer.builder().tokenSecret(Fixtures.SECRET));
 
-    @BeforeEach
-    void startServer() {
-        server = Fixtures.server().start();
-    }
-
-    @AfterEach
-    void stopServer() {
-        server.close();
+    private RoomServer server() {
+        return rooms.server().server();
     }
 
     @Test
     void secondJoinWhileJoinedIsRefusedAndChangesNothing() {
         RecordingListener listener = new RecordingListener();
-        try (RoomEngine engine = RoomEngine.create(config(server).build(), listener)) {
+        try (RoomEngine engine = RoomEngine.create(config(server()).build(), listener)) {
             engine.joinChannel(token("room-1", 1), "room-1", 1);
             assertEquals(ErrorCode.ALREADY_JOINED, engine.joinChannel(token("room-1", 1), "room-1", 1),
                     "while CONNECTING");
@@ -47,14 +43,14 @@ class MisuseTest {
                     "onJoinChannel(OK, uid=1)",
                     "state(DISCONNECTED, LEAVE_CHANNEL)",
                     "onLeaveChannel(OK)"), events);
-            assertEquals(java.util.Set.of(), server.members(Fixtures.APP_KEY, "room-2"));
+            assertEquals(java.util.Set.of(), server().members(Fixtures.APP_KEY, "room-2"));
         }
     }
 
     @Test
     void leaveWhenNotJoinedIsRefused() {
         RecordingListener listener = new RecordingListener();
-        try (RoomEngine engine = RoomEngine.create(config(server).build(), listener)) {
+        try (RoomEngine engine = RoomEngine.create(config(server()).build(), listener)) {
             assertEquals(ErrorCode.NOT_JOINED, engine.leaveChannel(), "before any join");
             engine.joinChannel(token("room-1", 2), "room-1", 2);
             listener.awaitEvent("onJoinChannel(OK, uid=2)", WAIT);
@@ -67,7 +63,7 @@ class MisuseTest {
     @Test
     void leaveWhileConnectingStopsTheJoin() {
         RecordingListener listener = new RecordingListener();
-        try (RoomEngine engine = RoomEngine.create(config(server).build(), listener)) {
+        try (RoomEngine engine = RoomEngine.create(config(server()).build(), listener)) {
             engine.joinChannel(token("room-1", 3), "room-1", 3);
             assertEquals(ErrorCode.OK, engine.leaveChannel());
             assertEquals(ConnectionState.DISCONNECTED, engine.getConnectionState());
@@ -109,8 +105,8 @@ class MisuseTest {
     void closeWhileConnectedDeliversNothingAfterItReturnsAndPeersSeeANormalLeave() {
         RecordingListener a = new RecordingListener("A");
         RecordingListener b = new RecordingListener("B");
-        RoomEngine engineA = RoomEngine.create(config(server).build(), a);
-        try (RoomEngine engineB = RoomEngine.create(config(server).build(), b)) {
+        RoomEngine engineA = RoomEngine.create(config(server()).build(), a);
+        try (RoomEngine engineB = RoomEngine.create(config(server()).build(), b)) {
             engineA.joinChannel(token("room-5", 1), "room-5", 1);
             engineB.joinChannel(token("room-5", 2), "room-5", 2);
             a.awaitEvent("onUserJoined(2)", WAIT);
@@ -137,7 +133,7 @@ class MisuseTest {
                 closed.countDown();
             }
         };
-        holder[0] = RoomEngine.create(config(server).build(), closer);
+        holder[0] = RoomEngine.create(config(server()).build(), closer);
         holder[0].joinChannel(token("room-6", 1), "room-6", 1);
         try {
             assertEquals(true, closed.await(WAIT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS));
