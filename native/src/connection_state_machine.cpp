@@ -49,6 +49,17 @@ const char* reason_name(int32_t reason) {
     }
 }
 
+namespace {
+// A server-side ending means the same from CONNECTED and from RECONNECTING, and never reconnects.
+rl_reason server_ending_reason(ConnEvent event) {
+    switch (event) {
+        case ConnEvent::kKicked: return RL_REASON_BE_KICKED;
+        case ConnEvent::kChannelClosed: return RL_REASON_CHANNEL_CLOSED;
+        default: return RL_REASON_BE_KICKED_DUE_TO_SAME_USER_ID;
+    }
+}
+}  // namespace
+
 std::optional<Transition> ConnectionStateMachine::move_to(rl_state to, rl_reason reason) {
     Transition t{state_, to, reason};
     state_ = to;
@@ -96,11 +107,9 @@ std::optional<Transition> ConnectionStateMachine::observe(ConnEvent event, uint6
                 case ConnEvent::kMediaLost:
                     return move_to(RL_STATE_RECONNECTING, RL_REASON_MEDIA_CONNECTION_DISCONNECTED);
                 case ConnEvent::kKicked:
-                    return move_to(RL_STATE_DISCONNECTED, RL_REASON_BE_KICKED);
                 case ConnEvent::kChannelClosed:
-                    return move_to(RL_STATE_DISCONNECTED, RL_REASON_CHANNEL_CLOSED);
                 case ConnEvent::kReplacedBySameUid:
-                    return move_to(RL_STATE_DISCONNECTED, RL_REASON_BE_KICKED_DUE_TO_SAME_USER_ID);
+                    return move_to(RL_STATE_DISCONNECTED, server_ending_reason(event));
                 default:
                     return std::nullopt;
             }
@@ -113,11 +122,9 @@ std::optional<Transition> ConnectionStateMachine::observe(ConnEvent event, uint6
                 case ConnEvent::kGaveUp:
                     return move_to(RL_STATE_FAILED, RL_REASON_TIMEOUT);
                 case ConnEvent::kKicked:
-                    return move_to(RL_STATE_DISCONNECTED, RL_REASON_BE_KICKED);
                 case ConnEvent::kChannelClosed:
-                    return move_to(RL_STATE_DISCONNECTED, RL_REASON_CHANNEL_CLOSED);
                 case ConnEvent::kReplacedBySameUid:
-                    return move_to(RL_STATE_DISCONNECTED, RL_REASON_BE_KICKED_DUE_TO_SAME_USER_ID);
+                    return move_to(RL_STATE_DISCONNECTED, server_ending_reason(event));
                 default:
                     return std::nullopt;  // one outage is reported once, whichever path failed
             }
