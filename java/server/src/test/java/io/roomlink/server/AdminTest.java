@@ -165,6 +165,8 @@ class AdminTest {
         assertEquals(List.of(1L), b.snapshot());
         a.expect(Message.PeerJoined.class);
         TestClient idle = servers.client(server); // connected, not joined yet
+        idle.send(new Message.Ping(5)); // a probe's answer proves the server has accepted it
+        assertEquals(new Message.Pong(5), idle.expect(Message.Pong.class));
         int signalPort = server.signalPort();
         int mediaPort = server.mediaPort();
 
