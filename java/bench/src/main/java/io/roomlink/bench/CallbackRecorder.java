@@ -10,21 +10,24 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 final class CallbackRecorder implements CallbackTiming.Observer {
     private final long[] nanos;
+    private final long[] crossingNanos;
     private final AtomicInteger next = new AtomicInteger();
     private volatile boolean recording = true;
 
     CallbackRecorder(int capacity) {
         this.nanos = new long[capacity];
+        this.crossingNanos = new long[capacity];
     }
 
     @Override
-    public void beforeListener(int eventType, long monoNs, long invokedNanos) {
+    public void beforeListener(int eventType, long monoNs, long queuedNanos, long invokedNanos) {
         if (!recording) {
             return;
         }
         int i = next.getAndIncrement();
         if (i < nanos.length) {
             nanos[i] = invokedNanos - monoNs;
+            crossingNanos[i] = queuedNanos - monoNs;
         }
     }
 
@@ -44,10 +47,19 @@ final class CallbackRecorder implements CallbackTiming.Observer {
 
     /** The latencies so far, in microseconds. */
     Samples micros() {
+        return micros(nanos);
+    }
+
+    /** The first part of each latency, in microseconds: core emit until queued in Java (the JNA crossing). */
+    Samples crossingMicros() {
+        return micros(crossingNanos);
+    }
+
+    private Samples micros(long[] from) {
         Samples s = new Samples();
-        int n = Math.min(next.get(), nanos.length);
+        int n = Math.min(next.get(), from.length);
         for (int i = 0; i < n; i++) {
-            s.add(nanos[i] / 1e3);
+            s.add(from[i] / 1e3);
         }
         return s;
     }

@@ -6,15 +6,19 @@ package io.roomlink.internal;
  * about to run. Not public API; unused by default. With no observer (the default) the only cost is
  * one volatile read per native event, when it is queued.
  *
- * <p>Both times are CLOCK_MONOTONIC nanoseconds: {@code monoNs} from the core's event
- * ({@code rl_event_fn}'s {@code mono_ns}), {@code invokedNanos} from {@link System#nanoTime()},
+ * <p>All times are CLOCK_MONOTONIC nanoseconds: {@code monoNs} from the core's event
+ * ({@code rl_event_fn}'s {@code mono_ns}), the others from {@link System#nanoTime()},
  * which reads the same clock on Linux.
  */
 public final class CallbackTiming {
-    /** Receives one call per callback, on the dispatch thread, just before the listener runs. Must be cheap. */
+    /**
+     * Receives one call per callback, on the dispatch thread, just before the listener runs. Must be
+     * cheap. {@code queuedNanos} is when the native loop thread, back in Java, queued the callback:
+     * it splits the latency into the JNA crossing and the hand-off to a dispatch thread.
+     */
     @FunctionalInterface
     public interface Observer {
-        void beforeListener(int eventType, long monoNs, long invokedNanos);
+        void beforeListener(int eventType, long monoNs, long queuedNanos, long invokedNanos);
     }
 
     private static volatile Observer observer;
@@ -36,8 +40,9 @@ public final class CallbackTiming {
         if (o == null) {
             return callback;
         }
+        long queuedNanos = System.nanoTime();
         return () -> {
-            o.beforeListener(eventType, monoNs, System.nanoTime());
+            o.beforeListener(eventType, monoNs, queuedNanos, System.nanoTime());
             callback.run();
         };
     }
