@@ -285,9 +285,9 @@ void Engine::send_request() {
         attempt_failed("cannot send request", true);
         return;
     }
-    // Keepalive from the start: a connected attempt is given up only when the server goes
-    // silent; how long the answer may take is bounded by the join / reconnect timeout.
-    attempt_->signal->start_keepalive(options_.signal_keepalive, Duration::zero());
+    // No PING before the answer: the server answers it only after JOIN_OK / RESUME_OK, so it
+    // could not show liveness any sooner, and thousands of reconnecting clients would only queue
+    // more work behind their requests. The keepalive starts with the answer.
     watch_attempt();
 }
 
@@ -451,7 +451,7 @@ void Engine::maybe_established() {
     cancel_attempt_timers();
     probe_.reset();
     backoff_.reset();
-    attempt_->media->start_keepalive(options_.media_keepalive, options_.media_timeout);
+    attempt_->media->start_keepalive(media_keepalive());
     // Signal silence is judged by the engine (the connections only ping): from now on across
     // the current connection and a migration's (see watch_signal).
     signal_heard_ = loop_.now();
@@ -608,6 +608,9 @@ void Engine::on_session_granted(uint64_t channel_id, uint64_t session_id,
                                 const wire::SessionSecret& secret, const std::string& media_host,
                                 uint16_t media_port) {
     attempt_->answered = true;
+    // From the answer on the server is listening: keep the connection alive (and its silence
+    // judged by watch_attempt) while the media bind completes.
+    attempt_->signal->start_keepalive(signal_keepalive());
     if (attempt_->parked) {
         // A silent attempt answered after all: it is the attempt again, the retry is off.
         attempt_->parked = false;
@@ -885,9 +888,7 @@ void Engine::on_migration_connected() {
         }
         return;
     }
-    if (migration_ && migration_->signal.get() == connection) {
-        connection->start_keepalive(options_.signal_keepalive, Duration::zero());
-    }
+    // No PING until the answer (see send_request); complete_migration starts the keepalive.
 }
 
 void Engine::on_migration_message(wire::Message& message) {
@@ -955,6 +956,7 @@ void Engine::complete_migration() {
     const std::vector<uint64_t> snapshot = std::move(migration_->snapshot);
     migration_.reset();
     signal_heard_ = now;
+    attempt_->signal->start_keepalive(signal_keepalive());
     // Closed with a reset (the default): anything still queued on it is older than the snapshot.
     old.reset();
     watch_signal();
@@ -1061,6 +1063,17 @@ void Engine::reconcile_presence(const std::vector<uint64_t>& snapshot) {
     for (uint64_t uid : snapshot) {
         deliver_peer(PeerEvent{true, uid, 0});
     }
+}
+
+KeepaliveTiming Engine::media_keepalive() const {
+    return KeepaliveTiming{options_.media_keepalive, options_.keepalive_fast,
+                           options_.media_timeout, true};
+}
+
+KeepaliveTiming Engine::signal_keepalive() const {
+    // The engine judges signal silence across connections (watch_signal, watch_attempt).
+    return KeepaliveTiming{options_.signal_keepalive, options_.keepalive_fast,
+                           options_.signal_timeout, false};
 }
 
 int64_t Engine::elapsed_ms() const { return to_millis(loop_.now() - request_.requested_at); }

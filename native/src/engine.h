@@ -166,6 +166,8 @@ private:
     void deliver_peer(const PeerEvent& event);
     void reconcile_presence(const std::vector<uint64_t>& snapshot);
     int64_t elapsed_ms() const;
+    KeepaliveTiming media_keepalive() const;
+    KeepaliveTiming signal_keepalive() const;
 
     const uint64_t id_;
     const EngineOptions options_;

@@ -96,6 +96,12 @@ void MediaPath::handle(const wire::MediaPacket& packet) {
     const int64_t now_ns = now.time_since_epoch().count();
     if (packet.echo_ns != 0 && packet.echo_ns <= static_cast<uint64_t>(now_ns)) {
         last_rtt_ = Duration(now_ns - static_cast<int64_t>(packet.echo_ns));
+        if (packet.type == wire::MediaType::kPong) {
+            keepalive_.rtt_sample(*last_rtt_);
+        }
+    }
+    if (keepalive_started_) {
+        keepalive_.heard(now);
     }
     if (packet.type == wire::MediaType::kBindAck && !bound_) {
         bound_ = true;
@@ -104,11 +110,10 @@ void MediaPath::handle(const wire::MediaPacket& packet) {
     }
 }
 
-void MediaPath::start_keepalive(Duration interval, Duration timeout) {
-    keepalive_interval_ = interval;
-    keepalive_timeout_ = timeout;
+void MediaPath::start_keepalive(KeepaliveTiming timing) {
     last_inbound_ = loop_.now();
-    next_ping_ = last_inbound_ + interval;
+    keepalive_.start(timing, last_inbound_);
+    keepalive_started_ = true;
     loop_.cancel(keepalive_timer_);
     keepalive_tick();
 }
@@ -116,6 +121,13 @@ void MediaPath::start_keepalive(Duration interval, Duration timeout) {
 void MediaPath::ping_now() {
     if (fd_.valid() && bound_) {
         send_packet(wire::MediaType::kPing);
+        if (keepalive_started_ && !lost_) {
+            // Unanswered, this PING makes the path suspect sooner than the timer now armed.
+            keepalive_.pinged(loop_.now());
+            loop_.cancel(keepalive_timer_);
+            keepalive_timer_ =
+                loop_.schedule_at(keepalive_.next_wakeup(), [this] { keepalive_tick(); });
+        }
     }
 }
 
@@ -125,19 +137,21 @@ void MediaPath::keepalive_tick() {
         return;
     }
     const TimePoint now = loop_.now();
-    const TimePoint silence_deadline = last_inbound_ + keepalive_timeout_;
-    if (now >= silence_deadline) {
-        lost_ = true;
-        listener_->on_media_lost(*this, "no media PONG for " +
-                                            std::to_string(to_millis(now - last_inbound_)) + " ms");
-        return;
+    switch (keepalive_.due(now)) {
+        case KeepaliveSchedule::Action::kLost:
+            lost_ = true;
+            listener_->on_media_lost(*this, "no media PONG for " +
+                                                std::to_string(to_millis(now - last_inbound_)) +
+                                                " ms");
+            return;
+        case KeepaliveSchedule::Action::kPing:
+            send_packet(wire::MediaType::kPing);
+            keepalive_.pinged(now);
+            break;
+        case KeepaliveSchedule::Action::kWait:
+            break;
     }
-    if (now >= next_ping_) {
-        send_packet(wire::MediaType::kPing);
-        next_ping_ = now + keepalive_interval_;
-    }
-    TimePoint wake = next_ping_ < silence_deadline ? next_ping_ : silence_deadline;
-    keepalive_timer_ = loop_.schedule_at(wake, [this] { keepalive_tick(); });
+    keepalive_timer_ = loop_.schedule_at(keepalive_.next_wakeup(), [this] { keepalive_tick(); });
 }
 
 }  // namespace roomlink

@@ -89,6 +89,9 @@ void SignalConnection::read_available() {
         if (n > 0) {
             last_inbound_ = loop_.now();
             last_data_ = last_inbound_;
+            if (keepalive_started_) {
+                keepalive_.heard(last_inbound_);
+            }
             reader_.append(buffer, static_cast<size_t>(n));
             for (;;) {
                 wire::DecodeResult r = reader_.next();
@@ -100,6 +103,12 @@ void SignalConnection::read_available() {
                            remote_.to_string().c_str(), r.error.c_str());
                     fail("protocol error: " + r.error);
                     return;
+                }
+                if (const auto* pong = std::get_if<wire::Pong>(&r.message)) {
+                    if (rtt_nonce_ != 0 && pong->nonce == rtt_nonce_) {
+                        keepalive_.rtt_sample(last_inbound_ - rtt_sent_);
+                        rtt_nonce_ = 0;
+                    }
                 }
                 listener_->on_signal_message(*this, r.message);
                 if (!*alive || closed_) {
@@ -171,20 +180,37 @@ void SignalConnection::update_interest() {
     }
 }
 
-void SignalConnection::start_keepalive(Duration interval, Duration timeout) {
-    keepalive_interval_ = interval;
-    keepalive_timeout_ = timeout;
-    next_ping_ = loop_.now() + interval;
+void SignalConnection::start_keepalive(KeepaliveTiming timing) {
+    keepalive_.start(timing, loop_.now());
+    keepalive_started_ = true;
     loop_.cancel(keepalive_timer_);
     keepalive_tick();
 }
 
+bool SignalConnection::send_ping() {
+    wire::Ping ping;
+    ping.nonce = next_nonce_++;
+    rtt_nonce_ = ping.nonce;
+    rtt_sent_ = loop_.now();
+    return send(ping);
+}
+
 void SignalConnection::ping_now() {
     if (connected_ && !closed_) {
-        wire::Ping ping;
-        ping.nonce = next_nonce_++;
-        send(ping);
+        auto alive = alive_;
+        send_ping();
+        if (!*alive || closed_ || !keepalive_started_) {
+            return;
+        }
+        // Unanswered, this PING makes the connection suspect sooner than the timer now armed.
+        keepalive_.pinged(loop_.now());
+        arm_keepalive();
     }
+}
+
+void SignalConnection::arm_keepalive() {
+    loop_.cancel(keepalive_timer_);
+    keepalive_timer_ = loop_.schedule_at(keepalive_.next_wakeup(), [this] { keepalive_tick(); });
 }
 
 void SignalConnection::keepalive_tick() {
@@ -193,22 +219,25 @@ void SignalConnection::keepalive_tick() {
         return;
     }
     const TimePoint now = loop_.now();
-    const bool judge_silence = keepalive_timeout_ > Duration::zero();
-    const TimePoint silence_deadline = last_inbound_ + keepalive_timeout_;
-    if (judge_silence && now >= silence_deadline) {
-        fail("no data from server for " + std::to_string(to_millis(now - last_inbound_)) + " ms");
-        return;
-    }
-    if (now >= next_ping_) {
-        auto alive = alive_;
-        ping_now();
-        if (!*alive || closed_) {
+    switch (keepalive_.due(now)) {
+        case KeepaliveSchedule::Action::kLost:
+            fail("no data from server for " + std::to_string(to_millis(now - last_inbound_)) +
+                 " ms");
             return;
-        }
-        next_ping_ = now + keepalive_interval_;
+        case KeepaliveSchedule::Action::kPing:
+            if (connected_) {
+                auto alive = alive_;
+                send_ping();
+                if (!*alive || closed_) {
+                    return;
+                }
+            }
+            keepalive_.pinged(now);
+            break;
+        case KeepaliveSchedule::Action::kWait:
+            break;
     }
-    TimePoint wake = judge_silence && silence_deadline < next_ping_ ? silence_deadline : next_ping_;
-    keepalive_timer_ = loop_.schedule_at(wake, [this] { keepalive_tick(); });
+    arm_keepalive();
 }
 
 void SignalConnection::fail(const std::string& why) {

@@ -1,0 +1,77 @@
+// Adaptive keepalive of one path (the media UDP path, a signaling connection): when to ping and
+// when the path counts as lost. Pure: the caller passes the times in and sends the pings, so the
+// schedule is tested without sockets or real time (native/test/keepalive_test.cpp).
+//
+//   healthy: one ping every `healthy` interval, on the grid of the last ping sent.
+//   suspect: a ping unanswered for suspect_delay() (3 x smoothed RTT, at least 200 ms, at most a
+//            quarter of the timeout) switches the path to fast pings: one at once, then one
+//            every `fast` interval (never slower than `healthy`).
+//   back:    anything heard from the server (a PONG, any signaling data) ends the fast pings;
+//            the next ping follows `healthy` after the last one sent.
+//   lost:    nothing heard for `timeout` since the last thing heard (or the start).
+//
+// A slow healthy interval therefore costs nothing in detection (silence is measured from the
+// last thing heard, whatever the ping rate), and a lost ping or PONG is retried quickly, so a
+// lossy path gets many chances within the timeout (docs/STATES.md, "Keepalive").
+#ifndef ROOMLINK_KEEPALIVE_H
+#define ROOMLINK_KEEPALIVE_H
+
+#include <optional>
+
+#include "clock.h"
+
+namespace roomlink {
+
+struct KeepaliveTiming {
+    Duration healthy{0};  // ping interval while the path answers
+    Duration fast{0};     // ping interval while a ping is overdue; 0 = no fast pings
+    Duration timeout{0};  // silence after which the path is lost
+    // False: never report kLost, the owner judges silence itself (a signaling connection, whose
+    // engine counts data on any connection); the timeout still bounds the suspect delay.
+    bool judge_silence = true;
+};
+
+class KeepaliveSchedule {
+public:
+    enum class Action { kWait, kPing, kLost };
+
+    static constexpr Duration kSuspectFloor = std::chrono::milliseconds(200);
+    static constexpr int kSuspectRttFactor = 3;
+
+    // Counts as hearing from the path at `now`; the first ping goes out one healthy interval later.
+    void start(KeepaliveTiming timing, TimePoint now);
+    // Something arrived from the server (PONG, BIND_ACK, any signaling data).
+    void heard(TimePoint now);
+    // A round-trip time measured from a PONG.
+    void rtt_sample(Duration rtt);
+    // A ping went out (scheduled, or out of turn after a network change).
+    void pinged(TimePoint now);
+    // What is due at `now`: kLost once silent for the timeout, kPing when a ping is due (the caller
+    // sends it and calls pinged()), else kWait. Switches to fast pings when a ping is overdue.
+    Action due(TimePoint now);
+    // When due() next has something to do.
+    TimePoint next_wakeup() const;
+
+    bool fast() const { return fast_; }
+    Duration suspect_delay() const;
+    TimePoint last_heard() const { return last_heard_; }
+    std::optional<Duration> smoothed_rtt() const { return srtt_; }
+    Duration ping_interval() const { return fast_ ? fast_interval() : timing_.healthy; }
+
+private:
+    Duration fast_interval() const;
+    bool adaptive() const { return timing_.fast > Duration::zero(); }
+    bool judges_silence() const { return timing_.judge_silence && timing_.timeout > Duration::zero(); }
+
+    KeepaliveTiming timing_;
+    TimePoint last_heard_{};
+    TimePoint last_ping_{};
+    TimePoint next_ping_{};
+    bool awaiting_ = false;  // a ping went out after the last thing heard
+    bool fast_ = false;
+    std::optional<Duration> srtt_;
+};
+
+}  // namespace roomlink
+
+#endif
