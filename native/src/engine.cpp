@@ -1,6 +1,7 @@
 #include "engine.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <condition_variable>
 
 #include "leave_linger.h"
@@ -16,6 +17,15 @@ namespace roomlink {
 namespace {
 
 std::atomic<uint64_t> g_next_engine_id{1};
+
+// Probes refused by the server's host (nothing listens: the server is restarting) slow down,
+// doubling per refusal up to this; a network that merely drops SYNs keeps the probe interval.
+constexpr Duration kRefusedProbeMax = std::chrono::seconds(1);
+// A request the server's TCP has acknowledged but the server has not answered yet (a busy
+// server working through a queue of requests) is waited for this many signal timeouts, counted
+// from the last data, before the attempt counts as failed: replacing it would only queue it again
+// at the end. Not longer: what acknowledged it may be a proxy whose server is gone.
+constexpr int kBusyServerPatienceTimeouts = 2;
 
 }  // namespace
 
@@ -116,6 +126,7 @@ void Engine::on_join_command(uint64_t generation, Transition t, JoinRequest requ
     phase_ = Phase::kJoining;
     ever_reached_server_ = false;
     backoff_.reset();
+    probe_delay_ = options_.probe_interval;
     failures_this_round_ = 0;
     media_address_ = cached_media_address(options_.server_host, options_.server_port);
     ENGINE_LOG(RL_LOG_INFO, "joining channel '%s' as uid %lld via %s:%u%s",
@@ -165,6 +176,7 @@ void Engine::on_network_changed() {
                 attempt_->media->send_bind_now();
             } else {
                 ENGINE_LOG(RL_LOG_INFO, "network changed: new attempt now");
+                probe_delay_ = options_.probe_interval;
                 start_attempt();
             }
             break;
@@ -254,6 +266,7 @@ void Engine::start_attempt(std::unique_ptr<SignalConnection> connected) {
     });
     std::string error;
     if (!attempt_->signal->connect(server, &error)) {
+        note_connect_error(attempt_->signal->connect_error());
         attempt_failed(error, false);
     }
 }
@@ -313,6 +326,23 @@ void Engine::attempt_silence_tick() {
         watch_attempt();
         return;
     }
+    const Duration patience = options_.signal_timeout * kBusyServerPatienceTimeouts;
+    if (attempt_->request_sent && silence < patience && attempt_->signal->all_acknowledged()) {
+        // The server's host has our request: the server is busy (after a restart, thousands of
+        // clients come back at once), not gone. Keep our place in its queue.
+        if (!attempt_->waiting_for_busy_server) {
+            attempt_->waiting_for_busy_server = true;
+            ENGINE_LOG(RL_LOG_INFO, "attempt %llu: request acknowledged but unanswered for %lld "
+                                    "ms: the server is busy, waiting",
+                       static_cast<unsigned long long>(attempt_->number),
+                       static_cast<long long>(to_millis(silence)));
+        }
+        attempt_timer_ = loop_.schedule_after(patience - silence, [this] {
+            attempt_timer_ = 0;
+            attempt_silence_tick();
+        });
+        return;
+    }
     // The attempt has failed and the next one goes out after the backoff, but its connection
     // stays open until then: if the path comes back meanwhile, its request gets through (TCP
     // retransmits it) and the answer is taken, instead of waiting out the backoff.
@@ -363,8 +393,27 @@ void Engine::schedule_retry(bool probe) {
     // The server was unreachable: a restored network should not wait out a long backoff, so
     // cheap TCP connects check reachability meanwhile; the first to connect becomes the attempt.
     if (probe && options_.probe_interval < delay) {
-        probe_timer_ = loop_.schedule_after(options_.probe_interval, [this] { probe_tick(); });
+        probe_timer_ = loop_.schedule_after(next_probe_delay(), [this] { probe_tick(); });
     }
+}
+
+Duration Engine::next_probe_delay() const {
+    // Jittered within [1/2, 1] of the current interval: engines cut off together (a server
+    // restart) spread their connects instead of sending them in lockstep, and a restored path is
+    // still noticed within one interval.
+    const double factor = 0.5 + 0.5 * random_unit();
+    return Duration(static_cast<Duration::rep>(static_cast<double>(probe_delay_.count()) * factor));
+}
+
+void Engine::note_connect_error(int error) {
+    if (error != ECONNREFUSED) {
+        return;
+    }
+    // The server's host answered that nothing listens: the server is down or restarting, and
+    // will not be back within milliseconds. Probing it slower spares a restarting server (and
+    // the machine) the connects of thousands of engines.
+    const Duration cap = std::max(options_.probe_interval, kRefusedProbeMax);
+    probe_delay_ = std::min(cap, probe_delay_ * 2);
 }
 
 void Engine::probe_tick() {
@@ -378,16 +427,17 @@ void Engine::probe_tick() {
     probe_ = std::make_unique<SignalConnection>(loop_, this);
     std::string error;
     if (!probe_->connect(server_addresses_[next_address_ % server_addresses_.size()], &error)) {
+        note_connect_error(probe_->connect_error());
         probe_.reset();
     }
-    probe_timer_ = loop_.schedule_after(options_.probe_interval, [this] { probe_tick(); });
+    probe_timer_ = loop_.schedule_after(next_probe_delay(), [this] { probe_tick(); });
 }
 
 bool Engine::open_media(const SocketAddress& to) {
     auto media = std::make_unique<MediaPath>(loop_, this, attempt_->media_key,
                                              options_.bind_retransmit);
     std::string error;
-    if (!media->open(to, &error)) {
+    if (!media->open(to, &error, attempt_->answered)) {
         ENGINE_LOG(RL_LOG_WARN, "%s", error.c_str());
         return false;
     }
@@ -426,7 +476,10 @@ void Engine::set_media_address(const SocketAddress& address) {
     media_address_ = address;
     remember_media_address(options_.server_host, options_.server_port, address);
     if (attempt_->media && attempt_->media->remote() == address) {
-        maybe_established();  // the early BIND went to the right place and may be acked already
+        // The early BIND went to the right place and may be acked already; if not, the server
+        // knows its key now: BIND again at once rather than at the next (backed-off) retransmit.
+        attempt_->media->send_bind_now();
+        maybe_established();
         return;
     }
     ENGINE_LOG(RL_LOG_DEBUG, "binding media at %s", address.to_string().c_str());
@@ -563,6 +616,7 @@ void Engine::on_signal_message(SignalConnection& connection, wire::Message& mess
 void Engine::on_signal_closed(SignalConnection& connection, const std::string& why,
                               bool was_connected) {
     if (probe_ && &connection == probe_.get()) {
+        note_connect_error(connection.connect_error());
         probe_.reset();
         return;
     }
@@ -585,6 +639,7 @@ void Engine::on_signal_closed(SignalConnection& connection, const std::string& w
     if (phase_ == Phase::kConnected) {
         begin_outage(ConnEvent::kSignalLost, why);
     } else {
+        note_connect_error(connection.connect_error());
         attempt_failed(why, was_connected);
     }
 }
@@ -720,6 +775,7 @@ void Engine::begin_outage(ConnEvent cause, const std::string& why) {
     loop_.cancel(signal_watch_timer_);
     attempt_.reset();
     backoff_.reset();
+    probe_delay_ = options_.probe_interval;
     failures_this_round_ = 0;
     emit_state(*t);
     emit(RL_EVENT_RECONNECTING_START);

@@ -3,6 +3,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "log.h"
@@ -20,8 +21,16 @@ MediaPath::~MediaPath() {
     loop_.unwatch(watch_);
 }
 
-bool MediaPath::open(const SocketAddress& to, std::string* error) {
+namespace {
+// Early BINDs back off to this while the request they go with is unanswered: a restarted server
+// is not flooded by the retransmissions of thousands of waiting engines.
+constexpr Duration kEarlyBindMaxInterval = std::chrono::seconds(1);
+}  // namespace
+
+bool MediaPath::open(const SocketAddress& to, std::string* error, bool eager) {
     remote_ = to;
+    bind_eager_ = eager;
+    bind_interval_ = bind_retransmit_;
     int err = 0;
     fd_ = open_connected_udp(to, &err);
     if (!fd_.valid()) {
@@ -52,6 +61,8 @@ void MediaPath::send_packet(wire::MediaType type) {
 
 void MediaPath::send_bind_now() {
     if (fd_.valid() && !bound_) {
+        bind_eager_ = true;
+        bind_interval_ = bind_retransmit_;
         loop_.cancel(bind_timer_);
         bind_tick();
     }
@@ -63,7 +74,12 @@ void MediaPath::bind_tick() {
         return;
     }
     send_packet(wire::MediaType::kBind);
-    bind_timer_ = loop_.schedule_after(bind_retransmit_, [this] { bind_tick(); });
+    const Duration wait = bind_interval_;
+    if (!bind_eager_) {
+        bind_interval_ = std::min(std::max(bind_retransmit_, kEarlyBindMaxInterval),
+                                  bind_interval_ * 2);
+    }
+    bind_timer_ = loop_.schedule_after(wait, [this] { bind_tick(); });
 }
 
 void MediaPath::on_readable() {

@@ -31,7 +31,11 @@ public:
     MediaPath& operator=(const MediaPath&) = delete;
 
     // Opens the socket and starts sending BIND. False (with *error) if the socket failed.
-    bool open(const SocketAddress& to, std::string* error);
+    // `eager`: retransmit every bind_retransmit (the session is granted, BIND_ACK is due);
+    // otherwise (BIND sent early, alongside a JOIN/RESUME the server has not answered yet) the
+    // retransmissions back off, doubling up to 1 s, until send_bind_now().
+    bool open(const SocketAddress& to, std::string* error, bool eager);
+    // Sends BIND at once (if not bound yet) and retransmits it eagerly from now on.
     void send_bind_now();
     // After the bind: the adaptive keepalive (keepalive.h): PING every `timing.healthy`, every
     // `timing.fast` while a PING is overdue; report loss after `timing.timeout` without PONG/ACK.
@@ -58,6 +62,8 @@ private:
     Listener* listener_;
     const uint64_t media_key_;
     const Duration bind_retransmit_;
+    Duration bind_interval_{0};
+    bool bind_eager_ = false;
     UniqueFd fd_;
     EventLoop::WatchId watch_ = 0;
     SocketAddress remote_;

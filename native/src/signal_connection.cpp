@@ -1,6 +1,8 @@
 #include "signal_connection.h"
 
+#include <linux/sockios.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -29,6 +31,7 @@ bool SignalConnection::connect(const SocketAddress& to, std::string* error) {
     int err = 0;
     fd_ = start_tcp_connect(to, &in_progress, &err);
     if (!fd_.valid()) {
+        connect_error_ = err;
         *error = "connect to " + to.to_string() + ": " + error_text(err);
         closed_ = true;
         return false;
@@ -68,6 +71,7 @@ void SignalConnection::on_io(uint32_t events) {
 void SignalConnection::finish_connect() {
     int err = pending_socket_error(fd_.get());
     if (err != 0) {
+        connect_error_ = err;
         fail("connect to " + remote_.to_string() + ": " + error_text(err));
         return;
     }
@@ -170,6 +174,14 @@ void SignalConnection::flush() {
         out_start_ = 0;
     }
     update_interest();
+}
+
+bool SignalConnection::all_acknowledged() const {
+    if (!connected_ || closed_ || out_start_ < out_.size()) {
+        return false;
+    }
+    int unacknowledged = 0;  // SIOCOUTQ: bytes in the send queue, sent or not, not yet acked
+    return ::ioctl(fd_.get(), SIOCOUTQ, &unacknowledged) == 0 && unacknowledged == 0;
 }
 
 void SignalConnection::update_interest() {

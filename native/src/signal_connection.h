@@ -52,6 +52,12 @@ public:
     void ping_now();
 
     bool connected() const { return connected_; }
+    // The errno that failed the connect (ECONNREFUSED: the server's host said nothing listens;
+    // ETIMEDOUT, EHOSTUNREACH, ...); 0 if none.
+    int connect_error() const { return connect_error_; }
+    // Everything queued so far was sent and acknowledged by the peer's TCP: the server's host
+    // holds our request even if the server has not answered it yet.
+    bool all_acknowledged() const;
     const SocketAddress& remote() const { return remote_; }
     Duration silence() const { return loop_.now() - last_inbound_; }
     // When bytes last arrived from the server; TimePoint{} if none ever did.
@@ -79,6 +85,7 @@ private:
     bool closed_ = false;
     bool want_write_ = false;
     bool graceful_close_ = false;
+    int connect_error_ = 0;
 
     wire::FrameReader reader_;
     std::vector<uint8_t> out_;

@@ -255,7 +255,7 @@ TEST(media_path_follows_the_adaptive_schedule_on_a_manual_clock) {
     Listener listener;
     MediaPath path(loop, &listener, 42, millis(100));
     std::string error;
-    REQUIRE(path.open(server.address, &error));
+    REQUIRE(path.open(server.address, &error, true));
     settle(loop);
     server.serve(true);
     settle(loop);
@@ -302,7 +302,7 @@ TEST(media_path_returns_to_the_healthy_interval_after_a_pong) {
     Listener listener;
     MediaPath path(loop, &listener, 7, millis(100));
     std::string error;
-    REQUIRE(path.open(server.address, &error));
+    REQUIRE(path.open(server.address, &error, true));
     settle(loop);
     server.serve(true);
     settle(loop);
