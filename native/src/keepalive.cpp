@@ -31,6 +31,9 @@ void KeepaliveSchedule::rtt_sample(Duration rtt) {
 }
 
 void KeepaliveSchedule::pinged(TimePoint now) {
+    if (fast_) {
+        ++fast_pings_;
+    }
     last_ping_ = now;
     awaiting_ = true;
     next_ping_ = now + ping_interval();
@@ -58,6 +61,7 @@ KeepaliveSchedule::Action KeepaliveSchedule::due(TimePoint now) {
     }
     if (adaptive() && !fast_ && awaiting_ && now >= last_ping_ + suspect_delay()) {
         fast_ = true;
+        fast_pings_ = 0;
         next_ping_ = now;  // the first fast ping goes out at once
     }
     return now >= next_ping_ ? Action::kPing : Action::kWait;

@@ -6,6 +6,9 @@
 //   suspect: a ping unanswered for suspect_delay() (3 x smoothed RTT, at least 200 ms, at most a
 //            quarter of the timeout) switches the path to fast pings: one at once, then one
 //            every `fast` interval (never slower than `healthy`).
+//            At most kMaxFastPings per overdue episode (1 s at 50 ms, more than the window a
+//            1.5 s timeout leaves), then `healthy` again: a server that stalls for seconds is
+//            not also flooded by every one of its clients.
 //   back:    anything heard from the server (a PONG, any signaling data) ends the fast pings;
 //            the next ping follows `healthy` after the last one sent.
 //   lost:    nothing heard for `timeout` since the last thing heard (or the start).
@@ -37,6 +40,7 @@ public:
 
     static constexpr Duration kSuspectFloor = std::chrono::milliseconds(200);
     static constexpr int kSuspectRttFactor = 3;
+    static constexpr int kMaxFastPings = 20;
 
     // Counts as hearing from the path at `now`; the first ping goes out one healthy interval later.
     void start(KeepaliveTiming timing, TimePoint now);
@@ -56,7 +60,9 @@ public:
     Duration suspect_delay() const;
     TimePoint last_heard() const { return last_heard_; }
     std::optional<Duration> smoothed_rtt() const { return srtt_; }
-    Duration ping_interval() const { return fast_ ? fast_interval() : timing_.healthy; }
+    Duration ping_interval() const {
+        return fast_ && fast_pings_ < kMaxFastPings ? fast_interval() : timing_.healthy;
+    }
 
 private:
     Duration fast_interval() const;
@@ -69,6 +75,7 @@ private:
     TimePoint next_ping_{};
     bool awaiting_ = false;  // a ping went out after the last thing heard
     bool fast_ = false;
+    int fast_pings_ = 0;  // sent in the current overdue episode
     std::optional<Duration> srtt_;
 };
 

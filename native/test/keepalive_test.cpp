@@ -141,6 +141,26 @@ TEST(detection_is_at_last_receive_plus_timeout_whatever_the_ping_rate) {
     CHECK_EQ(run.pings.size(), size_t{1 + 17});  // 1200, 1250, ..., 2000
 }
 
+TEST(fast_pings_are_bounded_per_overdue_episode) {
+    KeepaliveSchedule k;
+    k.start(KeepaliveTiming{millis(500), millis(50), millis(10000)}, kT0);  // a long timeout
+    Run run = drive(k, kT0, 0, 3000);
+    CHECK_EQ(run.lost_at, int64_t{-1});
+    // 500 healthy; 700 ... 1650: 20 fast; then back to the healthy interval: 2150, 2650.
+    REQUIRE_EQ(run.pings.size(), size_t{1 + 20 + 2});
+    CHECK_EQ(run.pings[1], int64_t{700});
+    CHECK_EQ(run.pings[20], int64_t{1650});
+    CHECK_EQ(run.pings[21], int64_t{2150});
+    CHECK(k.fast());
+    // An answer opens a new episode with a fresh budget.
+    k.heard(kT0 + millis(3000));
+    Run again = drive(k, kT0, 3001, 4000);
+    REQUIRE(again.pings.size() >= 3);
+    CHECK_EQ(again.pings[0], int64_t{3150});
+    CHECK_EQ(again.pings[1], int64_t{3350});
+    CHECK_EQ(again.pings[2], int64_t{3400});
+}
+
 TEST(fast_pings_are_never_slower_than_the_healthy_interval) {
     KeepaliveSchedule k;
     k.start(KeepaliveTiming{millis(20), millis(50), millis(100)}, kT0);  // the "minimum" profile
