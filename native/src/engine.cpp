@@ -321,6 +321,13 @@ void Engine::attempt_silence_tick() {
         (phase_ != Phase::kJoining && phase_ != Phase::kReconnecting)) {
         return;
     }
+    // The answer may be in the socket already, its handler not yet run (a loop behind).
+    const uint64_t number = attempt_->number;
+    attempt_->signal->read_pending();
+    if (closed_ || !attempt_ || attempt_->number != number || !attempt_->signal ||
+        attempt_->parked || (phase_ != Phase::kJoining && phase_ != Phase::kReconnecting)) {
+        return;
+    }
     const Duration silence = attempt_->signal->silence();
     if (silence < options_.signal_timeout) {
         watch_attempt();
@@ -875,6 +882,19 @@ void Engine::watch_signal() {
 
 void Engine::signal_watch_tick() {
     if (closed_ || phase_ != Phase::kConnected || !attempt_) {
+        return;
+    }
+    // A loop that fell behind may run this timer before the handlers of data that has already
+    // arrived: read it before judging silence.
+    const uint64_t generation = loop_generation_;
+    if (attempt_->signal) {
+        attempt_->signal->read_pending();
+    }
+    if (!closed_ && loop_generation_ == generation && phase_ == Phase::kConnected && migration_ &&
+        migration_->signal) {
+        migration_->signal->read_pending();
+    }
+    if (closed_ || loop_generation_ != generation || phase_ != Phase::kConnected || !attempt_) {
         return;
     }
     const TimePoint now = loop_.now();

@@ -153,7 +153,19 @@ void MediaPath::keepalive_tick() {
         return;
     }
     const TimePoint now = loop_.now();
-    switch (keepalive_.due(now)) {
+    KeepaliveSchedule::Action action = keepalive_.due(now);
+    if (action == KeepaliveSchedule::Action::kLost) {
+        // A loop thread that fell behind (hundreds of sockets ready at once, a stalled process)
+        // may run this timer before the handler of a PONG that has already arrived: read what
+        // the socket holds before calling the path lost.
+        auto alive = alive_;
+        on_readable();
+        if (!*alive || lost_) {
+            return;
+        }
+        action = keepalive_.due(now);
+    }
+    switch (action) {
         case KeepaliveSchedule::Action::kLost:
             lost_ = true;
             listener_->on_media_lost(*this, "no media PONG for " +

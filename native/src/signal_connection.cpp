@@ -136,6 +136,12 @@ void SignalConnection::read_available() {
     }
 }
 
+void SignalConnection::read_pending() {
+    if (connected_ && !closed_) {
+        read_available();
+    }
+}
+
 bool SignalConnection::send(const wire::Message& message) {
     if (closed_ || !fd_.valid()) {
         return false;
@@ -231,7 +237,17 @@ void SignalConnection::keepalive_tick() {
         return;
     }
     const TimePoint now = loop_.now();
-    switch (keepalive_.due(now)) {
+    KeepaliveSchedule::Action action = keepalive_.due(now);
+    if (action == KeepaliveSchedule::Action::kLost) {
+        // Data may be waiting whose handler the loop has not run yet: read it before judging.
+        auto alive = alive_;
+        read_pending();
+        if (!*alive || closed_) {
+            return;
+        }
+        action = keepalive_.due(now);
+    }
+    switch (action) {
         case KeepaliveSchedule::Action::kLost:
             fail("no data from server for " + std::to_string(to_millis(now - last_inbound_)) +
                  " ms");

@@ -50,6 +50,9 @@ public:
     // itself (see last_data()).
     void start_keepalive(KeepaliveTiming timing);
     void ping_now();
+    // Reads (and reports) whatever the socket holds now, without waiting for the loop to get to
+    // it: for silence judged by a timer that may run before a late I/O handler.
+    void read_pending();
 
     bool connected() const { return connected_; }
     // The errno that failed the connect (ECONNREFUSED: the server's host said nothing listens;
