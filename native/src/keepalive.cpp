@@ -4,6 +4,19 @@
 
 namespace roomlink {
 
+bool FastPingBudget::take(TimePoint now) {
+    if (now > refilled_) {
+        const double seconds = std::chrono::duration<double>(now - refilled_).count();
+        tokens_ = std::min<double>(kBurst, tokens_ + seconds * kPerSecond);
+        refilled_ = now;
+    }
+    if (tokens_ < 1.0) {
+        return false;
+    }
+    tokens_ -= 1.0;
+    return true;
+}
+
 void KeepaliveSchedule::start(KeepaliveTiming timing, TimePoint now) {
     timing_ = timing;
     last_heard_ = now;

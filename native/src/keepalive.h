@@ -34,6 +34,23 @@ struct KeepaliveTiming {
     bool judge_silence = true;
 };
 
+// How many fast PINGs one loop thread may send: a token bucket shared by every path on the
+// loop. Loss on one path is independent of the others, so a few paths are fast at any time and
+// never notice the budget; when hundreds are fast at once the cause is shared (the server or this
+// machine is overloaded) and more PINGs would only deepen it. A fast PING refused by the budget
+// is skipped, as if lost.
+class FastPingBudget {
+public:
+    static constexpr int kPerSecond = 200;
+    static constexpr int kBurst = 200;
+
+    bool take(TimePoint now);
+
+private:
+    double tokens_ = kBurst;
+    TimePoint refilled_{};
+};
+
 class KeepaliveSchedule {
 public:
     enum class Action { kWait, kPing, kLost };
@@ -57,6 +74,8 @@ public:
     TimePoint next_wakeup() const;
 
     bool fast() const { return fast_; }
+    // The next PING is a fast one (within the episode's budget of kMaxFastPings).
+    bool pinging_fast() const { return fast_ && fast_pings_ < kMaxFastPings; }
     Duration suspect_delay() const;
     TimePoint last_heard() const { return last_heard_; }
     std::optional<Duration> smoothed_rtt() const { return srtt_; }

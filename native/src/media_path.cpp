@@ -173,7 +173,9 @@ void MediaPath::keepalive_tick() {
                                                 " ms");
             return;
         case KeepaliveSchedule::Action::kPing:
-            send_packet(wire::MediaType::kPing);
+            if (!keepalive_.pinging_fast() || loop_.fast_ping_budget().take(now)) {
+                send_packet(wire::MediaType::kPing);
+            }
             keepalive_.pinged(now);
             break;
         case KeepaliveSchedule::Action::kWait:

@@ -253,7 +253,7 @@ void SignalConnection::keepalive_tick() {
                  " ms");
             return;
         case KeepaliveSchedule::Action::kPing:
-            if (connected_) {
+            if (connected_ && (!keepalive_.pinging_fast() || loop_.fast_ping_budget().take(now))) {
                 auto alive = alive_;
                 send_ping();
                 if (!*alive || closed_) {

@@ -202,6 +202,20 @@ TEST(an_out_of_turn_ping_can_make_the_path_suspect) {
     CHECK(k.fast());
 }
 
+TEST(fast_ping_budget_is_a_token_bucket) {
+    FastPingBudget budget;
+    int granted = 0;
+    for (int i = 0; i < 1000; ++i) granted += budget.take(kT0) ? 1 : 0;
+    CHECK_EQ(granted, FastPingBudget::kBurst);
+    CHECK(!budget.take(kT0 + millis(1)));  // 0.2 tokens so far
+    granted = 0;
+    for (int i = 0; i < 10; ++i) granted += budget.take(kT0 + millis(15)) ? 1 : 0;
+    CHECK(granted >= 2 && granted <= 3);  // 200 per second: 3 tokens after 15 ms
+    granted = 0;
+    for (int i = 0; i < 1000; ++i) granted += budget.take(kT0 + millis(60000)) ? 1 : 0;
+    CHECK_EQ(granted, FastPingBudget::kBurst);  // never more than the burst in store
+}
+
 // --- MediaPath on a manual clock, over a real loopback socket
 
 namespace {
