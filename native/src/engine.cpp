@@ -321,12 +321,14 @@ void Engine::attempt_silence_tick() {
         (phase_ != Phase::kJoining && phase_ != Phase::kReconnecting)) {
         return;
     }
-    // The answer may be in the socket already, its handler not yet run (a loop behind).
-    const uint64_t number = attempt_->number;
-    attempt_->signal->read_pending();
-    if (closed_ || !attempt_ || attempt_->number != number || !attempt_->signal ||
-        attempt_->parked || (phase_ != Phase::kJoining && phase_ != Phase::kReconnecting)) {
-        return;
+    if (attempt_->signal->silence() >= options_.signal_timeout) {
+        // The answer may be in the socket already, its handler not yet run (a loop behind).
+        const uint64_t number = attempt_->number;
+        attempt_->signal->read_pending();
+        if (closed_ || !attempt_ || attempt_->number != number || !attempt_->signal ||
+            attempt_->parked || (phase_ != Phase::kJoining && phase_ != Phase::kReconnecting)) {
+            return;
+        }
     }
     const Duration silence = attempt_->signal->silence();
     if (silence < options_.signal_timeout) {
@@ -884,18 +886,21 @@ void Engine::signal_watch_tick() {
     if (closed_ || phase_ != Phase::kConnected || !attempt_) {
         return;
     }
-    // A loop that fell behind may run this timer before the handlers of data that has already
-    // arrived: read it before judging silence.
-    const uint64_t generation = loop_generation_;
-    if (attempt_->signal) {
-        attempt_->signal->read_pending();
-    }
-    if (!closed_ && loop_generation_ == generation && phase_ == Phase::kConnected && migration_ &&
-        migration_->signal) {
-        migration_->signal->read_pending();
-    }
-    if (closed_ || loop_generation_ != generation || phase_ != Phase::kConnected || !attempt_) {
-        return;
+    if (loop_.now() - signal_heard() >= options_.signal_timeout) {
+        // A loop that fell behind may run this timer before the handlers of data that has
+        // already arrived: read it before judging silence.
+        const uint64_t generation = loop_generation_;
+        if (attempt_->signal) {
+            attempt_->signal->read_pending();
+        }
+        if (!closed_ && loop_generation_ == generation && phase_ == Phase::kConnected &&
+            migration_ && migration_->signal) {
+            migration_->signal->read_pending();
+        }
+        if (closed_ || loop_generation_ != generation || phase_ != Phase::kConnected ||
+            !attempt_) {
+            return;
+        }
     }
     const TimePoint now = loop_.now();
     const Duration timeout = options_.signal_timeout;

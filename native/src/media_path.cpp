@@ -116,8 +116,13 @@ void MediaPath::handle(const wire::MediaPacket& packet) {
             keepalive_.rtt_sample(*last_rtt_);
         }
     }
-    if (keepalive_started_) {
+    if (keepalive_started_ && !lost_) {
         keepalive_.heard(now);
+        // The answer moved the next thing to do later (no suspect check due any more): re-arm
+        // rather than wake up for nothing.
+        if (keepalive_timer_ != 0 && keepalive_.next_wakeup() > keepalive_wake_) {
+            arm_keepalive();
+        }
     }
     if (packet.type == wire::MediaType::kBindAck && !bound_) {
         bound_ = true;
@@ -140,9 +145,7 @@ void MediaPath::ping_now() {
         if (keepalive_started_ && !lost_) {
             // Unanswered, this PING makes the path suspect sooner than the timer now armed.
             keepalive_.pinged(loop_.now());
-            loop_.cancel(keepalive_timer_);
-            keepalive_timer_ =
-                loop_.schedule_at(keepalive_.next_wakeup(), [this] { keepalive_tick(); });
+            arm_keepalive();
         }
     }
 }
@@ -181,7 +184,13 @@ void MediaPath::keepalive_tick() {
         case KeepaliveSchedule::Action::kWait:
             break;
     }
-    keepalive_timer_ = loop_.schedule_at(keepalive_.next_wakeup(), [this] { keepalive_tick(); });
+    arm_keepalive();
+}
+
+void MediaPath::arm_keepalive() {
+    loop_.cancel(keepalive_timer_);
+    keepalive_wake_ = keepalive_.next_wakeup();
+    keepalive_timer_ = loop_.schedule_at(keepalive_wake_, [this] { keepalive_tick(); });
 }
 
 }  // namespace roomlink

@@ -57,6 +57,7 @@ private:
     void send_packet(wire::MediaType type);
     void bind_tick();
     void keepalive_tick();
+    void arm_keepalive();
 
     EventLoop& loop_;
     Listener* listener_;
@@ -74,6 +75,7 @@ private:
 
     EventLoop::TimerId bind_timer_ = 0;
     EventLoop::TimerId keepalive_timer_ = 0;
+    TimePoint keepalive_wake_{};  // when keepalive_timer_ fires
     bool keepalive_started_ = false;
     KeepaliveSchedule keepalive_;
     TimePoint last_inbound_{};

@@ -95,6 +95,10 @@ void SignalConnection::read_available() {
             last_data_ = last_inbound_;
             if (keepalive_started_) {
                 keepalive_.heard(last_inbound_);
+                // No suspect check due any more: re-arm rather than wake up for nothing.
+                if (keepalive_timer_ != 0 && keepalive_.next_wakeup() > keepalive_wake_) {
+                    arm_keepalive();
+                }
             }
             reader_.append(buffer, static_cast<size_t>(n));
             for (;;) {
@@ -228,7 +232,8 @@ void SignalConnection::ping_now() {
 
 void SignalConnection::arm_keepalive() {
     loop_.cancel(keepalive_timer_);
-    keepalive_timer_ = loop_.schedule_at(keepalive_.next_wakeup(), [this] { keepalive_tick(); });
+    keepalive_wake_ = keepalive_.next_wakeup();
+    keepalive_timer_ = loop_.schedule_at(keepalive_wake_, [this] { keepalive_tick(); });
 }
 
 void SignalConnection::keepalive_tick() {

@@ -102,6 +102,7 @@ private:
     bool keepalive_started_ = false;
     KeepaliveSchedule keepalive_;
     EventLoop::TimerId keepalive_timer_ = 0;
+    TimePoint keepalive_wake_{};  // when keepalive_timer_ fires
 
     // Set to false on destruction so a method can tell, after a listener callback, whether it
     // may still touch members.
