@@ -1,6 +1,7 @@
 #include "engine.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <condition_variable>
 
 #include "leave_linger.h"
@@ -16,6 +17,15 @@ namespace roomlink {
 namespace {
 
 std::atomic<uint64_t> g_next_engine_id{1};
+
+// Probes refused by the server's host (nothing listens: the server is restarting) slow down,
+// doubling per refusal up to this; a network that merely drops SYNs keeps the probe interval.
+constexpr Duration kRefusedProbeMax = std::chrono::seconds(1);
+// A request the server's TCP has acknowledged but the server has not answered yet (a busy
+// server working through a queue of requests) is waited for this many signal timeouts, counted
+// from the last data, before the attempt counts as failed: replacing it would only queue it again
+// at the end. Not longer: what acknowledged it may be a proxy whose server is gone.
+constexpr int kBusyServerPatienceTimeouts = 2;
 
 }  // namespace
 
@@ -116,6 +126,7 @@ void Engine::on_join_command(uint64_t generation, Transition t, JoinRequest requ
     phase_ = Phase::kJoining;
     ever_reached_server_ = false;
     backoff_.reset();
+    probe_delay_ = options_.probe_interval;
     failures_this_round_ = 0;
     media_address_ = cached_media_address(options_.server_host, options_.server_port);
     ENGINE_LOG(RL_LOG_INFO, "joining channel '%s' as uid %lld via %s:%u%s",
@@ -165,6 +176,7 @@ void Engine::on_network_changed() {
                 attempt_->media->send_bind_now();
             } else {
                 ENGINE_LOG(RL_LOG_INFO, "network changed: new attempt now");
+                probe_delay_ = options_.probe_interval;
                 start_attempt();
             }
             break;
@@ -254,6 +266,7 @@ void Engine::start_attempt(std::unique_ptr<SignalConnection> connected) {
     });
     std::string error;
     if (!attempt_->signal->connect(server, &error)) {
+        note_connect_error(attempt_->signal->connect_error());
         attempt_failed(error, false);
     }
 }
@@ -285,9 +298,9 @@ void Engine::send_request() {
         attempt_failed("cannot send request", true);
         return;
     }
-    // Keepalive from the start: a connected attempt is given up only when the server goes
-    // silent; how long the answer may take is bounded by the join / reconnect timeout.
-    attempt_->signal->start_keepalive(options_.signal_keepalive, Duration::zero());
+    // No PING before the answer: the server answers it only after JOIN_OK / RESUME_OK, so it
+    // could not show liveness any sooner, and thousands of reconnecting clients would only queue
+    // more work behind their requests. The keepalive starts with the answer.
     watch_attempt();
 }
 
@@ -308,9 +321,35 @@ void Engine::attempt_silence_tick() {
         (phase_ != Phase::kJoining && phase_ != Phase::kReconnecting)) {
         return;
     }
+    if (attempt_->signal->silence() >= options_.signal_timeout) {
+        // The answer may be in the socket already, its handler not yet run (a loop behind).
+        const uint64_t number = attempt_->number;
+        attempt_->signal->read_pending();
+        if (closed_ || !attempt_ || attempt_->number != number || !attempt_->signal ||
+            attempt_->parked || (phase_ != Phase::kJoining && phase_ != Phase::kReconnecting)) {
+            return;
+        }
+    }
     const Duration silence = attempt_->signal->silence();
     if (silence < options_.signal_timeout) {
         watch_attempt();
+        return;
+    }
+    const Duration patience = options_.signal_timeout * kBusyServerPatienceTimeouts;
+    if (attempt_->request_sent && silence < patience && attempt_->signal->all_acknowledged()) {
+        // The server's host has our request: the server is busy (after a restart, thousands of
+        // clients come back at once), not gone. Keep our place in its queue.
+        if (!attempt_->waiting_for_busy_server) {
+            attempt_->waiting_for_busy_server = true;
+            ENGINE_LOG(RL_LOG_INFO, "attempt %llu: request acknowledged but unanswered for %lld "
+                                    "ms: the server is busy, waiting",
+                       static_cast<unsigned long long>(attempt_->number),
+                       static_cast<long long>(to_millis(silence)));
+        }
+        attempt_timer_ = loop_.schedule_after(patience - silence, [this] {
+            attempt_timer_ = 0;
+            attempt_silence_tick();
+        });
         return;
     }
     // The attempt has failed and the next one goes out after the backoff, but its connection
@@ -363,8 +402,27 @@ void Engine::schedule_retry(bool probe) {
     // The server was unreachable: a restored network should not wait out a long backoff, so
     // cheap TCP connects check reachability meanwhile; the first to connect becomes the attempt.
     if (probe && options_.probe_interval < delay) {
-        probe_timer_ = loop_.schedule_after(options_.probe_interval, [this] { probe_tick(); });
+        probe_timer_ = loop_.schedule_after(next_probe_delay(), [this] { probe_tick(); });
     }
+}
+
+Duration Engine::next_probe_delay() const {
+    // Jittered within [1/2, 1] of the current interval: engines cut off together (a server
+    // restart) spread their connects instead of sending them in lockstep, and a restored path is
+    // still noticed within one interval.
+    const double factor = 0.5 + 0.5 * random_unit();
+    return Duration(static_cast<Duration::rep>(static_cast<double>(probe_delay_.count()) * factor));
+}
+
+void Engine::note_connect_error(int error) {
+    if (error != ECONNREFUSED) {
+        return;
+    }
+    // The server's host answered that nothing listens: the server is down or restarting, and
+    // will not be back within milliseconds. Probing it slower spares a restarting server (and
+    // the machine) the connects of thousands of engines.
+    const Duration cap = std::max(options_.probe_interval, kRefusedProbeMax);
+    probe_delay_ = std::min(cap, probe_delay_ * 2);
 }
 
 void Engine::probe_tick() {
@@ -378,16 +436,17 @@ void Engine::probe_tick() {
     probe_ = std::make_unique<SignalConnection>(loop_, this);
     std::string error;
     if (!probe_->connect(server_addresses_[next_address_ % server_addresses_.size()], &error)) {
+        note_connect_error(probe_->connect_error());
         probe_.reset();
     }
-    probe_timer_ = loop_.schedule_after(options_.probe_interval, [this] { probe_tick(); });
+    probe_timer_ = loop_.schedule_after(next_probe_delay(), [this] { probe_tick(); });
 }
 
 bool Engine::open_media(const SocketAddress& to) {
     auto media = std::make_unique<MediaPath>(loop_, this, attempt_->media_key,
                                              options_.bind_retransmit);
     std::string error;
-    if (!media->open(to, &error)) {
+    if (!media->open(to, &error, attempt_->answered)) {
         ENGINE_LOG(RL_LOG_WARN, "%s", error.c_str());
         return false;
     }
@@ -426,7 +485,10 @@ void Engine::set_media_address(const SocketAddress& address) {
     media_address_ = address;
     remember_media_address(options_.server_host, options_.server_port, address);
     if (attempt_->media && attempt_->media->remote() == address) {
-        maybe_established();  // the early BIND went to the right place and may be acked already
+        // The early BIND went to the right place and may be acked already; if not, the server
+        // knows its key now: BIND again at once rather than at the next (backed-off) retransmit.
+        attempt_->media->send_bind_now();
+        maybe_established();
         return;
     }
     ENGINE_LOG(RL_LOG_DEBUG, "binding media at %s", address.to_string().c_str());
@@ -451,7 +513,7 @@ void Engine::maybe_established() {
     cancel_attempt_timers();
     probe_.reset();
     backoff_.reset();
-    attempt_->media->start_keepalive(options_.media_keepalive, options_.media_timeout);
+    attempt_->media->start_keepalive(media_keepalive());
     // Signal silence is judged by the engine (the connections only ping): from now on across
     // the current connection and a migration's (see watch_signal).
     signal_heard_ = loop_.now();
@@ -563,6 +625,7 @@ void Engine::on_signal_message(SignalConnection& connection, wire::Message& mess
 void Engine::on_signal_closed(SignalConnection& connection, const std::string& why,
                               bool was_connected) {
     if (probe_ && &connection == probe_.get()) {
+        note_connect_error(connection.connect_error());
         probe_.reset();
         return;
     }
@@ -585,6 +648,7 @@ void Engine::on_signal_closed(SignalConnection& connection, const std::string& w
     if (phase_ == Phase::kConnected) {
         begin_outage(ConnEvent::kSignalLost, why);
     } else {
+        note_connect_error(connection.connect_error());
         attempt_failed(why, was_connected);
     }
 }
@@ -608,6 +672,9 @@ void Engine::on_session_granted(uint64_t channel_id, uint64_t session_id,
                                 const wire::SessionSecret& secret, const std::string& media_host,
                                 uint16_t media_port) {
     attempt_->answered = true;
+    // From the answer on the server is listening: keep the connection alive (and its silence
+    // judged by watch_attempt) while the media bind completes.
+    attempt_->signal->start_keepalive(signal_keepalive());
     if (attempt_->parked) {
         // A silent attempt answered after all: it is the attempt again, the retry is off.
         attempt_->parked = false;
@@ -717,6 +784,7 @@ void Engine::begin_outage(ConnEvent cause, const std::string& why) {
     loop_.cancel(signal_watch_timer_);
     attempt_.reset();
     backoff_.reset();
+    probe_delay_ = options_.probe_interval;
     failures_this_round_ = 0;
     emit_state(*t);
     emit(RL_EVENT_RECONNECTING_START);
@@ -818,6 +886,22 @@ void Engine::signal_watch_tick() {
     if (closed_ || phase_ != Phase::kConnected || !attempt_) {
         return;
     }
+    if (loop_.now() - signal_heard() >= options_.signal_timeout) {
+        // A loop that fell behind may run this timer before the handlers of data that has
+        // already arrived: read it before judging silence.
+        const uint64_t generation = loop_generation_;
+        if (attempt_->signal) {
+            attempt_->signal->read_pending();
+        }
+        if (!closed_ && loop_generation_ == generation && phase_ == Phase::kConnected &&
+            migration_ && migration_->signal) {
+            migration_->signal->read_pending();
+        }
+        if (closed_ || loop_generation_ != generation || phase_ != Phase::kConnected ||
+            !attempt_) {
+            return;
+        }
+    }
     const TimePoint now = loop_.now();
     const Duration timeout = options_.signal_timeout;
     const Duration silence = now - signal_heard();
@@ -885,9 +969,7 @@ void Engine::on_migration_connected() {
         }
         return;
     }
-    if (migration_ && migration_->signal.get() == connection) {
-        connection->start_keepalive(options_.signal_keepalive, Duration::zero());
-    }
+    // No PING until the answer (see send_request); complete_migration starts the keepalive.
 }
 
 void Engine::on_migration_message(wire::Message& message) {
@@ -955,6 +1037,7 @@ void Engine::complete_migration() {
     const std::vector<uint64_t> snapshot = std::move(migration_->snapshot);
     migration_.reset();
     signal_heard_ = now;
+    attempt_->signal->start_keepalive(signal_keepalive());
     // Closed with a reset (the default): anything still queued on it is older than the snapshot.
     old.reset();
     watch_signal();
@@ -1061,6 +1144,17 @@ void Engine::reconcile_presence(const std::vector<uint64_t>& snapshot) {
     for (uint64_t uid : snapshot) {
         deliver_peer(PeerEvent{true, uid, 0});
     }
+}
+
+KeepaliveTiming Engine::media_keepalive() const {
+    return KeepaliveTiming{options_.media_keepalive, options_.keepalive_fast,
+                           options_.media_timeout, true};
+}
+
+KeepaliveTiming Engine::signal_keepalive() const {
+    // The engine judges signal silence across connections (watch_signal, watch_attempt).
+    return KeepaliveTiming{options_.signal_keepalive, options_.keepalive_fast,
+                           options_.signal_timeout, false};
 }
 
 int64_t Engine::elapsed_ms() const { return to_millis(loop_.now() - request_.requested_at); }

@@ -88,6 +88,7 @@ private:
         // Silent for signal_timeout: counted as failed (the retry is scheduled), but kept open
         // until the next attempt in case its answer still comes.
         bool parked = false;
+        bool waiting_for_busy_server = false;  // silent, but the server's TCP has the request
         std::unique_ptr<MediaPath> media;
         // Presence snapshot: the PEER_JOINED that precede JOIN_OK / RESUME_OK (which ends it).
         std::vector<uint64_t> snapshot;
@@ -118,6 +119,8 @@ private:
     void attempt_failed(const std::string& why, bool reached_server);
     void schedule_retry(bool probe);
     void probe_tick();
+    Duration next_probe_delay() const;
+    void note_connect_error(int error);
     bool open_media(const SocketAddress& to);
     void use_media_address(const std::string& host, uint16_t port);
     void set_media_address(const SocketAddress& address);
@@ -166,6 +169,8 @@ private:
     void deliver_peer(const PeerEvent& event);
     void reconcile_presence(const std::vector<uint64_t>& snapshot);
     int64_t elapsed_ms() const;
+    KeepaliveTiming media_keepalive() const;
+    KeepaliveTiming signal_keepalive() const;
 
     const uint64_t id_;
     const EngineOptions options_;
@@ -197,6 +202,7 @@ private:
     std::unique_ptr<SignalConnection> probe_;
     bool ever_reached_server_ = false;
     Backoff backoff_;
+    Duration probe_delay_{0};  // grows while the server's host refuses connects
 
     EventLoop::TimerId join_timer_ = 0;
     EventLoop::TimerId reconnect_timer_ = 0;

@@ -14,7 +14,7 @@ namespace roomlink {
 namespace {
 
 constexpr uint64_t kWakeToken = 0;  // epoll data of the eventfd; watch ids start at 1
-constexpr int kMaxEventsPerWait = 64;
+constexpr int kMaxEventsPerWait = 256;
 
 }  // namespace
 

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "clock.h"
+#include "keepalive.h"
 
 namespace roomlink {
 
@@ -48,6 +49,8 @@ public:
     // Cancels a pending timer (no-op for a fired or unknown one) and zeroes the caller's id.
     void cancel(TimerId& id);
     size_t pending_timers() const { return timer_tasks_.size(); }
+    // Shared by the keepalives of every engine on this loop (keepalive.h).
+    FastPingBudget& fast_ping_budget() { return fast_ping_budget_; }
 
     // Returns 0 if the fd could not be registered.
     WatchId watch(int fd, uint32_t epoll_events, IoHandler handler);
@@ -87,6 +90,8 @@ private:
 
     std::unordered_map<WatchId, Watch> watches_;
     WatchId next_watch_id_ = 1;
+
+    FastPingBudget fast_ping_budget_;
 
     std::mutex tasks_mutex_;
     std::vector<Task> tasks_;

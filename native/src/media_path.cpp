@@ -3,6 +3,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "log.h"
@@ -20,8 +21,16 @@ MediaPath::~MediaPath() {
     loop_.unwatch(watch_);
 }
 
-bool MediaPath::open(const SocketAddress& to, std::string* error) {
+namespace {
+// Early BINDs back off to this while the request they go with is unanswered: a restarted server
+// is not flooded by the retransmissions of thousands of waiting engines.
+constexpr Duration kEarlyBindMaxInterval = std::chrono::seconds(1);
+}  // namespace
+
+bool MediaPath::open(const SocketAddress& to, std::string* error, bool eager) {
     remote_ = to;
+    bind_eager_ = eager;
+    bind_interval_ = bind_retransmit_;
     int err = 0;
     fd_ = open_connected_udp(to, &err);
     if (!fd_.valid()) {
@@ -52,6 +61,8 @@ void MediaPath::send_packet(wire::MediaType type) {
 
 void MediaPath::send_bind_now() {
     if (fd_.valid() && !bound_) {
+        bind_eager_ = true;
+        bind_interval_ = bind_retransmit_;
         loop_.cancel(bind_timer_);
         bind_tick();
     }
@@ -63,7 +74,12 @@ void MediaPath::bind_tick() {
         return;
     }
     send_packet(wire::MediaType::kBind);
-    bind_timer_ = loop_.schedule_after(bind_retransmit_, [this] { bind_tick(); });
+    const Duration wait = bind_interval_;
+    if (!bind_eager_) {
+        bind_interval_ = std::min(std::max(bind_retransmit_, kEarlyBindMaxInterval),
+                                  bind_interval_ * 2);
+    }
+    bind_timer_ = loop_.schedule_after(wait, [this] { bind_tick(); });
 }
 
 void MediaPath::on_readable() {
@@ -96,6 +112,17 @@ void MediaPath::handle(const wire::MediaPacket& packet) {
     const int64_t now_ns = now.time_since_epoch().count();
     if (packet.echo_ns != 0 && packet.echo_ns <= static_cast<uint64_t>(now_ns)) {
         last_rtt_ = Duration(now_ns - static_cast<int64_t>(packet.echo_ns));
+        if (packet.type == wire::MediaType::kPong) {
+            keepalive_.rtt_sample(*last_rtt_);
+        }
+    }
+    if (keepalive_started_ && !lost_) {
+        keepalive_.heard(now);
+        // The answer moved the next thing to do later (no suspect check due any more): re-arm
+        // rather than wake up for nothing.
+        if (keepalive_timer_ != 0 && keepalive_.next_wakeup() > keepalive_wake_) {
+            arm_keepalive();
+        }
     }
     if (packet.type == wire::MediaType::kBindAck && !bound_) {
         bound_ = true;
@@ -104,11 +131,10 @@ void MediaPath::handle(const wire::MediaPacket& packet) {
     }
 }
 
-void MediaPath::start_keepalive(Duration interval, Duration timeout) {
-    keepalive_interval_ = interval;
-    keepalive_timeout_ = timeout;
+void MediaPath::start_keepalive(KeepaliveTiming timing) {
     last_inbound_ = loop_.now();
-    next_ping_ = last_inbound_ + interval;
+    keepalive_.start(timing, last_inbound_);
+    keepalive_started_ = true;
     loop_.cancel(keepalive_timer_);
     keepalive_tick();
 }
@@ -116,6 +142,11 @@ void MediaPath::start_keepalive(Duration interval, Duration timeout) {
 void MediaPath::ping_now() {
     if (fd_.valid() && bound_) {
         send_packet(wire::MediaType::kPing);
+        if (keepalive_started_ && !lost_) {
+            // Unanswered, this PING makes the path suspect sooner than the timer now armed.
+            keepalive_.pinged(loop_.now());
+            arm_keepalive();
+        }
     }
 }
 
@@ -125,19 +156,41 @@ void MediaPath::keepalive_tick() {
         return;
     }
     const TimePoint now = loop_.now();
-    const TimePoint silence_deadline = last_inbound_ + keepalive_timeout_;
-    if (now >= silence_deadline) {
-        lost_ = true;
-        listener_->on_media_lost(*this, "no media PONG for " +
-                                            std::to_string(to_millis(now - last_inbound_)) + " ms");
-        return;
+    KeepaliveSchedule::Action action = keepalive_.due(now);
+    if (action == KeepaliveSchedule::Action::kLost) {
+        // A loop thread that fell behind (hundreds of sockets ready at once, a stalled process)
+        // may run this timer before the handler of a PONG that has already arrived: read what
+        // the socket holds before calling the path lost.
+        auto alive = alive_;
+        on_readable();
+        if (!*alive || lost_) {
+            return;
+        }
+        action = keepalive_.due(now);
     }
-    if (now >= next_ping_) {
-        send_packet(wire::MediaType::kPing);
-        next_ping_ = now + keepalive_interval_;
+    switch (action) {
+        case KeepaliveSchedule::Action::kLost:
+            lost_ = true;
+            listener_->on_media_lost(*this, "no media PONG for " +
+                                                std::to_string(to_millis(now - last_inbound_)) +
+                                                " ms");
+            return;
+        case KeepaliveSchedule::Action::kPing:
+            if (!keepalive_.pinging_fast() || loop_.fast_ping_budget().take(now)) {
+                send_packet(wire::MediaType::kPing);
+            }
+            keepalive_.pinged(now);
+            break;
+        case KeepaliveSchedule::Action::kWait:
+            break;
     }
-    TimePoint wake = next_ping_ < silence_deadline ? next_ping_ : silence_deadline;
-    keepalive_timer_ = loop_.schedule_at(wake, [this] { keepalive_tick(); });
+    arm_keepalive();
+}
+
+void MediaPath::arm_keepalive() {
+    loop_.cancel(keepalive_timer_);
+    keepalive_wake_ = keepalive_.next_wakeup();
+    keepalive_timer_ = loop_.schedule_at(keepalive_wake_, [this] { keepalive_tick(); });
 }
 
 }  // namespace roomlink

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "event_loop.h"
+#include "keepalive.h"
 #include "socket_util.h"
 #include "wire_codec.h"
 
@@ -30,16 +31,22 @@ public:
     MediaPath& operator=(const MediaPath&) = delete;
 
     // Opens the socket and starts sending BIND. False (with *error) if the socket failed.
-    bool open(const SocketAddress& to, std::string* error);
+    // `eager`: retransmit every bind_retransmit (the session is granted, BIND_ACK is due);
+    // otherwise (BIND sent early, alongside a JOIN/RESUME the server has not answered yet) the
+    // retransmissions back off, doubling up to 1 s, until send_bind_now().
+    bool open(const SocketAddress& to, std::string* error, bool eager);
+    // Sends BIND at once (if not bound yet) and retransmits it eagerly from now on.
     void send_bind_now();
-    // After the bind: PING every `interval`, report loss after `timeout` without PONG/ACK.
-    void start_keepalive(Duration interval, Duration timeout);
+    // After the bind: the adaptive keepalive (keepalive.h): PING every `timing.healthy`, every
+    // `timing.fast` while a PING is overdue; report loss after `timing.timeout` without PONG/ACK.
+    void start_keepalive(KeepaliveTiming timing);
     void ping_now();
 
     bool bound() const { return bound_; }
     uint64_t media_key() const { return media_key_; }
     const SocketAddress& remote() const { return remote_; }
     std::optional<Duration> last_rtt() const { return last_rtt_; }
+    const KeepaliveSchedule& keepalive() const { return keepalive_; }
     // When the last PONG / BIND_ACK arrived (or the keepalive started, if later).
     TimePoint last_inbound() const { return last_inbound_; }
     uint64_t dropped_datagrams() const { return dropped_; }
@@ -50,11 +57,14 @@ private:
     void send_packet(wire::MediaType type);
     void bind_tick();
     void keepalive_tick();
+    void arm_keepalive();
 
     EventLoop& loop_;
     Listener* listener_;
     const uint64_t media_key_;
     const Duration bind_retransmit_;
+    Duration bind_interval_{0};
+    bool bind_eager_ = false;
     UniqueFd fd_;
     EventLoop::WatchId watch_ = 0;
     SocketAddress remote_;
@@ -65,10 +75,10 @@ private:
 
     EventLoop::TimerId bind_timer_ = 0;
     EventLoop::TimerId keepalive_timer_ = 0;
-    Duration keepalive_interval_{0};
-    Duration keepalive_timeout_{0};
+    TimePoint keepalive_wake_{};  // when keepalive_timer_ fires
+    bool keepalive_started_ = false;
+    KeepaliveSchedule keepalive_;
     TimePoint last_inbound_{};
-    TimePoint next_ping_{};
     std::optional<Duration> last_rtt_;
 
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

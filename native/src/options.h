@@ -16,14 +16,17 @@ struct EngineOptions {
     std::string server_host;
     uint16_t server_port = 0;
     Duration join_timeout = millis(10000);
-    Duration signal_keepalive = millis(250);
+    // Keepalive intervals while the path answers; an overdue PING switches that path to one every
+    // keepalive_fast until it answers (keepalive.h).
+    Duration signal_keepalive = millis(1000);
     Duration signal_timeout = millis(1500);
-    Duration media_keepalive = millis(100);
+    Duration media_keepalive = millis(500);
     Duration media_timeout = millis(1500);
     Duration reconnect_timeout = millis(40000);
     BackoffPolicy backoff;  // initial 250 ms, max 5000 ms, x2.0, +/-20 %
     Duration probe_interval = millis(200);
     Duration bind_retransmit = millis(100);  // not configurable: protocol-level pacing
+    Duration keepalive_fast = millis(50);    // not configurable; never slower than the intervals
     Duration leave_linger = millis(1000);    // how long a LEAVE waits for LEAVE_OK
 };
 

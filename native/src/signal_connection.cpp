@@ -1,6 +1,8 @@
 #include "signal_connection.h"
 
+#include <linux/sockios.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -29,6 +31,7 @@ bool SignalConnection::connect(const SocketAddress& to, std::string* error) {
     int err = 0;
     fd_ = start_tcp_connect(to, &in_progress, &err);
     if (!fd_.valid()) {
+        connect_error_ = err;
         *error = "connect to " + to.to_string() + ": " + error_text(err);
         closed_ = true;
         return false;
@@ -68,6 +71,7 @@ void SignalConnection::on_io(uint32_t events) {
 void SignalConnection::finish_connect() {
     int err = pending_socket_error(fd_.get());
     if (err != 0) {
+        connect_error_ = err;
         fail("connect to " + remote_.to_string() + ": " + error_text(err));
         return;
     }
@@ -89,6 +93,13 @@ void SignalConnection::read_available() {
         if (n > 0) {
             last_inbound_ = loop_.now();
             last_data_ = last_inbound_;
+            if (keepalive_started_) {
+                keepalive_.heard(last_inbound_);
+                // No suspect check due any more: re-arm rather than wake up for nothing.
+                if (keepalive_timer_ != 0 && keepalive_.next_wakeup() > keepalive_wake_) {
+                    arm_keepalive();
+                }
+            }
             reader_.append(buffer, static_cast<size_t>(n));
             for (;;) {
                 wire::DecodeResult r = reader_.next();
@@ -100,6 +111,12 @@ void SignalConnection::read_available() {
                            remote_.to_string().c_str(), r.error.c_str());
                     fail("protocol error: " + r.error);
                     return;
+                }
+                if (const auto* pong = std::get_if<wire::Pong>(&r.message)) {
+                    if (rtt_nonce_ != 0 && pong->nonce == rtt_nonce_) {
+                        keepalive_.rtt_sample(last_inbound_ - rtt_sent_);
+                        rtt_nonce_ = 0;
+                    }
                 }
                 listener_->on_signal_message(*this, r.message);
                 if (!*alive || closed_) {
@@ -120,6 +137,12 @@ void SignalConnection::read_available() {
             fail(error_text(errno));
             return;
         }
+    }
+}
+
+void SignalConnection::read_pending() {
+    if (connected_ && !closed_) {
+        read_available();
     }
 }
 
@@ -163,6 +186,14 @@ void SignalConnection::flush() {
     update_interest();
 }
 
+bool SignalConnection::all_acknowledged() const {
+    if (!connected_ || closed_ || out_start_ < out_.size()) {
+        return false;
+    }
+    int unacknowledged = 0;  // SIOCOUTQ: bytes in the send queue, sent or not, not yet acked
+    return ::ioctl(fd_.get(), SIOCOUTQ, &unacknowledged) == 0 && unacknowledged == 0;
+}
+
 void SignalConnection::update_interest() {
     bool want_write = out_start_ < out_.size();
     if (want_write != want_write_ && watch_ != 0) {
@@ -171,20 +202,38 @@ void SignalConnection::update_interest() {
     }
 }
 
-void SignalConnection::start_keepalive(Duration interval, Duration timeout) {
-    keepalive_interval_ = interval;
-    keepalive_timeout_ = timeout;
-    next_ping_ = loop_.now() + interval;
+void SignalConnection::start_keepalive(KeepaliveTiming timing) {
+    keepalive_.start(timing, loop_.now());
+    keepalive_started_ = true;
     loop_.cancel(keepalive_timer_);
     keepalive_tick();
 }
 
+bool SignalConnection::send_ping() {
+    wire::Ping ping;
+    ping.nonce = next_nonce_++;
+    rtt_nonce_ = ping.nonce;
+    rtt_sent_ = loop_.now();
+    return send(ping);
+}
+
 void SignalConnection::ping_now() {
     if (connected_ && !closed_) {
-        wire::Ping ping;
-        ping.nonce = next_nonce_++;
-        send(ping);
+        auto alive = alive_;
+        send_ping();
+        if (!*alive || closed_ || !keepalive_started_) {
+            return;
+        }
+        // Unanswered, this PING makes the connection suspect sooner than the timer now armed.
+        keepalive_.pinged(loop_.now());
+        arm_keepalive();
     }
+}
+
+void SignalConnection::arm_keepalive() {
+    loop_.cancel(keepalive_timer_);
+    keepalive_wake_ = keepalive_.next_wakeup();
+    keepalive_timer_ = loop_.schedule_at(keepalive_wake_, [this] { keepalive_tick(); });
 }
 
 void SignalConnection::keepalive_tick() {
@@ -193,22 +242,35 @@ void SignalConnection::keepalive_tick() {
         return;
     }
     const TimePoint now = loop_.now();
-    const bool judge_silence = keepalive_timeout_ > Duration::zero();
-    const TimePoint silence_deadline = last_inbound_ + keepalive_timeout_;
-    if (judge_silence && now >= silence_deadline) {
-        fail("no data from server for " + std::to_string(to_millis(now - last_inbound_)) + " ms");
-        return;
-    }
-    if (now >= next_ping_) {
+    KeepaliveSchedule::Action action = keepalive_.due(now);
+    if (action == KeepaliveSchedule::Action::kLost) {
+        // Data may be waiting whose handler the loop has not run yet: read it before judging.
         auto alive = alive_;
-        ping_now();
+        read_pending();
         if (!*alive || closed_) {
             return;
         }
-        next_ping_ = now + keepalive_interval_;
+        action = keepalive_.due(now);
     }
-    TimePoint wake = judge_silence && silence_deadline < next_ping_ ? silence_deadline : next_ping_;
-    keepalive_timer_ = loop_.schedule_at(wake, [this] { keepalive_tick(); });
+    switch (action) {
+        case KeepaliveSchedule::Action::kLost:
+            fail("no data from server for " + std::to_string(to_millis(now - last_inbound_)) +
+                 " ms");
+            return;
+        case KeepaliveSchedule::Action::kPing:
+            if (connected_ && (!keepalive_.pinging_fast() || loop_.fast_ping_budget().take(now))) {
+                auto alive = alive_;
+                send_ping();
+                if (!*alive || closed_) {
+                    return;
+                }
+            }
+            keepalive_.pinged(now);
+            break;
+        case KeepaliveSchedule::Action::kWait:
+            break;
+    }
+    arm_keepalive();
 }
 
 void SignalConnection::fail(const std::string& why) {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "event_loop.h"
+#include "keepalive.h"
 #include "socket_util.h"
 #include "wire_codec.h"
 
@@ -43,16 +44,28 @@ public:
     // queued bytes must still arrive (a LEAVE) asks for a graceful FIN instead.
     void close_gracefully_on_destroy() { graceful_close_ = true; }
 
-    // Sends PING every `interval`; reports closed when nothing arrives for `timeout`. A zero
-    // `timeout` only pings: the owner judges silence itself (see last_data()).
-    void start_keepalive(Duration interval, Duration timeout);
+    // The adaptive keepalive (keepalive.h): PING every `timing.healthy`, every `timing.fast` while
+    // a PING is overdue (any inbound data answers it). Reports closed when nothing arrives for
+    // `timing.timeout`, unless `timing.judge_silence` is false: then the owner judges silence
+    // itself (see last_data()).
+    void start_keepalive(KeepaliveTiming timing);
     void ping_now();
+    // Reads (and reports) whatever the socket holds now, without waiting for the loop to get to
+    // it: for silence judged by a timer that may run before a late I/O handler.
+    void read_pending();
 
     bool connected() const { return connected_; }
+    // The errno that failed the connect (ECONNREFUSED: the server's host said nothing listens;
+    // ETIMEDOUT, EHOSTUNREACH, ...); 0 if none.
+    int connect_error() const { return connect_error_; }
+    // Everything queued so far was sent and acknowledged by the peer's TCP: the server's host
+    // holds our request even if the server has not answered it yet.
+    bool all_acknowledged() const;
     const SocketAddress& remote() const { return remote_; }
     Duration silence() const { return loop_.now() - last_inbound_; }
     // When bytes last arrived from the server; TimePoint{} if none ever did.
     TimePoint last_data() const { return last_data_; }
+    const KeepaliveSchedule& keepalive() const { return keepalive_; }
 
 private:
     void on_io(uint32_t events);
@@ -60,6 +73,8 @@ private:
     void read_available();
     void flush();
     void keepalive_tick();
+    void arm_keepalive();
+    bool send_ping();
     void update_interest();
     // Closes the socket and reports; `this` may be gone when it returns.
     void fail(const std::string& why);
@@ -73,18 +88,21 @@ private:
     bool closed_ = false;
     bool want_write_ = false;
     bool graceful_close_ = false;
+    int connect_error_ = 0;
 
     wire::FrameReader reader_;
     std::vector<uint8_t> out_;
     size_t out_start_ = 0;
 
-    Duration keepalive_interval_{0};
-    Duration keepalive_timeout_{0};
     TimePoint last_inbound_{};  // last data, or the start of the connection
     TimePoint last_data_{};     // last data only
-    TimePoint next_ping_{};
     uint64_t next_nonce_ = 1;
+    uint64_t rtt_nonce_ = 0;    // the last PING sent, timed by its PONG
+    TimePoint rtt_sent_{};
+    bool keepalive_started_ = false;
+    KeepaliveSchedule keepalive_;
     EventLoop::TimerId keepalive_timer_ = 0;
+    TimePoint keepalive_wake_{};  // when keepalive_timer_ fires
 
     // Set to false on destruction so a method can tell, after a listener callback, whether it
     // may still touch members.

@@ -90,9 +90,9 @@ TEST(options_init_fills_documented_defaults) {
     CHECK(o.server_host == nullptr);
     CHECK_EQ(o.server_port, 0);
     CHECK_EQ(o.join_timeout_ms, 10000);
-    CHECK_EQ(o.signal_keepalive_ms, 250);
+    CHECK_EQ(o.signal_keepalive_ms, 1000);
     CHECK_EQ(o.signal_timeout_ms, 1500);
-    CHECK_EQ(o.media_keepalive_ms, 100);
+    CHECK_EQ(o.media_keepalive_ms, 500);
     CHECK_EQ(o.media_timeout_ms, 1500);
     CHECK_EQ(o.reconnect_timeout_ms, 40000);
     CHECK_EQ(o.backoff_initial_ms, 250);

@@ -126,12 +126,16 @@ typedef struct rl_engine_options {
     const char* server_host;         /* required: IPv4/IPv6 literal or host name */
     int32_t server_port;             /* required, 1..65535 */
     int32_t join_timeout_ms;         /* whole join (connect + request + media bind); default 10000 */
-    int32_t signal_keepalive_ms;     /* signaling ping interval; default 250 */
+    int32_t signal_keepalive_ms;     /* signaling ping interval while the server answers; an
+                                        overdue PONG switches to a ping every 50 ms until data
+                                        arrives (docs/STATES.md, "Keepalive"); default 1000 */
     int32_t signal_timeout_ms;       /* signaling silence that starts an outage if media is silent
                                         too; with healthy media the session silently moves to a new
                                         connection, and only 2x this silence is an outage
                                         (docs/STATES.md); default 1500 */
-    int32_t media_keepalive_ms;      /* media ping interval; default 100 */
+    int32_t media_keepalive_ms;      /* media ping interval while PONGs come back; an overdue PONG
+                                        switches to a ping every 50 ms until one arrives;
+                                        default 500 */
     int32_t media_timeout_ms;        /* media silence that starts an outage; default 1500 */
     int32_t reconnect_timeout_ms;    /* give up after this long in RECONNECTING; default 40000 */
     int32_t backoff_initial_ms;      /* first retry delay after the immediate attempt; default 250 */

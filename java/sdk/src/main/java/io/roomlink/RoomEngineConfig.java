@@ -123,9 +123,9 @@ public final class RoomEngineConfig {
         private String serverHost;
         private int serverPort;
         private Duration joinTimeout = Duration.ofSeconds(10);
-        private Duration signalKeepaliveInterval = Duration.ofMillis(250);
+        private Duration signalKeepaliveInterval = Duration.ofSeconds(1);
         private Duration signalTimeout = Duration.ofMillis(1500);
-        private Duration mediaKeepaliveInterval = Duration.ofMillis(100);
+        private Duration mediaKeepaliveInterval = Duration.ofMillis(500);
         private Duration mediaTimeout = Duration.ofMillis(1500);
         private Duration reconnectTimeout = Duration.ofSeconds(40);
         private Duration probeInterval = Duration.ofMillis(200);
@@ -166,28 +166,45 @@ public final class RoomEngineConfig {
             return this;
         }
 
-        /** Signaling ping interval. 20 ms to 10 s; default 250 ms. */
+        /**
+         * Signaling ping interval while the server answers. A PING left unanswered longer than
+         * expected (3 × the measured round trip, at least 200 ms) switches to a ping every 50 ms
+         * (never slower than this interval) until data arrives, so a slow interval does not
+         * weaken detection: silence is always measured from the last data received.
+         * 20 ms to 10 s; default 1 s.
+         */
         public Builder signalKeepaliveInterval(Duration interval) {
             Checks.millisInRange("signalKeepaliveInterval", interval, 20, 10_000);
             this.signalKeepaliveInterval = interval;
             return this;
         }
 
-        /** Signaling silence that starts an outage. 100 ms to 60 s; default 1.5 s. */
+        /**
+         * Signaling silence that starts an outage (with media silent too; with healthy media the
+         * session first moves silently to a new connection). 100 ms to 60 s, at least 1.5 ×
+         * {@link #signalKeepaliveInterval}; default 1.5 s.
+         */
         public Builder signalTimeout(Duration timeout) {
             Checks.millisInRange("signalTimeout", timeout, 100, 60_000);
             this.signalTimeout = timeout;
             return this;
         }
 
-        /** Media ping interval. 20 ms to 10 s; default 100 ms. */
+        /**
+         * Media ping interval while PONGs come back; an overdue PONG switches to a ping every
+         * 50 ms (never slower than this interval) until one arrives, as for signaling.
+         * 20 ms to 10 s; default 500 ms.
+         */
         public Builder mediaKeepaliveInterval(Duration interval) {
             Checks.millisInRange("mediaKeepaliveInterval", interval, 20, 10_000);
             this.mediaKeepaliveInterval = interval;
             return this;
         }
 
-        /** Media silence that starts an outage. 100 ms to 60 s; default 1.5 s. */
+        /**
+         * Media silence that starts an outage. 100 ms to 60 s, at least 1.5 ×
+         * {@link #mediaKeepaliveInterval}; default 1.5 s.
+         */
         public Builder mediaTimeout(Duration timeout) {
             Checks.millisInRange("mediaTimeout", timeout, 100, 60_000);
             this.mediaTimeout = timeout;
@@ -231,17 +248,18 @@ public final class RoomEngineConfig {
             if (serverHost == null) {
                 throw new IllegalArgumentException("server(host, port) is required");
             }
-            if (signalTimeout.compareTo(signalKeepaliveInterval.multipliedBy(2)) < 0) {
-                throw new IllegalArgumentException("signalTimeout (" + signalTimeout.toMillis()
-                        + " ms) must be at least twice signalKeepaliveInterval ("
-                        + signalKeepaliveInterval.toMillis() + " ms)");
-            }
-            if (mediaTimeout.compareTo(mediaKeepaliveInterval.multipliedBy(2)) < 0) {
-                throw new IllegalArgumentException("mediaTimeout (" + mediaTimeout.toMillis()
-                        + " ms) must be at least twice mediaKeepaliveInterval ("
-                        + mediaKeepaliveInterval.toMillis() + " ms)");
-            }
+            // After the last answer the next healthy PING goes out up to one interval later; the
+            // rest of the timeout is left for fast PINGs should that one go unanswered.
+            checkTimeout("signalTimeout", signalTimeout, "signalKeepaliveInterval", signalKeepaliveInterval);
+            checkTimeout("mediaTimeout", mediaTimeout, "mediaKeepaliveInterval", mediaKeepaliveInterval);
             return new RoomEngineConfig(this);
+        }
+
+        private static void checkTimeout(String timeoutName, Duration timeout, String intervalName, Duration interval) {
+            if (timeout.toMillis() * 2 < interval.toMillis() * 3) {
+                throw new IllegalArgumentException(timeoutName + " (" + timeout.toMillis()
+                        + " ms) must be at least 1.5 times " + intervalName + " (" + interval.toMillis() + " ms)");
+            }
         }
     }
 }

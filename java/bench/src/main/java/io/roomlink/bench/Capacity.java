@@ -44,15 +44,8 @@ final class Capacity extends Scenario {
         config.put("joining", "each step joins with at most 100 joins in flight per client JVM");
         Map<String, Integer> defaults = new LinkedHashMap<>();
         defaults.put("joinTimeout", 60000);
-        Map<String, Integer> relaxed = new LinkedHashMap<>(defaults);
-        relaxed.put("signalKeepalive", 1000);
-        relaxed.put("signalTimeout", 4000);
-        relaxed.put("mediaKeepalive", 1000);
-        relaxed.put("mediaTimeout", 4000);
         List<Profile> profiles = new ArrayList<>();
-        profiles.add(new Profile("defaults", "default keepalives: signal 250 ms, media 100 ms", defaults, List.of()));
-        profiles.add(new Profile("relaxed", "keepalives 1 s (timeouts 4 s), server idle timeout 5 s", relaxed,
-                List.of("--idle-timeout-ms", "5000")));
+        profiles.add(new Profile("defaults", "default keepalives: signal 1 s, media 500 ms", defaults, List.of()));
         for (Profile p : profiles) {
             config.put("profile." + p.label(), p.knobsText());
             ramp(bench, p, workers, steps, holdSeconds);

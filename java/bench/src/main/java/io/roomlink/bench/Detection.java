@@ -39,7 +39,7 @@ final class Detection extends Scenario {
         config.put("engines", engines);
         config.put("rounds", rounds);
         List<Setting> settings = List.of(
-                new Setting("defaults", "signal 250 ms/1.5 s, media 100 ms/1.5 s", b -> b,
+                new Setting("defaults", "signal 1 s/1.5 s, media 500 ms/1.5 s, 50 ms while overdue", b -> b,
                         "p99 ≤ 2 s", 2000.0),
                 new Setting("tuned", "media keepalive 20 ms/timeout 200 ms, signal 50 ms/200 ms",
                         b -> b.mediaKeepaliveInterval(Duration.ofMillis(20)).mediaTimeout(Duration.ofMillis(200))

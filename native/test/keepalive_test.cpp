@@ -1,0 +1,376 @@
+// The adaptive keepalive, on a manual clock: the pure schedule (keepalive.h) step by step, then
+// MediaPath driving it over a real loopback UDP socket on an EventLoop with a ManualClock.
+#include "keepalive.h"
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <string>
+#include <vector>
+
+#include "event_loop.h"
+#include "media_path.h"
+#include "socket_util.h"
+#include "test_support.h"
+#include "wire_codec.h"
+
+using namespace roomlink;
+
+namespace {
+
+using Action = KeepaliveSchedule::Action;
+
+// Media defaults: healthy 500 ms, fast 50 ms, timeout 1500 ms.
+KeepaliveTiming media_defaults() { return KeepaliveTiming{millis(500), millis(50), millis(1500)}; }
+
+// Runs the schedule from `from` to `to` in 1 ms steps as a caller would, sending every ping it
+// asks for; returns the ping times (ms after t0) and stops early if the path is lost.
+struct Run {
+    std::vector<int64_t> pings;
+    int64_t lost_at = -1;
+};
+
+Run drive(KeepaliveSchedule& k, TimePoint t0, int64_t from, int64_t to) {
+    Run run;
+    for (int64_t ms = from; ms <= to; ++ms) {
+        const TimePoint now = t0 + millis(ms);
+        Action a = k.due(now);
+        if (a == Action::kLost) {
+            run.lost_at = ms;
+            return run;
+        }
+        if (a == Action::kPing) {
+            run.pings.push_back(ms);
+            k.pinged(now);
+        }
+    }
+    return run;
+}
+
+const TimePoint kT0 = TimePoint(std::chrono::seconds(100));
+
+}  // namespace
+
+TEST(healthy_path_pings_at_the_healthy_interval) {
+    KeepaliveSchedule k;
+    k.start(media_defaults(), kT0);
+    // Each PING answered 1 ms later: pings every 500 ms, never fast, never lost.
+    std::vector<int64_t> pings;
+    for (int64_t ms = 0; ms <= 3001; ++ms) {  // the last PING answered at 3001
+        const TimePoint now = kT0 + millis(ms);
+        if (!pings.empty() && ms == pings.back() + 1) {
+            k.rtt_sample(millis(1));
+            k.heard(now);
+        }
+        Action a = k.due(now);
+        REQUIRE(a != Action::kLost);
+        if (a == Action::kPing) {
+            pings.push_back(ms);
+            k.pinged(now);
+        }
+        CHECK(!k.fast());
+    }
+    CHECK((pings == std::vector<int64_t>{500, 1000, 1500, 2000, 2500, 3000}));
+    CHECK_EQ(to_millis(k.next_wakeup() - kT0), int64_t{3500});
+}
+
+TEST(overdue_ping_switches_to_fast_pings_after_the_suspect_delay) {
+    KeepaliveSchedule k;
+    k.start(media_defaults(), kT0);
+    // No RTT measured yet: the suspect delay is the 200 ms floor.
+    CHECK_EQ(to_millis(k.suspect_delay()), int64_t{200});
+    Run run = drive(k, kT0, 0, 1000);
+    // The 500 ms PING is unanswered: at 700 ms a fast PING at once, then every 50 ms.
+    REQUIRE(run.pings.size() >= 4);
+    CHECK_EQ(run.pings[0], int64_t{500});
+    CHECK_EQ(run.pings[1], int64_t{700});
+    CHECK_EQ(run.pings[2], int64_t{750});
+    CHECK_EQ(run.pings[3], int64_t{800});
+    CHECK(k.fast());
+    CHECK_EQ(run.lost_at, int64_t{-1});
+}
+
+TEST(suspect_delay_follows_the_smoothed_rtt_within_bounds) {
+    KeepaliveSchedule k;
+    k.start(media_defaults(), kT0);
+    k.rtt_sample(millis(10));
+    CHECK_EQ(to_millis(k.suspect_delay()), int64_t{200});  // 3 x 10 ms is below the floor
+    KeepaliveSchedule slow;
+    slow.start(media_defaults(), kT0);
+    slow.rtt_sample(millis(100));
+    CHECK_EQ(to_millis(slow.suspect_delay()), int64_t{300});  // 3 x srtt
+    slow.rtt_sample(millis(900));                             // smoothed: 100 + (900-100)/8
+    CHECK_EQ(to_millis(*slow.smoothed_rtt()), int64_t{200});
+    KeepaliveSchedule capped;
+    capped.start(media_defaults(), kT0);
+    capped.rtt_sample(millis(400));
+    CHECK_EQ(to_millis(capped.suspect_delay()), int64_t{375});  // at most a quarter of 1500 ms
+}
+
+TEST(pong_ends_the_fast_pings_and_the_healthy_grid_resumes) {
+    KeepaliveSchedule k;
+    k.start(media_defaults(), kT0);
+    Run run = drive(k, kT0, 0, 760);
+    REQUIRE((run.pings == std::vector<int64_t>{500, 700, 750}));
+    REQUIRE(k.fast());
+    // The PONG of the 750 ms PING arrives at 770 ms: back to 500 ms after the last PING sent.
+    k.heard(kT0 + millis(770));
+    CHECK(!k.fast());
+    CHECK_EQ(to_millis(k.next_wakeup() - kT0), int64_t{1250});
+    Run after = drive(k, kT0, 771, 1800);
+    // That one goes unanswered again: fast from 1450.
+    REQUIRE(after.pings.size() >= 2);
+    CHECK_EQ(after.pings[0], int64_t{1250});
+    CHECK_EQ(after.pings[1], int64_t{1450});
+}
+
+TEST(detection_is_at_last_receive_plus_timeout_whatever_the_ping_rate) {
+    KeepaliveSchedule k;
+    k.start(media_defaults(), kT0);
+    Run first = drive(k, kT0, 0, 500);
+    REQUIRE((first.pings == std::vector<int64_t>{500}));
+    k.heard(kT0 + millis(510));  // the last PONG
+    Run run = drive(k, kT0, 511, 5000);
+    CHECK_EQ(run.lost_at, int64_t{2010});  // 510 + 1500
+    // Healthy PING at 1000, unanswered; fast from 1200 every 50 ms until the timeout.
+    REQUIRE(run.pings.size() >= 3);
+    CHECK_EQ(run.pings[0], int64_t{1000});
+    CHECK_EQ(run.pings[1], int64_t{1200});
+    CHECK_EQ(run.pings.back(), int64_t{2000});
+    CHECK_EQ(run.pings.size(), size_t{1 + 17});  // 1200, 1250, ..., 2000
+}
+
+TEST(fast_pings_are_bounded_per_overdue_episode) {
+    KeepaliveSchedule k;
+    k.start(KeepaliveTiming{millis(500), millis(50), millis(10000)}, kT0);  // a long timeout
+    Run run = drive(k, kT0, 0, 3000);
+    CHECK_EQ(run.lost_at, int64_t{-1});
+    // 500 healthy; 700 ... 1650: 20 fast; then back to the healthy interval: 2150, 2650.
+    REQUIRE_EQ(run.pings.size(), size_t{1 + 20 + 2});
+    CHECK_EQ(run.pings[1], int64_t{700});
+    CHECK_EQ(run.pings[20], int64_t{1650});
+    CHECK_EQ(run.pings[21], int64_t{2150});
+    CHECK(k.fast());
+    // An answer opens a new episode with a fresh budget.
+    k.heard(kT0 + millis(3000));
+    Run again = drive(k, kT0, 3001, 4000);
+    REQUIRE(again.pings.size() >= 3);
+    CHECK_EQ(again.pings[0], int64_t{3150});
+    CHECK_EQ(again.pings[1], int64_t{3350});
+    CHECK_EQ(again.pings[2], int64_t{3400});
+}
+
+TEST(fast_pings_are_never_slower_than_the_healthy_interval) {
+    KeepaliveSchedule k;
+    k.start(KeepaliveTiming{millis(20), millis(50), millis(100)}, kT0);  // the "minimum" profile
+    Run run = drive(k, kT0, 0, 200);
+    CHECK_EQ(run.lost_at, int64_t{100});
+    // Suspect delay capped at 25 ms (a quarter of the timeout); pings stay 20 ms apart.
+    CHECK((run.pings == std::vector<int64_t>{20, 40, 60, 80}));
+}
+
+TEST(without_fast_interval_the_schedule_is_fixed) {
+    KeepaliveSchedule k;
+    k.start(KeepaliveTiming{millis(250), Duration::zero(), millis(1500)}, kT0);
+    Run run = drive(k, kT0, 0, 2000);
+    CHECK((run.pings == std::vector<int64_t>{250, 500, 750, 1000, 1250}));
+    CHECK_EQ(run.lost_at, int64_t{1500});
+    CHECK(!k.fast());
+}
+
+TEST(owner_judged_silence_is_never_reported_lost) {
+    KeepaliveSchedule k;
+    KeepaliveTiming t{millis(1000), millis(50), millis(1500)};
+    t.judge_silence = false;
+    k.start(t, kT0);
+    Run run = drive(k, kT0, 0, 3000);
+    CHECK_EQ(run.lost_at, int64_t{-1});
+    // 1000, then fast from 1200 (the 200 ms floor; a quarter of the timeout would be 375 ms).
+    REQUIRE(run.pings.size() >= 2);
+    CHECK_EQ(run.pings[0], int64_t{1000});
+    CHECK_EQ(run.pings[1], int64_t{1200});
+    CHECK(k.fast());
+}
+
+TEST(an_out_of_turn_ping_can_make_the_path_suspect) {
+    KeepaliveSchedule k;
+    k.start(media_defaults(), kT0);
+    k.pinged(kT0 + millis(100));  // network changed: PING now
+    CHECK_EQ(to_millis(k.next_wakeup() - kT0), int64_t{300});
+    CHECK(k.due(kT0 + millis(300)) == Action::kPing);
+    CHECK(k.fast());
+}
+
+TEST(fast_ping_budget_is_a_token_bucket) {
+    FastPingBudget budget;
+    int granted = 0;
+    for (int i = 0; i < 1000; ++i) granted += budget.take(kT0) ? 1 : 0;
+    CHECK_EQ(granted, FastPingBudget::kBurst);
+    CHECK(!budget.take(kT0 + millis(1)));  // 0.2 tokens so far
+    granted = 0;
+    for (int i = 0; i < 10; ++i) granted += budget.take(kT0 + millis(15)) ? 1 : 0;
+    CHECK(granted >= 2 && granted <= 3);  // 200 per second: 3 tokens after 15 ms
+    granted = 0;
+    for (int i = 0; i < 1000; ++i) granted += budget.take(kT0 + millis(60000)) ? 1 : 0;
+    CHECK_EQ(granted, FastPingBudget::kBurst);  // never more than the burst in store
+}
+
+// --- MediaPath on a manual clock, over a real loopback socket
+
+namespace {
+
+struct FakeMediaServer {
+    UniqueFd fd;
+    SocketAddress address;
+
+    FakeMediaServer() {
+        fd = UniqueFd(::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0));
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        a.sin_port = 0;
+        REQUIRE(::bind(fd.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+        socklen_t len = sizeof a;
+        REQUIRE(::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&a), &len) == 0);
+        address = *SocketAddress::from_numeric("127.0.0.1", ntohs(a.sin_port));
+    }
+
+    // Reads every datagram waiting; answers BIND with BIND_ACK and, if `answer`, PING with PONG.
+    int serve(bool answer) {
+        int pings = 0;
+        for (;;) {
+            uint8_t buffer[2048];
+            sockaddr_storage from{};
+            socklen_t len = sizeof from;
+            ssize_t n = ::recvfrom(fd.get(), buffer, sizeof buffer, 0,
+                                   reinterpret_cast<sockaddr*>(&from), &len);
+            if (n < 0) {
+                return pings;
+            }
+            auto packet = wire::decode_media(buffer, static_cast<size_t>(n));
+            if (!packet) continue;
+            wire::MediaPacket reply = *packet;
+            if (packet->type == wire::MediaType::kBind) {
+                reply.type = wire::MediaType::kBindAck;
+            } else if (packet->type == wire::MediaType::kPing) {
+                ++pings;
+                if (!answer) continue;
+                reply.type = wire::MediaType::kPong;
+            } else {
+                continue;
+            }
+            auto bytes = wire::encode_media(reply);
+            ::sendto(fd.get(), bytes.data(), bytes.size(), 0, reinterpret_cast<sockaddr*>(&from),
+                     len);
+        }
+    }
+};
+
+struct Listener : MediaPath::Listener {
+    bool bound = false;
+    int lost = 0;
+    void on_media_bound(MediaPath&) override { bound = true; }
+    void on_media_lost(MediaPath&, const std::string&) override { ++lost; }
+};
+
+// Lets the loop see what the kernel already holds (loopback delivery is immediate, but give
+// the socket a moment without advancing the manual clock).
+void settle(EventLoop& loop) {
+    for (int i = 0; i < 5; ++i) loop.run_once(millis(2));
+}
+
+}  // namespace
+
+TEST(media_path_follows_the_adaptive_schedule_on_a_manual_clock) {
+    ManualClock clock;
+    EventLoop loop(clock);
+    FakeMediaServer server;
+    Listener listener;
+    MediaPath path(loop, &listener, 42, millis(100));
+    std::string error;
+    REQUIRE(path.open(server.address, &error, true));
+    settle(loop);
+    server.serve(true);
+    settle(loop);
+    REQUIRE(listener.bound);
+    path.start_keepalive(media_defaults());
+
+    // Healthy: one PING per 500 ms, answered.
+    int pings = 0;
+    for (int step = 0; step < 40; ++step) {  // 2 s in 50 ms steps
+        clock.advance(millis(50));
+        loop.run_once(Duration::zero());
+        pings += server.serve(true);
+        settle(loop);
+    }
+    CHECK_EQ(pings, 4);
+    CHECK(!path.keepalive().fast());
+    const TimePoint last_pong = path.last_inbound();
+
+    // The server stops answering: one more healthy PING, fast ones 200 ms after it, then lost at
+    // the last PONG + 1500 ms, not a moment earlier.
+    int unanswered = 0;
+    bool saw_fast = false;
+    while (listener.lost == 0 && clock.now() < last_pong + millis(3000)) {
+        clock.advance(millis(10));
+        loop.run_once(Duration::zero());
+        unanswered += server.serve(false);
+        saw_fast = saw_fast || path.keepalive().fast();
+        if (listener.lost == 0) {
+            CHECK(clock.now() < last_pong + millis(1500));
+        }
+    }
+    CHECK_EQ(listener.lost, 1);
+    CHECK(clock.now() >= last_pong + millis(1500) && clock.now() < last_pong + millis(1510));
+    CHECK(saw_fast);
+    // 1 healthy PING, then fast ones every 50 ms for at least 700 ms of the remaining silence.
+    CHECK(unanswered >= 1 + 14);
+    CHECK(unanswered <= 1 + 26);
+}
+
+TEST(media_path_returns_to_the_healthy_interval_after_a_pong) {
+    ManualClock clock;
+    EventLoop loop(clock);
+    FakeMediaServer server;
+    Listener listener;
+    MediaPath path(loop, &listener, 7, millis(100));
+    std::string error;
+    REQUIRE(path.open(server.address, &error, true));
+    settle(loop);
+    server.serve(true);
+    settle(loop);
+    REQUIRE(listener.bound);
+    path.start_keepalive(media_defaults());
+    // 500 ms: PING lost; 700 ms: fast PINGs, lost too, until 800 ms.
+    int lost_pings = 0;
+    for (int step = 0; step < 80; ++step) {
+        clock.advance(millis(10));
+        loop.run_once(Duration::zero());
+        lost_pings += server.serve(false);
+    }
+    CHECK(path.keepalive().fast());
+    CHECK(lost_pings >= 3);
+    // 850 ms: the next fast PING is answered: back to healthy pings.
+    int answered = 0;
+    for (int step = 0; step < 6 && path.keepalive().fast(); ++step) {
+        clock.advance(millis(10));
+        loop.run_once(Duration::zero());
+        answered += server.serve(true);
+        settle(loop);
+    }
+    CHECK(!path.keepalive().fast());
+    CHECK_EQ(answered, 1);
+    // Nothing more for the next 450 ms, then one PING.
+    int later = 0;
+    for (int step = 0; step < 45; ++step) {
+        clock.advance(millis(10));
+        loop.run_once(Duration::zero());
+        later += server.serve(true);
+        settle(loop);
+    }
+    CHECK_EQ(later, 0);
+    CHECK_EQ(listener.lost, 0);
+}
+
+TEST_MAIN()
