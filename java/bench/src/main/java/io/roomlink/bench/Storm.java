@@ -27,8 +27,10 @@ final class Storm extends Scenario {
         config.put("crash", "SIGKILL of the server JVM, new server JVM on the same ports");
         config.put("joining", "before the crash, at most 100 joins in flight per client JVM");
         config.put("engine.defaults", "defaults, joinTimeout 60 s (reconnectTimeout 40 s, backoff 250 ms ×2 to 5 s, probes 200 ms)");
-        storm(bench, "defaults", "default keepalives", "", List.of());
-        if (!bench.quick) {
+        if (Bench.profileWanted("defaults")) {
+            storm(bench, "defaults", "default keepalives", "", List.of());
+        }
+        if (!bench.quick && Bench.profileWanted("relaxed")) {
             config.put("engine.relaxed", "as defaults, keepalives 1 s (timeouts 4 s), server idle timeout 5 s");
             storm(bench, "relaxed", "keepalives 1 s",
                     " signalKeepalive=1000 signalTimeout=4000 mediaKeepalive=1000 mediaTimeout=4000",
