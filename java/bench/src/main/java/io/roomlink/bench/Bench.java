@@ -44,6 +44,17 @@ final class Bench {
         return cp;
     }
 
+    /**
+     * Whether the keepalive profile ("defaults", "relaxed") of the capacity and storm scenarios should
+     * run: all unless the system property {@code bench.profiles} lists some, for a focused run (a full
+     * storm of 10,000 clients with default keepalives cannot settle on a 2-core box, and it would stop
+     * the scenario before its relaxed row).
+     */
+    static boolean profileWanted(String profile) {
+        String wanted = System.getProperty("bench.profiles");
+        return wanted == null || wanted.isBlank() || List.of(wanted.split(",")).contains(profile);
+    }
+
     static List<String> childJvmBaseArgs() {
         return List.of("-Djna.nosys=true", "-XX:+UseG1GC", "-Xss512k");
     }

@@ -36,6 +36,10 @@ final class Capacity extends Scenario {
         int workers = bench.size(2, 4);
         int[] steps = bench.quick ? new int[] {200, 400}
                 : new int[] {500, 1000, 1500, 2000, 3000, 5000, 7500, 10000, 15000, 20000};
+        String stepsOverride = System.getProperty("bench.capacitySteps"); // e.g. "5000,10000" for a focused run
+        if (stepsOverride != null && !stepsOverride.isBlank()) {
+            steps = java.util.Arrays.stream(stepsOverride.split(",")).mapToInt(v -> Integer.parseInt(v.trim())).toArray();
+        }
         int holdSeconds = bench.size(2, 10);
         config.put("clientJvms", workers);
         config.put("steps", java.util.Arrays.toString(steps));
@@ -46,6 +50,7 @@ final class Capacity extends Scenario {
         defaults.put("joinTimeout", 60000);
         List<Profile> profiles = new ArrayList<>();
         profiles.add(new Profile("defaults", "default keepalives: signal 1 s, media 500 ms", defaults, List.of()));
+        profiles.removeIf(p -> !Bench.profileWanted(p.label()));
         for (Profile p : profiles) {
             config.put("profile." + p.label(), p.knobsText());
             ramp(bench, p, workers, steps, holdSeconds);

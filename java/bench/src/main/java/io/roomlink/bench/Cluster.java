@@ -34,13 +34,34 @@ final class Cluster implements AutoCloseable {
         List<String> args = new ArrayList<>(List.of("--signal-port", String.valueOf(signal), "--media-port",
                 String.valueOf(media), "--token-secret", SECRET));
         args.addAll(options);
+        List<String> jvmArgs = new ArrayList<>(List.of("-Xmx4g", "-Xms256m"));
+        jvmArgs.addAll(extraServerJvmArgs());
         server = WorkerProcess.start(bench, name + "-server-" + (++serverGeneration), ServerWorker.class.getName(),
-                List.of("-Xmx4g", "-Xms256m"), args);
+                jvmArgs, args);
         Map<String, String> up = server.reply(Duration.ofSeconds(60));
         CheckFailed.check("@listening".equals(up.get("@")), "server did not start: " + up);
         signalPort = Integer.parseInt(up.get("signal"));
         mediaPort = Integer.parseInt(up.get("media"));
         return up;
+    }
+
+    /**
+     * Extra flags for the server JVM from the environment variable {@code ROOMLINK_BENCH_SERVER_JVM_ARGS}
+     * (space-separated), for profiling it in place, e.g. {@code -XX:StartFlightRecording=...}; none by default.
+     * "%g" in a flag becomes the cluster name and server generation (e.g. "storm-relaxed-2"), so recordings of a
+     * restarted server do not overwrite the first one's.
+     */
+    private List<String> extraServerJvmArgs() {
+        String env = System.getenv("ROOMLINK_BENCH_SERVER_JVM_ARGS");
+        List<String> flags = new ArrayList<>();
+        if (env != null) {
+            for (String flag : env.trim().split("\\s+")) {
+                if (!flag.isEmpty()) {
+                    flags.add(flag.replace("%g", name + "-" + (serverGeneration + 1)));
+                }
+            }
+        }
+        return flags;
     }
 
     /** A new server on the same ports as before, retrying while the old ports are still held; returns when it listens. */

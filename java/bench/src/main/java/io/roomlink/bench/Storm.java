@@ -29,7 +29,9 @@ final class Storm extends Scenario {
         config.put("engine.defaults", "defaults, joinTimeout 60 s (keepalives signal 1 s / media 500 ms while healthy, "
                 + "50 ms while a PING is overdue; reconnectTimeout 40 s, backoff 250 ms ×2 to 5 s, probes 200 ms jittered, "
                 + "slowing to 1 s while refused)");
-        storm(bench, "defaults", "default keepalives", "", List.of());
+        if (Bench.profileWanted("defaults")) {
+            storm(bench, "defaults", "default keepalives", "", List.of());
+        }
     }
 
     private void storm(Bench bench, String profile, String label, String knobs, List<String> serverOptions)

@@ -25,10 +25,12 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * All room and session state, and every rule that changes it. Every method except {@link #post}
- * and {@link #call} runs on the single room executor, so the state needs no locks; I/O threads
+ * The room and session state of one shard (see {@link RoomShards}: a room and all its sessions
+ * belong to one shard), and every rule that changes it. Every method except {@link #post} and
+ * {@link #call} runs on the shard's serial room executor, so the state needs no locks; I/O threads
  * hand messages over with {@link #post}, in order per connection.
  *
  * <p>Presence ("present = fully connected", docs/PROTOCOL.md): a session admitted by JOIN (or by
@@ -57,6 +59,10 @@ final class RoomRegistry {
     static final int MAX_TOMBSTONES = 100_000;
 
     private final EventExecutor executor;
+    private final int shardIndex;
+    private final int shardCount;
+    /** Shared by all shards: channel ids are unique server-wide. */
+    private final AtomicLong channelIds;
     private final ConcurrentMap<Long, Session> bindings;
     private final MediaHandler media;
     private final ServerStats stats;
@@ -68,15 +74,19 @@ final class RoomRegistry {
 
     // Room executor only.
     private final Map<RoomKey, Room> rooms = new HashMap<>();
-    private final Map<Long, Session> sessions = new HashMap<>();
+    /** Linked: the sweep walks every session ten times a second, and a linked map iterates without scanning empty buckets. */
+    private final Map<Long, Session> sessions = new LinkedHashMap<>();
     private final LinkedHashMap<Long, Tombstone> tombstones = new LinkedHashMap<>();
     private final Map<Tombstone.Identity, Tombstone> resumableByIdentity = new HashMap<>();
-    private long nextChannelId = 1;
     private boolean shuttingDown;
 
-    RoomRegistry(EventExecutor executor, ConcurrentMap<Long, Session> bindings, MediaHandler media,
-                 ServerStats stats, ByteBufAllocator alloc, long graceNanos, long idleNanos, long retentionNanos) {
+    RoomRegistry(EventExecutor executor, int shardIndex, int shardCount, AtomicLong channelIds,
+                 ConcurrentMap<Long, Session> bindings, MediaHandler media, ServerStats stats, ByteBufAllocator alloc,
+                 long graceNanos, long idleNanos, long retentionNanos) {
         this.executor = executor;
+        this.shardIndex = shardIndex;
+        this.shardCount = shardCount;
+        this.channelIds = channelIds;
         this.bindings = bindings;
         this.media = media;
         this.stats = stats;
@@ -147,7 +157,7 @@ final class RoomRegistry {
     private void admit(SignalHandler conn, RoomKey key, long uid, long mediaKey, boolean viaResume) {
         Room room = rooms.get(key);
         if (room == null) {
-            room = new Room(key, nextChannelId++);
+            room = new Room(key, channelIds.getAndIncrement());
             rooms.put(key, room);
         }
         supersedeTombstone(key, uid);
@@ -170,10 +180,11 @@ final class RoomRegistry {
                         System.currentTimeMillis());
         replyWithSnapshot(conn, reply, s);
         // Peers learn of the newcomer once its media is bound too (mediaBound → promoteIfReady).
-        conn.attach(s);
         media.keyRegistered(mediaKey, s);
         stats.joins.increment();
-        log.debug("{} joined (channelId {}, {} sessions)", s, room.channelId, room.members.size());
+        if (log.isDebugEnabled()) {
+            log.debug("{} joined (channelId {}, {} sessions)", s, room.channelId, room.members.size());
+        }
     }
 
     void resume(SignalHandler conn, Message.Resume r) {
@@ -199,7 +210,6 @@ final class RoomRegistry {
             registerMediaKey(s, r.mediaKey());
             replyWithSnapshot(conn, new Message.ResumeOk(s.room.channelId, true, s.id, s.secret, conn.mediaHost(),
                     conn.mediaPort()), s);
-            conn.attach(s);
             media.keyRegistered(r.mediaKey(), s);
             stats.resumes.increment();
             log.debug("{} resumed", s);
@@ -503,7 +513,8 @@ final class RoomRegistry {
 
     /**
      * The presence snapshot, then the reply that ends it (docs/PROTOCOL.md): one PEER_JOINED per
-     * other visible member (connected or in grace), then JOIN_OK/RESUME_OK, in one write.
+     * other visible member (connected or in grace), then JOIN_OK/RESUME_OK, in one write; then
+     * the connection answers PINGs itself.
      */
     private void replyWithSnapshot(SignalHandler conn, Message reply, Session self) {
         Room room = self.room;
@@ -519,7 +530,7 @@ final class RoomRegistry {
             buf.release();
             throw e;
         }
-        conn.send(buf);
+        conn.sendAndAttach(buf, self);
     }
 
     /**
@@ -531,22 +542,21 @@ final class RoomRegistry {
         if (audience <= 0) {
             return;
         }
-        ByteBuf frame = WireCodec.encode(m, alloc);
+        List<SignalHandler> audienceConns = new ArrayList<>(audience);
         List<Session> unreadable = null;
-        try {
-            for (Session peer : room.members.values()) {
-                SignalHandler c = peer.conn;
-                if (peer == except || c == null) {
-                    continue;
-                }
-                if (!c.isWritable()) {
-                    unreadable = add(unreadable, peer);
-                    continue;
-                }
-                c.send(frame.retainedDuplicate());
+        for (Session peer : room.members.values()) {
+            SignalHandler c = peer.conn;
+            if (peer == except || c == null) {
+                continue;
             }
-        } finally {
-            frame.release();
+            if (!c.isWritable()) {
+                unreadable = add(unreadable, peer);
+                continue;
+            }
+            audienceConns.add(c);
+        }
+        if (!audienceConns.isEmpty()) {
+            SignalHandler.sendToAll(audienceConns, WireCodec.encode(m, alloc));
         }
         if (unreadable != null) {
             for (Session peer : unreadable) {
@@ -560,12 +570,19 @@ final class RoomRegistry {
         }
     }
 
+    /** A fresh random id that names this shard (see {@link RoomShards#forSession}). */
     private long newSessionId() {
         long id;
         do {
-            id = random.nextLong();
-        } while (id == 0 || sessions.containsKey(id) || tombstones.containsKey(id));
+            id = Long.divideUnsigned(random.nextLong(), shardCount) * shardCount + shardIndex;
+        } while (id == 0 || RoomShards.shardOfSession(id, shardCount) != shardIndex || sessions.containsKey(id)
+                || tombstones.containsKey(id));
         return id;
+    }
+
+    /** The executor this shard's state is confined to. */
+    EventExecutor executor() {
+        return executor;
     }
 
     private byte[] newSecret() {

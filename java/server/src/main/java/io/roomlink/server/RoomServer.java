@@ -12,12 +12,9 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
-import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioDatagramChannel;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
-import io.netty.util.concurrent.DefaultEventExecutor;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.EventExecutorGroup;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import io.roomlink.server.protocol.FrameDecoder;
@@ -32,6 +29,8 @@ import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 import java.util.OptionalLong;
 import java.util.Set;
@@ -50,9 +49,12 @@ import java.util.concurrent.TimeUnit;
  * }
  * }</pre>
  *
- * Threads: one acceptor, two I/O threads (signaling connections and the media socket) and one
- * "roomlink-rooms" executor that owns all room and session state. All public methods are
- * thread-safe; the query methods wait for the room executor.
+ * Threads: one acceptor and {@link Builder#ioThreads} I/O event loops, on Netty's native epoll
+ * transport where it loads (else NIO). The I/O loops carry the signaling connections and the media
+ * socket, and each is also the room executor of one shard of the room state ({@link RoomShards}):
+ * a room and its sessions live on one loop, so presence stays ordered per room, and the room work
+ * for a connection on the same loop needs no thread hand-off. All public methods are thread-safe;
+ * the query methods wait for the room executors.
  */
 public final class RoomServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(RoomServer.class);
@@ -60,21 +62,24 @@ public final class RoomServer implements AutoCloseable {
     static final String DEBUG_MODE_WARNING = "roomlink server is in DEBUG MODE: no token secret is set, so ANY "
             + "token is accepted and anyone can join any channel as any uid. Never run it like this in production.";
 
+    /** See {@link Builder#acceptBacklog}. */
+    static final int DEFAULT_ACCEPT_BACKLOG = 16384;
+
     private final Builder config;
     private final ServerStats stats = new ServerStats();
     private final ConcurrentMap<Long, Session> bindings = new ConcurrentHashMap<>();
     private final TokenVerifier verifier;
     private final EventLoopGroup bossGroup;
     private final EventLoopGroup workerGroup;
-    private final DefaultEventExecutor roomExecutor;
+    private final ServerTransport transport;
     private final ChannelGroup signalChannels = new DefaultChannelGroup("roomlink-signal", GlobalEventExecutor.INSTANCE);
     private final MediaHandler mediaHandler;
-    private final RoomRegistry registry;
+    private final RoomShards rooms;
     private Channel serverChannel;
     private Channel mediaChannel;
     private volatile int boundSignalPort;
     private volatile int boundMediaPort;
-    private ScheduledFuture<?> sweep;
+    private final List<ScheduledFuture<?>> sweeps = new ArrayList<>();
     private boolean closed;
 
     /** A builder with the defaults: ephemeral ports, all interfaces, debug mode, 10 s grace, 3 s idle timeout. */
@@ -85,16 +90,21 @@ public final class RoomServer implements AutoCloseable {
     private RoomServer(Builder b) {
         this.config = b.copy();
         this.verifier = new TokenVerifier(config.tokenSecret);
+        this.transport = ServerTransport.select(config.nativeTransport);
         this.bossGroup = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("roomlink-accept"),
-                NioIoHandler.newFactory());
-        this.workerGroup = new MultiThreadIoEventLoopGroup(2, new DefaultThreadFactory("roomlink-io"),
-                NioIoHandler.newFactory());
-        this.roomExecutor = new DefaultEventExecutor(new DefaultThreadFactory("roomlink-rooms"));
+                transport.ioHandlerFactory());
+        this.workerGroup = new MultiThreadIoEventLoopGroup(config.ioThreads, new DefaultThreadFactory("roomlink-io"),
+                transport.ioHandlerFactory());
+        List<EventExecutor> loops = new ArrayList<>();
+        workerGroup.forEach(loops::add);
         this.mediaHandler = new MediaHandler(bindings, stats);
-        this.registry = new RoomRegistry(roomExecutor, bindings, mediaHandler, stats, ByteBufAllocator.DEFAULT,
+        this.rooms = new RoomShards(loops, bindings, mediaHandler, stats, ByteBufAllocator.DEFAULT,
                 config.sessionGrace.toNanos(), config.idleTimeout.toNanos(),
                 config.expiredSessionRetention.toNanos());
-        this.mediaHandler.bindListener((s, key) -> registry.post(() -> registry.mediaBound(s, key)));
+        this.mediaHandler.bindListener((s, key) -> {
+            RoomRegistry shard = rooms.forSession(s.id);
+            shard.post(() -> shard.mediaBound(s, key));
+        });
     }
 
     private void start() {
@@ -109,7 +119,7 @@ public final class RoomServer implements AutoCloseable {
         try {
             mediaChannel = bind("media (UDP)", new Bootstrap()
                     .group(workerGroup)
-                    .channel(NioDatagramChannel.class)
+                    .channel(transport.datagramChannel())
                     .option(ChannelOption.SO_RCVBUF, 4 << 20)
                     .option(ChannelOption.SO_SNDBUF, 4 << 20)
                     .handler(mediaHandler)
@@ -124,8 +134,9 @@ public final class RoomServer implements AutoCloseable {
             long handshakeNanos = config.idleTimeout.toNanos();
             serverChannel = bind("signal (TCP)", new ServerBootstrap()
                     .group(bossGroup, workerGroup)
-                    .channel(NioServerSocketChannel.class)
-                    .option(ChannelOption.SO_BACKLOG, 4096)
+                    .channel(transport.serverChannel())
+                    // A reconnect storm arrives all at once; the kernel clamps this to net.core.somaxconn.
+                    .option(ChannelOption.SO_BACKLOG, config.acceptBacklog)
                     .childOption(ChannelOption.TCP_NODELAY, true)
                     .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(1 << 20, 4 << 20))
                     .childHandler(new ChannelInitializer<SocketChannel>() {
@@ -134,7 +145,7 @@ public final class RoomServer implements AutoCloseable {
                             signalChannels.add(ch);
                             ch.pipeline().addLast("encoder", FrameEncoder.INSTANCE);
                             ch.pipeline().addLast("decoder", new FrameDecoder());
-                            ch.pipeline().addLast("signal", new SignalHandler(registry, verifier, stats,
+                            ch.pipeline().addLast("signal", new SignalHandler(rooms, verifier, stats,
                                     handshakeNanos, fixedHost, advertisedPort));
                         }
                     })
@@ -146,21 +157,28 @@ public final class RoomServer implements AutoCloseable {
         }
         boundSignalPort = ((InetSocketAddress) serverChannel.localAddress()).getPort();
         boundMediaPort = ((InetSocketAddress) mediaChannel.localAddress()).getPort();
-        sweep = roomExecutor.scheduleAtFixedRate(() -> {
-            try {
-                registry.sweep();
-            } catch (Throwable t) {
-                log.error("room sweep failed", t);
-            }
-        }, RoomRegistry.SWEEP_MILLIS, RoomRegistry.SWEEP_MILLIS, TimeUnit.MILLISECONDS);
+        for (int i = 0; i < rooms.size(); i++) {
+            RoomRegistry shard = rooms.shard(i);
+            sweeps.add(shard.executor().scheduleAtFixedRate(() -> {
+                try {
+                    shard.sweep();
+                } catch (Throwable t) {
+                    log.error("room sweep failed", t);
+                }
+            }, RoomRegistry.SWEEP_MILLIS, RoomRegistry.SWEEP_MILLIS, TimeUnit.MILLISECONDS));
+        }
         if (verifier.debugMode()) {
             log.warn("**********************************************************************");
             log.warn(DEBUG_MODE_WARNING);
             log.warn("**********************************************************************");
         }
-        log.info("roomlink server started: signal {}:{}, media {}:{}, grace {} ms, idle timeout {} ms",
-                config.bindAddress, signalPort(), config.bindAddress, mediaPort(), config.sessionGrace.toMillis(),
-                config.idleTimeout.toMillis());
+        if (config.nativeTransport && !transport.name().equals("epoll")) {
+            Throwable why = ServerTransport.epollUnavailabilityCause();
+            log.info("native epoll transport unavailable, using NIO: {}", why == null ? "unknown reason" : why.toString());
+        }
+        log.info("roomlink server started: signal {}:{}, media {}:{}, grace {} ms, idle timeout {} ms, {} transport, "
+                        + "{} I/O threads", config.bindAddress, signalPort(), config.bindAddress, mediaPort(),
+                config.sessionGrace.toMillis(), config.idleTimeout.toMillis(), transport.name(), config.ioThreads);
     }
 
     private static Channel bind(String what, ChannelFuture f, InetAddress addr, int port) {
@@ -183,6 +201,11 @@ public final class RoomServer implements AutoCloseable {
         return boundMediaPort;
     }
 
+    /** The Netty transport in use: "epoll" (native) or "nio". */
+    public String transportName() {
+        return transport.name();
+    }
+
     /** True if the server was started without a token secret and accepts any token. */
     public boolean debugMode() {
         return verifier.debugMode();
@@ -202,7 +225,8 @@ public final class RoomServer implements AutoCloseable {
      */
     public boolean kickUser(String appKey, String channelName, long uid) {
         RoomKey key = new RoomKey(appKey, channelName);
-        return registry.call(() -> registry.kick(key, uid), false);
+        RoomRegistry shard = rooms.forRoom(key);
+        return shard.call(() -> shard.kick(key, uid), false);
     }
 
     /**
@@ -213,7 +237,8 @@ public final class RoomServer implements AutoCloseable {
      */
     public boolean closeChannel(String appKey, String channelName) {
         RoomKey key = new RoomKey(appKey, channelName);
-        return registry.call(() -> registry.closeChannel(key), false);
+        RoomRegistry shard = rooms.forRoom(key);
+        return shard.call(() -> shard.closeChannel(key), false);
     }
 
     /**
@@ -223,13 +248,15 @@ public final class RoomServer implements AutoCloseable {
      */
     public Set<Long> members(String appKey, String channelName) {
         RoomKey key = new RoomKey(appKey, channelName);
-        return registry.call(() -> registry.members(key), Set.of());
+        RoomRegistry shard = rooms.forRoom(key);
+        return shard.call(() -> shard.members(key), Set.of());
     }
 
     /** The id of the channel while it exists. */
     public OptionalLong channelId(String appKey, String channelName) {
         RoomKey key = new RoomKey(appKey, channelName);
-        return registry.call(() -> registry.channelId(key), OptionalLong.empty());
+        RoomRegistry shard = rooms.forRoom(key);
+        return shard.call(() -> shard.channelId(key), OptionalLong.empty());
     }
 
     /**
@@ -237,7 +264,7 @@ public final class RoomServer implements AutoCloseable {
      * exceed the sum of {@link #members} sizes by the pending sessions.
      */
     public int sessionCount() {
-        return registry.call(registry::sessionCount, 0);
+        return rooms.sessionCount();
     }
 
     /**
@@ -254,13 +281,8 @@ public final class RoomServer implements AutoCloseable {
         if (serverChannel != null) {
             serverChannel.close().awaitUninterruptibly(2, TimeUnit.SECONDS); // accept no more
         }
-        if (sweep != null) {
-            sweep.cancel(false);
-        }
-        registry.call(() -> {
-            registry.shutdown();
-            return null;
-        }, null);
+        sweeps.forEach(f -> f.cancel(false));
+        rooms.shutdown();
         Message bye = new Message.SessionEnd(ErrorCodes.SERVER_SHUTDOWN, "server shutting down");
         signalChannels.writeAndFlush(bye).awaitUninterruptibly(2, TimeUnit.SECONDS);
         closeChannels();
@@ -279,10 +301,10 @@ public final class RoomServer implements AutoCloseable {
     }
 
     private void shutdownExecutors() {
-        for (EventExecutorGroup g : new EventExecutorGroup[] {bossGroup, workerGroup, roomExecutor}) {
+        for (EventExecutorGroup g : new EventExecutorGroup[] {bossGroup, workerGroup}) {
             g.shutdownGracefully(0, 1, TimeUnit.SECONDS);
         }
-        for (EventExecutorGroup g : new EventExecutorGroup[] {bossGroup, workerGroup, roomExecutor}) {
+        for (EventExecutorGroup g : new EventExecutorGroup[] {bossGroup, workerGroup}) {
             g.terminationFuture().awaitUninterruptibly(5, TimeUnit.SECONDS);
         }
     }
@@ -298,6 +320,9 @@ public final class RoomServer implements AutoCloseable {
         private Duration sessionGrace = Duration.ofSeconds(10);
         private Duration idleTimeout = Duration.ofSeconds(3);
         private Duration expiredSessionRetention = Duration.ofMinutes(5);
+        private int ioThreads = Math.max(2, Runtime.getRuntime().availableProcessors());
+        private int acceptBacklog = DEFAULT_ACCEPT_BACKLOG;
+        private boolean nativeTransport = true;
 
         private Builder() {
         }
@@ -383,6 +408,40 @@ public final class RoomServer implements AutoCloseable {
         }
 
         /**
+         * Number of I/O event loops (default: the number of cores, at least 2). Each also serves one
+         * shard of the rooms, so this is how many cores joins and keepalives can use.
+         */
+        public Builder ioThreads(int threads) {
+            if (threads < 1 || threads > 256) {
+                throw new IllegalArgumentException("ioThreads must be 1..256, got " + threads);
+            }
+            this.ioThreads = threads;
+            return this;
+        }
+
+        /**
+         * Length of the signaling port's accept queue (default 16384): connections the kernel completes
+         * before the server accepts them, e.g. when thousands of clients reconnect at once. Linux clamps it
+         * to {@code net.core.somaxconn} (and half-open ones to {@code net.ipv4.tcp_max_syn_backlog}).
+         */
+        public Builder acceptBacklog(int backlog) {
+            if (backlog < 1) {
+                throw new IllegalArgumentException("acceptBacklog must be positive, got " + backlog);
+            }
+            this.acceptBacklog = backlog;
+            return this;
+        }
+
+        /**
+         * Whether to use Netty's native epoll transport where it is available (default true); NIO
+         * otherwise, and always when false.
+         */
+        public Builder nativeTransport(boolean enabled) {
+            this.nativeTransport = enabled;
+            return this;
+        }
+
+        /**
          * Binds the ports and starts serving.
          *
          * @throws IllegalStateException if a port cannot be bound or the bind address cannot be resolved
@@ -404,6 +463,9 @@ public final class RoomServer implements AutoCloseable {
             b.sessionGrace = sessionGrace;
             b.idleTimeout = idleTimeout;
             b.expiredSessionRetention = expiredSessionRetention;
+            b.ioThreads = ioThreads;
+            b.acceptBacklog = acceptBacklog;
+            b.nativeTransport = nativeTransport;
             return b;
         }
 

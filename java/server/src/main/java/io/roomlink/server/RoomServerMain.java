@@ -11,7 +11,7 @@ import java.util.List;
  * <pre>
  * java -jar roomlink-server-VERSION-standalone.jar --signal-port 7000 --media-port 7001 \
  *      [--token-secret S] [--bind 0.0.0.0] [--advertise-media host:port] [--session-grace-ms N] \
- *      [--idle-timeout-ms N]
+ *      [--idle-timeout-ms N] [--io-threads N] [--accept-backlog N]
  * </pre>
  *
  * Bad arguments print the usage and exit with status 2; a port that cannot be bound exits with 1.
@@ -28,17 +28,20 @@ public final class RoomServerMain {
             "  --advertise-media HOST:PORT  media address told to clients (default: the address they reached)",
             "  --session-grace-ms N       how long a dropped session is kept for resume (default 10000)",
             "  --idle-timeout-ms N        silence after which a connection is dropped (default 3000)",
+            "  --io-threads N             I/O event loops, each serving a shard of the rooms (default: cores, at least 2)",
+            "  --accept-backlog N         accept queue of the signal port (default 16384; Linux caps it at net.core.somaxconn)",
             "  --help                     print this help");
 
     private static final List<String> OPTIONS = List.of("--signal-port", "--media-port", "--token-secret", "--bind",
-            "--advertise-media", "--session-grace-ms", "--idle-timeout-ms");
+            "--advertise-media", "--session-grace-ms", "--idle-timeout-ms", "--io-threads", "--accept-backlog");
 
     private RoomServerMain() {
     }
 
     /** Parsed command line. */
     record Options(int signalPort, int mediaPort, String tokenSecret, String bind, String advertiseHost,
-                   int advertisePort, Long sessionGraceMs, Long idleTimeoutMs, boolean help) {
+                   int advertisePort, Long sessionGraceMs, Long idleTimeoutMs, Integer ioThreads, Integer acceptBacklog,
+                   boolean help) {
 
         RoomServer.Builder toBuilder() {
             RoomServer.Builder b = RoomServer.builder()
@@ -54,6 +57,12 @@ public final class RoomServerMain {
             }
             if (idleTimeoutMs != null) {
                 b.idleTimeout(Duration.ofMillis(idleTimeoutMs));
+            }
+            if (ioThreads != null) {
+                b.ioThreads(ioThreads);
+            }
+            if (acceptBacklog != null) {
+                b.acceptBacklog(acceptBacklog);
             }
             return b;
         }
@@ -78,11 +87,13 @@ public final class RoomServerMain {
         int advPort = 0;
         Long grace = null;
         Long idle = null;
+        Integer ioThreads = null;
+        Integer backlog = null;
         List<String> seen = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             if (a.equals("--help") || a.equals("-h")) {
-                return new Options(0, 0, null, bind, null, 0, null, null, true);
+                return new Options(0, 0, null, bind, null, 0, null, null, null, null, true);
             }
             if (!a.startsWith("--")) {
                 throw new UsageException("unexpected argument '" + a + "'");
@@ -142,6 +153,8 @@ public final class RoomServerMain {
                 }
                 case "--session-grace-ms" -> grace = millis(name, value);
                 case "--idle-timeout-ms" -> idle = millis(name, value);
+                case "--io-threads" -> ioThreads = count(name, value, 256);
+                case "--accept-backlog" -> backlog = count(name, value, Integer.MAX_VALUE);
                 default -> throw new UsageException("unknown option " + name);
             }
         }
@@ -151,7 +164,7 @@ public final class RoomServerMain {
         if (mediaPort == null) {
             throw new UsageException("--media-port is required");
         }
-        return new Options(signalPort, mediaPort, secret, bind, advHost, advPort, grace, idle, false);
+        return new Options(signalPort, mediaPort, secret, bind, advHost, advPort, grace, idle, ioThreads, backlog, false);
     }
 
     private static int port(String name, String value) throws UsageException {
@@ -164,6 +177,18 @@ public final class RoomServerMain {
             // fall through
         }
         throw new UsageException(name + " must be a port number 0..65535, got '" + value + "'");
+    }
+
+    private static int count(String name, String value, int max) throws UsageException {
+        try {
+            int n = Integer.parseInt(value);
+            if (n >= 1 && n <= max) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // fall through
+        }
+        throw new UsageException(name + " must be a number 1.." + max + ", got '" + value + "'");
     }
 
     private static long millis(String name, String value) throws UsageException {

@@ -4,9 +4,12 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.EventLoop;
+import io.netty.channel.SingleThreadEventLoop;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.handler.codec.DecoderException;
 import io.netty.util.NetUtil;
+import io.netty.util.ReferenceCountUtil;
 import io.roomlink.server.protocol.Message;
 import io.roomlink.server.protocol.ProtocolException;
 import io.roomlink.server.protocol.WireCodec;
@@ -17,17 +20,30 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
  * One signaling (TCP) connection: enforces the per-connection rules of the protocol on its I/O
- * thread and hands everything that touches room state to the {@link RoomRegistry}.
+ * thread and hands everything that touches room state to the {@link RoomRegistry} shard of its
+ * session: the shard of the JOIN's room, or the one a RESUME's session id names. The first
+ * JOIN/RESUME binds the connection to that shard for good, so its frames reach it in order.
  *
  * <p>Threading: fields marked "I/O" are confined to this channel's event loop; {@link #session} is
- * confined to the room executor. The room executor talks to the connection only through
- * {@link #send}, {@link #sendAndClose}, {@link #closeSilently}, {@link #attach} and {@link #detach},
- * all of which are safe from any thread.
+ * confined to the shard's room executor. The room executor talks to the connection only through
+ * {@link #send}, {@link #sendAndAttach}, {@link #sendAndClose}, {@link #closeSilently} and
+ * {@link #detach}, all of which are safe from any thread.
+ *
+ * <p>Flushes are batched, because on loopback and in VMs the write system call (with the wake-up
+ * of the reader it causes) is most of the cost of a small frame: PONGs written on the I/O thread
+ * are flushed once per read batch ({@link #channelReadComplete}), and frames from the room
+ * executors once per event-loop iteration ({@link #flushSoon}), so a member that gets several
+ * presence events at once (a channel filling up) gets them in one write.
  */
 final class SignalHandler extends SimpleChannelInboundHandler<Message> {
     private static final Logger log = LoggerFactory.getLogger(SignalHandler.class);
@@ -43,7 +59,7 @@ final class SignalHandler extends SimpleChannelInboundHandler<Message> {
         CLOSING
     }
 
-    private final RoomRegistry registry;
+    private final RoomShards shards;
     private final TokenVerifier verifier;
     private final ServerStats stats;
     private final long handshakeTimeoutNanos;
@@ -54,6 +70,13 @@ final class SignalHandler extends SimpleChannelInboundHandler<Message> {
     private Phase phase = Phase.AWAIT_FIRST;
     private Session attached;
     private ScheduledFuture<?> handshakeTimer;
+    /** The shard of this connection's session, once its JOIN/RESUME was handed over. */
+    private RoomRegistry registry;
+    /** A PONG was written in this read batch and awaits the flush at its end. */
+    private boolean flushPending;
+    /** A flush at the end of this event-loop iteration is already scheduled. */
+    private boolean flushScheduled;
+    private final Runnable flushNow = this::flushNow;
 
     // set once in channelActive, then read-only
     private volatile Channel channel;
@@ -62,9 +85,9 @@ final class SignalHandler extends SimpleChannelInboundHandler<Message> {
     // room executor
     Session session;
 
-    SignalHandler(RoomRegistry registry, TokenVerifier verifier, ServerStats stats, long handshakeTimeoutNanos,
+    SignalHandler(RoomShards shards, TokenVerifier verifier, ServerStats stats, long handshakeTimeoutNanos,
                   String advertisedHost, int advertisedPort) {
-        this.registry = registry;
+        this.shards = shards;
         this.verifier = verifier;
         this.stats = stats;
         this.handshakeTimeoutNanos = handshakeTimeoutNanos;
@@ -90,7 +113,12 @@ final class SignalHandler extends SimpleChannelInboundHandler<Message> {
         Channel ch = ctx.channel();
         channel = ch;
         mediaHost = advertisedHost != null ? advertisedHost : localHost(ch.localAddress());
-        ch.closeFuture().addListener(f -> registry.post(() -> registry.connectionClosed(this)));
+        ch.closeFuture().addListener(f -> { // runs on this channel's event loop, like every write of `registry`
+            RoomRegistry r = registry;
+            if (r != null) {
+                r.post(() -> r.connectionClosed(this));
+            }
+        });
         handshakeTimer = ctx.executor().schedule(() -> {
             if (phase == Phase.AWAIT_FIRST && ch.isActive()) {
                 log.debug("{}: no JOIN/RESUME within the idle timeout, closing", ch.remoteAddress());
@@ -128,7 +156,7 @@ final class SignalHandler extends SimpleChannelInboundHandler<Message> {
         if (m instanceof Message.Ping p) {
             // A reachability probe from a reconnecting client: answer it and keep waiting for
             // JOIN/RESUME; the handshake timer still closes a connection that never sends one.
-            ctx.writeAndFlush(new Message.Pong(p.nonce()), ctx.voidPromise());
+            write(ctx, new Message.Pong(p.nonce()));
             return;
         }
         if (handshakeTimer != null) {
@@ -148,10 +176,14 @@ final class SignalHandler extends SimpleChannelInboundHandler<Message> {
                 return;
             }
             phase = Phase.JOINING;
-            registry.post(() -> registry.join(this, j));
+            RoomRegistry shard = shards.forRoom(new RoomKey(j.appKey(), j.channel()));
+            registry = shard;
+            shard.post(() -> shard.join(this, j));
         } else if (m instanceof Message.Resume r) {
             phase = Phase.JOINING;
-            registry.post(() -> registry.resume(this, r));
+            RoomRegistry shard = shards.forSession(r.sessionId());
+            registry = shard;
+            shard.post(() -> shard.resume(this, r));
         } else {
             protocolError(ctx, "first frame must be JOIN or RESUME, got " + WireCodec.typeName(m.type()));
         }
@@ -162,24 +194,41 @@ final class SignalHandler extends SimpleChannelInboundHandler<Message> {
             case WireCodec.PING -> {
                 long nonce = ((Message.Ping) m).nonce();
                 if (phase == Phase.ACTIVE) {
-                    ctx.writeAndFlush(new Message.Pong(nonce), ctx.voidPromise());
-                    if (!ctx.channel().isWritable()) {
-                        // The client sends but does not read: stop reading until it catches up.
-                        ctx.channel().config().setAutoRead(false);
-                    }
+                    write(ctx, new Message.Pong(nonce));
                 } else {
                     // Keep the PONG behind the snapshot and JOIN_OK/RESUME_OK: the room executor answers it.
-                    registry.post(() -> registry.ping(this, nonce));
+                    RoomRegistry shard = registry;
+                    shard.post(() -> shard.ping(this, nonce));
                 }
             }
             case WireCodec.LEAVE -> {
                 phase = Phase.CLOSING;
-                registry.post(() -> registry.leave(this));
+                RoomRegistry shard = registry;
+                shard.post(() -> shard.leave(this));
             }
             case WireCodec.JOIN, WireCodec.RESUME ->
                     protocolError(ctx, "unexpected " + WireCodec.typeName(m.type()) + " after the first frame");
             default -> protocolError(ctx, "unexpected " + WireCodec.typeName(m.type()) + " from a client");
         }
+    }
+
+    /** A reply from the I/O thread: flushed with the rest of this read batch. */
+    private void write(ChannelHandlerContext ctx, Message m) {
+        ctx.write(m, ctx.voidPromise());
+        flushPending = true;
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) throws Exception {
+        if (flushPending) {
+            flushPending = false;
+            ctx.flush();
+            if (!ctx.channel().isWritable() && phase != Phase.CLOSING) {
+                // The client sends but does not read: stop reading until it catches up.
+                ctx.channel().config().setAutoRead(false);
+            }
+        }
+        super.channelReadComplete(ctx);
     }
 
     @Override
@@ -221,10 +270,15 @@ final class SignalHandler extends SimpleChannelInboundHandler<Message> {
     // Called from the room executor (thread-safe)
     // ---------------------------------------------------------------------------------------------
 
-    /** Runs after every write the room executor issued before it: from then on PINGs are answered here. */
-    void attach(Session s) {
+    /**
+     * Writes the pre-encoded snapshot and JOIN_OK/RESUME_OK (ownership of {@code frames} passes to
+     * this method), then attaches the session: from then on PINGs are answered on the I/O thread.
+     * One task on the connection's loop for both, after every write the room executor issued before.
+     */
+    void sendAndAttach(ByteBuf frames, Session s) {
         Channel ch = channel;
-        ch.eventLoop().execute(() -> {
+        onLoop(ch, () -> {
+            writeSoon(frames);
             if (phase == Phase.JOINING) {
                 phase = Phase.ACTIVE;
                 attached = s;
@@ -234,25 +288,84 @@ final class SignalHandler extends SimpleChannelInboundHandler<Message> {
 
     /** The connection no longer speaks for its session (it was replaced or the session ended). */
     void detach() {
-        Channel ch = channel;
-        ch.eventLoop().execute(() -> attached = null);
+        onLoop(channel, () -> attached = null);
+    }
+
+    /** Runs {@code task} on the channel's loop: at once when already there (a shard on the same loop). */
+    private static void onLoop(Channel ch, Runnable task) {
+        if (ch.eventLoop().inEventLoop()) {
+            task.run();
+        } else {
+            ch.eventLoop().execute(task);
+        }
     }
 
     void send(Message m) {
         Channel ch = channel;
         if (ch.isActive()) {
-            ch.writeAndFlush(m, ch.voidPromise());
+            onLoop(ch, () -> writeSoon(m));
         }
     }
 
-    /** Writes a pre-encoded frame (ownership of {@code frame} passes to this method). */
-    void send(ByteBuf frame) {
-        Channel ch = channel;
-        if (ch.isActive()) {
-            ch.writeAndFlush(frame, ch.voidPromise());
-        } else {
+    /**
+     * Sends one pre-encoded frame to every connection in {@code targets} (ownership of {@code frame}
+     * passes to this method): one task per event loop rather than one per connection, and on the
+     * caller's own loop no task at all.
+     */
+    static void sendToAll(List<SignalHandler> targets, ByteBuf frame) {
+        try {
+            Map<EventLoop, List<SignalHandler>> byLoop = new IdentityHashMap<>(4);
+            for (SignalHandler c : targets) {
+                byLoop.computeIfAbsent(c.channel.eventLoop(), l -> new ArrayList<>(targets.size())).add(c);
+            }
+            byLoop.forEach((loop, conns) -> {
+                frame.retain(); // released by the task below
+                Runnable writeAll = () -> {
+                    try {
+                        for (SignalHandler c : conns) {
+                            c.writeSoon(frame.retainedDuplicate());
+                        }
+                    } finally {
+                        frame.release();
+                    }
+                };
+                if (loop.inEventLoop()) {
+                    writeAll.run();
+                } else {
+                    try {
+                        loop.execute(writeAll);
+                    } catch (RejectedExecutionException e) {
+                        frame.release(); // the server is shutting down
+                    }
+                }
+            });
+        } finally {
             frame.release();
         }
+    }
+
+    /** On the I/O thread: writes now, flushes at the end of this event-loop iteration. */
+    private void writeSoon(Object msg) {
+        Channel ch = channel;
+        if (!ch.isActive()) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        ch.write(msg, ch.voidPromise());
+        if (flushScheduled) {
+            return;
+        }
+        if (ch.eventLoop() instanceof SingleThreadEventLoop loop) {
+            flushScheduled = true;
+            loop.executeAfterEventLoopIteration(flushNow);
+        } else {
+            ch.flush();
+        }
+    }
+
+    private void flushNow() {
+        flushScheduled = false;
+        channel.flush();
     }
 
     /** Writes {@code m}, then closes the connection once it is flushed. */

@@ -31,7 +31,7 @@ class RoomServerMainTest {
     void parsesAllOptions() throws Exception {
         RoomServerMain.Options o = parse("--signal-port", "7000", "--media-port", "7001", "--token-secret", "S",
                 "--bind", "127.0.0.1", "--advertise-media", "media.example.net:9000", "--session-grace-ms", "2500",
-                "--idle-timeout-ms=1500");
+                "--idle-timeout-ms=1500", "--io-threads", "3", "--accept-backlog", "8192");
         assertEquals(7000, o.signalPort());
         assertEquals(7001, o.mediaPort());
         assertEquals("S", o.tokenSecret());
@@ -40,12 +40,16 @@ class RoomServerMainTest {
         assertEquals(9000, o.advertisePort());
         assertEquals(2500L, o.sessionGraceMs());
         assertEquals(1500L, o.idleTimeoutMs());
+        assertEquals(3, o.ioThreads());
+        assertEquals(8192, o.acceptBacklog());
 
         RoomServerMain.Options d = parse("--signal-port", "0", "--media-port", "0");
         assertEquals("0.0.0.0", d.bind());
         assertNull(d.tokenSecret());
         assertNull(d.advertiseHost());
         assertNull(d.sessionGraceMs());
+        assertNull(d.ioThreads());
+        assertNull(d.acceptBacklog());
 
         RoomServerMain.Options v6 = parse("--signal-port", "1", "--media-port", "2", "--advertise-media", "[::1]:5000");
         assertEquals("::1", v6.advertiseHost());
@@ -70,6 +74,8 @@ class RoomServerMainTest {
             {"--signal-port", "7000", "--media-port", "7001", "--session-grace-ms", "-5"},
             {"--signal-port", "7000", "--media-port", "7001", "--signal-port", "7002"},
             {"stray", "--signal-port", "7000", "--media-port", "7001"},
+            {"--signal-port", "7000", "--media-port", "7001", "--io-threads", "0"},
+            {"--signal-port", "7000", "--media-port", "7001", "--accept-backlog", "-1"},
         };
         for (String[] args : bad) {
             assertThrows(RoomServerMain.UsageException.class, () -> RoomServerMain.parse(args), String.join(" ", args));
