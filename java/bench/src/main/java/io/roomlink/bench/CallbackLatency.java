@@ -28,7 +28,7 @@ final class CallbackLatency extends Scenario {
     }
 
     @Override
-    void run(Bench bench) {
+    void run(Bench bench) throws InterruptedException {
         // Both timestamps must come from one clock, or the numbers mean nothing.
         long before = System.nanoTime();
         long core = NativeApi.rl_monotonic_ns();
@@ -37,11 +37,21 @@ final class CallbackLatency extends Scenario {
                 "the core's clock is not System.nanoTime()'s: " + before + " <= " + core + " <= " + after + " fails");
         config.put("dispatch", "shared pool, roomlink.dispatchThreads=" + Integer.getInteger("roomlink.dispatchThreads", 2));
         // An app's engine: its events come one or two at a time.
-        measure(bench, "cb1", 1, bench.size(100, 1500), bench.size(20, 300),
+        measure(bench, "cb1", 1, bench.size(100, 1500), bench.size(20, 1500),
                 "callback latency (a member and a visitor)");
         // Many engines in one JVM, all told the same thing at once: a burst queued on the dispatch threads.
         measure(bench, "cb20", 20, bench.size(40, 300), bench.size(10, 100),
                 "callback latency, fan-out burst (20 engines in this JVM get each event at once)");
+        int handoffs = bench.size(2_000, 20_000);
+        long[] machine = ProcStats.machineJiffies();
+        Samples floor = HandoffReference.measure(handoffs, 500);
+        double steal = ProcStats.machineStealPercent(machine, ProcStats.machineJiffies());
+        Metric ref = add(Metric.of(id(), "reference: plain Java thread hand-off (lock-free queue + park/unpark), no roomlink code",
+                "µs", floor));
+        ref.note(handoffs + " hand-offs 500 µs apart between two plain threads: the floor this machine sets under any "
+                + "callback latency; hypervisor steal meanwhile " + Report.fmt(steal) + " % of the cores");
+        ref.extra("stealPercent", steal);
+        bench.log("hand-off reference: p50 %.1f µs, p99 %.1f µs (steal %.1f %%)", ref.p50, ref.p99, steal);
     }
 
     private void measure(Bench bench, String channel, int members, int cycles, int warmup, String title) {
@@ -49,6 +59,7 @@ final class CallbackLatency extends Scenario {
         config.put(channel + ".visits", cycles);
         config.put(channel + ".warmupVisits", warmup);
         CallbackRecorder recorder = new CallbackRecorder(1 << 20);
+        long[] machine = null;
         try (TestRoomServer rooms = TestRoomServer.start()) {
             List<Local.Member> room = new ArrayList<>();
             try {
@@ -72,6 +83,7 @@ final class CallbackLatency extends Scenario {
                         base[i] = room.get(i).probe().size();
                     }
                     recorder.install();
+                    machine = ProcStats.machineJiffies();
                     visits(rooms, channel, engine, visitor, warmup, cycles);
                     for (int i = 0; i < members; i++) {
                         Probe p = room.get(i).probe();
@@ -93,13 +105,15 @@ final class CallbackLatency extends Scenario {
         int expected = 2 * members * cycles;
         check(micros.size() >= expected, "recorded " + micros.size() + " callbacks, expected at least " + expected);
         check(micros.min() >= 0, "a negative latency: the clocks differ");
+        double steal = ProcStats.machineStealPercent(machine, ProcStats.machineJiffies());
         double[] crossing = recorder.crossingMicros().sorted();
         Metric m = add(Metric.of(id(), title, "µs", micros).goal("p99 ≤ 200 µs", x -> x.p99 <= 200));
         m.note("core emit (mono_ns) → dispatch thread about to call the listener; in-process server; "
                 + DispatchPool.size() + " dispatch threads; " + members + " member(s), " + cycles + " visits after "
                 + warmup + " warm-up visits; of which core emit → queued in Java (the JNA crossing, on the loop thread): p50 "
-                + Report.fmt(Samples.percentile(crossing, 50)) + " µs, p99 " + Report.fmt(Samples.percentile(crossing, 99)) + " µs");
-        m.extra("crossingP50Micros", Samples.percentile(crossing, 50)).extra("crossingP99Micros", Samples.percentile(crossing, 99));
+                + Report.fmt(Samples.percentile(crossing, 50)) + " µs, p99 " + Report.fmt(Samples.percentile(crossing, 99))
+                + " µs; hypervisor steal during the measured visits " + Report.fmt(steal) + " % of the cores");
+        m.extra("stealPercent", steal).extra("crossingP50Micros", Samples.percentile(crossing, 50)).extra("crossingP99Micros", Samples.percentile(crossing, 99));
         bench.log("%s: p50 %.1f µs, p99 %.1f µs over %d callbacks (JNA crossing p99 %.1f µs)", title, m.p50, m.p99, m.n,
                 Samples.percentile(crossing, 99));
     }

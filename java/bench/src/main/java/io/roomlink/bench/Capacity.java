@@ -70,6 +70,15 @@ final class Capacity extends Scenario {
             String fdLimit = openFilesLimit(cluster.server.pid());
             config.put("serverOpenFilesLimit", fdLimit);
             fdNote = "the server JVM may open " + fdLimit + " files (one TCP socket per session)";
+            long fdCeiling = sessionCeiling(cluster.server.pid());
+            if (steps[steps.length - 1] > fdCeiling) {
+                steps = capSteps(steps, (int) fdCeiling);
+                fdNote += "; the last step is the most sessions that limit leaves room for: the limit minus the "
+                        + ProcStats.openFds(cluster.server.pid()) + " files the server holds with no session, minus "
+                        + FD_MARGIN + " in reserve (it cannot be raised here: the hard limit is the same and the "
+                        + "container withholds CAP_SYS_RESOURCE)";
+                config.put("stepsTried", java.util.Arrays.toString(steps));
+            }
             Map<String, String> empty = cluster.serverStats(true);
             baseRss = ProcStats.rssKb(cluster.server.pid());
             baseHeap = WorkerProcess.asLong(empty, "heapUsed");
@@ -236,6 +245,30 @@ final class Capacity extends Scenario {
     }
 
     /** "soft/hard" of the process's open-files limit. */
+    /** Files kept free for what the server opens besides sessions (accepts racing a close, jars, epoll). */
+    private static final int FD_MARGIN = 64;
+
+    /** Sessions the server process can still open sockets for, or Long.MAX_VALUE when its limit is unknown. */
+    private static long sessionCeiling(long pid) {
+        try {
+            for (String l : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/" + pid + "/limits"))) {
+                if (l.startsWith("Max open files")) {
+                    long soft = Long.parseLong(l.substring("Max open files".length()).trim().split("\\s+")[0]);
+                    return soft - ProcStats.openFds(pid) - FD_MARGIN;
+                }
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            // unknown (e.g. "unlimited"): no ceiling
+        }
+        return Long.MAX_VALUE;
+    }
+
+    /** The steps below {@code ceiling}, then {@code ceiling} itself as the last one. */
+    static int[] capSteps(int[] steps, int ceiling) {
+        return java.util.stream.IntStream.concat(java.util.Arrays.stream(steps).filter(v -> v < ceiling),
+                java.util.stream.IntStream.of(ceiling)).toArray();
+    }
+
     static String openFilesLimit(long pid) {
         try {
             for (String l : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/" + pid + "/limits"))) {

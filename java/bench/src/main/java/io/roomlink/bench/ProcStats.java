@@ -92,10 +92,20 @@ final class ProcStats {
                 total += Long.parseLong(f[i]);
             }
             long idle = Long.parseLong(f[4]) + Long.parseLong(f[5]);
-            return new long[] {total - idle, total};
+            long steal = f.length > 8 ? Long.parseLong(f[8]) : 0;
+            return new long[] {total - idle, total, steal};
         } catch (IOException | RuntimeException e) {
-            return new long[] {0, 0};
+            return new long[] {0, 0, 0};
         }
+    }
+
+    /**
+     * Time the hypervisor ran something else while this VM's vCPUs wanted to run (% of all cores),
+     * between two readings of {@link #machineJiffies}: on a shared VM, latency no code here can remove.
+     */
+    static double machineStealPercent(long[] before, long[] after) {
+        long total = after[1] - before[1];
+        return total <= 0 ? Double.NaN : (after[2] - before[2]) * 100.0 / total;
     }
 
     /** CPU use between two readings of {@link #cpuTicks}, in % of one core. */

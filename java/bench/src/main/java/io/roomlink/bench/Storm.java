@@ -51,7 +51,9 @@ final class Storm extends Scenario {
         }
         int n = clients;
         config.put("clients." + profile, n);
-        try (Cluster cluster = new Cluster(bench, "storm-" + profile)) {
+        try (ListenQueueTuning queues = ListenQueueTuning.raiseTo(16384);
+             Cluster cluster = new Cluster(bench, "storm-" + profile)) {
+            config.put("listenQueues", queues.describe());
             cluster.startServer(0, 0, serverOptions);
             cluster.startClients(workers, "-Xmx2g", false);
             cluster.checkClocks();
@@ -189,6 +191,7 @@ final class Storm extends Scenario {
                     + "the new server caught up); the times above are each client's first return");
             m.extra("relapses", relapses);
             m.note("machine TCP counters during the storm: " + tcp);
+            m.note("kernel listen queues for this scenario: " + queues.describe());
             m.note("what the clients were told: " + reasons);
             m.extra("reasons", reasons.toString());
             m.extra("timeline(seconds:back:failed)", timeline);
