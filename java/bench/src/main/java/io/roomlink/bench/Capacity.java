@@ -135,9 +135,11 @@ final class Capacity extends Scenario {
                 long serverTicks = ProcStats.cpuTicks(cluster.server.pid());
                 long clientTicks = cluster.totalCpuTicks();
                 long[] machine = ProcStats.machineJiffies();
+                Map<String, Long> holdBefore = ProcStats.tcpExt(ProcStats.TCP_TROUBLE);
                 long t0 = System.nanoTime();
                 Local.sleepMillis(holdSeconds * 1000L);
                 long t1 = System.nanoTime();
+                String holdCounters = ProcStats.tcpDelta(holdBefore, ProcStats.tcpExt(ProcStats.TCP_TROUBLE));
                 double serverCpu = ProcStats.cpuPercent(serverTicks, ProcStats.cpuTicks(cluster.server.pid()), t1 - t0);
                 double clientCpu = ProcStats.cpuPercent(clientTicks, cluster.totalCpuTicks(), t1 - t0);
                 double machineBusy = ProcStats.machineBusyPercent(machine, ProcStats.machineJiffies());
@@ -169,7 +171,8 @@ final class Capacity extends Scenario {
                     }
                     problem = outages + " outage(s) during the " + holdSeconds + " s hold; " + connected + " of " + target
                             + " CONNECTED (" + st + "); server holds " + sessions + " sessions, " + serverFds
-                            + " open fds; joining the step took " + Report.fmt(joinSeconds) + " s (TCP: " + tcp + ")"
+                            + " open fds; joining the step took " + Report.fmt(joinSeconds) + " s (kernel counters: " + tcp
+                            + "); kernel counters during the hold: " + holdCounters
                             + (reasons.isEmpty() ? "" : "; seen during the hold: " + reasons)
                             + (joinReasons.isEmpty() ? "" : "; seen while joining: " + joinReasons);
                 }

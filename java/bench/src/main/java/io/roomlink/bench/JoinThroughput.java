@@ -114,7 +114,7 @@ final class JoinThroughput extends Scenario {
                     + "keepalives slowed to 10 s: the join path alone; all " + total + " joined in " + Report.fmt(seconds) + " s; percentiles are the join latency under this "
                     + "burst; server CPU " + Report.fmt(serverCpu) + " % of one core, client JVMs "
                     + Report.fmt(clientCpu) + " %, machine " + Report.fmt(machineBusy) + " % busy (all cores)");
-            m.note("machine TCP counters: " + tcp);
+            m.note("machine kernel counters: " + tcp);
             m.extra("joinsPerSecond", rate).extra("seconds", seconds).extra("serverCpuPercentOfOneCore", serverCpu)
                     .extra("clientCpuPercentOfOneCore", clientCpu).extra("machineBusyPercent", machineBusy);
             bench.log("join throughput: %.0f joins/s (%d in %.2f s), server CPU %.0f %%, clients %.0f %%, machine %.0f %%",

@@ -122,15 +122,24 @@ final class ProcStats {
         return total <= 0 ? Double.NaN : (after[0] - before[0]) * 100.0 / total;
     }
 
-    /** Machine-wide TCP counters of /proc/net/netstat (TcpExt): ListenOverflows, TCPSynRetrans, ...; -1 if unknown. */
+    /**
+     * Machine-wide kernel counters: TCP ones from /proc/net/netstat (TcpExt: ListenOverflows,
+     * TCPSynRetrans, ...) and UDP ones from /proc/net/snmp (Udp: RcvbufErrors, ...); -1 if unknown.
+     */
     static java.util.Map<String, Long> tcpExt(String... names) {
         java.util.Map<String, Long> out = new java.util.LinkedHashMap<>();
         for (String n : names) {
             out.put(n, -1L);
         }
+        readCounters(Path.of("/proc/net/netstat"), "TcpExt:", out);
+        readCounters(Path.of("/proc/net/snmp"), "Udp:", out);
+        return out;
+    }
+
+    /** Fills the keys of {@code out} found in the header/value line pair starting with {@code prefix}. */
+    private static void readCounters(Path file, String prefix, java.util.Map<String, Long> out) {
         try {
-            List<String> lines = Files.readAllLines(Path.of("/proc/net/netstat")).stream()
-                    .filter(l -> l.startsWith("TcpExt:")).toList();
+            List<String> lines = Files.readAllLines(file).stream().filter(l -> l.startsWith(prefix)).toList();
             String[] keys = lines.get(0).split("\\s+");
             String[] values = lines.get(1).split("\\s+");
             for (int i = 1; i < keys.length && i < values.length; i++) {
@@ -141,10 +150,9 @@ final class ProcStats {
         } catch (IOException | RuntimeException e) {
             // unknown
         }
-        return out;
     }
 
-    /** What happened to the TCP counters between two {@link #tcpExt} readings, as "name +delta, ...". */
+    /** What happened to the counters between two {@link #tcpExt} readings, as "name +delta, ...". */
     static String tcpDelta(java.util.Map<String, Long> before, java.util.Map<String, Long> after) {
         StringBuilder sb = new StringBuilder();
         before.forEach((k, v) -> sb.append(sb.length() == 0 ? "" : ", ").append(k).append(" +")
@@ -152,7 +160,7 @@ final class ProcStats {
         return sb.toString();
     }
 
-    static final String[] TCP_TROUBLE = {"ListenOverflows", "ListenDrops", "TCPSynRetrans"};
+    static final String[] TCP_TROUBLE = {"ListenOverflows", "ListenDrops", "TCPSynRetrans", "RcvbufErrors"};
 
     static String loadAverage() {
         try {

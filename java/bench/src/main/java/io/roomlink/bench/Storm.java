@@ -190,7 +190,7 @@ final class Storm extends Scenario {
                     : relapses + " outage(s) after coming back (a client back once, then RECONNECTING again while "
                     + "the new server caught up); the times above are each client's first return");
             m.extra("relapses", relapses);
-            m.note("machine TCP counters during the storm: " + tcp);
+            m.note("machine kernel counters during the storm: " + tcp);
             m.note("kernel listen queues for this scenario: " + queues.describe());
             m.note("what the clients were told: " + reasons);
             m.extra("reasons", reasons.toString());
