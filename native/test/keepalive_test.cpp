@@ -280,21 +280,34 @@ void settle(EventLoop& loop) {
     for (int i = 0; i < 5; ++i) loop.run_once(millis(2));
 }
 
+/** A media path bound to a fake server on a manual clock, its keepalive running with the defaults. */
+struct BoundMediaPath {
+    ManualClock clock;
+    EventLoop loop{clock};
+    FakeMediaServer server;
+    Listener listener;
+    MediaPath path;
+
+    explicit BoundMediaPath(uint64_t media_key) : path(loop, &listener, media_key, millis(100)) {
+        std::string error;
+        REQUIRE(path.open(server.address, &error, true));
+        settle(loop);
+        server.serve(true);
+        settle(loop);
+        REQUIRE(listener.bound);
+        path.start_keepalive(media_defaults());
+    }
+};
+
 }  // namespace
 
 TEST(media_path_follows_the_adaptive_schedule_on_a_manual_clock) {
-    ManualClock clock;
-    EventLoop loop(clock);
-    FakeMediaServer server;
-    Listener listener;
-    MediaPath path(loop, &listener, 42, millis(100));
-    std::string error;
-    REQUIRE(path.open(server.address, &error, true));
-    settle(loop);
-    server.serve(true);
-    settle(loop);
-    REQUIRE(listener.bound);
-    path.start_keepalive(media_defaults());
+    BoundMediaPath bound(42);
+    ManualClock& clock = bound.clock;
+    EventLoop& loop = bound.loop;
+    FakeMediaServer& server = bound.server;
+    Listener& listener = bound.listener;
+    MediaPath& path = bound.path;
 
     // Healthy: one PING per 500 ms, answered.
     int pings = 0;
@@ -330,18 +343,12 @@ TEST(media_path_follows_the_adaptive_schedule_on_a_manual_clock) {
 }
 
 TEST(media_path_returns_to_the_healthy_interval_after_a_pong) {
-    ManualClock clock;
-    EventLoop loop(clock);
-    FakeMediaServer server;
-    Listener listener;
-    MediaPath path(loop, &listener, 7, millis(100));
-    std::string error;
-    REQUIRE(path.open(server.address, &error, true));
-    settle(loop);
-    server.serve(true);
-    settle(loop);
-    REQUIRE(listener.bound);
-    path.start_keepalive(media_defaults());
+    BoundMediaPath bound(7);
+    ManualClock& clock = bound.clock;
+    EventLoop& loop = bound.loop;
+    FakeMediaServer& server = bound.server;
+    Listener& listener = bound.listener;
+    MediaPath& path = bound.path;
     // 500 ms: PING lost; 700 ms: fast PINGs, lost too, until 800 ms.
     int lost_pings = 0;
     for (int step = 0; step < 80; ++step) {
