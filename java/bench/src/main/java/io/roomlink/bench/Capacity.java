@@ -253,17 +253,11 @@ final class Capacity extends Scenario {
 
     /** Sessions the server process can still open sockets for, or Long.MAX_VALUE when its limit is unknown. */
     private static long sessionCeiling(long pid) {
-        try {
-            for (String l : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/" + pid + "/limits"))) {
-                if (l.startsWith("Max open files")) {
-                    long soft = Long.parseLong(l.substring("Max open files".length()).trim().split("\\s+")[0]);
-                    return soft - ProcStats.openFds(pid) - FD_MARGIN;
-                }
-            }
-        } catch (java.io.IOException | RuntimeException e) {
-            // unknown (e.g. "unlimited"): no ceiling
+        String[] limit = ProcStats.openFilesLimit(Long.toString(pid));
+        if (limit == null || !limit[0].chars().allMatch(Character::isDigit)) {
+            return Long.MAX_VALUE; // unknown or "unlimited": no ceiling
         }
-        return Long.MAX_VALUE;
+        return Long.parseLong(limit[0]) - ProcStats.openFds(pid) - FD_MARGIN;
     }
 
     /** The steps below {@code ceiling}, then {@code ceiling} itself as the last one. */
@@ -273,17 +267,11 @@ final class Capacity extends Scenario {
     }
 
     static String openFilesLimit(long pid) {
-        try {
-            for (String l : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/" + pid + "/limits"))) {
-                if (l.startsWith("Max open files")) {
-                    String[] f = l.substring("Max open files".length()).trim().split("\\s+");
-                    return f[0].equals(f[1]) ? f[0] : f[0] + " (hard " + f[1] + ")";
-                }
-            }
-        } catch (java.io.IOException | RuntimeException e) {
-            // unknown
+        String[] limit = ProcStats.openFilesLimit(Long.toString(pid));
+        if (limit == null) {
+            return "?";
         }
-        return "?";
+        return limit[0].equals(limit[1]) ? limit[0] : limit[0] + " (hard " + limit[1] + ")";
     }
 
     private static Map<String, Object> stepJson(Step s) {

@@ -98,16 +98,8 @@ final class Machine {
     }
 
     private static String ulimit() {
-        try {
-            return Files.readAllLines(Path.of("/proc/self/limits")).stream()
-                    .filter(l -> l.startsWith("Max open files"))
-                    .map(l -> {
-                        String[] f = l.substring("Max open files".length()).trim().split("\\s+");
-                        return "soft " + f[0] + ", hard " + f[1] + " (child JVMs ask for more; only up to the hard limit)";
-                    })
-                    .findFirst().orElse("?");
-        } catch (IOException | RuntimeException e) {
-            return "?";
-        }
+        String[] limit = ProcStats.openFilesLimit("self");
+        return limit == null ? "?"
+                : "soft " + limit[0] + ", hard " + limit[1] + " (child JVMs ask for more; only up to the hard limit)";
     }
 }

@@ -75,6 +75,21 @@ final class ProcStats {
         }
     }
 
+    /** The open-files limit of a process ("self" or a pid) as {soft, hard}, e.g. {"20000", "20000"}; null if unknown. */
+    static String[] openFilesLimit(String process) {
+        try {
+            for (String l : Files.readAllLines(Path.of("/proc/" + process + "/limits"))) {
+                if (l.startsWith("Max open files")) {
+                    String[] f = l.substring("Max open files".length()).trim().split("\\s+");
+                    return new String[] {f[0], f[1]};
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // unknown
+        }
+        return null;
+    }
+
     static long openFds(long pid) {
         try (Stream<Path> fds = Files.list(Path.of("/proc/" + pid + "/fd"))) {
             return fds.count();
