@@ -94,6 +94,17 @@ final class Cluster implements AutoCloseable {
         all(i -> timeCallbacks ? "init cb" : "init", Duration.ofSeconds(60));
     }
 
+    /**
+     * Starts {@code count} client JVMs that speak the wire protocol themselves ({@link WireClientWorker}), for
+     * loads the SDK engines' own CPU would cap before the server's.
+     */
+    void startWireClients(int count, String maxHeap) throws IOException {
+        for (int i = 0; i < count; i++) {
+            clients.add(WorkerProcess.start(bench, name + "-wire-" + (clients.size() + 1),
+                    WireClientWorker.class.getName(), List.of(maxHeap), List.of()));
+        }
+    }
+
     /** Sends one command to every client (all first, then reads the replies: they work in parallel). */
     List<Map<String, String>> all(IntFunction<String> command, Duration timeout) {
         for (int i = 0; i < clients.size(); i++) {

@@ -26,13 +26,19 @@ final class ProcStats {
 
     /** utime + stime of the process, in clock ticks; -1 if it is gone. */
     static long cpuTicks(long pid) {
+        long[] split = cpuTicksSplit(pid);
+        return split == null ? -1 : split[0] + split[1];
+    }
+
+    /** A process's CPU time so far as {user, kernel} clock ticks; null if unknown. */
+    static long[] cpuTicksSplit(long pid) {
         try {
             String stat = read(Path.of("/proc/" + pid + "/stat"));
             String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
             // after "pid (comm) ": state is field 3, so utime (14) and stime (15) are at 11 and 12
-            return Long.parseLong(f[11]) + Long.parseLong(f[12]);
+            return new long[] {Long.parseLong(f[11]), Long.parseLong(f[12])};
         } catch (IOException | RuntimeException e) {
-            return -1;
+            return null;
         }
     }
 

@@ -68,7 +68,8 @@ public final class ServerWorker {
                 System.out.println("@ok sessions=" + server.sessionCount() + " joins=" + s.joins() + " resumes=" + s.resumes()
                         + " joinRejects=" + s.joinRejects() + " graceExpiries=" + s.graceExpiries()
                         + " idleDisconnects=" + s.idleDisconnects() + " heapUsed=" + heap.getUsed()
-                        + " heapCommitted=" + heap.getCommitted());
+                        + " heapCommitted=" + heap.getCommitted() + " jitMs="
+                        + ManagementFactory.getCompilationMXBean().getTotalCompilationTime());
             } else if (line.equals("clock")) {
                 System.out.println("@ok ns=" + System.nanoTime());
             } else {
