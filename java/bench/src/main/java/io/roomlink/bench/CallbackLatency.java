@@ -17,6 +17,9 @@ import java.util.List;
  */
 final class CallbackLatency extends Scenario {
     private static final long VISITOR = 1_000_000;
+    /** JIT compile time per warm-up chunk below which the JVM counts as warm. */
+    private static final long JIT_SETTLED_MS = 50;
+
     @Override
     String id() {
         return "callback";
@@ -37,7 +40,7 @@ final class CallbackLatency extends Scenario {
                 "the core's clock is not System.nanoTime()'s: " + before + " <= " + core + " <= " + after + " fails");
         config.put("dispatch", "shared pool, roomlink.dispatchThreads=" + Integer.getInteger("roomlink.dispatchThreads", 2));
         // An app's engine: its events come one or two at a time.
-        measure(bench, "cb1", 1, bench.size(100, 1500), bench.size(20, 1500),
+        measure(bench, "cb1", 1, bench.size(100, 1500), bench.size(20, 500),
                 "callback latency (a member and a visitor)");
         // Many engines in one JVM, all told the same thing at once: a burst queued on the dispatch threads.
         measure(bench, "cb20", 20, bench.size(40, 300), bench.size(10, 100),
@@ -54,12 +57,13 @@ final class CallbackLatency extends Scenario {
         bench.log("hand-off reference: p50 %.1f µs, p99 %.1f µs (steal %.1f %%)", ref.p50, ref.p99, steal);
     }
 
-    private void measure(Bench bench, String channel, int members, int cycles, int warmup, String title) {
+    private void measure(Bench bench, String channel, int members, int cycles, int warmupChunk, String title) {
         config.put(channel + ".members", members);
         config.put(channel + ".visits", cycles);
-        config.put(channel + ".warmupVisits", warmup);
         CallbackRecorder recorder = new CallbackRecorder(1 << 20);
         long[] machine = null;
+        long jit = 0;
+        int warmed = 0;
         try (TestRoomServer rooms = TestRoomServer.start()) {
             List<Local.Member> room = new ArrayList<>();
             try {
@@ -73,10 +77,12 @@ final class CallbackLatency extends Scenario {
                 }
                 Probe visitor = new Probe("visitor");
                 try (RoomEngine engine = RoomEngine.create(Local.config(rooms.serverSignalPort()).build(), visitor)) {
-                    visits(rooms, channel, engine, visitor, 0, warmup);
+                    warmed = warmUp(bench, rooms, channel, engine, visitor, warmupChunk);
+                    config.put(channel + ".warmupVisits", warmed);
+                    int warmVisits = warmed;
                     for (Local.Member m : room) { // the warm-up's last events are in before the measured ones start
                         m.probe().require(0, e -> m.probe().count(0, x -> x.kind() == Probe.Kind.USER_LEFT
-                                && x.uid() >= VISITOR) >= warmup, Local.WAIT, "the warm-up visits");
+                                && x.uid() >= VISITOR) >= warmVisits, Local.WAIT, "the warm-up visits");
                     }
                     int[] base = new int[members];
                     for (int i = 0; i < members; i++) {
@@ -84,7 +90,8 @@ final class CallbackLatency extends Scenario {
                     }
                     recorder.install();
                     machine = ProcStats.machineJiffies();
-                    visits(rooms, channel, engine, visitor, warmup, cycles);
+                    long jitBefore = jitMillis();
+                    visits(rooms, channel, engine, visitor, warmed, cycles);
                     for (int i = 0; i < members; i++) {
                         Probe p = room.get(i).probe();
                         int from = base[i];
@@ -95,6 +102,7 @@ final class CallbackLatency extends Scenario {
                                 + "; first events: " + p.since(from).subList(0, Math.min(6, p.size() - from)));
                     }
                     recorder.uninstall();
+                    jit = jitMillis() - jitBefore;
                 }
             } finally {
                 recorder.uninstall();
@@ -110,12 +118,38 @@ final class CallbackLatency extends Scenario {
         Metric m = add(Metric.of(id(), title, "µs", micros).goal("p99 ≤ 200 µs", x -> x.p99 <= 200));
         m.note("core emit (mono_ns) → dispatch thread about to call the listener; in-process server; "
                 + DispatchPool.size() + " dispatch threads; " + members + " member(s), " + cycles + " visits after "
-                + warmup + " warm-up visits; of which core emit → queued in Java (the JNA crossing, on the loop thread): p50 "
+                + warmed + " warm-up visits; of which core emit → queued in Java (the JNA crossing, on the loop thread): p50 "
                 + Report.fmt(Samples.percentile(crossing, 50)) + " µs, p99 " + Report.fmt(Samples.percentile(crossing, 99))
-                + " µs; hypervisor steal during the measured visits " + Report.fmt(steal) + " % of the cores");
+                + " µs; hypervisor steal during the measured visits " + Report.fmt(steal) + " % of the cores; JIT "
+                + "compilers busy " + jit + " ms meanwhile");
         m.extra("stealPercent", steal).extra("crossingP50Micros", Samples.percentile(crossing, 50)).extra("crossingP99Micros", Samples.percentile(crossing, 99));
-        bench.log("%s: p50 %.1f µs, p99 %.1f µs over %d callbacks (JNA crossing p99 %.1f µs)", title, m.p50, m.p99, m.n,
-                Samples.percentile(crossing, 99));
+        bench.log("%s: p50 %.1f µs, p99 %.1f µs over %d callbacks (JNA crossing p99 %.1f µs, JIT %d ms)", title, m.p50,
+                m.p99, m.n, Samples.percentile(crossing, 99), jit);
+    }
+
+    /**
+     * Warm-up visits, {@code chunk} at a time, until the JIT compilers have (nearly) stopped: a compiler thread
+     * holding one of the 2 cores for milliseconds is what an app's steady state never sees. Returns the visits made.
+     */
+    private int warmUp(Bench bench, TestRoomServer rooms, String channel, RoomEngine engine, Probe visitor, int chunk) {
+        int maxChunks = bench.size(1, 8);
+        int done = 0;
+        long jit = jitMillis();
+        for (int i = 1; ; i++) {
+            visits(rooms, channel, engine, visitor, done, chunk);
+            done += chunk;
+            long now = jitMillis();
+            bench.log("%s warm-up: %d visits, JIT compilers busy %d ms in the last %d", channel, done, now - jit, chunk);
+            boolean settled = now - jit < JIT_SETTLED_MS;
+            jit = now;
+            if (i >= maxChunks || settled) {
+                return done;
+            }
+        }
+    }
+
+    private static long jitMillis() {
+        return java.lang.management.ManagementFactory.getCompilationMXBean().getTotalCompilationTime();
     }
 
     /** Each visit with a uid of its own, so that a LEAVE still in flight never meets the next JOIN's uid. */
