@@ -83,7 +83,6 @@ void MediaPath::bind_tick() {
 }
 
 void MediaPath::on_readable() {
-    auto alive = alive_;
     uint8_t buffer[wire::kMaxDatagram + 1];
     for (;;) {
         ssize_t n = ::recv(fd_.get(), buffer, sizeof buffer, 0);
@@ -100,9 +99,10 @@ void MediaPath::on_readable() {
             continue;
         }
         handle(*packet);
-        if (!*alive) {
-            return;
-        }
+        // One answer per wakeup: nearly always the only datagram queued, and stopping here saves
+        // the recv that would only report EAGAIN, a third of an idle session's media syscalls.
+        // epoll is level-triggered, so anything still queued wakes the loop again.
+        return;
     }
 }
 

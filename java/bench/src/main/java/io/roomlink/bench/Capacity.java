@@ -35,12 +35,12 @@ final class Capacity extends Scenario {
     void run(Bench bench) throws Exception {
         int workers = bench.size(2, 4);
         int[] steps = bench.quick ? new int[] {200, 400}
-                : new int[] {500, 1000, 1500, 2000, 3000, 5000, 7500, 10000, 15000, 20000};
+                : new int[] {500, 1000, 1500, 2000, 3000, 5000, 7500, 10000, 12500, 15000, 17500, 20000};
         String stepsOverride = System.getProperty("bench.capacitySteps"); // e.g. "5000,10000" for a focused run
         if (stepsOverride != null && !stepsOverride.isBlank()) {
             steps = java.util.Arrays.stream(stepsOverride.split(",")).mapToInt(v -> Integer.parseInt(v.trim())).toArray();
         }
-        int holdSeconds = bench.size(2, 10);
+        int holdSeconds = Integer.getInteger("bench.capacityHoldSeconds", bench.size(2, 10)); // longer: to profile a step
         config.put("clientJvms", workers);
         config.put("steps", java.util.Arrays.toString(steps));
         config.put("holdSeconds", holdSeconds);
@@ -136,6 +136,7 @@ final class Capacity extends Scenario {
                 long clientTicks = cluster.totalCpuTicks();
                 long[] machine = ProcStats.machineJiffies();
                 Map<String, Long> holdBefore = ProcStats.tcpExt(ProcStats.TCP_TROUBLE);
+                bench.log("capacity (%s): holding %d sessions for %d s", profile.label(), target, holdSeconds);
                 long t0 = System.nanoTime();
                 Local.sleepMillis(holdSeconds * 1000L);
                 long t1 = System.nanoTime();

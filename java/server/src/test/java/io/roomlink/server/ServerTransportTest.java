@@ -1,7 +1,11 @@
 package io.roomlink.server;
 
 import io.netty.channel.epoll.Epoll;
+import io.roomlink.server.protocol.MediaCodec;
+import io.roomlink.server.protocol.MediaPacket;
 import io.roomlink.server.protocol.Message;
+import java.util.HashSet;
+import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -37,6 +41,41 @@ class ServerTransportTest {
         RoomServer server = servers.start(servers.builder());
         assertEquals("epoll", server.transportName());
         joinBindAndPing(server);
+    }
+
+    @Test
+    void aBurstOfDatagramsIsAnsweredWhole() throws Exception {
+        for (boolean nativeTransport : new boolean[] {false, true}) {
+            if (nativeTransport && !Epoll.isAvailable()) {
+                continue;
+            }
+            try (TestServers own = new TestServers()) {
+                burst(own, own.start(own.builder().nativeTransport(nativeTransport)));
+            }
+        }
+    }
+
+    private static void burst(TestServers own, RoomServer server) throws Exception {
+        MediaClient media = own.member(server, "burst", 1).media();
+        int pings = 300; // many read batches' worth: a read of the media socket takes what has queued
+        int garbage = 0;
+        for (int seq = 1; seq <= pings; seq++) {
+            media.send(new MediaPacket(MediaCodec.PING, 1, seq, 0));
+            if (seq % 7 == 0) { // a bad datagram between good ones spoils nothing around it
+                media.sendRaw(new byte[] {1, 2, 3});
+                garbage++;
+            }
+        }
+        Set<Integer> answered = new HashSet<>();
+        MediaPacket p;
+        while (answered.size() < pings && (p = media.receive(TestClient.WAIT)) != null) {
+            assertEquals(MediaCodec.PONG, p.type());
+            answered.add(p.seq());
+        }
+        assertEquals(pings, answered.size(), server.transportName() + ": PONGs for a burst of " + pings + " PINGs");
+        int bad = garbage;
+        Await.until(server.transportName() + ": malformed datagrams counted", TestClient.WAIT,
+                () -> server.stats().malformedDatagrams() == bad);
     }
 
     private void joinBindAndPing(RoomServer server) throws Exception {
