@@ -9,12 +9,9 @@ import io.roomlink.RoomEngineListener;
 import io.roomlink.internal.DispatchPool;
 import io.roomlink.internal.NativeRuntime;
 import io.roomlink.server.TokenBuilder;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryUsage;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -124,26 +121,7 @@ public final class ClientWorker {
     }
 
     public static void main(String[] args) throws IOException {
-        BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
-        String line;
-        while ((line = in.readLine()) != null) {
-            line = line.trim();
-            if (line.isEmpty()) {
-                continue;
-            }
-            if (line.equals("exit")) {
-                break;
-            }
-            String reply;
-            try {
-                reply = "@ok " + handle(line.split("\\s+"));
-            } catch (RuntimeException e) {
-                reply = "@err " + String.valueOf(e).replace('\n', ' ');
-                e.printStackTrace();
-            }
-            System.out.println(reply);
-            System.out.flush();
-        }
+        CommandLoop.serve(ClientWorker::handle);
         System.exit(0); // engines are not closed: the process ends, as an app that is killed would
     }
 

@@ -8,9 +8,7 @@ import io.roomlink.server.protocol.MediaPacket;
 import io.roomlink.server.protocol.Message;
 import io.roomlink.server.protocol.ProtocolException;
 import io.roomlink.server.protocol.WireCodec;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
@@ -18,7 +16,6 @@ import java.nio.channels.DatagramChannel;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -32,7 +29,7 @@ import java.util.TreeMap;
  * A client JVM that speaks the wire protocol itself (docs/PROTOCOL.md), one selector thread for thousands of
  * sessions: it measures what the server node accepts, not what an SDK engine costs to run. Each session is the
  * SDK's join without the engine around it: TCP connect, JOIN, JOIN_OK, then BIND on the media path until BIND_ACK.
- * Driven like {@link ClientWorker}, one command per stdin line, one {@code @ok}/{@code @err} line per command.
+ * Driven like {@link ClientWorker} ({@link CommandLoop}): one command per stdin line, one {@code @ok}/{@code @err} line each.
  *
  * <pre>
  * join N FIRST_UID HOST PORT PER_CHANNEL PREFIX SECRET TIMEOUT_MS WINDOW
@@ -93,26 +90,7 @@ public final class WireClientWorker {
 
     public static void main(String[] args) throws IOException {
         WireClientWorker worker = new WireClientWorker();
-        BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
-        String line;
-        while ((line = in.readLine()) != null) {
-            line = line.trim();
-            if (line.isEmpty()) {
-                continue;
-            }
-            if (line.equals("exit")) {
-                break;
-            }
-            String reply;
-            try {
-                reply = "@ok " + worker.handle(line.split("\\s+"));
-            } catch (RuntimeException | IOException e) {
-                reply = "@err " + String.valueOf(e).replace('\n', ' ');
-                e.printStackTrace();
-            }
-            System.out.println(reply);
-            System.out.flush();
-        }
+        CommandLoop.serve(worker::handle);
         System.exit(0);
     }
 
