@@ -66,6 +66,8 @@ public final class WireClientWorker {
         final long mediaKey;
         SocketChannel channel;
         final ByteBuffer in = ByteBuffer.allocate(4096);
+        /** The JOIN frame, until it is written. */
+        byte[] joinFrame;
         long callNs;
         long joinedNs;
         long boundNs;
@@ -110,14 +112,13 @@ public final class WireClientWorker {
         // Frames are built beforehand: tokens are the app backend's work, not the join's.
         Instant expiry = Instant.now().plusSeconds(3600);
         List<Session> batch = new ArrayList<>(n);
-        List<byte[]> joins = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
             long uid = firstUid + i;
             String channel = prefix + (uid / perChannel);
             Session s = new Session(uid, random.nextLong() | 1);
             batch.add(s);
-            joins.add(WireCodec.encode(new Message.Join(APP_KEY, channel, uid,
-                    TokenBuilder.build(secret, APP_KEY, channel, uid, expiry), s.mediaKey)));
+            s.joinFrame = WireCodec.encode(new Message.Join(APP_KEY, channel, uid,
+                    TokenBuilder.build(secret, APP_KEY, channel, uid, expiry), s.mediaKey));
             byMediaKey.put(s.mediaKey, s);
         }
         long first = System.nanoTime();
@@ -134,7 +135,6 @@ public final class WireClientWorker {
                 s.channel.configureBlocking(false);
                 s.channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
                 SelectionKey key = s.channel.register(selector, SelectionKey.OP_CONNECT, s);
-                key.attach(new Object[] {s, joins.get(next)});
                 if (s.channel.connect(server)) {
                     onConnected(key);
                 }
@@ -147,7 +147,7 @@ public final class WireClientWorker {
                     done += readMedia();
                     continue;
                 }
-                Session s = (Session) ((Object[]) key.attachment())[0];
+                Session s = (Session) key.attachment();
                 boolean wasAnswered = s.answered();
                 boolean wasDone = s.done();
                 try {
@@ -159,6 +159,8 @@ public final class WireClientWorker {
                     }
                 } catch (IOException e) {
                     fail(s, e.toString());
+                    key.cancel();
+                    s.channel.close();
                 }
                 if (!wasAnswered && s.answered()) {
                     inFlight--;
@@ -203,14 +205,13 @@ public final class WireClientWorker {
     }
 
     private void onConnected(SelectionKey key) throws IOException {
-        Object[] attachment = (Object[]) key.attachment();
-        Session s = (Session) attachment[0];
-        ByteBuffer frame = ByteBuffer.wrap((byte[]) attachment[1]);
+        Session s = (Session) key.attachment();
+        ByteBuffer frame = ByteBuffer.wrap(s.joinFrame);
         s.channel.write(frame);
         if (frame.hasRemaining()) { // a fresh socket's send buffer always takes a JOIN; say so if it did not
             throw new IOException("JOIN not written whole");
         }
-        attachment[1] = null;
+        s.joinFrame = null;
         key.interestOps(SelectionKey.OP_READ);
     }
 
@@ -320,7 +321,7 @@ public final class WireClientWorker {
                     readMedia();
                     continue;
                 }
-                Session s = (Session) ((Object[]) key.attachment())[0];
+                Session s = (Session) key.attachment();
                 try {
                     if (key.isValid() && key.isReadable()) {
                         read(key, s);
