@@ -1,5 +1,7 @@
 // The extern "C" surface. Every entry point validates its arguments, converts to the C++ core and
 // catches everything: no exception may cross into the host.
+#include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -9,6 +11,7 @@
 #include "loop_pool.h"
 #include "options.h"
 #include "roomlink/roomlink.h"
+#include "thread_slice.h"
 #include "wire_codec.h"
 
 struct rl_engine {
@@ -183,5 +186,17 @@ RL_API void rl_set_log_callback(rl_log_fn fn, int32_t min_level) {
 RL_API const char* rl_version(void) { return "0.1.0"; }
 
 RL_API int64_t rl_monotonic_ns(void) { return roomlink::monotonic_ns(); }
+
+RL_API int32_t rl_thread_set_latency_slice(int64_t slice_ns) {
+    const std::chrono::nanoseconds slice(slice_ns);
+    if (slice_ns != 0 && (slice < roomlink::kMinThreadSlice || slice > roomlink::kMaxThreadSlice)) {
+        return RL_ERR_INVALID_ARGUMENT;
+    }
+    if (int err = roomlink::set_current_thread_slice(slice)) {
+        RL_LOG(RL_LOG_WARN, "could not set this thread's scheduling slice: %s", std::strerror(err));
+        return RL_ERR_INTERNAL;
+    }
+    return RL_OK;
+}
 
 }  // extern "C"

@@ -6,12 +6,14 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "engine_support.h"
 #include "loopback_server.h"
 #include "roomlink/roomlink.h"
 #include "test_support.h"
+#include "thread_slice.h"
 
 using test::Recorder;
 
@@ -79,6 +81,26 @@ TEST(version_and_clock) {
     int64_t b = rl_monotonic_ns();
     CHECK(a > 0);
     CHECK(b >= a);
+}
+
+TEST(latency_slice_is_set_on_the_calling_thread_only_and_validated) {
+    long long before = roomlink::current_thread_slice_ns();
+    REQUIRE(before >= 0);  // the default slice (kernels before 6.12 report 0)
+    CHECK_EQ(rl_thread_set_latency_slice(99'999), int32_t{RL_ERR_INVALID_ARGUMENT});
+    CHECK_EQ(rl_thread_set_latency_slice(100'000'001), int32_t{RL_ERR_INVALID_ARGUMENT});
+    CHECK_EQ(rl_thread_set_latency_slice(-1), int32_t{RL_ERR_INVALID_ARGUMENT});
+    CHECK_EQ(roomlink::current_thread_slice_ns(), before);  // refused: unchanged
+
+    long long seen_by_other = 0;
+    std::thread other([&] {
+        CHECK_EQ(rl_thread_set_latency_slice(200'000), int32_t{RL_OK});
+        seen_by_other = roomlink::current_thread_slice_ns();
+    });
+    other.join();
+    // Kernels before 6.12 keep their own slice and report no custom one; either way the calling
+    // thread is the only one touched.
+    CHECK(seen_by_other == 200'000 || seen_by_other == before);
+    CHECK_EQ(roomlink::current_thread_slice_ns(), before);
 }
 
 TEST(options_init_fills_documented_defaults) {

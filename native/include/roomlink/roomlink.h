@@ -194,6 +194,14 @@ RL_API const char* rl_version(void);
 /* Monotonic clock used for mono_ns in events (CLOCK_MONOTONIC, nanoseconds). */
 RL_API int64_t rl_monotonic_ns(void);
 
+/* Gives the calling thread a short scheduling slice (Linux 6.12+ EEVDF; older kernels accept and
+ * ignore it), so that when it wakes up it preempts longer-slice work on its CPU instead of
+ * waiting for that work's slice to end. For threads that sleep most of the time and must react
+ * at once, such as a host's callback dispatch threads. slice_ns: 100000..100000000, or 0 for the
+ * kernel's default. Returns RL_OK, RL_ERR_INVALID_ARGUMENT for a slice outside the range, or
+ * RL_ERR_INTERNAL if the kernel refused (the thread is then unchanged). */
+RL_API int32_t rl_thread_set_latency_slice(int64_t slice_ns);
+
 #ifdef __cplusplus
 }
 #endif

@@ -56,7 +56,8 @@ public final class RoomEngine implements AutoCloseable {
     /**
      * Creates an engine in {@link ConnectionState#DISCONNECTED}.
      *
-     * @throws IllegalArgumentException if config or listener is null
+     * @throws IllegalArgumentException if config or listener is null, or a {@code roomlink.*} system property
+     *     (README, "Configuration") is out of range
      */
     public static RoomEngine create(RoomEngineConfig config, RoomEngineListener listener) {
         if (config == null) {

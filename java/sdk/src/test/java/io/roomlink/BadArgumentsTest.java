@@ -36,6 +36,26 @@ class BadArgumentsTest {
     }
 
     @Test
+    void dispatchPoolPropertiesOutOfRangeAreNamedWhenAnEngineIsCreated() {
+        for (String[] bad : new String[][] {{"roomlink.dispatchSliceMicros", "50"},
+                {"roomlink.dispatchSliceMicros", "100001"}, {"roomlink.dispatchThreads", "0"}}) {
+            String before = System.getProperty(bad[0]);
+            System.setProperty(bad[0], bad[1]);
+            try {
+                assertMessage(() -> RoomEngine.create(CONFIG, new RecordingListener()).close(), bad[0] + " must");
+                assertMessage(() -> RoomEngine.create(CONFIG, new RecordingListener()).close(), "was " + bad[1]);
+            } finally {
+                if (before == null) {
+                    System.clearProperty(bad[0]);
+                } else {
+                    System.setProperty(bad[0], before);
+                }
+            }
+        }
+        RoomEngine.create(CONFIG, new RecordingListener()).close(); // and nothing is left broken
+    }
+
+    @Test
     void configValuesOutOfRangeNameTheValue() {
         RoomEngineConfig.Builder b = RoomEngineConfig.builder();
         assertMessage(() -> b.appKey(""), "appKey");

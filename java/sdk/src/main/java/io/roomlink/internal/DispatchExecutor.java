@@ -26,12 +26,19 @@ final class DispatchExecutor implements Executor {
     private final ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
     private final ConcurrentLinkedQueue<Thread> parked = new ConcurrentLinkedQueue<>();
     private final int threadCount;
+    private final Runnable threadStart;
 
     DispatchExecutor(String namePrefix, int threads) {
+        this(namePrefix, threads, () -> { });
+    }
+
+    /** @param threadStart runs first on each pool thread (thread tuning); if it throws, the thread still serves */
+    DispatchExecutor(String namePrefix, int threads, Runnable threadStart) {
         if (threads < 1) {
             throw new IllegalArgumentException("threads must be at least 1, was " + threads);
         }
         this.threadCount = threads;
+        this.threadStart = threadStart;
         for (int i = 1; i <= threads; i++) {
             Thread t = new Thread(this::work, namePrefix + i);
             t.setDaemon(true);
@@ -56,6 +63,7 @@ final class DispatchExecutor implements Executor {
     }
 
     private void work() {
+        run(threadStart);
         Thread self = Thread.currentThread();
         while (true) {
             Runnable task = tasks.poll();
@@ -87,7 +95,7 @@ final class DispatchExecutor implements Executor {
             task.run();
         } catch (Throwable t) {
             // The tasks are SerialQueue drains, which catch listener errors themselves.
-            LOG.error("dispatch task threw", t);
+            LOG.error("dispatch thread: task threw", t);
         }
     }
 }

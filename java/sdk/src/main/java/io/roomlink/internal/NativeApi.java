@@ -95,4 +95,6 @@ public final class NativeApi {
     public static native String rl_version();
 
     public static native long rl_monotonic_ns();
+
+    public static native int rl_thread_set_latency_slice(long sliceNs);
 }

@@ -72,4 +72,26 @@ class DispatchExecutorTest {
         executor.execute(after::countDown);
         assertTrue(after.await(10, TimeUnit.SECONDS), "the pool's only thread died with the throwing task");
     }
+
+    @Test
+    void theStartHookRunsOnEachPoolThreadBeforeItsFirstTaskAndMayThrow() throws Exception {
+        Set<String> started = ConcurrentHashMap.newKeySet();
+        DispatchExecutor executor = new DispatchExecutor("test-start-", 2, () -> {
+            started.add(Thread.currentThread().getName());
+            throw new IllegalStateException("expected by the test: a failing hook leaves the thread serving");
+        });
+        CountDownLatch ran = new CountDownLatch(20);
+        Set<String> beforeHook = ConcurrentHashMap.newKeySet();
+        for (int i = 0; i < 20; i++) {
+            executor.execute(() -> {
+                String name = Thread.currentThread().getName();
+                if (!started.contains(name)) {
+                    beforeHook.add(name);
+                }
+                ran.countDown();
+            });
+        }
+        assertTrue(ran.await(10, TimeUnit.SECONDS), "tasks did not run after a throwing start hook");
+        assertEquals(Set.of(), beforeHook, "threads that ran a task before their start hook");
+    }
 }
