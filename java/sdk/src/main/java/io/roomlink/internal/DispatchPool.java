@@ -6,11 +6,13 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The shared threads that run listener callbacks, so that thousands of engines need no thread
- * each. Size: system property {@code roomlink.dispatchThreads}, default 2. Each thread asks the
- * kernel for a short scheduling slice, {@code roomlink.dispatchSliceMicros} (default 100, 0 for
- * the kernel's default): a callback thread sleeps nearly all the time, and with a short slice it
- * runs as soon as an event wakes it instead of after the slice of whatever occupies its CPU
- * (Linux 6.12+; elsewhere nothing changes).
+ * each. Size: system property {@code roomlink.dispatchThreads}, default 2. With
+ * {@code roomlink.dispatchSliceMicros} (100..100000; default 0, the kernel's default) each thread
+ * asks the kernel for a short scheduling slice: a callback thread sleeps nearly all the time, and
+ * with a short slice it runs as soon as an event wakes it instead of after the slice of whatever
+ * occupies its CPU (Linux 6.12+; elsewhere nothing changes). Off by default: it cut an app's
+ * callback p99 on the 2-core benchmark box, but made 10,000 idle engines and their server cost
+ * about a third more CPU there (docs/PERFORMANCE.md, "Callback latency").
  */
 public final class DispatchPool {
     public static final String THREAD_NAME_PREFIX = "roomlink-dispatch-";
@@ -44,7 +46,7 @@ public final class DispatchPool {
     }
 
     private static long sliceMicros() {
-        long micros = Long.getLong("roomlink.dispatchSliceMicros", 100);
+        long micros = Long.getLong("roomlink.dispatchSliceMicros", 0);
         if (micros != 0 && (micros < 100 || micros > 100_000)) {
             throw new IllegalArgumentException(
                     "roomlink.dispatchSliceMicros must be 0 or between 100 and 100000, was " + micros);
@@ -52,7 +54,8 @@ public final class DispatchPool {
         return micros;
     }
 
-    private static Runnable latencySlice(long micros) {
+    /** The start hook of a pool thread that asks for a slice of {@code micros} (0: nothing to ask). */
+    static Runnable latencySlice(long micros) {
         if (micros == 0) {
             return () -> { };
         }

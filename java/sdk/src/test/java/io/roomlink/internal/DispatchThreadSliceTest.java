@@ -14,24 +14,26 @@ import java.util.TreeMap;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
-/** The dispatch threads ask the kernel for the short slice that lets them run as soon as an event wakes them. */
+/** Pool threads configured for a short slice ask the kernel for it, each for itself, as they start. */
 class DispatchThreadSliceTest {
 
     @Test
-    void everyDispatchThreadRunsWithTheDefaultShortSlice() throws Exception {
+    void poolThreadsRunWithTheSliceTheyAskedFor() throws Exception {
         assumeTrue(customSlicesSupported(), "kernel before 6.12: no custom scheduling slices");
-        int threads = DispatchPool.size(); // starts the pool
-        long deadline = System.nanoTime() + 10_000_000_000L; // each thread sets its slice as it starts
+        String prefix = "rl-slice-test-"; // 15 bytes with the index: the whole name fits in comm
+        new DispatchExecutor(prefix, 2, DispatchPool.latencySlice(150));
+        long deadline = System.nanoTime() + 10_000_000_000L; // each thread asks as it starts
         Map<String, Long> slices;
         do {
-            slices = dispatchThreadSlices();
-        } while (!(slices.size() == threads && slices.values().stream().allMatch(s -> s == 100_000L))
+            slices = slices(prefix);
+        } while (!(slices.size() == 2 && slices.values().stream().allMatch(s -> s == 150_000L))
                 && System.nanoTime() < deadline && pause());
-        assertFalse(slices.isEmpty(), "no dispatch thread found in /proc/self/task");
-        assertEquals(threads, slices.size(), "dispatch threads: " + slices);
+        assertEquals(2, slices.size(), "pool threads: " + slices);
         for (Map.Entry<String, Long> e : slices.entrySet()) {
-            assertEquals(100_000L, e.getValue(), e.getKey() + ": se.slice (ns)");
+            assertEquals(150_000L, e.getValue(), e.getKey() + ": se.slice (ns)");
         }
+        Map<String, Long> self = slices(Thread.currentThread().getName());
+        assertFalse(self.containsValue(150_000L), "the creating thread kept its own slice: " + self);
     }
 
     private static boolean pause() {
@@ -39,9 +41,8 @@ class DispatchThreadSliceTest {
         return true;
     }
 
-    /** tid:name → se.slice of every thread whose name starts like the pool's (names are cut to 15 bytes). */
-    private static Map<String, Long> dispatchThreadSlices() throws IOException {
-        String prefix = DispatchPool.THREAD_NAME_PREFIX.substring(0, 15);
+    /** tid:name → se.slice of every thread of this process whose name starts with {@code prefix}. */
+    private static Map<String, Long> slices(String prefix) throws IOException {
         Map<String, Long> slices = new TreeMap<>();
         List<Path> tasks = new ArrayList<>();
         try (Stream<Path> s = Files.list(Path.of("/proc/self/task"))) {
