@@ -297,6 +297,18 @@ struct BoundMediaPath {
         REQUIRE(listener.bound);
         path.start_keepalive(media_defaults());
     }
+
+    // Moves the clock on by `by`, runs what fell due, and lets the server read what arrived
+    // (and, if `answer`, reply and the path read the replies). Returns the PINGs the server read.
+    int tick(Duration by, bool answer) {
+        clock.advance(by);
+        loop.run_once(Duration::zero());
+        int pings = server.serve(answer);
+        if (answer) {
+            settle(loop);
+        }
+        return pings;
+    }
 };
 
 }  // namespace
@@ -304,18 +316,13 @@ struct BoundMediaPath {
 TEST(media_path_follows_the_adaptive_schedule_on_a_manual_clock) {
     BoundMediaPath bound(42);
     ManualClock& clock = bound.clock;
-    EventLoop& loop = bound.loop;
-    FakeMediaServer& server = bound.server;
     Listener& listener = bound.listener;
     MediaPath& path = bound.path;
 
     // Healthy: one PING per 500 ms, answered.
     int pings = 0;
     for (int step = 0; step < 40; ++step) {  // 2 s in 50 ms steps
-        clock.advance(millis(50));
-        loop.run_once(Duration::zero());
-        pings += server.serve(true);
-        settle(loop);
+        pings += bound.tick(millis(50), true);
     }
     CHECK_EQ(pings, 4);
     CHECK(!path.keepalive().fast());
@@ -326,9 +333,7 @@ TEST(media_path_follows_the_adaptive_schedule_on_a_manual_clock) {
     int unanswered = 0;
     bool saw_fast = false;
     while (listener.lost == 0 && clock.now() < last_pong + millis(3000)) {
-        clock.advance(millis(10));
-        loop.run_once(Duration::zero());
-        unanswered += server.serve(false);
+        unanswered += bound.tick(millis(10), false);
         saw_fast = saw_fast || path.keepalive().fast();
         if (listener.lost == 0) {
             CHECK(clock.now() < last_pong + millis(1500));
@@ -344,37 +349,26 @@ TEST(media_path_follows_the_adaptive_schedule_on_a_manual_clock) {
 
 TEST(media_path_returns_to_the_healthy_interval_after_a_pong) {
     BoundMediaPath bound(7);
-    ManualClock& clock = bound.clock;
-    EventLoop& loop = bound.loop;
-    FakeMediaServer& server = bound.server;
     Listener& listener = bound.listener;
     MediaPath& path = bound.path;
     // 500 ms: PING lost; 700 ms: fast PINGs, lost too, until 800 ms.
     int lost_pings = 0;
     for (int step = 0; step < 80; ++step) {
-        clock.advance(millis(10));
-        loop.run_once(Duration::zero());
-        lost_pings += server.serve(false);
+        lost_pings += bound.tick(millis(10), false);
     }
     CHECK(path.keepalive().fast());
     CHECK(lost_pings >= 3);
     // 850 ms: the next fast PING is answered: back to healthy pings.
     int answered = 0;
     for (int step = 0; step < 6 && path.keepalive().fast(); ++step) {
-        clock.advance(millis(10));
-        loop.run_once(Duration::zero());
-        answered += server.serve(true);
-        settle(loop);
+        answered += bound.tick(millis(10), true);
     }
     CHECK(!path.keepalive().fast());
     CHECK_EQ(answered, 1);
     // Nothing more for the next 450 ms, then one PING.
     int later = 0;
     for (int step = 0; step < 45; ++step) {
-        clock.advance(millis(10));
-        loop.run_once(Duration::zero());
-        later += server.serve(true);
-        settle(loop);
+        later += bound.tick(millis(10), true);
     }
     CHECK_EQ(later, 0);
     CHECK_EQ(listener.lost, 0);

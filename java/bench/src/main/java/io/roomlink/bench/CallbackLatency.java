@@ -90,7 +90,7 @@ final class CallbackLatency extends Scenario {
                     }
                     recorder.install();
                     machine = ProcStats.machineJiffies();
-                    long jitBefore = jitMillis();
+                    long jitBefore = JitWarmUp.localJitMillis();
                     visits(rooms, channel, engine, visitor, warmed, cycles);
                     for (int i = 0; i < members; i++) {
                         Probe p = room.get(i).probe();
@@ -102,7 +102,7 @@ final class CallbackLatency extends Scenario {
                                 + "; first events: " + p.since(from).subList(0, Math.min(6, p.size() - from)));
                     }
                     recorder.uninstall();
-                    jit = jitMillis() - jitBefore;
+                    jit = JitWarmUp.localJitMillis() - jitBefore;
                 }
             } finally {
                 recorder.uninstall();
@@ -127,29 +127,12 @@ final class CallbackLatency extends Scenario {
                 m.p99, m.n, Samples.percentile(crossing, 99), jit);
     }
 
-    /**
-     * Warm-up visits, {@code chunk} at a time, until the JIT compilers have (nearly) stopped: a compiler thread
-     * holding one of the 2 cores for milliseconds is what an app's steady state never sees. Returns the visits made.
-     */
-    private int warmUp(Bench bench, TestRoomServer rooms, String channel, RoomEngine engine, Probe visitor, int chunk) {
-        int maxChunks = bench.size(1, 8);
-        int done = 0;
-        long jit = jitMillis();
-        for (int i = 1; ; i++) {
-            visits(rooms, channel, engine, visitor, done, chunk);
-            done += chunk;
-            long now = jitMillis();
-            bench.log("%s warm-up: %d visits, JIT compilers busy %d ms in the last %d", channel, done, now - jit, chunk);
-            boolean settled = now - jit < JIT_SETTLED_MS;
-            jit = now;
-            if (i >= maxChunks || settled) {
-                return done;
-            }
-        }
-    }
-
-    private static long jitMillis() {
-        return java.lang.management.ManagementFactory.getCompilationMXBean().getTotalCompilationTime();
+    /** Warm-up visits, {@code chunk} at a time, until this JVM's JIT compilers are done. Returns the visits made. */
+    private static int warmUp(Bench bench, TestRoomServer rooms, String channel, RoomEngine engine, Probe visitor,
+                              int chunk) {
+        int rounds = JitWarmUp.run(bench, channel, 1, bench.size(1, 8), JIT_SETTLED_MS, JitWarmUp::localJitMillis,
+                i -> visits(rooms, channel, engine, visitor, i * chunk, chunk));
+        return rounds * chunk;
     }
 
     /** Each visit with a uid of its own, so that a LEAVE still in flight never meets the next JOIN's uid. */

@@ -126,30 +126,13 @@ final class JoinThroughput extends Scenario {
         }
     }
 
-    private interface WarmRound {
-        void run(int round);
-    }
-
-    /**
-     * Warm-up rounds until the server's JIT compilers have (nearly) stopped: a server node runs for days, and on
-     * 2 cores a C2 compiler thread busy during the measured round takes half a core from the I/O threads. Each round's
-     * sessions have all left before the next starts. Returns the number of rounds run.
-     */
-    private int warmUp(Bench bench, Cluster cluster, WarmRound round) {
-        int min = bench.size(1, 3);
-        int max = bench.size(1, 12);
-        long jit = jitMillis(cluster);
-        for (int i = 0; ; i++) {
-            round.run(i);
-            awaitNoSessions(cluster);
-            long now = jitMillis(cluster);
-            bench.log("warm-up round %d: server JIT compilers busy %d ms", i + 1, now - jit);
-            boolean settled = now - jit < JIT_SETTLED_MS;
-            jit = now;
-            if (i + 1 >= max || (i + 1 >= min && settled)) {
-                return i + 1;
-            }
-        }
+    /** Warm-up rounds (each followed by every session leaving) until the server's JIT compilers are done. */
+    private int warmUp(Bench bench, Cluster cluster, java.util.function.IntConsumer round) {
+        return JitWarmUp.run(bench, "server", bench.size(1, 3), bench.size(1, 12), JIT_SETTLED_MS, () -> jitMillis(cluster),
+                i -> {
+                    round.accept(i);
+                    awaitNoSessions(cluster);
+                });
     }
 
     private static long jitMillis(Cluster cluster) {
