@@ -12,6 +12,7 @@
 #include <queue>
 #include <thread>
 #include <typeindex>
+#include <typeinfo>
 #include <unordered_map>
 #include <vector>
 
