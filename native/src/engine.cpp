@@ -1148,13 +1148,13 @@ void Engine::reconcile_presence(const std::vector<uint64_t>& snapshot) {
 
 KeepaliveTiming Engine::media_keepalive() const {
     return KeepaliveTiming{options_.media_keepalive, options_.keepalive_fast,
-                           options_.media_timeout, true};
+                           options_.media_timeout};
 }
 
 KeepaliveTiming Engine::signal_keepalive() const {
     // The engine judges signal silence across connections (watch_signal, watch_attempt).
     return KeepaliveTiming{options_.signal_keepalive, options_.keepalive_fast,
-                           options_.signal_timeout, false};
+                           options_.signal_timeout};
 }
 
 int64_t Engine::elapsed_ms() const { return to_millis(loop_.now() - request_.requested_at); }

@@ -11,11 +11,12 @@
 #include <mutex>
 #include <queue>
 #include <thread>
+#include <typeindex>
+#include <typeinfo>
 #include <unordered_map>
 #include <vector>
 
 #include "clock.h"
-#include "keepalive.h"
 
 namespace roomlink {
 
@@ -49,8 +50,17 @@ public:
     // Cancels a pending timer (no-op for a fired or unknown one) and zeroes the caller's id.
     void cancel(TimerId& id);
     size_t pending_timers() const { return timer_tasks_.size(); }
-    // Shared by the keepalives of every engine on this loop (keepalive.h).
-    FastPingBudget& fast_ping_budget() { return fast_ping_budget_; }
+    // Per-loop state of a higher layer, one T per loop, created on first use and destroyed with
+    // the loop: the loop stays ignorant of its users (the keepalives' FastPingBudget is one).
+    // Loop thread only.
+    template <typename T>
+    T& attachment() {
+        std::shared_ptr<void>& slot = attachments_[std::type_index(typeid(T))];
+        if (!slot) {
+            slot = std::make_shared<T>();
+        }
+        return *static_cast<T*>(slot.get());
+    }
 
     // Returns 0 if the fd could not be registered.
     WatchId watch(int fd, uint32_t epoll_events, IoHandler handler);
@@ -91,7 +101,7 @@ private:
     std::unordered_map<WatchId, Watch> watches_;
     WatchId next_watch_id_ = 1;
 
-    FastPingBudget fast_ping_budget_;
+    std::unordered_map<std::type_index, std::shared_ptr<void>> attachments_;
 
     std::mutex tasks_mutex_;
     std::vector<Task> tasks_;

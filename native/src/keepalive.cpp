@@ -17,8 +17,9 @@ bool FastPingBudget::take(TimePoint now) {
     return true;
 }
 
-void KeepaliveSchedule::start(KeepaliveTiming timing, TimePoint now) {
+void KeepaliveSchedule::start(KeepaliveTiming timing, TimePoint now, SilenceVerdict verdict) {
     timing_ = timing;
+    verdict_ = verdict;
     last_heard_ = now;
     last_ping_ = now;
     next_ping_ = now + timing_.healthy;

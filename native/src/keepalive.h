@@ -11,7 +11,9 @@
 //            not also flooded by every one of its clients.
 //   back:    anything heard from the server (a PONG, any signaling data) ends the fast pings;
 //            the next ping follows `healthy` after the last one sent.
-//   lost:    nothing heard for `timeout` since the last thing heard (or the start).
+//   lost:    nothing heard for `timeout` since the last thing heard (or the start), when the
+//            schedule judges silence (SilenceVerdict::kReport: the media path). A signaling
+//            connection leaves the verdict to the engine, which counts data on any connection.
 //
 // A slow healthy interval therefore costs nothing in detection (silence is measured from the
 // last thing heard, whatever the ping rate), and a lost ping or PONG is retried quickly, so a
@@ -29,13 +31,15 @@ struct KeepaliveTiming {
     Duration healthy{0};  // ping interval while the path answers
     Duration fast{0};     // ping interval while a ping is overdue; 0 = no fast pings
     Duration timeout{0};  // silence after which the path is lost
-    // False: never report kLost, the owner judges silence itself (a signaling connection, whose
-    // engine counts data on any connection); the timeout still bounds the suspect delay.
-    bool judge_silence = true;
 };
 
+// Who calls a silent path lost. kLeaveToOwner: the schedule never reports kLost and the timeout
+// only bounds the suspect delay (a signaling connection: its engine judges silence across the
+// connections of an attempt and a migration).
+enum class SilenceVerdict { kReport, kLeaveToOwner };
+
 // How many fast PINGs one loop thread may send: a token bucket shared by every path on the
-// loop. Loss on one path is independent of the others, so a few paths are fast at any time and
+// loop (one per EventLoop, kept as the loop's attachment: see KeepaliveDriver::fast_ping_budget). Loss on one path is independent of the others, so a few paths are fast at any time and
 // never notice the budget; when hundreds are fast at once the cause is shared (the server or this
 // machine is overloaded) and more PINGs would only deepen it. A fast PING refused by the budget
 // is skipped, as if lost.
@@ -60,7 +64,8 @@ public:
     static constexpr int kMaxFastPings = 20;
 
     // Counts as hearing from the path at `now`; the first ping goes out one healthy interval later.
-    void start(KeepaliveTiming timing, TimePoint now);
+    void start(KeepaliveTiming timing, TimePoint now,
+               SilenceVerdict verdict = SilenceVerdict::kReport);
     // Something arrived from the server (PONG, BIND_ACK, any signaling data).
     void heard(TimePoint now);
     // A round-trip time measured from a PONG.
@@ -77,7 +82,6 @@ public:
     // The next PING is a fast one (within the episode's budget of kMaxFastPings).
     bool pinging_fast() const { return fast_ && fast_pings_ < kMaxFastPings; }
     Duration suspect_delay() const;
-    TimePoint last_heard() const { return last_heard_; }
     std::optional<Duration> smoothed_rtt() const { return srtt_; }
     Duration ping_interval() const {
         return fast_ && fast_pings_ < kMaxFastPings ? fast_interval() : timing_.healthy;
@@ -86,9 +90,12 @@ public:
 private:
     Duration fast_interval() const;
     bool adaptive() const { return timing_.fast > Duration::zero(); }
-    bool judges_silence() const { return timing_.judge_silence && timing_.timeout > Duration::zero(); }
+    bool judges_silence() const {
+        return verdict_ == SilenceVerdict::kReport && timing_.timeout > Duration::zero();
+    }
 
     KeepaliveTiming timing_;
+    SilenceVerdict verdict_ = SilenceVerdict::kReport;
     TimePoint last_heard_{};
     TimePoint last_ping_{};
     TimePoint next_ping_{};

@@ -10,27 +10,32 @@
 
 namespace roomlink {
 
-MediaPath::MediaPath(EventLoop& loop, Listener* listener, uint64_t media_key,
-                     Duration bind_retransmit)
-    : loop_(loop), listener_(listener), media_key_(media_key), bind_retransmit_(bind_retransmit) {}
-
-MediaPath::~MediaPath() {
-    *alive_ = false;
-    loop_.cancel(bind_timer_);
-    loop_.cancel(keepalive_timer_);
-    loop_.unwatch(watch_);
-}
-
 namespace {
 // Early BINDs back off to this while the request they go with is unanswered: a restarted server
 // is not flooded by the retransmissions of thousands of waiting engines.
 constexpr Duration kEarlyBindMaxInterval = std::chrono::seconds(1);
 }  // namespace
 
+MediaPath::MediaPath(EventLoop& loop, Listener* listener, uint64_t media_key,
+                     Duration bind_retransmit)
+    : loop_(loop),
+      listener_(listener),
+      media_key_(media_key),
+      bind_retransmit_(bind_retransmit),
+      early_bind_({bind_retransmit, std::max(bind_retransmit, kEarlyBindMaxInterval), 200,
+                   Jitter::none()}),
+      keepalive_(loop, *this, this) {}
+
+MediaPath::~MediaPath() {
+    *alive_ = false;
+    loop_.cancel(bind_timer_);
+    loop_.unwatch(watch_);
+}
+
 bool MediaPath::open(const SocketAddress& to, std::string* error, bool eager) {
     remote_ = to;
     bind_eager_ = eager;
-    bind_interval_ = bind_retransmit_;
+    early_bind_.reset();
     int err = 0;
     fd_ = open_connected_udp(to, &err);
     if (!fd_.valid()) {
@@ -62,7 +67,6 @@ void MediaPath::send_packet(wire::MediaType type) {
 void MediaPath::send_bind_now() {
     if (fd_.valid() && !bound_) {
         bind_eager_ = true;
-        bind_interval_ = bind_retransmit_;
         loop_.cancel(bind_timer_);
         bind_tick();
     }
@@ -74,11 +78,7 @@ void MediaPath::bind_tick() {
         return;
     }
     send_packet(wire::MediaType::kBind);
-    const Duration wait = bind_interval_;
-    if (!bind_eager_) {
-        bind_interval_ = std::min(std::max(bind_retransmit_, kEarlyBindMaxInterval),
-                                  bind_interval_ * 2);
-    }
+    const Duration wait = bind_eager_ ? bind_retransmit_ : early_bind_.next();
     bind_timer_ = loop_.schedule_after(wait, [this] { bind_tick(); });
 }
 
@@ -95,7 +95,6 @@ void MediaPath::on_readable() {
         auto packet = wire::decode_media(buffer, static_cast<size_t>(n));
         if (!packet || packet->media_key != media_key_ ||
             (packet->type != wire::MediaType::kBindAck && packet->type != wire::MediaType::kPong)) {
-            ++dropped_;
             continue;
         }
         handle(*packet);
@@ -110,20 +109,11 @@ void MediaPath::handle(const wire::MediaPacket& packet) {
     const TimePoint now = loop_.now();
     last_inbound_ = now;
     const int64_t now_ns = now.time_since_epoch().count();
-    if (packet.echo_ns != 0 && packet.echo_ns <= static_cast<uint64_t>(now_ns)) {
-        last_rtt_ = Duration(now_ns - static_cast<int64_t>(packet.echo_ns));
-        if (packet.type == wire::MediaType::kPong) {
-            keepalive_.rtt_sample(*last_rtt_);
-        }
+    if (packet.type == wire::MediaType::kPong && packet.echo_ns != 0 &&
+        packet.echo_ns <= static_cast<uint64_t>(now_ns)) {
+        keepalive_.rtt_sample(Duration(now_ns - static_cast<int64_t>(packet.echo_ns)));
     }
-    if (keepalive_started_ && !lost_) {
-        keepalive_.heard(now);
-        // The answer moved the next thing to do later (no suspect check due any more): re-arm
-        // rather than wake up for nothing.
-        if (keepalive_timer_ != 0 && keepalive_.next_wakeup() > keepalive_wake_) {
-            arm_keepalive();
-        }
-    }
+    keepalive_.heard(now);
     if (packet.type == wire::MediaType::kBindAck && !bound_) {
         bound_ = true;
         loop_.cancel(bind_timer_);
@@ -134,63 +124,29 @@ void MediaPath::handle(const wire::MediaPacket& packet) {
 void MediaPath::start_keepalive(KeepaliveTiming timing) {
     last_inbound_ = loop_.now();
     keepalive_.start(timing, last_inbound_);
-    keepalive_started_ = true;
-    loop_.cancel(keepalive_timer_);
-    keepalive_tick();
 }
 
 void MediaPath::ping_now() {
     if (fd_.valid() && bound_) {
         send_packet(wire::MediaType::kPing);
-        if (keepalive_started_ && !lost_) {
-            // Unanswered, this PING makes the path suspect sooner than the timer now armed.
-            keepalive_.pinged(loop_.now());
-            arm_keepalive();
-        }
+        keepalive_.pinged_out_of_turn();
     }
 }
 
-void MediaPath::keepalive_tick() {
-    keepalive_timer_ = 0;
-    if (lost_) {
-        return;
-    }
-    const TimePoint now = loop_.now();
-    KeepaliveSchedule::Action action = keepalive_.due(now);
-    if (action == KeepaliveSchedule::Action::kLost) {
-        // A loop thread that fell behind (hundreds of sockets ready at once, a stalled process)
-        // may run this timer before the handler of a PONG that has already arrived: read what
-        // the socket holds before calling the path lost.
-        auto alive = alive_;
-        on_readable();
-        if (!*alive || lost_) {
-            return;
-        }
-        action = keepalive_.due(now);
-    }
-    switch (action) {
-        case KeepaliveSchedule::Action::kLost:
-            lost_ = true;
-            listener_->on_media_lost(*this, "no media PONG for " +
-                                                std::to_string(to_millis(now - last_inbound_)) +
-                                                " ms");
-            return;
-        case KeepaliveSchedule::Action::kPing:
-            if (!keepalive_.pinging_fast() || loop_.fast_ping_budget().take(now)) {
-                send_packet(wire::MediaType::kPing);
-            }
-            keepalive_.pinged(now);
-            break;
-        case KeepaliveSchedule::Action::kWait:
-            break;
-    }
-    arm_keepalive();
+bool MediaPath::send_keepalive_ping() {
+    send_packet(wire::MediaType::kPing);
+    return true;
 }
 
-void MediaPath::arm_keepalive() {
-    loop_.cancel(keepalive_timer_);
-    keepalive_wake_ = keepalive_.next_wakeup();
-    keepalive_timer_ = loop_.schedule_at(keepalive_wake_, [this] { keepalive_tick(); });
+bool MediaPath::read_pending_before_verdict() {
+    auto alive = alive_;
+    on_readable();
+    return *alive;
+}
+
+void MediaPath::on_keepalive_silent(TimePoint now) {
+    listener_->on_media_lost(*this, "no media PONG for " +
+                                        std::to_string(to_millis(now - last_inbound_)) + " ms");
 }
 
 }  // namespace roomlink

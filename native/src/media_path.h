@@ -6,17 +6,18 @@
 
 #include <cstdint>
 #include <memory>
-#include <optional>
 #include <string>
 
+#include "backoff.h"
 #include "event_loop.h"
 #include "keepalive.h"
+#include "keepalive_driver.h"
 #include "socket_util.h"
 #include "wire_codec.h"
 
 namespace roomlink {
 
-class MediaPath {
+class MediaPath : private KeepaliveDriver::Path, private KeepaliveDriver::SilenceHandler {
 public:
     class Listener {
     public:
@@ -43,43 +44,35 @@ public:
     void ping_now();
 
     bool bound() const { return bound_; }
-    uint64_t media_key() const { return media_key_; }
     const SocketAddress& remote() const { return remote_; }
-    std::optional<Duration> last_rtt() const { return last_rtt_; }
-    const KeepaliveSchedule& keepalive() const { return keepalive_; }
+    const KeepaliveSchedule& keepalive() const { return keepalive_.schedule(); }
     // When the last PONG / BIND_ACK arrived (or the keepalive started, if later).
     TimePoint last_inbound() const { return last_inbound_; }
-    uint64_t dropped_datagrams() const { return dropped_; }
 
 private:
     void on_readable();
     void handle(const wire::MediaPacket& packet);
     void send_packet(wire::MediaType type);
     void bind_tick();
-    void keepalive_tick();
-    void arm_keepalive();
+    bool send_keepalive_ping() override;
+    bool read_pending_before_verdict() override;
+    void on_keepalive_silent(TimePoint now) override;
 
     EventLoop& loop_;
     Listener* listener_;
     const uint64_t media_key_;
     const Duration bind_retransmit_;
-    Duration bind_interval_{0};
+    GrowingDelay early_bind_;  // the retransmit interval of BINDs sent ahead of the answer
     bool bind_eager_ = false;
     UniqueFd fd_;
     EventLoop::WatchId watch_ = 0;
     SocketAddress remote_;
     bool bound_ = false;
-    bool lost_ = false;
     uint32_t next_seq_ = 0;
-    uint64_t dropped_ = 0;
 
     EventLoop::TimerId bind_timer_ = 0;
-    EventLoop::TimerId keepalive_timer_ = 0;
-    TimePoint keepalive_wake_{};  // when keepalive_timer_ fires
-    bool keepalive_started_ = false;
-    KeepaliveSchedule keepalive_;
+    KeepaliveDriver keepalive_;
     TimePoint last_inbound_{};
-    std::optional<Duration> last_rtt_;
 
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

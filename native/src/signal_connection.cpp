@@ -13,11 +13,10 @@
 namespace roomlink {
 
 SignalConnection::SignalConnection(EventLoop& loop, Listener* listener)
-    : loop_(loop), listener_(listener) {}
+    : loop_(loop), listener_(listener), keepalive_(loop, *this, nullptr) {}
 
 SignalConnection::~SignalConnection() {
     *alive_ = false;
-    loop_.cancel(keepalive_timer_);
     loop_.unwatch(watch_);
     if (fd_.valid() && !graceful_close_) {
         linger abort_on_close{1, 0};
@@ -93,13 +92,7 @@ void SignalConnection::read_available() {
         if (n > 0) {
             last_inbound_ = loop_.now();
             last_data_ = last_inbound_;
-            if (keepalive_started_) {
-                keepalive_.heard(last_inbound_);
-                // No suspect check due any more: re-arm rather than wake up for nothing.
-                if (keepalive_timer_ != 0 && keepalive_.next_wakeup() > keepalive_wake_) {
-                    arm_keepalive();
-                }
-            }
+            keepalive_.heard(last_inbound_);
             reader_.append(buffer, static_cast<size_t>(n));
             for (;;) {
                 wire::DecodeResult r = reader_.next();
@@ -204,9 +197,6 @@ void SignalConnection::update_interest() {
 
 void SignalConnection::start_keepalive(KeepaliveTiming timing) {
     keepalive_.start(timing, loop_.now());
-    keepalive_started_ = true;
-    loop_.cancel(keepalive_timer_);
-    keepalive_tick();
 }
 
 bool SignalConnection::send_ping() {
@@ -221,56 +211,20 @@ void SignalConnection::ping_now() {
     if (connected_ && !closed_) {
         auto alive = alive_;
         send_ping();
-        if (!*alive || closed_ || !keepalive_started_) {
-            return;
-        }
-        // Unanswered, this PING makes the connection suspect sooner than the timer now armed.
-        keepalive_.pinged(loop_.now());
-        arm_keepalive();
-    }
-}
-
-void SignalConnection::arm_keepalive() {
-    loop_.cancel(keepalive_timer_);
-    keepalive_wake_ = keepalive_.next_wakeup();
-    keepalive_timer_ = loop_.schedule_at(keepalive_wake_, [this] { keepalive_tick(); });
-}
-
-void SignalConnection::keepalive_tick() {
-    keepalive_timer_ = 0;
-    if (closed_) {
-        return;
-    }
-    const TimePoint now = loop_.now();
-    KeepaliveSchedule::Action action = keepalive_.due(now);
-    if (action == KeepaliveSchedule::Action::kLost) {
-        // Data may be waiting whose handler the loop has not run yet: read it before judging.
-        auto alive = alive_;
-        read_pending();
         if (!*alive || closed_) {
             return;
         }
-        action = keepalive_.due(now);
+        keepalive_.pinged_out_of_turn();
     }
-    switch (action) {
-        case KeepaliveSchedule::Action::kLost:
-            fail("no data from server for " + std::to_string(to_millis(now - last_inbound_)) +
-                 " ms");
-            return;
-        case KeepaliveSchedule::Action::kPing:
-            if (connected_ && (!keepalive_.pinging_fast() || loop_.fast_ping_budget().take(now))) {
-                auto alive = alive_;
-                send_ping();
-                if (!*alive || closed_) {
-                    return;
-                }
-            }
-            keepalive_.pinged(now);
-            break;
-        case KeepaliveSchedule::Action::kWait:
-            break;
+}
+
+bool SignalConnection::send_keepalive_ping() {
+    if (!connected_) {
+        return true;  // nowhere to send yet; the schedule goes on as if it were lost
     }
-    arm_keepalive();
+    auto alive = alive_;
+    send_ping();
+    return *alive && !closed_;
 }
 
 void SignalConnection::fail(const std::string& why) {
@@ -280,7 +234,7 @@ void SignalConnection::fail(const std::string& why) {
     closed_ = true;
     const bool was_connected = connected_;
     connected_ = false;
-    loop_.cancel(keepalive_timer_);
+    keepalive_.stop();
     loop_.unwatch(watch_);
     fd_.reset();
     listener_->on_signal_closed(*this, why, was_connected);

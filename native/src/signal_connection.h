@@ -1,5 +1,6 @@
 // One signaling TCP connection on a loop: nonblocking connect, frame reassembly, a write queue,
-// and (once started) keepalive PINGs with silence detection. Reports to a Listener; after it
+// and (once started) keepalive PINGs. Its silence is judged by its owner (the engine counts data
+// on any of its connections: see last_data() and silence()). Reports to a Listener; after it
 // reports on_signal_closed the connection is inert and may be destroyed, even from inside the
 // callback.
 #ifndef ROOMLINK_SIGNAL_CONNECTION_H
@@ -12,12 +13,13 @@
 
 #include "event_loop.h"
 #include "keepalive.h"
+#include "keepalive_driver.h"
 #include "socket_util.h"
 #include "wire_codec.h"
 
 namespace roomlink {
 
-class SignalConnection {
+class SignalConnection : private KeepaliveDriver::Path {
 public:
     class Listener {
     public:
@@ -45,9 +47,8 @@ public:
     void close_gracefully_on_destroy() { graceful_close_ = true; }
 
     // The adaptive keepalive (keepalive.h): PING every `timing.healthy`, every `timing.fast` while
-    // a PING is overdue (any inbound data answers it). Reports closed when nothing arrives for
-    // `timing.timeout`, unless `timing.judge_silence` is false: then the owner judges silence
-    // itself (see last_data()).
+    // a PING is overdue (any inbound data answers it). `timing.timeout` only bounds the suspect
+    // delay: the owner judges silence itself (see last_data()).
     void start_keepalive(KeepaliveTiming timing);
     void ping_now();
     // Reads (and reports) whatever the socket holds now, without waiting for the loop to get to
@@ -65,16 +66,15 @@ public:
     Duration silence() const { return loop_.now() - last_inbound_; }
     // When bytes last arrived from the server; TimePoint{} if none ever did.
     TimePoint last_data() const { return last_data_; }
-    const KeepaliveSchedule& keepalive() const { return keepalive_; }
+    const KeepaliveSchedule& keepalive() const { return keepalive_.schedule(); }
 
 private:
     void on_io(uint32_t events);
     void finish_connect();
     void read_available();
     void flush();
-    void keepalive_tick();
-    void arm_keepalive();
     bool send_ping();
+    bool send_keepalive_ping() override;
     void update_interest();
     // Closes the socket and reports; `this` may be gone when it returns.
     void fail(const std::string& why);
@@ -99,10 +99,7 @@ private:
     uint64_t next_nonce_ = 1;
     uint64_t rtt_nonce_ = 0;    // the last PING sent, timed by its PONG
     TimePoint rtt_sent_{};
-    bool keepalive_started_ = false;
-    KeepaliveSchedule keepalive_;
-    EventLoop::TimerId keepalive_timer_ = 0;
-    TimePoint keepalive_wake_{};  // when keepalive_timer_ fires
+    KeepaliveDriver keepalive_;
 
     // Set to false on destruction so a method can tell, after a listener callback, whether it
     // may still touch members.

@@ -159,15 +159,6 @@ int pending_socket_error(int fd) {
     return err;
 }
 
-std::optional<SocketAddress> peer_address(int fd) {
-    sockaddr_storage storage{};
-    socklen_t len = sizeof storage;
-    if (getpeername(fd, reinterpret_cast<sockaddr*>(&storage), &len) != 0) {
-        return std::nullopt;
-    }
-    return SocketAddress::from_sockaddr(reinterpret_cast<sockaddr*>(&storage), len);
-}
-
 std::string error_text(int error) {
     char buffer[128];
     // GNU strerror_r returns the message pointer (which may or may not be buffer).

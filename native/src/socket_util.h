@@ -60,7 +60,6 @@ UniqueFd start_tcp_connect(const SocketAddress& to, bool* in_progress, int* erro
 UniqueFd open_connected_udp(const SocketAddress& to, int* error);
 
 int pending_socket_error(int fd);  // SO_ERROR, 0 if none
-std::optional<SocketAddress> peer_address(int fd);
 std::string error_text(int error);
 
 }  // namespace roomlink

@@ -1,16 +1,21 @@
-// The adaptive keepalive, on a manual clock: the pure schedule (keepalive.h) step by step, then
-// MediaPath driving it over a real loopback UDP socket on an EventLoop with a ManualClock.
+// The adaptive keepalive, on a manual clock: the pure schedule (keepalive.h) step by step; the
+// KeepaliveDriver (keepalive_driver.h) on an EventLoop with a ManualClock and a fake path; then
+// both paths that compose the driver, MediaPath over a real loopback UDP socket and
+// SignalConnection over a real loopback TCP connection.
 #include "keepalive.h"
 
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "event_loop.h"
+#include "keepalive_driver.h"
 #include "media_path.h"
+#include "signal_connection.h"
 #include "socket_util.h"
 #include "test_support.h"
 #include "wire_codec.h"
@@ -181,9 +186,8 @@ TEST(without_fast_interval_the_schedule_is_fixed) {
 
 TEST(owner_judged_silence_is_never_reported_lost) {
     KeepaliveSchedule k;
-    KeepaliveTiming t{millis(1000), millis(50), millis(1500)};
-    t.judge_silence = false;
-    k.start(t, kT0);
+    k.start(KeepaliveTiming{millis(1000), millis(50), millis(1500)}, kT0,
+            SilenceVerdict::kLeaveToOwner);
     Run run = drive(k, kT0, 0, 3000);
     CHECK_EQ(run.lost_at, int64_t{-1});
     // 1000, then fast from 1200 (the 200 ms floor; a quarter of the timeout would be 375 ms).
@@ -214,6 +218,158 @@ TEST(fast_ping_budget_is_a_token_bucket) {
     granted = 0;
     for (int i = 0; i < 1000; ++i) granted += budget.take(kT0 + millis(60000)) ? 1 : 0;
     CHECK_EQ(granted, FastPingBudget::kBurst);  // never more than the burst in store
+}
+
+// --- KeepaliveDriver on a manual clock, with a fake path
+
+namespace {
+
+// Records what the driver asks of it; `answer_waiting` is an answer the loop has not read yet,
+// found by read_pending_before_verdict.
+struct FakePath : KeepaliveDriver::Path, KeepaliveDriver::SilenceHandler {
+    ManualClock& clock;
+    std::unique_ptr<KeepaliveDriver> driver;
+    std::vector<int64_t> pings;  // ms after kT0
+    int reads = 0;
+    bool answer_waiting = false;
+    int64_t silent_at = -1;
+    bool close_on_send = false;  // sending destroys the driver, as a failing connection may
+
+    FakePath(ManualClock& c, EventLoop& loop, bool judges_silence) : clock(c) {
+        driver = std::make_unique<KeepaliveDriver>(loop, *this, judges_silence ? this : nullptr);
+    }
+    int64_t at() const { return to_millis(clock.now() - kT0); }
+
+    bool send_keepalive_ping() override {
+        pings.push_back(at());
+        if (close_on_send) {
+            driver.reset();
+            return false;
+        }
+        return true;
+    }
+    bool read_pending_before_verdict() override {
+        ++reads;
+        if (answer_waiting) {
+            answer_waiting = false;
+            driver->heard(clock.now());
+        }
+        return true;
+    }
+    void on_keepalive_silent(TimePoint now) override { silent_at = to_millis(now - kT0); }
+};
+
+// A manual clock at kT0 and a loop on it, stepped 1 ms at a time.
+struct ManualLoop {
+    ManualClock clock;
+    EventLoop loop{clock};
+    ManualLoop() { clock.advance(kT0 - clock.now()); }
+    void run_until(int64_t ms) {
+        while (to_millis(clock.now() - kT0) < ms) {
+            clock.advance(millis(1));
+            loop.run_once(Duration::zero());
+        }
+    }
+};
+
+}  // namespace
+
+TEST(driver_pings_on_the_schedule_and_reports_silence_once) {
+    ManualLoop m;
+    FakePath path(m.clock, m.loop, true);
+    path.driver->start(media_defaults(), m.clock.now());
+    m.run_until(3000);
+    // The healthy PING at 500, fast ones from 700 every 50 ms, silent at 1500 and no PING since.
+    std::vector<int64_t> want = {500};
+    for (int64_t ms = 700; ms < 1500; ms += 50) want.push_back(ms);
+    CHECK(path.pings == want);
+    CHECK_EQ(path.silent_at, int64_t{1500});
+    CHECK_EQ(path.reads, 1);  // the socket was read before the verdict
+    CHECK(!path.driver->running());
+    CHECK_EQ(m.loop.pending_timers(), size_t{0});
+}
+
+TEST(driver_reads_pending_input_before_calling_a_path_silent) {
+    ManualLoop m;
+    FakePath path(m.clock, m.loop, true);
+    path.driver->start(media_defaults(), m.clock.now());
+    path.answer_waiting = true;  // a PONG queued but not yet handled when the timeout runs out
+    m.run_until(1500);
+    CHECK_EQ(path.reads, 1);
+    CHECK_EQ(path.silent_at, int64_t{-1});
+    CHECK(path.driver->running());
+    // Heard at 1500: the next verdict is due at 3000.
+    m.run_until(3000);
+    CHECK_EQ(path.silent_at, int64_t{3000});
+}
+
+TEST(driver_of_an_owner_judged_path_never_reports_silence) {
+    ManualLoop m;
+    FakePath path(m.clock, m.loop, false);
+    path.driver->start(KeepaliveTiming{millis(1000), millis(50), millis(1500)}, m.clock.now());
+    m.run_until(6000);
+    CHECK_EQ(path.silent_at, int64_t{-1});
+    CHECK_EQ(path.reads, 0);
+    // 1000; fast from 1200 for the episode's 20 PINGs (to 2150); then healthy: 3150, 4150, 5150.
+    REQUIRE_EQ(path.pings.size(), size_t{1 + 20 + 3});
+    CHECK_EQ(path.pings[0], int64_t{1000});
+    CHECK_EQ(path.pings[1], int64_t{1200});
+    CHECK_EQ(path.pings[20], int64_t{2150});
+    CHECK_EQ(path.pings[21], int64_t{3150});
+    CHECK_EQ(path.pings[23], int64_t{5150});
+    CHECK(path.driver->running());
+}
+
+TEST(driver_answer_ends_fast_pings_and_out_of_turn_pings_count) {
+    ManualLoop m;
+    FakePath path(m.clock, m.loop, true);
+    path.driver->start(media_defaults(), m.clock.now());
+    m.run_until(760);
+    REQUIRE((path.pings == std::vector<int64_t>{500, 700, 750}));
+    path.driver->heard(m.clock.now());  // at 760: back to healthy, 500 ms after the last PING
+    CHECK(!path.driver->schedule().fast());
+    m.run_until(1100);
+    path.driver->pinged_out_of_turn();  // a network change at 1100: suspect at 1300
+    m.run_until(1400);
+    CHECK((path.pings == std::vector<int64_t>{500, 700, 750, 1300, 1350, 1400}));
+    path.driver->stop();
+    m.run_until(5000);
+    CHECK_EQ(path.pings.size(), size_t{6});
+    CHECK_EQ(path.silent_at, int64_t{-1});
+    path.driver->heard(m.clock.now());  // ignored once stopped
+    path.driver->pinged_out_of_turn();
+    CHECK_EQ(m.loop.pending_timers(), size_t{0});
+}
+
+TEST(driver_skips_fast_pings_the_loops_budget_refuses) {
+    ManualLoop m;
+    FakePath path(m.clock, m.loop, true);
+    path.driver->start(KeepaliveTiming{millis(500), millis(50), millis(10000)}, m.clock.now());
+    m.run_until(699);
+    // Every path on the loop shares one budget; spend it all just before the first fast PING.
+    FastPingBudget& budget = KeepaliveDriver::fast_ping_budget(m.loop);
+    CHECK(&budget == &KeepaliveDriver::fast_ping_budget(m.loop));
+    m.clock.advance(millis(1));
+    while (budget.take(m.clock.now())) {
+    }
+    m.loop.run_once(Duration::zero());
+    m.run_until(800);
+    // 700 refused (skipped as if lost); 50 ms later ten tokens have come back.
+    CHECK((path.pings == std::vector<int64_t>{500, 750, 800}));
+    // Another loop's budget is its own.
+    ManualLoop second;
+    CHECK(KeepaliveDriver::fast_ping_budget(second.loop).take(second.clock.now()));
+}
+
+TEST(driver_touches_nothing_after_a_send_that_closed_the_path) {
+    ManualLoop m;
+    FakePath path(m.clock, m.loop, true);
+    path.close_on_send = true;
+    path.driver->start(media_defaults(), m.clock.now());
+    m.run_until(2000);  // under ASan a touch of the destroyed driver fails the run
+    CHECK((path.pings == std::vector<int64_t>{500}));
+    CHECK(!path.driver);
+    CHECK_EQ(m.loop.pending_timers(), size_t{0});
 }
 
 // --- MediaPath on a manual clock, over a real loopback socket
@@ -372,6 +528,162 @@ TEST(media_path_returns_to_the_healthy_interval_after_a_pong) {
     }
     CHECK_EQ(later, 0);
     CHECK_EQ(listener.lost, 0);
+}
+
+TEST(early_binds_back_off_until_the_answer_then_go_eagerly) {
+    ManualClock clock;
+    EventLoop loop{clock};
+    FakeMediaServer server;
+    Listener listener;
+    MediaPath path(loop, &listener, 9, millis(100));
+    std::string error;
+    const TimePoint t0 = clock.now();
+    REQUIRE(path.open(server.address, &error, false));  // BIND sent ahead of the answer
+    // Count the BINDs the server reads, without answering them, in 10 ms steps.
+    std::vector<int64_t> binds;
+    auto read_binds = [&] {
+        for (;;) {
+            uint8_t buffer[2048];
+            ssize_t n = ::recv(server.fd.get(), buffer, sizeof buffer, 0);
+            if (n < 0) return;
+            auto packet = wire::decode_media(buffer, static_cast<size_t>(n));
+            if (packet && packet->type == wire::MediaType::kBind) {
+                binds.push_back(to_millis(clock.now() - t0));
+            }
+        }
+    };
+    auto run_to = [&](int64_t ms) {
+        while (to_millis(clock.now() - t0) < ms) {
+            clock.advance(millis(10));
+            loop.run_once(Duration::zero());
+            read_binds();
+        }
+    };
+    read_binds();
+    run_to(4600);
+    // 100 ms doubling to the 1 s cap: 0, 100, 300, 700, 1500, 2500, 3500, 4500.
+    CHECK((binds == std::vector<int64_t>{0, 100, 300, 700, 1500, 2500, 3500, 4500}));
+    // The session is granted: BIND at once, then every 100 ms.
+    binds.clear();
+    path.send_bind_now();
+    read_binds();
+    run_to(4900);
+    CHECK((binds == std::vector<int64_t>{4600, 4700, 4800, 4900}));
+    CHECK(!listener.bound);
+}
+
+// --- SignalConnection on a manual clock, over a real loopback TCP connection
+
+namespace {
+
+struct FakeSignalServer {
+    UniqueFd listener;
+    UniqueFd peer;
+    SocketAddress address;
+    wire::FrameReader reader;
+
+    FakeSignalServer() {
+        listener = UniqueFd(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0));
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        REQUIRE(::bind(listener.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+        REQUIRE(::listen(listener.get(), 4) == 0);
+        socklen_t len = sizeof a;
+        REQUIRE(::getsockname(listener.get(), reinterpret_cast<sockaddr*>(&a), &len) == 0);
+        address = *SocketAddress::from_numeric("127.0.0.1", ntohs(a.sin_port));
+    }
+
+    bool accept_peer() {
+        peer = UniqueFd(::accept4(listener.get(), nullptr, nullptr, SOCK_NONBLOCK));
+        return peer.valid();
+    }
+
+    // Reads what arrived; answers each PING with its PONG if `answer`. Returns the PINGs read.
+    int serve(bool answer) {
+        int pings = 0;
+        uint8_t buffer[4096];
+        ssize_t n;
+        while ((n = ::recv(peer.get(), buffer, sizeof buffer, 0)) > 0) {
+            reader.append(buffer, static_cast<size_t>(n));
+        }
+        for (;;) {
+            wire::DecodeResult r = reader.next();
+            if (r.status != wire::DecodeStatus::kFrame) break;
+            if (const auto* ping = std::get_if<wire::Ping>(&r.message)) {
+                ++pings;
+                if (answer) {
+                    std::vector<uint8_t> out;
+                    REQUIRE(wire::encode_frame(wire::Pong{ping->nonce}, out));
+                    REQUIRE(::send(peer.get(), out.data(), out.size(), MSG_NOSIGNAL) ==
+                            static_cast<ssize_t>(out.size()));
+                }
+            }
+        }
+        return pings;
+    }
+};
+
+struct SignalListener : SignalConnection::Listener {
+    bool connected = false;
+    int closed = 0;
+    int pongs = 0;
+    void on_signal_connected(SignalConnection&) override { connected = true; }
+    void on_signal_message(SignalConnection&, wire::Message& m) override {
+        pongs += std::holds_alternative<wire::Pong>(m) ? 1 : 0;
+    }
+    void on_signal_closed(SignalConnection&, const std::string&, bool) override { ++closed; }
+};
+
+}  // namespace
+
+TEST(signal_connection_pings_on_the_schedule_and_leaves_silence_to_its_owner) {
+    ManualClock clock;
+    EventLoop loop{clock};
+    FakeSignalServer server;
+    SignalListener listener;
+    SignalConnection connection(loop, &listener);
+    std::string error;
+    REQUIRE(connection.connect(server.address, &error));
+    for (int i = 0; i < 50 && !listener.connected; ++i) loop.run_once(millis(10));
+    REQUIRE(listener.connected);
+    REQUIRE(server.accept_peer());
+    // Signaling defaults: healthy 1000 ms, fast 50 ms, timeout 1500 ms.
+    connection.start_keepalive(KeepaliveTiming{millis(1000), millis(50), millis(1500)});
+    const TimePoint t0 = clock.now();
+    auto tick = [&](bool answer) {
+        clock.advance(millis(10));
+        loop.run_once(Duration::zero());
+        int pings = server.serve(answer);
+        if (answer && pings > 0) settle(loop);
+        return pings;
+    };
+
+    // Answered: one PING a second, each PONG read (and timed).
+    int pings = 0;
+    while (clock.now() < t0 + millis(3500)) pings += tick(true);
+    CHECK_EQ(pings, 3);
+    CHECK_EQ(listener.pongs, 3);
+    CHECK(connection.keepalive().smoothed_rtt().has_value());
+    CHECK(!connection.keepalive().fast());
+
+    // Silent: the 4000 PING goes unanswered, fast ones from 4200 (the 200 ms floor), 20 of them,
+    // then one a second again; far past the timeout the connection is still open.
+    bool saw_fast = false;
+    int unanswered = 0;
+    while (clock.now() < t0 + millis(8000)) {
+        unanswered += tick(false);
+        saw_fast = saw_fast || connection.keepalive().fast();
+    }
+    CHECK(saw_fast);
+    CHECK_EQ(unanswered, 1 + 20 + 2);  // 4000; 4200 ... 5150; 6150, 7150
+    CHECK_EQ(listener.closed, 0);
+    CHECK(connection.connected());
+
+    // An answer ends the episode.
+    for (int step = 0; step < 200 && connection.keepalive().fast(); ++step) tick(true);
+    CHECK(!connection.keepalive().fast());
+    CHECK_EQ(listener.closed, 0);
 }
 
 TEST_MAIN()
