@@ -106,6 +106,25 @@ TEST(unacknowledged_bind_fails_at_the_join_timeout_with_media_bind_timeout) {
     CHECK_EQ(scene.server.stats().leaves, 1);  // the half-made session is left politely
 }
 
+TEST(shutdown_while_connecting_cancels_every_timer_and_closes_every_socket) {
+    test::LoopbackConfig config;
+    config.join_reply = test::LoopbackJoinReply::kNone;
+    ClockedScene scene(config);
+    roomlink::EngineOptions o = scene.options();
+    o.join_timeout = millis(300);
+    auto& e = scene.add_engine(o);
+    REQUIRE_EQ(e.join(), RL_OK);
+    scene.advance_to(100);
+    CHECK_EQ(scene.server.stats().open_connections, 1);
+    e.engine->shutdown();
+    scene.advance_to(5000);  // well past the join timeout and any retry it had armed
+    CHECK_EQ(e.events.size(), size_t{1});  // CONNECTING only
+    const auto& s = scene.server.stats();
+    CHECK_EQ(s.open_connections, 0);
+    CHECK_EQ(s.accepted, 1);
+    CHECK_EQ(s.leaves, 1);  // its JOIN had gone out: the half-made session is left
+}
+
 // --- busy server ------------------------------------------------------------------------------
 
 TEST(acknowledged_but_unanswered_request_is_waited_for_twice_the_signal_timeout) {
