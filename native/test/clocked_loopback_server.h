@@ -57,7 +57,8 @@ public:
 
 private:
     void watch(int fd) {
-        watches_[fd] = loop_.watch(fd, EPOLLIN, [this, fd](uint32_t) { protocol_.on_readable(fd); });
+        watches_[fd] =
+            loop_.watch(fd, EPOLLIN, [this, fd](uint32_t) { protocol_.on_readable(fd); });
     }
 
     void unwatch(int fd) {

@@ -16,25 +16,18 @@
 #include "clock.h"
 #include "clocked_loopback_server.h"
 #include "engine.h"
+#include "engine_support.h"
 #include "event_loop.h"
 #include "test_support.h"
 
 namespace test {
 
-struct TimedEvent {
-    int64_t at_ms;  // manual-clock ms after the scene began
-    int32_t type;
-    int32_t a;
-    int32_t b;
-    int64_t x;
-    int64_t y;
-    int64_t z;
+// An engine event and the manual-clock instant at which it was reported (its mono_ns is unused:
+// the engine stamps events with the wall clock).
+struct TimedEvent : Event {
+    int64_t at_ms;  // ms after the scene began
 
-    std::string str() const {
-        return "{@" + std::to_string(at_ms) + " type=" + std::to_string(type) +
-               " a=" + std::to_string(a) + " b=" + std::to_string(b) + " x=" + std::to_string(x) +
-               "}";
-    }
+    std::string str() const { return "@" + std::to_string(at_ms) + Event::str(); }
 };
 
 // The expected shape of one event: when, which, and its a / b.
@@ -152,7 +145,7 @@ private:
     static void sink(void* user, int32_t type, int32_t a, int32_t b, int64_t x, int64_t y,
                      int64_t z, int64_t /*mono_ns: the wall clock, not the scene's*/) {
         Member& m = *static_cast<Member*>(user);
-        m.events.push_back(TimedEvent{m.scene->now_ms(), type, a, b, x, y, z});
+        m.events.push_back(TimedEvent{{type, a, b, x, y, z, 0}, m.scene->now_ms()});
         ++m.scene->event_count_;
         if (m.on_event) m.on_event(m.events.back());
     }
@@ -167,20 +160,11 @@ private:
 // Expects events[from..] to be exactly `want`: instants, types, a and b.
 inline void expect_timeline(const std::vector<TimedEvent>& events, size_t from,
                             const std::vector<At>& want, const char* file, int line) {
-    std::string got;
-    for (size_t i = from; i < events.size(); ++i) got += events[i].str() + " ";
-    if (events.size() != from + want.size()) {
-        fail(file, line, "expected " + std::to_string(want.size()) + " events, got: " + got);
-        return;
-    }
-    for (size_t i = 0; i < want.size(); ++i) {
-        const TimedEvent& e = events[from + i];
-        const At& w = want[i];
-        if (e.at_ms != w.at_ms || e.type != w.type || e.a != w.a || e.b != w.b) {
-            fail(file, line, "event " + std::to_string(i) + " differs: " + got);
-            return;
-        }
-    }
+    expect_events(events, from, want, true,
+                  [](const TimedEvent& e, const At& w) {
+                      return e.at_ms == w.at_ms && e.type == w.type && e.a == w.a && e.b == w.b;
+                  },
+                  file, line);
 }
 
 #define EXPECT_TIMELINE(events, from, ...) \

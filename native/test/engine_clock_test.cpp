@@ -6,6 +6,7 @@
 // it was asked for. Backoff jitter is off (ClockedScene::options) unless a test says otherwise.
 #include <algorithm>
 #include <cstdio>
+#include <functional>
 #include <vector>
 
 #include "clocked_scene.h"
@@ -39,31 +40,70 @@ roomlink::EngineOptions fast_options(const ClockedScene& scene) {
 // Joins at the current instant, which is also when CONNECTED is reported.
 void join_now(ClockedScene& scene, ClockedScene::Member& m) {
     const int64_t t = scene.now_ms();
+    const size_t from = m.events.size();
     REQUIRE_EQ(m.join(), RL_OK);
     scene.settle();
-    EXPECT_TIMELINE(m.events, 0,
+    EXPECT_TIMELINE(m.events, from,
                     {{t, kSC, RL_STATE_CONNECTING, RL_REASON_JOIN_CHANNEL},
                      {t, kSC, RL_STATE_CONNECTED, RL_REASON_JOIN_SUCCEED},
                      {t, RL_EVENT_JOIN_RESULT, RL_OK, 0}});
     REQUIRE_EQ(m.state(), RL_STATE_CONNECTED);
 }
 
+ClockedScene::Member& joined(ClockedScene& scene, roomlink::EngineOptions o) {
+    auto& m = scene.add_engine(std::move(o));
+    join_now(scene, m);
+    return m;
+}
+
+// A server that reads JOIN and never answers it.
+test::LoopbackConfig unanswered_joins() {
+    test::LoopbackConfig config;
+    config.join_reply = test::LoopbackJoinReply::kNone;
+    return config;
+}
+
+// A join asked for at 0 that gives up at `at` with `code`.
+std::vector<At> join_failed(int64_t at, int32_t code) {
+    return {{0, kSC, RL_STATE_CONNECTING, RL_REASON_JOIN_CHANNEL},
+            {at, kSC, RL_STATE_FAILED, RL_REASON_JOIN_CHANNEL_FAILED},
+            {at, RL_EVENT_JOIN_RESULT, code, 0}};
+}
+
+// An outage reported at `lost_at` for `reason`, and the session resumed at `rejoined_at`.
+std::vector<At> outage_then_rejoin(int64_t lost_at, int32_t reason, int64_t rejoined_at) {
+    return {{lost_at, kSC, RL_STATE_RECONNECTING, reason},
+            {lost_at, RL_EVENT_RECONNECTING_START, 0, 0},
+            {rejoined_at, kSC, RL_STATE_CONNECTED, RL_REASON_REJOIN_SUCCEED},
+            {rejoined_at, RL_EVENT_REJOIN_RESULT, RL_OK, 0}};
+}
+
+// Runs `heal` at the instant the engine reports an outage, before its first attempt goes out.
+void heal_when_reconnecting(ClockedScene::Member& e, std::function<void()> heal) {
+    e.on_event = [heal = std::move(heal)](const TimedEvent& ev) {
+        if (ev.type == RL_EVENT_RECONNECTING_START) heal();
+    };
+}
+
 }  // namespace
 
 // --- join timeout: the three codes -----------------------------------------------------------
 
+// An engine with the given join timeout that has just asked to join.
+ClockedScene::Member& joining(ClockedScene& scene, int64_t join_timeout_ms) {
+    roomlink::EngineOptions o = scene.options();
+    o.join_timeout = millis(join_timeout_ms);
+    auto& e = scene.add_engine(o);
+    REQUIRE_EQ(e.join(), RL_OK);
+    return e;
+}
+
 TEST(refused_connect_fails_at_the_join_timeout_with_connect_failed) {
     ClockedScene scene;
     scene.server.stop_listening();
-    roomlink::EngineOptions o = scene.options();
-    o.join_timeout = millis(600);
-    auto& e = scene.add_engine(o);
-    REQUIRE_EQ(e.join(), RL_OK);
+    auto& e = joining(scene, 600);
     scene.advance_to(2000);
-    EXPECT_TIMELINE(e.events, 0,
-                    {{0, kSC, RL_STATE_CONNECTING, RL_REASON_JOIN_CHANNEL},
-                     {600, kSC, RL_STATE_FAILED, RL_REASON_JOIN_CHANNEL_FAILED},
-                     {600, RL_EVENT_JOIN_RESULT, RL_ERR_CONNECT_FAILED, 0}});
+    EXPECT_TIMELINE(e.events, 0, join_failed(600, RL_ERR_CONNECT_FAILED));
     REQUIRE_EQ(e.events.size(), size_t{3});
     CHECK_EQ(e.events[2].y, int64_t{600});  // elapsed ms
     CHECK_EQ(e.events[2].z, int64_t{42});   // uid
@@ -71,18 +111,10 @@ TEST(refused_connect_fails_at_the_join_timeout_with_connect_failed) {
 }
 
 TEST(unanswered_join_fails_at_the_join_timeout_with_join_timeout) {
-    test::LoopbackConfig config;
-    config.join_reply = test::LoopbackJoinReply::kNone;
-    ClockedScene scene(config);
-    roomlink::EngineOptions o = scene.options();
-    o.join_timeout = millis(700);
-    auto& e = scene.add_engine(o);
-    REQUIRE_EQ(e.join(), RL_OK);
+    ClockedScene scene(unanswered_joins());
+    auto& e = joining(scene, 700);
     scene.advance_to(2000);
-    EXPECT_TIMELINE(e.events, 0,
-                    {{0, kSC, RL_STATE_CONNECTING, RL_REASON_JOIN_CHANNEL},
-                     {700, kSC, RL_STATE_FAILED, RL_REASON_JOIN_CHANNEL_FAILED},
-                     {700, RL_EVENT_JOIN_RESULT, RL_ERR_JOIN_TIMEOUT, 0}});
+    EXPECT_TIMELINE(e.events, 0, join_failed(700, RL_ERR_JOIN_TIMEOUT));
     // One JOIN only: an acknowledged request is waited for (longer than this join timeout).
     CHECK((scene.ms_of(scene.server.stats().joined_at) == Times{0}));
     CHECK_EQ(scene.server.stats().leaves, 1);  // said at the give-up
@@ -92,28 +124,17 @@ TEST(unacknowledged_bind_fails_at_the_join_timeout_with_media_bind_timeout) {
     test::LoopbackConfig config;
     config.answer_bind = false;
     ClockedScene scene(config);
-    roomlink::EngineOptions o = scene.options();
-    o.join_timeout = millis(700);
-    auto& e = scene.add_engine(o);
-    REQUIRE_EQ(e.join(), RL_OK);
+    auto& e = joining(scene, 700);
     scene.advance_to(2000);
-    EXPECT_TIMELINE(e.events, 0,
-                    {{0, kSC, RL_STATE_CONNECTING, RL_REASON_JOIN_CHANNEL},
-                     {700, kSC, RL_STATE_FAILED, RL_REASON_JOIN_CHANNEL_FAILED},
-                     {700, RL_EVENT_JOIN_RESULT, RL_ERR_MEDIA_BIND_TIMEOUT, 0}});
+    EXPECT_TIMELINE(e.events, 0, join_failed(700, RL_ERR_MEDIA_BIND_TIMEOUT));
     // BIND every bind_retransmit (100 ms) from JOIN_OK on: 0, 100, ... 600.
     CHECK_EQ(scene.server.stats().binds, 7);
     CHECK_EQ(scene.server.stats().leaves, 1);  // the half-made session is left politely
 }
 
 TEST(shutdown_while_connecting_cancels_every_timer_and_closes_every_socket) {
-    test::LoopbackConfig config;
-    config.join_reply = test::LoopbackJoinReply::kNone;
-    ClockedScene scene(config);
-    roomlink::EngineOptions o = scene.options();
-    o.join_timeout = millis(300);
-    auto& e = scene.add_engine(o);
-    REQUIRE_EQ(e.join(), RL_OK);
+    ClockedScene scene(unanswered_joins());
+    auto& e = joining(scene, 300);
     scene.advance_to(100);
     CHECK_EQ(scene.server.stats().open_connections, 1);
     e.engine->shutdown();
@@ -128,9 +149,7 @@ TEST(shutdown_while_connecting_cancels_every_timer_and_closes_every_socket) {
 // --- busy server ------------------------------------------------------------------------------
 
 TEST(acknowledged_but_unanswered_request_is_waited_for_twice_the_signal_timeout) {
-    test::LoopbackConfig config;
-    config.join_reply = test::LoopbackJoinReply::kNone;  // the server reads JOIN, never answers
-    ClockedScene scene(config);
+    ClockedScene scene(unanswered_joins());
     auto& e = scene.add_engine(scene.options());  // signal_timeout 1500, backoff 250 x2
     REQUIRE_EQ(e.join(), RL_OK);
     scene.advance_to(10500);
@@ -139,10 +158,7 @@ TEST(acknowledged_but_unanswered_request_is_waited_for_twice_the_signal_timeout)
     const auto& s = scene.server.stats();
     CHECK((scene.ms_of(s.joined_at) == Times{0, 3250, 6750}));
     CHECK((scene.ms_of(s.client_closed_at) == Times{3250, 6750}));
-    EXPECT_TIMELINE(e.events, 0,
-                    {{0, kSC, RL_STATE_CONNECTING, RL_REASON_JOIN_CHANNEL},
-                     {10000, kSC, RL_STATE_FAILED, RL_REASON_JOIN_CHANNEL_FAILED},
-                     {10000, RL_EVENT_JOIN_RESULT, RL_ERR_JOIN_TIMEOUT, 0}});
+    EXPECT_TIMELINE(e.events, 0, join_failed(10000, RL_ERR_JOIN_TIMEOUT));
     CHECK_EQ(s.leaves, 1);  // the third attempt's connection says LEAVE at the give-up
     CHECK_EQ(s.open_connections, 0);
 }
@@ -159,11 +175,9 @@ TEST(attempts_follow_the_backoff_schedule_exactly) {
     REQUIRE_EQ(e.join(), RL_OK);
     scene.advance_to(3000);
     // 100, 200, 400, then the 400 ms cap.
-    CHECK((scene.ms_of(scene.server.stats().accepted_at) == Times{0, 100, 300, 700, 1100, 1500, 1900}));
-    EXPECT_TIMELINE(e.events, 0,
-                    {{0, kSC, RL_STATE_CONNECTING, RL_REASON_JOIN_CHANNEL},
-                     {2000, kSC, RL_STATE_FAILED, RL_REASON_JOIN_CHANNEL_FAILED},
-                     {2000, RL_EVENT_JOIN_RESULT, RL_ERR_JOIN_TIMEOUT, 0}});
+    const Times want{0, 100, 300, 700, 1100, 1500, 1900};
+    CHECK((scene.ms_of(scene.server.stats().accepted_at) == want));
+    EXPECT_TIMELINE(e.events, 0, join_failed(2000, RL_ERR_JOIN_TIMEOUT));
 }
 
 TEST(jittered_reconnect_attempts_stay_within_the_jitter_window) {
@@ -171,8 +185,7 @@ TEST(jittered_reconnect_attempts_stay_within_the_jitter_window) {
     roomlink::EngineOptions o = fast_options(scene);
     o.backoff.jitter_pct = 20;
     o.reconnect_timeout = millis(3000);
-    auto& e = scene.add_engine(o);
-    join_now(scene, e);
+    auto& e = joined(scene, o);
     scene.advance_to(1000);
     scene.server.config().close_new_connections = true;
     scene.server.drop_all_connections();
@@ -205,16 +218,11 @@ TEST(jittered_reconnect_attempts_stay_within_the_jitter_window) {
 
 TEST(reset_signal_is_reported_and_resumed_at_once) {
     ClockedScene scene;
-    auto& e = scene.add_engine(fast_options(scene));
-    join_now(scene, e);
+    auto& e = joined(scene, fast_options(scene));
     scene.advance_to(1000);
     scene.server.drop_all_connections();
     scene.advance_to(2000);
-    EXPECT_TIMELINE(e.events, 3,
-                    {{1000, kSC, RL_STATE_RECONNECTING, RL_REASON_SIGNAL_DISCONNECTED},
-                     {1000, RL_EVENT_RECONNECTING_START, 0, 0},
-                     {1000, kSC, RL_STATE_CONNECTED, RL_REASON_REJOIN_SUCCEED},
-                     {1000, RL_EVENT_REJOIN_RESULT, RL_OK, 0}});
+    EXPECT_TIMELINE(e.events, 3, outage_then_rejoin(1000, RL_REASON_SIGNAL_DISCONNECTED, 1000));
     CHECK((scene.ms_of(scene.server.stats().resumed_at) == Times{1000}));
 }
 
@@ -222,8 +230,7 @@ TEST(reconnect_gives_up_at_the_reconnect_timeout) {
     ClockedScene scene;
     roomlink::EngineOptions o = fast_options(scene);
     o.reconnect_timeout = millis(800);
-    auto& e = scene.add_engine(o);
-    join_now(scene, e);
+    auto& e = joined(scene, o);
     scene.advance_to(1000);
     scene.server.stop_listening();
     scene.server.drop_all_connections();
@@ -238,7 +245,6 @@ TEST(reconnect_gives_up_at_the_reconnect_timeout) {
     scene.server.resume_listening();
     scene.advance_to(5000);
     CHECK_EQ(scene.server.stats().accepted, 1);
-    e.events.clear();
     join_now(scene, e);
     CHECK_EQ(scene.server.stats().accepted, 2);
 }
@@ -248,8 +254,7 @@ TEST(silent_reconnect_attempt_is_kept_open_and_answered_before_the_next_one) {
     roomlink::EngineOptions o = fast_options(scene);
     o.backoff.initial = millis(3000);  // the next attempt would come only after 3 s
     o.backoff.max = millis(3000);
-    auto& e = scene.add_engine(o);
-    join_now(scene, e);
+    auto& e = joined(scene, o);
     scene.advance_to(1000);
     scene.server.config().stall_new_connections = true;
     scene.server.drop_all_connections();
@@ -259,11 +264,7 @@ TEST(silent_reconnect_attempt_is_kept_open_and_answered_before_the_next_one) {
     CHECK_EQ(scene.server.stats().stalled_frames, 1);  // the RESUME; no PING before the answer
     scene.server.unstall_connections_but_last(0);
     scene.advance_to(6000);
-    EXPECT_TIMELINE(e.events, 3,
-                    {{1000, kSC, RL_STATE_RECONNECTING, RL_REASON_SIGNAL_DISCONNECTED},
-                     {1000, RL_EVENT_RECONNECTING_START, 0, 0},
-                     {2500, kSC, RL_STATE_CONNECTED, RL_REASON_REJOIN_SUCCEED},
-                     {2500, RL_EVENT_REJOIN_RESULT, RL_OK, 0}});
+    EXPECT_TIMELINE(e.events, 3, outage_then_rejoin(1000, RL_REASON_SIGNAL_DISCONNECTED, 2500));
     CHECK((scene.ms_of(scene.server.stats().accepted_at) == Times{0, 1000}));
 }
 
@@ -275,8 +276,7 @@ TEST(recovery_starts_within_a_probe_interval_of_the_server_returning_despite_lon
     o.backoff.max = millis(10000);
     o.probe_interval = millis(100);
     o.reconnect_timeout = millis(20000);
-    auto& e = scene.add_engine(o);
-    join_now(scene, e);
+    auto& e = joined(scene, o);
     scene.advance_to(1000);
     scene.server.stop_listening();
     scene.server.drop_all_connections();
@@ -290,10 +290,7 @@ TEST(recovery_starts_within_a_probe_interval_of_the_server_returning_despite_lon
     CHECK(rejoined > 2500);
     CHECK(rejoined <= 3500);
     EXPECT_TIMELINE(e.events, 3,
-                    {{1000, kSC, RL_STATE_RECONNECTING, RL_REASON_SIGNAL_DISCONNECTED},
-                     {1000, RL_EVENT_RECONNECTING_START, 0, 0},
-                     {rejoined, kSC, RL_STATE_CONNECTED, RL_REASON_REJOIN_SUCCEED},
-                     {rejoined, RL_EVENT_REJOIN_RESULT, RL_OK, 0}});
+                    outage_then_rejoin(1000, RL_REASON_SIGNAL_DISCONNECTED, rejoined));
     // The probe's connection carried the RESUME.
     CHECK((scene.ms_of(scene.server.stats().accepted_at) == Times{0, rejoined}));
 }
@@ -304,8 +301,7 @@ TEST(network_change_notification_retries_at_once) {
     o.backoff.initial = millis(5000);
     o.backoff.max = millis(5000);
     o.probe_interval = millis(10000);  // no probe within the test: only the notification helps
-    auto& e = scene.add_engine(o);
-    join_now(scene, e);
+    auto& e = joined(scene, o);
     scene.advance_to(1000);
     scene.server.stop_listening();
     scene.server.drop_all_connections();
@@ -313,55 +309,39 @@ TEST(network_change_notification_retries_at_once) {
     scene.server.resume_listening();
     e.engine->notify_network_changed();
     scene.advance_to(2000);
-    EXPECT_TIMELINE(e.events, 3,
-                    {{1000, kSC, RL_STATE_RECONNECTING, RL_REASON_SIGNAL_DISCONNECTED},
-                     {1000, RL_EVENT_RECONNECTING_START, 0, 0},
-                     {1200, kSC, RL_STATE_CONNECTED, RL_REASON_REJOIN_SUCCEED},
-                     {1200, RL_EVENT_REJOIN_RESULT, RL_OK, 0}});
+    EXPECT_TIMELINE(e.events, 3, outage_then_rejoin(1000, RL_REASON_SIGNAL_DISCONNECTED, 1200));
 }
 
 // --- silence ----------------------------------------------------------------------------------
 
 TEST(silent_media_is_detected_at_the_media_timeout_and_reported_once) {
     ClockedScene scene;
-    auto& e = scene.add_engine(fast_options(scene));
-    join_now(scene, e);
+    auto& e = joined(scene, fast_options(scene));
     scene.advance_to(1010);  // the media PING at 1000 was answered
     scene.server.config().answer_media_ping = false;
-    e.on_event = [&](const TimedEvent& ev) {
-        if (ev.type == RL_EVENT_RECONNECTING_START) scene.server.config().answer_media_ping = true;
-    };
+    heal_when_reconnecting(e, [&] { scene.server.config().answer_media_ping = true; });
     scene.advance_to(4000);
     EXPECT_TIMELINE(e.events, 3,
-                    {{1600, kSC, RL_STATE_RECONNECTING, RL_REASON_MEDIA_CONNECTION_DISCONNECTED},
-                     {1600, RL_EVENT_RECONNECTING_START, 0, 0},
-                     {1600, kSC, RL_STATE_CONNECTED, RL_REASON_REJOIN_SUCCEED},
-                     {1600, RL_EVENT_REJOIN_RESULT, RL_OK, 0}});
+                    outage_then_rejoin(1600, RL_REASON_MEDIA_CONNECTION_DISCONNECTED, 1600));
 }
 
 TEST(both_paths_silent_is_an_outage_at_the_media_timeout) {
     ClockedScene scene;
-    auto& e = scene.add_engine(fast_options(scene));
-    join_now(scene, e);
+    auto& e = joined(scene, fast_options(scene));
     scene.advance_to(1060);  // media last answered at 1050, signal at 1000
     scene.server.config().answer_media_ping = false;
     scene.server.config().stall_new_connections = true;
     scene.server.stall_connections();
-    e.on_event = [&](const TimedEvent& ev) {
-        if (ev.type == RL_EVENT_RECONNECTING_START) {
-            scene.server.config().answer_media_ping = true;
-            scene.server.config().stall_new_connections = false;
-        }
-    };
+    heal_when_reconnecting(e, [&] {
+        scene.server.config().answer_media_ping = true;
+        scene.server.config().stall_new_connections = false;
+    });
     scene.advance_to(4000);
     // At 1600 the signal is silent for its timeout but media still healthy: a migration starts
     // (its connection stalled too); at 1650 media is lost as well, 600 ms after it last spoke,
     // not 2 x signal_timeout after the signal did.
     EXPECT_TIMELINE(e.events, 3,
-                    {{1650, kSC, RL_STATE_RECONNECTING, RL_REASON_MEDIA_CONNECTION_DISCONNECTED},
-                     {1650, RL_EVENT_RECONNECTING_START, 0, 0},
-                     {1650, kSC, RL_STATE_CONNECTED, RL_REASON_REJOIN_SUCCEED},
-                     {1650, RL_EVENT_REJOIN_RESULT, RL_OK, 0}});
+                    outage_then_rejoin(1650, RL_REASON_MEDIA_CONNECTION_DISCONNECTED, 1650));
     CHECK((scene.ms_of(scene.server.stats().accepted_at) == Times{0, 1600, 1650}));
 }
 
@@ -411,32 +391,27 @@ TEST(signal_stall_with_healthy_media_migrates_silently_after_the_signal_timeout)
     }
 }
 
-TEST(signal_stall_with_unanswered_migration_is_an_outage_at_twice_the_timeout) {
-    ClockedScene scene;
-    auto& e = scene.add_engine(scene.options());
-    join_now(scene, e);
+// From 1200 on every signal connection stalls, the open one and any new one (a migration's).
+ClockedScene::Member& joined_then_stalled_at_1200(ClockedScene& scene) {
+    auto& e = joined(scene, scene.options());
     scene.advance_to(1200);
     scene.server.config().stall_new_connections = true;
     scene.server.stall_connections();
-    e.on_event = [&](const TimedEvent& ev) {
-        if (ev.type == RL_EVENT_RECONNECTING_START) scene.server.config().stall_new_connections = false;
-    };
+    return e;
+}
+
+TEST(signal_stall_with_unanswered_migration_is_an_outage_at_twice_the_timeout) {
+    ClockedScene scene;
+    auto& e = joined_then_stalled_at_1200(scene);
+    heal_when_reconnecting(e, [&] { scene.server.config().stall_new_connections = false; });
     scene.advance_to(6000);
-    EXPECT_TIMELINE(e.events, 3,
-                    {{4000, kSC, RL_STATE_RECONNECTING, RL_REASON_SIGNAL_DISCONNECTED},
-                     {4000, RL_EVENT_RECONNECTING_START, 0, 0},
-                     {4000, kSC, RL_STATE_CONNECTED, RL_REASON_REJOIN_SUCCEED},
-                     {4000, RL_EVENT_REJOIN_RESULT, RL_OK, 0}});
+    EXPECT_TIMELINE(e.events, 3, outage_then_rejoin(4000, RL_REASON_SIGNAL_DISCONNECTED, 4000));
     CHECK((scene.ms_of(scene.server.stats().accepted_at) == Times{0, 2500, 4000}));
 }
 
 TEST(unanswered_migration_is_abandoned_when_the_old_connection_recovers) {
     ClockedScene scene;
-    auto& e = scene.add_engine(scene.options());
-    join_now(scene, e);
-    scene.advance_to(1200);
-    scene.server.config().stall_new_connections = true;
-    scene.server.stall_connections();
+    auto& e = joined_then_stalled_at_1200(scene);
     scene.advance_to(3000);
     CHECK((scene.ms_of(scene.server.stats().accepted_at) == Times{0, 2500}));
     scene.server.unstall_connections_but_last(1);  // the old connection's PINGs answered now
@@ -455,16 +430,11 @@ TEST(expired_session_found_by_migration_is_reported_as_an_outage) {
     test::LoopbackConfig config;
     config.resume_fresh = true;  // RESUME answers resumed=0: the grace period had run out
     ClockedScene scene(config);
-    auto& e = scene.add_engine(scene.options());
-    join_now(scene, e);
+    auto& e = joined(scene, scene.options());
     scene.advance_to(1200);
     scene.server.stall_connections();
     scene.advance_to(4000);
-    EXPECT_TIMELINE(e.events, 3,
-                    {{2500, kSC, RL_STATE_RECONNECTING, RL_REASON_SIGNAL_DISCONNECTED},
-                     {2500, RL_EVENT_RECONNECTING_START, 0, 0},
-                     {2500, kSC, RL_STATE_CONNECTED, RL_REASON_REJOIN_SUCCEED},
-                     {2500, RL_EVENT_REJOIN_RESULT, RL_OK, 0}});
+    EXPECT_TIMELINE(e.events, 3, outage_then_rejoin(2500, RL_REASON_SIGNAL_DISCONNECTED, 2500));
     // The migration's RESUME, then the reconnect's (of the fresh session).
     CHECK((scene.ms_of(scene.server.stats().resumed_at) == Times{2500, 2500}));
 }

@@ -1,7 +1,6 @@
 // What an idle engine costs: file descriptors and heap per joined (CONNECTED) engine, measured
 // over a few hundred engines on one loop. The server runs in a child process, so that neither its
 // sockets nor its bookkeeping are counted.
-#include <dirent.h>
 #include <malloc.h>
 #include <sys/epoll.h>
 #include <sys/wait.h>
@@ -39,16 +38,8 @@ constexpr int kEngines = 200;
 constexpr long kMeasuredHeapBytesPerEngine = 2868;
 constexpr long kHeapBytesPerEngineBound = 3 * kMeasuredHeapBytesPerEngine;
 
-int open_fds() {
-    int n = 0;
-    DIR* dir = opendir("/proc/self/fd");
-    if (dir == nullptr) return -1;
-    while (dirent* entry = readdir(dir)) {
-        if (entry->d_name[0] != '.') ++n;
-    }
-    closedir(dir);
-    return n - 1;  // the directory stream's own descriptor
-}
+// Less the directory stream's own descriptor.
+int open_fds() { return test::directory_entries("/proc/self/fd") - 1; }
 
 long heap_in_use() { return static_cast<long>(mallinfo2().uordblks); }
 
@@ -159,10 +150,10 @@ TEST(an_idle_joined_engine_costs_two_sockets_and_a_few_kilobytes) {
     CHECK_EQ(fds, 2 * kEngines);
 #if defined(ROOMLINK_TEST_ASAN)
     (void)heap;
-    std::fprintf(stderr, "    heap not measured: AddressSanitizer replaces malloc (mallinfo2 is 0)\n");
+    std::fprintf(stderr, "    heap not measured: ASan replaces malloc (mallinfo2 is 0)\n");
 #else
-    std::fprintf(stderr, "    measured: %ld heap bytes (%ld each, bound %ld)\n", heap, heap / kEngines,
-                 kHeapBytesPerEngineBound);
+    std::fprintf(stderr, "    measured: %ld heap bytes (%ld each, bound %ld)\n", heap,
+                 heap / kEngines, kHeapBytesPerEngineBound);
     CHECK(heap > 0);
     CHECK(heap / kEngines < kHeapBytesPerEngineBound);
 #endif
