@@ -1,6 +1,5 @@
 // The C ABI as a host sees it: argument validation, option validation messages, refusal codes,
 // the shared loop pool, and logging.
-#include <dirent.h>
 
 #include <cstring>
 #include <memory>
@@ -19,16 +18,7 @@ using test::Recorder;
 
 namespace {
 
-int thread_count() {
-    int n = 0;
-    DIR* dir = opendir("/proc/self/task");
-    if (dir == nullptr) return -1;
-    while (dirent* entry = readdir(dir)) {
-        if (entry->d_name[0] != '.') ++n;
-    }
-    closedir(dir);
-    return n;
-}
+int thread_count() { return test::directory_entries("/proc/self/task"); }
 
 // Validates and returns the message (empty when valid).
 std::string validation_message(const rl_engine_options& o) {

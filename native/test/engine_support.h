@@ -127,19 +127,11 @@ inline rl_engine_options options_for(uint16_t port, const char* host = "127.0.0.
 inline void expect_sequence(const std::vector<Event>& events, size_t from,
                             const std::vector<std::array<int32_t, 3>>& want, const char* file,
                             int line) {
-    std::string got;
-    for (size_t i = from; i < events.size(); ++i) got += events[i].str() + " ";
-    if (events.size() < from + want.size()) {
-        fail(file, line, "too few events: " + got);
-        return;
-    }
-    for (size_t i = 0; i < want.size(); ++i) {
-        const Event& e = events[from + i];
-        if (e.type != want[i][0] || e.a != want[i][1] || e.b != want[i][2]) {
-            fail(file, line, "event " + std::to_string(i) + " differs: " + got);
-            return;
-        }
-    }
+    expect_events(events, from, want, false,
+                  [](const Event& e, const std::array<int32_t, 3>& w) {
+                      return e.type == w[0] && e.a == w[1] && e.b == w[2];
+                  },
+                  file, line);
 }
 
 #define EXPECT_SEQUENCE(events, from, ...) \

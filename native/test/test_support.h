@@ -4,6 +4,8 @@
 #ifndef ROOMLINK_TEST_SUPPORT_H
 #define ROOMLINK_TEST_SUPPORT_H
 
+#include <dirent.h>
+
 #include <chrono>
 #include <cstdio>
 #include <functional>
@@ -93,6 +95,38 @@ inline int run_all(int argc, char** argv) {
     }
     std::fprintf(stderr, "%d case(s), %d failure(s)\n", ran, failures());
     return failures() == 0 && ran > 0 ? 0 : 1;
+}
+
+// Expects events[from..] to match `want` one by one (`same(event, wanted)`); with `exactly`,
+// nothing may follow. Events describe themselves with str() in the failure message.
+template <typename Event, typename Want, typename Same>
+void expect_events(const std::vector<Event>& events, size_t from, const std::vector<Want>& want,
+                   bool exactly, Same same, const char* file, int line) {
+    std::string got;
+    for (size_t i = from; i < events.size(); ++i) got += events[i].str() + " ";
+    const size_t have = events.size() < from ? 0 : events.size() - from;
+    if (have < want.size() || (exactly && have != want.size())) {
+        fail(file, line, "expected " + std::to_string(want.size()) + " events, got: " + got);
+        return;
+    }
+    for (size_t i = 0; i < want.size(); ++i) {
+        if (!same(events[from + i], want[i])) {
+            fail(file, line, "event " + std::to_string(i) + " differs: " + got);
+            return;
+        }
+    }
+}
+
+// Counts the entries of a /proc directory (threads in /proc/self/task, fds in /proc/self/fd).
+inline int directory_entries(const char* path) {
+    int n = 0;
+    DIR* dir = opendir(path);
+    if (dir == nullptr) return -1;
+    while (dirent* entry = readdir(dir)) {
+        if (entry->d_name[0] != '.') ++n;
+    }
+    closedir(dir);
+    return n;
 }
 
 }  // namespace test

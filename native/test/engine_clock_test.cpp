@@ -1,0 +1,442 @@
+// The engine's timing, on a manual clock: an Engine and a ClockedLoopbackServer share one
+// EventLoop (clocked_scene.h), so every deadline is asserted at the exact millisecond it falls
+// on, and a scenario of many seconds runs in a few milliseconds of real time.
+//
+// Loopback answers within the step that sent the request, so a join completes at the instant
+// it was asked for. Backoff jitter is off (ClockedScene::options) unless a test says otherwise.
+#include <algorithm>
+#include <cstdio>
+#include <functional>
+#include <vector>
+
+#include "clocked_scene.h"
+#include "roomlink/roomlink.h"
+#include "test_support.h"
+
+using test::At;
+using test::ClockedScene;
+using test::TimedEvent;
+using roomlink::millis;
+
+namespace {
+
+constexpr int32_t kSC = RL_EVENT_STATE_CHANGED;
+using Times = std::vector<int64_t>;
+
+// Short timers, so that each scenario needs few steps: signal PING every 100 ms (lost after
+// 600), media PING every 50 ms (lost after 600), retries after 100, 200, 400, 400 ... ms.
+roomlink::EngineOptions fast_options(const ClockedScene& scene) {
+    roomlink::EngineOptions o = scene.options();
+    o.signal_keepalive = millis(100);
+    o.signal_timeout = millis(600);
+    o.media_keepalive = millis(50);
+    o.media_timeout = millis(600);
+    o.backoff.initial = millis(100);
+    o.backoff.max = millis(400);
+    o.probe_interval = millis(50);
+    return o;
+}
+
+// Joins at the current instant, which is also when CONNECTED is reported.
+void join_now(ClockedScene& scene, ClockedScene::Member& m) {
+    const int64_t t = scene.now_ms();
+    const size_t from = m.events.size();
+    REQUIRE_EQ(m.join(), RL_OK);
+    scene.settle();
+    EXPECT_TIMELINE(m.events, from,
+                    {{t, kSC, RL_STATE_CONNECTING, RL_REASON_JOIN_CHANNEL},
+                     {t, kSC, RL_STATE_CONNECTED, RL_REASON_JOIN_SUCCEED},
+                     {t, RL_EVENT_JOIN_RESULT, RL_OK, 0}});
+    REQUIRE_EQ(m.state(), RL_STATE_CONNECTED);
+}
+
+ClockedScene::Member& joined(ClockedScene& scene, roomlink::EngineOptions o) {
+    auto& m = scene.add_engine(std::move(o));
+    join_now(scene, m);
+    return m;
+}
+
+// A server that reads JOIN and never answers it.
+test::LoopbackConfig unanswered_joins() {
+    test::LoopbackConfig config;
+    config.join_reply = test::LoopbackJoinReply::kNone;
+    return config;
+}
+
+// A join asked for at 0 that gives up at `at` with `code`.
+std::vector<At> join_failed(int64_t at, int32_t code) {
+    return {{0, kSC, RL_STATE_CONNECTING, RL_REASON_JOIN_CHANNEL},
+            {at, kSC, RL_STATE_FAILED, RL_REASON_JOIN_CHANNEL_FAILED},
+            {at, RL_EVENT_JOIN_RESULT, code, 0}};
+}
+
+// An outage reported at `lost_at` for `reason`, and the session resumed at `rejoined_at`.
+std::vector<At> outage_then_rejoin(int64_t lost_at, int32_t reason, int64_t rejoined_at) {
+    return {{lost_at, kSC, RL_STATE_RECONNECTING, reason},
+            {lost_at, RL_EVENT_RECONNECTING_START, 0, 0},
+            {rejoined_at, kSC, RL_STATE_CONNECTED, RL_REASON_REJOIN_SUCCEED},
+            {rejoined_at, RL_EVENT_REJOIN_RESULT, RL_OK, 0}};
+}
+
+// Runs `heal` at the instant the engine reports an outage, before its first attempt goes out.
+void heal_when_reconnecting(ClockedScene::Member& e, std::function<void()> heal) {
+    e.on_event = [heal = std::move(heal)](const TimedEvent& ev) {
+        if (ev.type == RL_EVENT_RECONNECTING_START) heal();
+    };
+}
+
+}  // namespace
+
+// --- join timeout: the three codes -----------------------------------------------------------
+
+// An engine with the given join timeout that has just asked to join.
+ClockedScene::Member& joining(ClockedScene& scene, int64_t join_timeout_ms) {
+    roomlink::EngineOptions o = scene.options();
+    o.join_timeout = millis(join_timeout_ms);
+    auto& e = scene.add_engine(o);
+    REQUIRE_EQ(e.join(), RL_OK);
+    return e;
+}
+
+TEST(refused_connect_fails_at_the_join_timeout_with_connect_failed) {
+    ClockedScene scene;
+    scene.server.stop_listening();
+    auto& e = joining(scene, 600);
+    scene.advance_to(2000);
+    EXPECT_TIMELINE(e.events, 0, join_failed(600, RL_ERR_CONNECT_FAILED));
+    REQUIRE_EQ(e.events.size(), size_t{3});
+    CHECK_EQ(e.events[2].y, int64_t{600});  // elapsed ms
+    CHECK_EQ(e.events[2].z, int64_t{42});   // uid
+    CHECK_EQ(e.state(), RL_STATE_FAILED);
+}
+
+TEST(unanswered_join_fails_at_the_join_timeout_with_join_timeout) {
+    ClockedScene scene(unanswered_joins());
+    auto& e = joining(scene, 700);
+    scene.advance_to(2000);
+    EXPECT_TIMELINE(e.events, 0, join_failed(700, RL_ERR_JOIN_TIMEOUT));
+    // One JOIN only: an acknowledged request is waited for (longer than this join timeout).
+    CHECK((scene.ms_of(scene.server.stats().joined_at) == Times{0}));
+    CHECK_EQ(scene.server.stats().leaves, 1);  // said at the give-up
+}
+
+TEST(unacknowledged_bind_fails_at_the_join_timeout_with_media_bind_timeout) {
+    test::LoopbackConfig config;
+    config.answer_bind = false;
+    ClockedScene scene(config);
+    auto& e = joining(scene, 700);
+    scene.advance_to(2000);
+    EXPECT_TIMELINE(e.events, 0, join_failed(700, RL_ERR_MEDIA_BIND_TIMEOUT));
+    // BIND every bind_retransmit (100 ms) from JOIN_OK on: 0, 100, ... 600.
+    CHECK_EQ(scene.server.stats().binds, 7);
+    CHECK_EQ(scene.server.stats().leaves, 1);  // the half-made session is left politely
+}
+
+TEST(shutdown_while_connecting_cancels_every_timer_and_closes_every_socket) {
+    ClockedScene scene(unanswered_joins());
+    auto& e = joining(scene, 300);
+    scene.advance_to(100);
+    CHECK_EQ(scene.server.stats().open_connections, 1);
+    e.engine->shutdown();
+    scene.advance_to(5000);  // well past the join timeout and any retry it had armed
+    CHECK_EQ(e.events.size(), size_t{1});  // CONNECTING only
+    const auto& s = scene.server.stats();
+    CHECK_EQ(s.open_connections, 0);
+    CHECK_EQ(s.accepted, 1);
+    CHECK_EQ(s.leaves, 1);  // its JOIN had gone out: the half-made session is left
+}
+
+// --- busy server ------------------------------------------------------------------------------
+
+TEST(acknowledged_but_unanswered_request_is_waited_for_twice_the_signal_timeout) {
+    ClockedScene scene(unanswered_joins());
+    auto& e = scene.add_engine(scene.options());  // signal_timeout 1500, backoff 250 x2
+    REQUIRE_EQ(e.join(), RL_OK);
+    scene.advance_to(10500);
+    // Each attempt is given 2 x 1500 ms, then replaced after the backoff (250, 500, ...); the
+    // silent one stays open until its successor goes out.
+    const auto& s = scene.server.stats();
+    CHECK((scene.ms_of(s.joined_at) == Times{0, 3250, 6750}));
+    CHECK((scene.ms_of(s.client_closed_at) == Times{3250, 6750}));
+    EXPECT_TIMELINE(e.events, 0, join_failed(10000, RL_ERR_JOIN_TIMEOUT));
+    CHECK_EQ(s.leaves, 1);  // the third attempt's connection says LEAVE at the give-up
+    CHECK_EQ(s.open_connections, 0);
+}
+
+// --- backoff ----------------------------------------------------------------------------------
+
+TEST(attempts_follow_the_backoff_schedule_exactly) {
+    test::LoopbackConfig config;
+    config.close_new_connections = true;  // reached, but never answered: no probes either
+    ClockedScene scene(config);
+    roomlink::EngineOptions o = fast_options(scene);
+    o.join_timeout = millis(2000);
+    auto& e = scene.add_engine(o);
+    REQUIRE_EQ(e.join(), RL_OK);
+    scene.advance_to(3000);
+    // 100, 200, 400, then the 400 ms cap.
+    const Times want{0, 100, 300, 700, 1100, 1500, 1900};
+    CHECK((scene.ms_of(scene.server.stats().accepted_at) == want));
+    EXPECT_TIMELINE(e.events, 0, join_failed(2000, RL_ERR_JOIN_TIMEOUT));
+}
+
+TEST(jittered_reconnect_attempts_stay_within_the_jitter_window) {
+    ClockedScene scene;
+    roomlink::EngineOptions o = fast_options(scene);
+    o.backoff.jitter_pct = 20;
+    o.reconnect_timeout = millis(3000);
+    auto& e = joined(scene, o);
+    scene.advance_to(1000);
+    scene.server.config().close_new_connections = true;
+    scene.server.drop_all_connections();
+    scene.advance_to(4500);
+    const Times accepted = scene.ms_of(scene.server.stats().accepted_at);
+    // The first attempt at once, each next one after base +/- 20 % (base 100, 200, 400, 400 ...),
+    // seen at the first whole millisecond at or after it.
+    REQUIRE(accepted.size() >= 8);
+    CHECK_EQ(accepted[0], int64_t{0});
+    CHECK_EQ(accepted[1], int64_t{1000});
+    int64_t base = 100;
+    for (size_t i = 2; i < accepted.size(); ++i) {
+        const int64_t gap = accepted[i] - accepted[i - 1];
+        if (gap < base * 8 / 10 || gap > base * 12 / 10) {
+            test::fail(__FILE__, __LINE__, "attempt " + std::to_string(i) + " after " +
+                                               std::to_string(gap) + " ms, base " +
+                                               std::to_string(base));
+        }
+        base = std::min<int64_t>(base * 2, 400);
+    }
+    CHECK(accepted.back() < 4000);  // none after the reconnect timeout
+    EXPECT_TIMELINE(e.events, 3,
+                    {{1000, kSC, RL_STATE_RECONNECTING, RL_REASON_SIGNAL_DISCONNECTED},
+                     {1000, RL_EVENT_RECONNECTING_START, 0, 0},
+                     {4000, kSC, RL_STATE_FAILED, RL_REASON_TIMEOUT},
+                     {4000, RL_EVENT_DISCONNECT, RL_ERR_RECONNECT_TIMEOUT, 0}});
+}
+
+// --- reconnecting -----------------------------------------------------------------------------
+
+TEST(reset_signal_is_reported_and_resumed_at_once) {
+    ClockedScene scene;
+    auto& e = joined(scene, fast_options(scene));
+    scene.advance_to(1000);
+    scene.server.drop_all_connections();
+    scene.advance_to(2000);
+    EXPECT_TIMELINE(e.events, 3, outage_then_rejoin(1000, RL_REASON_SIGNAL_DISCONNECTED, 1000));
+    CHECK((scene.ms_of(scene.server.stats().resumed_at) == Times{1000}));
+}
+
+TEST(reconnect_gives_up_at_the_reconnect_timeout) {
+    ClockedScene scene;
+    roomlink::EngineOptions o = fast_options(scene);
+    o.reconnect_timeout = millis(800);
+    auto& e = joined(scene, o);
+    scene.advance_to(1000);
+    scene.server.stop_listening();
+    scene.server.drop_all_connections();
+    scene.advance_to(2500);
+    EXPECT_TIMELINE(e.events, 3,
+                    {{1000, kSC, RL_STATE_RECONNECTING, RL_REASON_SIGNAL_DISCONNECTED},
+                     {1000, RL_EVENT_RECONNECTING_START, 0, 0},
+                     {1800, kSC, RL_STATE_FAILED, RL_REASON_TIMEOUT},
+                     {1800, RL_EVENT_DISCONNECT, RL_ERR_RECONNECT_TIMEOUT, 0}});
+    CHECK_EQ(e.state(), RL_STATE_FAILED);
+    // Nothing is left trying: a listening server sees no connect until the app joins again.
+    scene.server.resume_listening();
+    scene.advance_to(5000);
+    CHECK_EQ(scene.server.stats().accepted, 1);
+    join_now(scene, e);
+    CHECK_EQ(scene.server.stats().accepted, 2);
+}
+
+TEST(silent_reconnect_attempt_is_kept_open_and_answered_before_the_next_one) {
+    ClockedScene scene;
+    roomlink::EngineOptions o = fast_options(scene);
+    o.backoff.initial = millis(3000);  // the next attempt would come only after 3 s
+    o.backoff.max = millis(3000);
+    auto& e = joined(scene, o);
+    scene.advance_to(1000);
+    scene.server.config().stall_new_connections = true;
+    scene.server.drop_all_connections();
+    // The attempt's RESUME is held; after 2 x 600 ms (an acknowledged request) it counts as
+    // failed at 2200, the next attempt is due at 5200, but its connection stays open.
+    scene.advance_to(2500);
+    CHECK_EQ(scene.server.stats().stalled_frames, 1);  // the RESUME; no PING before the answer
+    scene.server.unstall_connections_but_last(0);
+    scene.advance_to(6000);
+    EXPECT_TIMELINE(e.events, 3, outage_then_rejoin(1000, RL_REASON_SIGNAL_DISCONNECTED, 2500));
+    CHECK((scene.ms_of(scene.server.stats().accepted_at) == Times{0, 1000}));
+}
+
+TEST(recovery_starts_within_a_probe_interval_of_the_server_returning_despite_long_backoff) {
+    ClockedScene scene;
+    roomlink::EngineOptions o = fast_options(scene);
+    o.backoff.initial = millis(1000);
+    o.backoff.multiplier_pct = 400;  // attempts at 0, 1 s, 5 s after the outage
+    o.backoff.max = millis(10000);
+    o.probe_interval = millis(100);
+    o.reconnect_timeout = millis(20000);
+    auto& e = joined(scene, o);
+    scene.advance_to(1000);
+    scene.server.stop_listening();
+    scene.server.drop_all_connections();
+    scene.advance_to(2500);  // past the second attempt, into the 4 s wait before the third
+    scene.server.resume_listening();
+    REQUIRE(scene.advance_until([&] { return e.events.size() == 7; }, 6000));
+    const int64_t rejoined = scene.now_ms();
+    std::fprintf(stderr, "    measured: rejoined at %lld ms, server back at 2500\n",
+                 static_cast<long long>(rejoined));
+    // Refused probes slow down to one per second at most, jittered within [1/2, 1] of it.
+    CHECK(rejoined > 2500);
+    CHECK(rejoined <= 3500);
+    EXPECT_TIMELINE(e.events, 3,
+                    outage_then_rejoin(1000, RL_REASON_SIGNAL_DISCONNECTED, rejoined));
+    // The probe's connection carried the RESUME.
+    CHECK((scene.ms_of(scene.server.stats().accepted_at) == Times{0, rejoined}));
+}
+
+TEST(network_change_notification_retries_at_once) {
+    ClockedScene scene;
+    roomlink::EngineOptions o = fast_options(scene);
+    o.backoff.initial = millis(5000);
+    o.backoff.max = millis(5000);
+    o.probe_interval = millis(10000);  // no probe within the test: only the notification helps
+    auto& e = joined(scene, o);
+    scene.advance_to(1000);
+    scene.server.stop_listening();
+    scene.server.drop_all_connections();
+    scene.advance_to(1200);  // the first attempt was refused; the next is due at 6000
+    scene.server.resume_listening();
+    e.engine->notify_network_changed();
+    scene.advance_to(2000);
+    EXPECT_TIMELINE(e.events, 3, outage_then_rejoin(1000, RL_REASON_SIGNAL_DISCONNECTED, 1200));
+}
+
+// --- silence ----------------------------------------------------------------------------------
+
+TEST(silent_media_is_detected_at_the_media_timeout_and_reported_once) {
+    ClockedScene scene;
+    auto& e = joined(scene, fast_options(scene));
+    scene.advance_to(1010);  // the media PING at 1000 was answered
+    scene.server.config().answer_media_ping = false;
+    heal_when_reconnecting(e, [&] { scene.server.config().answer_media_ping = true; });
+    scene.advance_to(4000);
+    EXPECT_TIMELINE(e.events, 3,
+                    outage_then_rejoin(1600, RL_REASON_MEDIA_CONNECTION_DISCONNECTED, 1600));
+}
+
+TEST(both_paths_silent_is_an_outage_at_the_media_timeout) {
+    ClockedScene scene;
+    auto& e = joined(scene, fast_options(scene));
+    scene.advance_to(1060);  // media last answered at 1050, signal at 1000
+    scene.server.config().answer_media_ping = false;
+    scene.server.config().stall_new_connections = true;
+    scene.server.stall_connections();
+    heal_when_reconnecting(e, [&] {
+        scene.server.config().answer_media_ping = true;
+        scene.server.config().stall_new_connections = false;
+    });
+    scene.advance_to(4000);
+    // At 1600 the signal is silent for its timeout but media still healthy: a migration starts
+    // (its connection stalled too); at 1650 media is lost as well, 600 ms after it last spoke,
+    // not 2 x signal_timeout after the signal did.
+    EXPECT_TIMELINE(e.events, 3,
+                    outage_then_rejoin(1650, RL_REASON_MEDIA_CONNECTION_DISCONNECTED, 1650));
+    CHECK((scene.ms_of(scene.server.stats().accepted_at) == Times{0, 1600, 1650}));
+}
+
+// --- signal stall: migration --------------------------------------------------------------------
+//
+// Defaults: signal PING every 1000 ms, timeout 1500; media PING every 500 ms, timeout 1500.
+// Joined at 0, the signal PING at 1000 is answered; the stall begins at 1200, so the signal was
+// last heard at 1000.
+
+TEST(signal_stall_with_healthy_media_migrates_silently_after_the_signal_timeout) {
+    for (bool server_closes_old : {true, false}) {
+        test::LoopbackConfig config;
+        config.peers = {99, 100};
+        config.close_replaced = server_closes_old;
+        ClockedScene scene(config);
+        auto& e = scene.add_engine(scene.options());
+        REQUIRE_EQ(e.join(), RL_OK);
+        scene.advance_to(1200);
+        REQUIRE_EQ(e.events.size(), size_t{5});  // SC, SC, JOIN_RESULT, USER_JOINED x2
+        const uint64_t media_key = scene.server.stats().last_join.media_key;
+        // While stalled, 99 leaves and 101 arrives: only the new connection's snapshot tells.
+        scene.server.config().peers = {100, 101};
+        scene.server.stall_connections();
+        scene.advance_to(2500);
+        EXPECT_TIMELINE(e.events, 5,
+                        {{2500, RL_EVENT_USER_LEFT, RL_USER_LEAVE_NORMAL, 0},
+                         {2500, RL_EVENT_USER_JOINED, 0, 0}});
+        REQUIRE_EQ(e.events.size(), size_t{7});
+        CHECK_EQ(e.events[5].x, int64_t{99});
+        CHECK_EQ(e.events[6].x, int64_t{101});
+        const auto& s = scene.server.stats();
+        CHECK((scene.ms_of(s.resumed_at) == Times{2500}));
+        REQUIRE_EQ(s.resumed_media_keys.size(), size_t{1});
+        CHECK_EQ(s.resumed_media_keys[0], media_key);  // the media binding is untouched
+        CHECK_EQ(s.open_connections, 1);               // the old one is gone at once
+        if (!server_closes_old) {
+            CHECK((scene.ms_of(s.client_closed_at) == Times{2500}));  // reset by the client
+            CHECK_EQ(s.resets, 1);
+        }
+        // Well past 2 x signal_timeout on the new connection: nothing more is reported.
+        const int pings = s.signal_pings;
+        scene.advance_to(6000);
+        CHECK(scene.server.stats().signal_pings >= pings + 3);
+        CHECK_EQ(e.events.size(), size_t{7});
+        CHECK_EQ(e.state(), RL_STATE_CONNECTED);
+        CHECK_EQ(scene.server.stats().joins, 1);
+    }
+}
+
+// From 1200 on every signal connection stalls, the open one and any new one (a migration's).
+ClockedScene::Member& joined_then_stalled_at_1200(ClockedScene& scene) {
+    auto& e = joined(scene, scene.options());
+    scene.advance_to(1200);
+    scene.server.config().stall_new_connections = true;
+    scene.server.stall_connections();
+    return e;
+}
+
+TEST(signal_stall_with_unanswered_migration_is_an_outage_at_twice_the_timeout) {
+    ClockedScene scene;
+    auto& e = joined_then_stalled_at_1200(scene);
+    heal_when_reconnecting(e, [&] { scene.server.config().stall_new_connections = false; });
+    scene.advance_to(6000);
+    EXPECT_TIMELINE(e.events, 3, outage_then_rejoin(4000, RL_REASON_SIGNAL_DISCONNECTED, 4000));
+    CHECK((scene.ms_of(scene.server.stats().accepted_at) == Times{0, 2500, 4000}));
+}
+
+TEST(unanswered_migration_is_abandoned_when_the_old_connection_recovers) {
+    ClockedScene scene;
+    auto& e = joined_then_stalled_at_1200(scene);
+    scene.advance_to(3000);
+    CHECK((scene.ms_of(scene.server.stats().accepted_at) == Times{0, 2500}));
+    scene.server.unstall_connections_but_last(1);  // the old connection's PINGs answered now
+    scene.advance_to(8000);
+    const auto& s = scene.server.stats();
+    // The migration is dropped, with a reset, one signal_timeout after it began.
+    CHECK((scene.ms_of(s.client_closed_at) == Times{4000}));
+    CHECK_EQ(s.resets, 1);
+    CHECK_EQ(s.open_connections, 1);
+    CHECK_EQ(s.resumes, 0);
+    CHECK_EQ(e.events.size(), size_t{3});  // nothing reported
+    CHECK_EQ(e.state(), RL_STATE_CONNECTED);
+}
+
+TEST(expired_session_found_by_migration_is_reported_as_an_outage) {
+    test::LoopbackConfig config;
+    config.resume_fresh = true;  // RESUME answers resumed=0: the grace period had run out
+    ClockedScene scene(config);
+    auto& e = joined(scene, scene.options());
+    scene.advance_to(1200);
+    scene.server.stall_connections();
+    scene.advance_to(4000);
+    EXPECT_TIMELINE(e.events, 3, outage_then_rejoin(2500, RL_REASON_SIGNAL_DISCONNECTED, 2500));
+    // The migration's RESUME, then the reconnect's (of the fresh session).
+    CHECK((scene.ms_of(scene.server.stats().resumed_at) == Times{2500, 2500}));
+}
+
+TEST_MAIN()
