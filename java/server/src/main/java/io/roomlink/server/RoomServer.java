@@ -34,8 +34,6 @@ import java.util.List;
 import java.util.Objects;
 import java.util.OptionalLong;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -67,7 +65,7 @@ public final class RoomServer implements AutoCloseable {
 
     private final Builder config;
     private final ServerStats stats = new ServerStats();
-    private final ConcurrentMap<Long, Session> bindings = new ConcurrentHashMap<>();
+    private final MediaBindings bindings = new MediaBindings();
     private final TokenVerifier verifier;
     private final EventLoopGroup bossGroup;
     private final EventLoopGroup workerGroup;
