@@ -23,12 +23,7 @@ final class Attachment {
             // A connection speaks for one session, chosen by its first frame: this is a bug.
             throw new IllegalStateException(conn + " already speaks for " + conn.session + ", not for " + s);
         }
-        SignalHandler replaced = s.conn;
-        if (replaced == conn) {
-            replaced = null;
-        } else if (replaced != null) {
-            replaced.session = null;
-        }
+        SignalHandler replaced = s.conn == conn ? null : detach(s);
         s.conn = conn;
         conn.session = s;
         return replaced;
@@ -41,12 +36,8 @@ final class Attachment {
      */
     static SignalHandler detach(Session s) {
         SignalHandler conn = s.conn;
-        if (conn == null) {
-            return null;
-        }
-        s.conn = null;
-        if (conn.session == s) {
-            conn.session = null;
+        if (conn != null) {
+            unlink(s, conn);
         }
         return conn;
     }
@@ -59,14 +50,18 @@ final class Attachment {
      */
     static Session detach(SignalHandler conn) {
         Session s = conn.session;
-        if (s == null) {
-            return null;
-        }
         conn.session = null;
-        if (s.conn != conn) {
+        if (s == null || s.conn != conn) {
             return null;
         }
-        s.conn = null;
+        unlink(s, conn);
         return s;
+    }
+
+    private static void unlink(Session s, SignalHandler conn) {
+        s.conn = null;
+        if (conn.session == s) {
+            conn.session = null;
+        }
     }
 }

@@ -17,27 +17,37 @@ class AttachmentTest {
         return new SignalHandler(null, null, null, 0, null, 0);
     }
 
+    private static void assertLinked(Session session, SignalHandler conn) {
+        assertSame(conn, session.conn, "the session's side");
+        assertSame(session, conn.session, "the connection's side");
+    }
+
+    /** Both sides are unlinked, and detaching either again does nothing. */
+    private void assertNothingLeftToDetach() {
+        assertNull(s.conn);
+        assertNull(first.session);
+        assertNull(Attachment.detach(s), "again: nothing left to detach");
+        assertNull(Attachment.detach(first), "again: nothing left to detach");
+    }
+
     @Test
     void attachLinksBothSides() {
         assertNull(Attachment.attach(s, first));
-        assertSame(first, s.conn);
-        assertSame(s, first.session);
+        assertLinked(s, first);
     }
 
     @Test
     void attachingTheSameConnectionAgainReplacesNothing() {
         Attachment.attach(s, first);
         assertNull(Attachment.attach(s, first));
-        assertSame(first, s.conn);
-        assertSame(s, first.session);
+        assertLinked(s, first);
     }
 
     @Test
     void attachingANewConnectionUnlinksAndReturnsTheOldOne() {
         Attachment.attach(s, first);
         assertSame(first, Attachment.attach(s, second));
-        assertSame(second, s.conn);
-        assertSame(s, second.session);
+        assertLinked(s, second);
         assertNull(first.session, "the replaced connection no longer speaks for the session");
     }
 
@@ -46,29 +56,22 @@ class AttachmentTest {
         Session other = new Session(2, new byte[16], room, 8, 200);
         Attachment.attach(s, first);
         assertThrows(IllegalStateException.class, () -> Attachment.attach(other, first));
-        assertSame(first, s.conn, "nothing changed");
-        assertSame(s, first.session);
-        assertNull(other.conn);
+        assertLinked(s, first);
+        assertNull(other.conn, "nothing changed");
     }
 
     @Test
     void detachingTheSessionUnlinksBothSidesOnce() {
         Attachment.attach(s, first);
         assertSame(first, Attachment.detach(s));
-        assertNull(s.conn);
-        assertNull(first.session);
-        assertNull(Attachment.detach(s), "twice: nothing left to detach");
-        assertNull(Attachment.detach(first));
+        assertNothingLeftToDetach();
     }
 
     @Test
     void detachingTheConnectionUnlinksBothSidesOnce() {
         Attachment.attach(s, first);
         assertSame(s, Attachment.detach(first));
-        assertNull(s.conn);
-        assertNull(first.session);
-        assertNull(Attachment.detach(first), "twice: nothing left to detach");
-        assertNull(Attachment.detach(s));
+        assertNothingLeftToDetach();
     }
 
     @Test
@@ -76,8 +79,7 @@ class AttachmentTest {
         Attachment.attach(s, first);
         Attachment.attach(s, second);
         assertNull(Attachment.detach(first), "the replaced connection has no session to give back");
-        assertSame(second, s.conn);
-        assertSame(s, second.session);
+        assertLinked(s, second);
     }
 
     @Test
@@ -87,8 +89,7 @@ class AttachmentTest {
         first.session = s; // as if the replaced side had been left behind: detach must still not cut the live link
         assertNull(Attachment.detach(first));
         assertNull(first.session);
-        assertSame(second, s.conn);
-        assertSame(s, second.session);
+        assertLinked(s, second);
     }
 
     @Test
@@ -96,7 +97,6 @@ class AttachmentTest {
         Attachment.attach(s, first);
         Attachment.detach(first);
         assertNull(Attachment.attach(s, second));
-        assertSame(second, s.conn);
-        assertSame(s, second.session);
+        assertLinked(s, second);
     }
 }

@@ -29,20 +29,14 @@ class MediaBindingsTest {
     }
 
     @Test
-    void aBindOfAKeyThatIsNoLongerCurrentCountsForNothing() {
-        Session s = joined(1, 100);
-        bindings.register(s, 200);
-        assertFalse(bindings.bound(s, 100));
-        assertFalse(s.mediaBound);
-    }
-
-    @Test
     void aNewKeyBeforeAnyBindReplacesTheOld() {
         Session s = joined(1, 100);
         bindings.register(s, 200);
         assertNull(bindings.lookup(100), "never bound: nothing to keep");
         assertSame(s, bindings.lookup(200));
         assertEquals(1, bindings.size());
+        assertFalse(bindings.bound(s, 100), "a late BIND of the old key counts for nothing");
+        assertFalse(s.mediaBound);
     }
 
     @Test
