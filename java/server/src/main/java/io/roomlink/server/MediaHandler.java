@@ -14,15 +14,14 @@ import java.net.InetSocketAddress;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.Map;
-import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 
 /**
  * The media (UDP) path: BIND/BIND_ACK and PING/PONG on the one datagram channel.
  *
- * <p>Threading: runs on the datagram channel's event loop. The mediaKey → session table is a
- * concurrent map written by the room executor; the pending-bind table is confined to this loop.
+ * <p>Threading: runs on the datagram channel's event loop. The mediaKey → session table
+ * ({@link MediaBindings}) is written by the room executors; the pending-bind table is confined to this loop.
  * The room executor announces a newly registered key through {@link #keyRegistered}, which runs
  * after any BIND this loop is processing at that moment, so a BIND that raced its JOIN is
  * always either bound directly or found pending.
@@ -49,14 +48,14 @@ final class MediaHandler extends SimpleChannelInboundHandler<DatagramPacket> {
     private record Pending(InetSocketAddress from, int seq, long echoNs, long receivedNanos) {
     }
 
-    private final ConcurrentMap<Long, Session> bindings;
+    private final MediaBindings bindings;
     private final ServerStats stats;
     /** Media loop only. */
     private final Map<Long, Pending> pending = new HashMap<>();
     private volatile Channel channel;
     private volatile BindListener bindListener = (s, key) -> { };
 
-    MediaHandler(ConcurrentMap<Long, Session> bindings, ServerStats stats) {
+    MediaHandler(MediaBindings bindings, ServerStats stats) {
         super(DatagramPacket.class, true);
         this.bindings = bindings;
         this.stats = stats;
@@ -89,7 +88,7 @@ final class MediaHandler extends SimpleChannelInboundHandler<DatagramPacket> {
         switch (p.type()) {
             case MediaCodec.BIND -> onBind(ctx, p, from);
             case MediaCodec.PING -> {
-                Session s = bindings.get(p.mediaKey());
+                Session s = bindings.lookup(p.mediaKey());
                 if (s != null && from.equals(s.mediaAddress) && s.boundKey == p.mediaKey()) {
                     s.touchMedia();
                     reply(ctx, p.reply(MediaCodec.PONG), from);
@@ -102,7 +101,7 @@ final class MediaHandler extends SimpleChannelInboundHandler<DatagramPacket> {
     }
 
     private void onBind(ChannelHandlerContext ctx, MediaPacket p, InetSocketAddress from) {
-        Session s = bindings.get(p.mediaKey());
+        Session s = bindings.lookup(p.mediaKey());
         if (s != null) {
             if (s.mediaKey != p.mediaKey()) {
                 // The previous key of a session that has resumed with a new one: it may still PING
@@ -164,7 +163,7 @@ final class MediaHandler extends SimpleChannelInboundHandler<DatagramPacket> {
 
     private void bindPending(Channel ch, long key, Session s) {
         Pending p = pending.remove(key);
-        if (p == null || System.nanoTime() - p.receivedNanos() > PENDING_NANOS || bindings.get(key) != s
+        if (p == null || System.nanoTime() - p.receivedNanos() > PENDING_NANOS || bindings.lookup(key) != s
                 || s.mediaKey != key) {
             return;
         }

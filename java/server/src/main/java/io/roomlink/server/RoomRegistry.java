@@ -13,14 +13,12 @@ import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.Callable;
-import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -45,6 +43,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * closed silently (to the client, just another drop). So a cut of either path, or both, shows
  * after grace + at most one sweep, and a short outage of either path shows nothing.
  *
+ * <p>Its helpers each own one piece of bookkeeping: {@link Attachment} links a session and its
+ * connection, {@link MediaBindings} maps mediaKeys to sessions, {@link Tombstones} remembers
+ * ended sessions for late RESUMEs. The rules of presence stay here.
+ *
  * <p>Timing: one sweep every {@link #SWEEP_MILLIS} ms closes connections that have been silent
  * (no signal frame and no media datagram) for the idle timeout, expires visible sessions whose
  * last healthy moment is older than the grace period, and makes visible the pending sessions that
@@ -63,25 +65,23 @@ final class RoomRegistry {
     private final int shardCount;
     /** Shared by all shards: channel ids are unique server-wide. */
     private final AtomicLong channelIds;
-    private final ConcurrentMap<Long, Session> bindings;
+    private final MediaBindings bindings;
     private final MediaHandler media;
     private final ServerStats stats;
     private final ByteBufAllocator alloc;
     private final long graceNanos;
     private final long idleNanos;
-    private final long retentionNanos;
     private final SecureRandom random = new SecureRandom();
 
     // Room executor only.
     private final Map<RoomKey, Room> rooms = new HashMap<>();
     /** Linked: the sweep walks every session ten times a second, and a linked map iterates without scanning empty buckets. */
     private final Map<Long, Session> sessions = new LinkedHashMap<>();
-    private final LinkedHashMap<Long, Tombstone> tombstones = new LinkedHashMap<>();
-    private final Map<Tombstone.Identity, Tombstone> resumableByIdentity = new HashMap<>();
+    private final Tombstones tombstones;
     private boolean shuttingDown;
 
     RoomRegistry(EventExecutor executor, int shardIndex, int shardCount, AtomicLong channelIds,
-                 ConcurrentMap<Long, Session> bindings, MediaHandler media, ServerStats stats, ByteBufAllocator alloc,
+                 MediaBindings bindings, MediaHandler media, ServerStats stats, ByteBufAllocator alloc,
                  long graceNanos, long idleNanos, long retentionNanos) {
         this.executor = executor;
         this.shardIndex = shardIndex;
@@ -93,7 +93,7 @@ final class RoomRegistry {
         this.alloc = alloc;
         this.graceNanos = graceNanos;
         this.idleNanos = idleNanos;
-        this.retentionNanos = retentionNanos;
+        this.tombstones = new Tombstones(retentionNanos, MAX_TOMBSTONES);
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -160,11 +160,10 @@ final class RoomRegistry {
             room = new Room(key, channelIds.getAndIncrement());
             rooms.put(key, room);
         }
-        supersedeTombstone(key, uid);
+        tombstones.supersede(key, uid);
         Session s = new Session(newSessionId(), newSecret(), room, uid, mediaKey);
         sessions.put(s.id, s);
-        s.connect(conn);
-        conn.session = s;
+        Attachment.attach(s, conn);
         Session old = room.members.put(uid, s);
         if (old != null) {
             // Newest login wins. A visible uid stays visible (the newcomer inherits it, its health
@@ -173,7 +172,7 @@ final class RoomRegistry {
             log.debug("{} replaces {} (same uid joined again)", s, old);
             endSession(old, ErrorCodes.SAME_UID_LOGIN, "same uid joined elsewhere");
         }
-        registerMediaKey(s, mediaKey);
+        bindings.register(s, mediaKey);
         Message reply = viaResume
                 ? new Message.ResumeOk(room.channelId, false, s.id, s.secret, conn.mediaHost(), conn.mediaPort())
                 : new Message.JoinOk(room.channelId, s.id, s.secret, conn.mediaHost(), conn.mediaPort(),
@@ -199,15 +198,12 @@ final class RoomRegistry {
             s = null;
         }
         if (s != null && MessageDigest.isEqual(s.secret, secret)) {
-            SignalHandler old = s.conn;
-            if (old != null && old != conn) {
-                old.session = null;
+            SignalHandler old = Attachment.attach(s, conn);
+            if (old != null) {
                 old.closeSilently(); // replaced by its own resume: never a duplicate login
             }
-            s.connect(conn);
-            conn.session = s;
             s.touchSignal(); // the signal side only: a new mediaKey is healthy once it is bound
-            registerMediaKey(s, r.mediaKey());
+            bindings.register(s, r.mediaKey());
             replyWithSnapshot(conn, new Message.ResumeOk(s.room.channelId, true, s.id, s.secret, conn.mediaHost(),
                     conn.mediaPort()), s);
             media.keyRegistered(r.mediaKey(), s);
@@ -217,7 +213,7 @@ final class RoomRegistry {
         }
         Tombstone t = tombstones.get(r.sessionId());
         if (t != null && MessageDigest.isEqual(t.secret, secret)) {
-            forget(t);
+            tombstones.forget(t);
             if (t.resumable()) {
                 log.debug("session {} resumed after its grace period: admitted afresh", Long.toHexString(t.sessionId));
                 admit(conn, t.key, t.uid, r.mediaKey(), true);
@@ -231,13 +227,11 @@ final class RoomRegistry {
     }
 
     void leave(SignalHandler conn) {
-        Session s = conn.session;
-        conn.session = null;
+        Session s = Attachment.detach(conn);
         conn.sendAndClose(Message.LeaveOk.INSTANCE);
-        if (s == null || s.conn != conn || s.removed) {
+        if (s == null || s.removed) {
             return; // nothing (left) to leave: the JOIN failed, or this connection was already replaced
         }
-        s.disconnect();
         removeSession(s);
         if (s.visible) {
             fanOut(s.room, new Message.PeerLeft(s.uid, Message.PeerLeft.REASON_NORMAL), null);
@@ -259,33 +253,21 @@ final class RoomRegistry {
      * written, so a query issued after the ACK sees the outcome).
      */
     void mediaBound(Session s, long key) {
-        if (s.removed || s.mediaKey != key) {
+        if (s.removed || !bindings.bound(s, key)) {
             return; // ended meanwhile, or a RESUME has named another key since
-        }
-        if (!s.mediaBound) {
-            s.mediaBound = true;
-            if (s.hasPreviousKey) {
-                bindings.remove(s.previousMediaKey, s); // the old binding has served its time
-                s.hasPreviousKey = false;
-            }
         }
         promoteIfReady(s, System.nanoTime());
     }
 
     void connectionClosed(SignalHandler conn) {
-        Session s = conn.session;
-        if (s == null) {
-            return;
-        }
-        conn.session = null;
-        if (s.conn == conn && !s.removed) {
+        Session s = Attachment.detach(conn);
+        if (s != null && !s.removed) {
             connectionLost(s);
         }
     }
 
-    /** The session's connection is gone: a visible session goes to grace, a pending one is dropped. */
+    /** The session's connection is gone (already detached): a visible session goes to grace, a pending one is dropped. */
     private void connectionLost(Session s) {
-        s.disconnect();
         if (s.visible) {
             log.debug("{} lost its connection, in grace", s);
             return;
@@ -382,14 +364,12 @@ final class RoomRegistry {
         }
         if (idle != null) {
             for (Session s : idle) {
-                SignalHandler c = s.conn;
-                if (s.removed || c == null) {
+                if (s.removed || s.conn == null) {
                     continue;
                 }
                 log.debug("{} silent for {} ms, closing its connection", s,
                         TimeUnit.NANOSECONDS.toMillis(now - s.lastHeardNanos()));
-                c.session = null;
-                c.closeSilently();
+                Attachment.detach(s).closeSilently();
                 stats.idleDisconnects.increment();
                 connectionLost(s);
             }
@@ -406,7 +386,7 @@ final class RoomRegistry {
                 promoteIfReady(s, now);
             }
         }
-        pruneTombstones(now);
+        tombstones.prune(now);
     }
 
     private static List<Session> add(List<Session> list, Session s) {
@@ -425,10 +405,8 @@ final class RoomRegistry {
      * closed without a word: to the client this is just another drop.
      */
     private void expire(Session s) {
-        SignalHandler c = s.conn;
+        SignalHandler c = Attachment.detach(s);
         if (c != null) {
-            s.disconnect();
-            c.session = null;
             c.closeSilently();
         }
         removeSession(s);
@@ -457,10 +435,8 @@ final class RoomRegistry {
 
     /** Ends {@code s} by the server's decision: SESSION_END to its connection, if any; no fan-out. */
     private void endSession(Session s, int code, String message) {
-        SignalHandler c = s.conn;
+        SignalHandler c = Attachment.detach(s);
         if (c != null) {
-            s.disconnect();
-            c.session = null;
             c.sendAndClose(new Message.SessionEnd(code, message));
         }
         removeSession(s);
@@ -470,44 +446,11 @@ final class RoomRegistry {
     private void removeSession(Session s) {
         s.removed = true;
         sessions.remove(s.id, s);
-        bindings.remove(s.mediaKey, s);
-        if (s.hasPreviousKey) {
-            bindings.remove(s.previousMediaKey, s);
-            s.hasPreviousKey = false;
-        }
+        bindings.remove(s);
         Room room = s.room;
         room.members.remove(s.uid, s);
         if (room.members.isEmpty()) {
             rooms.remove(room.key, room);
-        }
-    }
-
-    /**
-     * Makes {@code key} the session's current mediaKey. A new key is unbound until its BIND
-     * arrives; meanwhile the last bound key stays in the bindings, so PINGs from the old binding
-     * keep the media side healthy (docs/PROTOCOL.md), and goes when the new key is bound.
-     */
-    private void registerMediaKey(Session s, long key) {
-        if (s.mediaKey != key) {
-            if (s.mediaBound) {
-                if (s.hasPreviousKey) {
-                    bindings.remove(s.previousMediaKey, s);
-                }
-                s.previousMediaKey = s.mediaKey; // bound: keep it until the new key is bound
-                s.hasPreviousKey = true;
-            } else {
-                bindings.remove(s.mediaKey, s); // never bound: nothing to keep
-            }
-            if (s.hasPreviousKey && s.previousMediaKey == key) {
-                s.hasPreviousKey = false; // back to the previous key: it is the current one again
-            }
-            s.mediaBound = false;
-            s.mediaKey = key;
-        }
-        Session previous = bindings.put(key, s);
-        if (previous != null && previous != s) {
-            log.warn("mediaKey {} of {} reused by {}: the binding moves to the newer session",
-                    Long.toHexString(key), previous, s);
         }
     }
 
@@ -562,9 +505,7 @@ final class RoomRegistry {
             for (Session peer : unreadable) {
                 // Megabytes of unread presence events: the client is not reading. Treat as dropped.
                 log.warn("{} does not read its signaling connection, dropping it", peer);
-                SignalHandler c = peer.conn;
-                c.session = null;
-                c.closeSilently();
+                Attachment.detach(peer).closeSilently();
                 connectionLost(peer);
             }
         }
@@ -576,7 +517,7 @@ final class RoomRegistry {
         do {
             id = Long.divideUnsigned(random.nextLong(), shardCount) * shardCount + shardIndex;
         } while (id == 0 || RoomShards.shardOfSession(id, shardCount) != shardIndex || sessions.containsKey(id)
-                || tombstones.containsKey(id));
+                || tombstones.contains(id));
         return id;
     }
 
@@ -593,51 +534,8 @@ final class RoomRegistry {
 
     /** Remembers an ended session: {@code code == 0} for an expiry (resumable afresh). */
     private void remember(Session s, int code, String message) {
-        if (retentionNanos <= 0 || shuttingDown) {
-            return;
-        }
-        Tombstone t = new Tombstone(s, code, message, System.nanoTime());
-        tombstones.put(t.sessionId, t);
-        if (t.resumable()) {
-            Tombstone prev = resumableByIdentity.put(new Tombstone.Identity(t.key, t.uid), t);
-            if (prev != null) {
-                supersede(prev);
-            }
-        }
-        if (tombstones.size() > MAX_TOMBSTONES) {
-            forget(tombstones.values().iterator().next());
-        }
-    }
-
-    /** A newer session of (key, uid) exists: an older expired one may no longer come back. */
-    private void supersedeTombstone(RoomKey key, long uid) {
-        if (resumableByIdentity.isEmpty()) {
-            return;
-        }
-        Tombstone t = resumableByIdentity.remove(new Tombstone.Identity(key, uid));
-        if (t != null) {
-            supersede(t);
-        }
-    }
-
-    private static void supersede(Tombstone t) {
-        t.endCode = ErrorCodes.SAME_UID_LOGIN;
-        t.endMessage = "same uid joined elsewhere";
-    }
-
-    private void forget(Tombstone t) {
-        tombstones.remove(t.sessionId, t);
-        resumableByIdentity.remove(new Tombstone.Identity(t.key, t.uid), t);
-    }
-
-    private void pruneTombstones(long now) {
-        for (Iterator<Tombstone> it = tombstones.values().iterator(); it.hasNext(); ) {
-            Tombstone t = it.next();
-            if (now - t.createdNanos <= retentionNanos) {
-                break; // insertion order = age order
-            }
-            it.remove();
-            resumableByIdentity.remove(new Tombstone.Identity(t.key, t.uid), t);
+        if (!shuttingDown) {
+            tombstones.remember(s, code, message, System.nanoTime());
         }
     }
 }

@@ -34,8 +34,6 @@ import java.util.List;
 import java.util.Objects;
 import java.util.OptionalLong;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -65,9 +63,9 @@ public final class RoomServer implements AutoCloseable {
     /** See {@link Builder#acceptBacklog}. */
     static final int DEFAULT_ACCEPT_BACKLOG = 16384;
 
-    private final Builder config;
+    private final RoomServerOptions options;
     private final ServerStats stats = new ServerStats();
-    private final ConcurrentMap<Long, Session> bindings = new ConcurrentHashMap<>();
+    private final MediaBindings bindings = new MediaBindings();
     private final TokenVerifier verifier;
     private final EventLoopGroup bossGroup;
     private final EventLoopGroup workerGroup;
@@ -93,13 +91,13 @@ public final class RoomServer implements AutoCloseable {
         return new Builder();
     }
 
-    private RoomServer(Builder b) {
-        this.config = b.copy();
-        this.verifier = new TokenVerifier(config.tokenSecret);
-        this.transport = ServerTransport.select(config.nativeTransport);
+    private RoomServer(RoomServerOptions options) {
+        this.options = options;
+        this.verifier = new TokenVerifier(options.tokenSecret());
+        this.transport = ServerTransport.select(options.nativeTransport());
         this.bossGroup = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("roomlink-accept"),
                 transport.ioHandlerFactory());
-        this.workerGroup = new MultiThreadIoEventLoopGroup(config.ioThreads, new DefaultThreadFactory("roomlink-io"),
+        this.workerGroup = new MultiThreadIoEventLoopGroup(options.ioThreads(), new DefaultThreadFactory("roomlink-io"),
                 transport.ioHandlerFactory());
         this.mediaGroup = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("roomlink-media"),
                 transport.ioHandlerFactory());
@@ -107,8 +105,8 @@ public final class RoomServer implements AutoCloseable {
         workerGroup.forEach(loops::add);
         this.mediaHandler = new MediaHandler(bindings, stats);
         this.rooms = new RoomShards(loops, bindings, mediaHandler, stats, ByteBufAllocator.DEFAULT,
-                config.sessionGrace.toNanos(), config.idleTimeout.toNanos(),
-                config.expiredSessionRetention.toNanos());
+                options.sessionGrace().toNanos(), options.idleTimeout().toNanos(),
+                options.expiredSessionRetention().toNanos());
         this.mediaHandler.bindListener((s, key) -> {
             RoomRegistry shard = rooms.forSession(s.id);
             shard.post(() -> shard.mediaBound(s, key));
@@ -118,10 +116,10 @@ public final class RoomServer implements AutoCloseable {
     private void start() {
         InetAddress bindAddr;
         try {
-            bindAddr = InetAddress.getByName(config.bindAddress);
+            bindAddr = InetAddress.getByName(options.bindAddress());
         } catch (UnknownHostException e) {
             shutdownExecutors();
-            throw new IllegalStateException("roomlink server: cannot resolve bind address '" + config.bindAddress + "'",
+            throw new IllegalStateException("roomlink server: cannot resolve bind address '" + options.bindAddress() + "'",
                     e);
         }
         try {
@@ -131,20 +129,20 @@ public final class RoomServer implements AutoCloseable {
                     .option(ChannelOption.SO_RCVBUF, 4 << 20)
                     .option(ChannelOption.SO_SNDBUF, 4 << 20)
                     .handler(mediaHandler)
-                    .bind(bindAddr, config.mediaPort), bindAddr, config.mediaPort);
+                    .bind(bindAddr, options.mediaPort()), bindAddr, options.mediaPort());
             int mediaPort = ((InetSocketAddress) mediaChannel.localAddress()).getPort();
-            String advertisedHost = config.advertisedHost;
-            int advertisedPort = config.advertisedPort > 0 ? config.advertisedPort : mediaPort;
+            String advertisedHost = options.advertisedHost();
+            int advertisedPort = options.advertisedPort() > 0 ? options.advertisedPort() : mediaPort;
             if (advertisedHost == null && !bindAddr.isAnyLocalAddress()) {
                 advertisedHost = io.netty.util.NetUtil.toAddressString(bindAddr);
             }
             String fixedHost = advertisedHost;
-            long handshakeNanos = config.idleTimeout.toNanos();
+            long handshakeNanos = options.idleTimeout().toNanos();
             serverChannel = bind("signal (TCP)", new ServerBootstrap()
                     .group(bossGroup, workerGroup)
                     .channel(transport.serverChannel())
                     // A reconnect storm arrives all at once; the kernel clamps this to net.core.somaxconn.
-                    .option(ChannelOption.SO_BACKLOG, config.acceptBacklog)
+                    .option(ChannelOption.SO_BACKLOG, options.acceptBacklog())
                     .childOption(ChannelOption.TCP_NODELAY, true)
                     .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(1 << 20, 4 << 20))
                     .childHandler(new ChannelInitializer<SocketChannel>() {
@@ -157,7 +155,7 @@ public final class RoomServer implements AutoCloseable {
                                     handshakeNanos, fixedHost, advertisedPort));
                         }
                     })
-                    .bind(bindAddr, config.signalPort), bindAddr, config.signalPort);
+                    .bind(bindAddr, options.signalPort()), bindAddr, options.signalPort());
         } catch (RuntimeException e) {
             closeChannels();
             shutdownExecutors();
@@ -180,13 +178,13 @@ public final class RoomServer implements AutoCloseable {
             log.warn(DEBUG_MODE_WARNING);
             log.warn("**********************************************************************");
         }
-        if (config.nativeTransport && !transport.name().equals("epoll")) {
+        if (options.nativeTransport() && !transport.name().equals("epoll")) {
             Throwable why = ServerTransport.epollUnavailabilityCause();
             log.info("native epoll transport unavailable, using NIO: {}", why == null ? "unknown reason" : why.toString());
         }
         log.info("roomlink server started: signal {}:{}, media {}:{}, grace {} ms, idle timeout {} ms, {} transport, "
-                        + "{} I/O threads", config.bindAddress, signalPort(), config.bindAddress, mediaPort(),
-                config.sessionGrace.toMillis(), config.idleTimeout.toMillis(), transport.name(), config.ioThreads);
+                        + "{} I/O threads", options.bindAddress(), signalPort(), options.bindAddress(), mediaPort(),
+                options.sessionGrace().toMillis(), options.idleTimeout().toMillis(), transport.name(), options.ioThreads());
     }
 
     private static Channel bind(String what, ChannelFuture f, InetAddress addr, int port) {
@@ -317,7 +315,10 @@ public final class RoomServer implements AutoCloseable {
         }
     }
 
-    /** Configuration of a {@link RoomServer}; {@link #start()} binds the ports. */
+    /**
+     * Configuration of a {@link RoomServer}: the one place where each option is declared, defaulted
+     * and validated. {@link #start()} binds the ports; {@link #options()} freezes the settings.
+     */
     public static final class Builder {
         private int signalPort;
         private int mediaPort;
@@ -455,25 +456,33 @@ public final class RoomServer implements AutoCloseable {
          * @throws IllegalStateException if a port cannot be bound or the bind address cannot be resolved
          */
         public RoomServer start() {
-            RoomServer server = new RoomServer(this);
+            RoomServer server = new RoomServer(options());
             server.start();
             return server;
         }
 
-        private Builder copy() {
+        /** The settings made so far, frozen: later calls on this builder do not change them. */
+        public RoomServerOptions options() {
+            return new RoomServerOptions(signalPort, mediaPort, bindAddress, tokenSecret, advertisedHost,
+                    advertisedPort, sessionGrace, idleTimeout, expiredSessionRetention, ioThreads, acceptBacklog,
+                    nativeTransport);
+        }
+
+        /** See {@link RoomServerOptions#toBuilder()}. */
+        static Builder from(RoomServerOptions o) {
             Builder b = new Builder();
-            b.signalPort = signalPort;
-            b.mediaPort = mediaPort;
-            b.bindAddress = bindAddress;
-            b.tokenSecret = tokenSecret;
-            b.advertisedHost = advertisedHost;
-            b.advertisedPort = advertisedPort;
-            b.sessionGrace = sessionGrace;
-            b.idleTimeout = idleTimeout;
-            b.expiredSessionRetention = expiredSessionRetention;
-            b.ioThreads = ioThreads;
-            b.acceptBacklog = acceptBacklog;
-            b.nativeTransport = nativeTransport;
+            b.signalPort = o.signalPort();
+            b.mediaPort = o.mediaPort();
+            b.bindAddress = o.bindAddress();
+            b.tokenSecret = o.tokenSecret();
+            b.advertisedHost = o.advertisedHost();
+            b.advertisedPort = o.advertisedPort();
+            b.sessionGrace = o.sessionGrace();
+            b.idleTimeout = o.idleTimeout();
+            b.expiredSessionRetention = o.expiredSessionRetention();
+            b.ioThreads = o.ioThreads();
+            b.acceptBacklog = o.acceptBacklog();
+            b.nativeTransport = o.nativeTransport();
             return b;
         }
 

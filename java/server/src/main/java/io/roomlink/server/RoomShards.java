@@ -4,7 +4,6 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.util.concurrent.EventExecutor;
 
 import java.util.List;
-import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -22,7 +21,7 @@ import java.util.concurrent.atomic.AtomicLong;
 final class RoomShards {
     private final RoomRegistry[] shards;
 
-    RoomShards(List<? extends EventExecutor> executors, ConcurrentMap<Long, Session> bindings, MediaHandler media,
+    RoomShards(List<? extends EventExecutor> executors, MediaBindings bindings, MediaHandler media,
                ServerStats stats, ByteBufAllocator alloc, long graceNanos, long idleNanos, long retentionNanos) {
         if (executors.isEmpty()) {
             throw new IllegalArgumentException("no executors");

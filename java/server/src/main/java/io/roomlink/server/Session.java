@@ -30,6 +30,7 @@ final class Session {
     /**
      * Room executor only: the key that was bound before a RESUME named a new one. It stays in the
      * media bindings, so PINGs from the old binding keep counting, until the new key is bound.
+     * This and {@link #mediaBound} are written by {@link MediaBindings} only.
      */
     boolean hasPreviousKey;
     long previousMediaKey;
@@ -37,7 +38,10 @@ final class Session {
     boolean mediaBound;
     /** Room executor only: peers know this session (PEER_JOINED sent, listed in snapshots). */
     boolean visible;
-    /** Room executor only: the current signaling connection, or {@code null} while in grace. */
+    /**
+     * Room executor only: the current signaling connection, or {@code null} while in grace.
+     * Written by {@link Attachment} only, together with {@link SignalHandler#session}.
+     */
     SignalHandler conn;
     /** Room executor only: true once removed from the registry. */
     boolean removed;
@@ -82,16 +86,6 @@ final class Session {
         long signal = lastSignalNanos;
         long media = lastMediaNanos;
         return signal - media < 0 ? media : signal;
-    }
-
-    /** Room executor only. */
-    void connect(SignalHandler c) {
-        conn = c;
-    }
-
-    /** Room executor only: the session goes to grace (or is being removed). */
-    void disconnect() {
-        conn = null;
     }
 
     @Override

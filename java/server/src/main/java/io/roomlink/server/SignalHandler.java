@@ -35,9 +35,9 @@ import java.util.concurrent.TimeUnit;
  * JOIN/RESUME binds the connection to that shard for good, so its frames reach it in order.
  *
  * <p>Threading: fields marked "I/O" are confined to this channel's event loop; {@link #session} is
- * confined to the shard's room executor. The room executor talks to the connection only through
- * {@link #send}, {@link #sendAndAttach}, {@link #sendAndClose}, {@link #closeSilently} and
- * {@link #detach}, all of which are safe from any thread.
+ * confined to the shard's room executor (and written by {@link Attachment} only). The room
+ * executor talks to the connection only through {@link #send}, {@link #sendAndAttach},
+ * {@link #sendAndClose} and {@link #closeSilently}, all of which are safe from any thread.
  *
  * <p>Flushes are batched, because on loopback and in VMs the write system call (with the wake-up
  * of the reader it causes) is most of the cost of a small frame: PONGs written on the I/O thread
@@ -82,7 +82,7 @@ final class SignalHandler extends SimpleChannelInboundHandler<Message> {
     private volatile Channel channel;
     private volatile String mediaHost;
 
-    // room executor
+    /** Room executor only: the session this connection speaks for; see {@link Attachment}. */
     Session session;
 
     SignalHandler(RoomShards shards, TokenVerifier verifier, ServerStats stats, long handshakeTimeoutNanos,
@@ -93,10 +93,6 @@ final class SignalHandler extends SimpleChannelInboundHandler<Message> {
         this.handshakeTimeoutNanos = handshakeTimeoutNanos;
         this.advertisedHost = advertisedHost;
         this.advertisedPort = advertisedPort;
-    }
-
-    Channel channel() {
-        return channel;
     }
 
     /** Media host told to this client: the configured one, else the address it reached us on. */
@@ -287,7 +283,7 @@ final class SignalHandler extends SimpleChannelInboundHandler<Message> {
     }
 
     /** The connection no longer speaks for its session (it was replaced or the session ended). */
-    void detach() {
+    private void forgetSession() {
         onLoop(channel, () -> attached = null);
     }
 
@@ -371,14 +367,14 @@ final class SignalHandler extends SimpleChannelInboundHandler<Message> {
     /** Writes {@code m}, then closes the connection once it is flushed. */
     void sendAndClose(Message m) {
         Channel ch = channel;
-        detach();
+        forgetSession();
         ch.config().setAutoRead(false);
         ch.writeAndFlush(m).addListener(ChannelFutureListener.CLOSE);
     }
 
     /** Closes the connection without a word (it was replaced by a RESUME, or found dead). */
     void closeSilently() {
-        detach();
+        forgetSession();
         channel.close();
     }
 

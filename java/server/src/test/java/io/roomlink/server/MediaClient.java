@@ -11,9 +11,6 @@ import java.net.InetSocketAddress;
 import java.net.SocketTimeoutException;
 import java.time.Duration;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -28,7 +25,7 @@ final class MediaClient implements AutoCloseable {
 
     private final DatagramSocket socket;
     private final InetSocketAddress server;
-    private volatile ScheduledFuture<?> keepAlive;
+    private final KeepAlive keepAlive = new KeepAlive("media keepalive");
 
     MediaClient(int serverPort) throws IOException {
         socket = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
@@ -87,24 +84,13 @@ final class MediaClient implements AutoCloseable {
 
     /** PINGs {@code key} every {@code period} in the background until {@link #stopKeepAlive()} or close. */
     void keepAlive(ScheduledExecutorService scheduler, long key, Duration period) {
-        stopKeepAlive();
-        AtomicInteger n = new AtomicInteger();
-        keepAlive = scheduler.scheduleAtFixedRate(() -> {
-            try {
-                send(new MediaPacket(MediaCodec.PING, key, KEEPALIVE_SEQ | (n.incrementAndGet() & 0xFF_FFFF),
-                        System.nanoTime()));
-            } catch (IOException e) {
-                throw new IllegalStateException("media keepalive stopped: " + e); // ends the periodic task
-            }
-        }, 0, period.toNanos(), TimeUnit.NANOSECONDS);
+        keepAlive.start(scheduler, period, n -> send(new MediaPacket(MediaCodec.PING, key,
+                KEEPALIVE_SEQ | (int) (n & 0xFF_FFFF), System.nanoTime())));
     }
 
     /** The media path goes silent (the binding stays). */
     void stopKeepAlive() {
-        ScheduledFuture<?> f = keepAlive;
-        if (f != null) {
-            f.cancel(false);
-        }
+        keepAlive.stop();
     }
 
     @Override

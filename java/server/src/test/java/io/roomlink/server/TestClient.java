@@ -16,9 +16,7 @@ import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -49,7 +47,7 @@ final class TestClient implements AutoCloseable {
     private final BlockingQueue<Object> inbox = new LinkedBlockingQueue<>();
     private volatile boolean closedSeen;
     private volatile List<Long> snapshot = List.of();
-    private volatile ScheduledFuture<?> keepAlive;
+    private final KeepAlive keepAlive = new KeepAlive("keepalive");
     private volatile MediaClient media;
 
     /** High 32 bits of the nonce of a background keepalive PING ("KALV"). */
@@ -209,23 +207,12 @@ final class TestClient implements AutoCloseable {
 
     /** PINGs every {@code period} in the background until {@link #stopKeepAlive()}, close or a send failure. */
     void keepAlive(ScheduledExecutorService scheduler, Duration period) {
-        stopKeepAlive();
-        AtomicLong n = new AtomicLong();
-        keepAlive = scheduler.scheduleAtFixedRate(() -> {
-            try {
-                send(new Message.Ping(KEEPALIVE_NONCE | (n.incrementAndGet() & 0xFFFF_FFFFL)));
-            } catch (IOException e) {
-                throw new IllegalStateException("keepalive stopped: " + e); // ends the periodic task
-            }
-        }, 0, period.toNanos(), TimeUnit.NANOSECONDS);
+        keepAlive.start(scheduler, period, n -> send(new Message.Ping(KEEPALIVE_NONCE | (n & 0xFFFF_FFFFL))));
     }
 
     /** Signaling goes silent (the connection stays open). */
     void stopKeepAlive() {
-        ScheduledFuture<?> f = keepAlive;
-        if (f != null) {
-            f.cancel(false);
-        }
+        keepAlive.stop();
     }
 
     /** The media client bound for this client by {@link TestServers#member}, if any. */

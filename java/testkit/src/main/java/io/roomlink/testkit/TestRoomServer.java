@@ -1,6 +1,7 @@
 package io.roomlink.testkit;
 
 import io.roomlink.server.RoomServer;
+import io.roomlink.server.RoomServerOptions;
 import io.roomlink.server.TokenBuilder;
 import java.time.Duration;
 import java.time.Instant;
@@ -52,7 +53,8 @@ public final class TestRoomServer implements AutoCloseable {
     /** How long {@link #restart()} retries binding a port the old server just released. */
     private static final Duration REBIND_PATIENCE = Duration.ofSeconds(5);
 
-    private final Builder config;
+    /** The server's settings but its ports (ephemeral at first, then the same across {@link #restart()}). */
+    private final RoomServerOptions serverOptions;
     /** The default proxy ({@link Builder#withFaultProxy()}), or null. */
     private final FaultProxy proxy;
     /** Every proxy fronting the server, the default one first. Guarded by {@code this}. */
@@ -63,7 +65,7 @@ public final class TestRoomServer implements AutoCloseable {
     private boolean closed;
 
     private TestRoomServer(Builder config) {
-        this.config = config;
+        this.serverOptions = config.serverOptions();
         this.proxy = config.faultProxy ? startProxy(config) : null;
         try {
             this.server = startServer(0, 0);
@@ -175,12 +177,12 @@ public final class TestRoomServer implements AutoCloseable {
 
     /** The token secret, or {@code null} in debug mode. */
     public String tokenSecret() {
-        return config.tokenSecret;
+        return serverOptions.tokenSecret();
     }
 
     /** A join token valid for an hour. In debug mode (no secret) any token is accepted; this one still looks real. */
     public String token(String appKey, String channel, long uid) {
-        String secret = config.tokenSecret != null ? config.tokenSecret : DEFAULT_TOKEN_SECRET;
+        String secret = serverOptions.tokenSecret() != null ? serverOptions.tokenSecret() : DEFAULT_TOKEN_SECRET;
         return TokenBuilder.build(secret, appKey, channel, uid, Instant.now().plus(TOKEN_LIFETIME));
     }
 
@@ -281,17 +283,8 @@ public final class TestRoomServer implements AutoCloseable {
     }
 
     private RoomServer startServer(int signal, int media) {
-        RoomServer.Builder b = RoomServer.builder();
-        config.serverCustomizer.accept(b);
-        b.bindAddress(LOOPBACK).signalPort(signal).mediaPort(media).tokenSecret(config.tokenSecret);
-        if (config.sessionGrace != null) {
-            b.sessionGrace(config.sessionGrace);
-        }
-        if (config.idleTimeout != null) {
-            b.idleTimeout(config.idleTimeout);
-        }
         // The server advertises its real media address; each proxy rewrites it for its own client.
-        return b.start();
+        return serverOptions.toBuilder().signalPort(signal).mediaPort(media).start();
     }
 
     private static FaultProxy startProxy(Builder config) {
@@ -305,9 +298,12 @@ public final class TestRoomServer implements AutoCloseable {
     public static final class Builder {
         private boolean faultProxy;
         private Long proxySeed;
-        private String tokenSecret = DEFAULT_TOKEN_SECRET;
-        private Duration sessionGrace;
-        private Duration idleTimeout;
+        /**
+         * The server settings made here, in the order they were made: replayed onto a
+         * {@link RoomServer.Builder} after {@link #configureServer}'s, so that they win. The server's
+         * builder defaults and validates them; nothing is declared twice.
+         */
+        private Consumer<RoomServer.Builder> serverSettings = b -> b.tokenSecret(DEFAULT_TOKEN_SECRET);
         private Consumer<RoomServer.Builder> serverCustomizer = b -> { };
 
         private Builder() {
@@ -332,22 +328,23 @@ public final class TestRoomServer implements AutoCloseable {
 
         /** The server's token secret; {@code null} runs it in debug mode (any token accepted). */
         public Builder tokenSecret(String secret) {
-            if (secret != null && secret.isEmpty()) {
-                throw new IllegalArgumentException("tokenSecret must not be empty (use null for debug mode)");
-            }
-            this.tokenSecret = secret;
-            return this;
+            return serverSetting(b -> b.tokenSecret(secret));
         }
 
         /** See {@link RoomServer.Builder#sessionGrace(Duration)}. */
         public Builder sessionGrace(Duration grace) {
-            this.sessionGrace = positive(grace, "sessionGrace");
-            return this;
+            return serverSetting(b -> b.sessionGrace(grace));
         }
 
         /** See {@link RoomServer.Builder#idleTimeout(Duration)}. */
         public Builder idleTimeout(Duration timeout) {
-            this.idleTimeout = positive(timeout, "idleTimeout");
+            return serverSetting(b -> b.idleTimeout(timeout));
+        }
+
+        /** Checks {@code setting} now (a bad value fails here, not at {@link #start()}) and keeps it. */
+        private Builder serverSetting(Consumer<RoomServer.Builder> setting) {
+            setting.accept(RoomServer.builder());
+            serverSettings = serverSettings.andThen(setting);
             return this;
         }
 
@@ -369,23 +366,21 @@ public final class TestRoomServer implements AutoCloseable {
             Builder b = new Builder();
             b.faultProxy = faultProxy;
             b.proxySeed = proxySeed;
-            b.tokenSecret = tokenSecret;
-            b.sessionGrace = sessionGrace;
-            b.idleTimeout = idleTimeout;
+            b.serverSettings = serverSettings;
             b.serverCustomizer = serverCustomizer;
             return b;
         }
 
-        boolean hasFaultProxy() {
-            return faultProxy;
+        /** The server's settings: {@link #configureServer}'s, then this builder's own, on loopback. */
+        RoomServerOptions serverOptions() {
+            RoomServer.Builder b = RoomServer.builder();
+            serverCustomizer.accept(b);
+            serverSettings.accept(b);
+            return b.bindAddress(LOOPBACK).options();
         }
 
-        private static Duration positive(Duration d, String name) {
-            Objects.requireNonNull(d, name);
-            if (d.isNegative() || d.isZero()) {
-                throw new IllegalArgumentException(name + " must be positive: " + d);
-            }
-            return d;
+        boolean hasFaultProxy() {
+            return faultProxy;
         }
     }
 }

@@ -1,0 +1,100 @@
+package io.roomlink.server;
+
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** {@link MediaBindings}: which session a mediaKey names, across JOIN, RESUME with a new key, BIND and removal. */
+class MediaBindingsTest {
+    private final Room room = new Room(new RoomKey("app", "room"), 1);
+    private final MediaBindings bindings = new MediaBindings();
+
+    private Session joined(long id, long key) {
+        Session s = new Session(id, new byte[16], room, id, key);
+        bindings.register(s, key);
+        return s;
+    }
+
+    @Test
+    void aJoinRegistersItsKeyUnbound() {
+        Session s = joined(1, 100);
+        assertSame(s, bindings.lookup(100));
+        assertFalse(s.mediaBound);
+        assertTrue(bindings.bound(s, 100));
+        assertTrue(s.mediaBound);
+    }
+
+    @Test
+    void aNewKeyBeforeAnyBindReplacesTheOld() {
+        Session s = joined(1, 100);
+        bindings.register(s, 200);
+        assertNull(bindings.lookup(100), "never bound: nothing to keep");
+        assertSame(s, bindings.lookup(200));
+        assertEquals(1, bindings.size());
+        assertFalse(bindings.bound(s, 100), "a late BIND of the old key counts for nothing");
+        assertFalse(s.mediaBound);
+    }
+
+    @Test
+    void theBoundKeyStaysUntilTheNewKeyIsBound() {
+        Session s = joined(1, 100);
+        bindings.bound(s, 100);
+        bindings.register(s, 200);
+        assertSame(s, bindings.lookup(100), "the old binding keeps the media side alive meanwhile");
+        assertSame(s, bindings.lookup(200));
+        assertFalse(s.mediaBound);
+        assertTrue(bindings.bound(s, 200));
+        assertNull(bindings.lookup(100), "retired by the first BIND of the new key");
+        assertSame(s, bindings.lookup(200));
+    }
+
+    @Test
+    void onlyTheLastBoundKeyIsKeptAcrossTwoResumes() {
+        Session s = joined(1, 100);
+        bindings.bound(s, 100);
+        bindings.register(s, 200); // not bound
+        bindings.register(s, 300);
+        assertSame(s, bindings.lookup(100), "still the last bound key");
+        assertNull(bindings.lookup(200));
+        assertSame(s, bindings.lookup(300));
+    }
+
+    @Test
+    void goingBackToThePreviousKeyMakesItCurrentAgain() {
+        Session s = joined(1, 100);
+        bindings.bound(s, 100);
+        bindings.register(s, 200);
+        bindings.register(s, 100);
+        assertFalse(s.hasPreviousKey);
+        assertNull(bindings.lookup(200));
+        assertSame(s, bindings.lookup(100));
+        bindings.remove(s);
+        assertEquals(0, bindings.size());
+    }
+
+    @Test
+    void aReusedKeyMovesToTheNewerSession() {
+        Session older = joined(1, 100);
+        Session newer = joined(2, 100);
+        assertSame(newer, bindings.lookup(100));
+        bindings.remove(older);
+        assertSame(newer, bindings.lookup(100), "removing the older session leaves the newer binding alone");
+    }
+
+    @Test
+    void removalTakesTheCurrentAndThePreviousKey() {
+        Session s = joined(1, 100);
+        bindings.bound(s, 100);
+        bindings.register(s, 200);
+        bindings.remove(s);
+        assertNull(bindings.lookup(100));
+        assertNull(bindings.lookup(200));
+        assertEquals(0, bindings.size());
+        bindings.remove(s); // twice: harmless
+        assertEquals(0, bindings.size());
+    }
+}
