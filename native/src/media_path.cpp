@@ -14,11 +14,13 @@ MediaPath::MediaPath(EventLoop& loop, Listener* listener, uint64_t media_key,
                      Duration bind_retransmit)
     : loop_(loop), listener_(listener), media_key_(media_key), bind_retransmit_(bind_retransmit) {}
 
-MediaPath::~MediaPath() {
-    *alive_ = false;
+MediaPath::~MediaPath() { close(); }
+
+void MediaPath::close() {
     loop_.cancel(bind_timer_);
     loop_.cancel(keepalive_timer_);
     loop_.unwatch(watch_);
+    fd_.reset();
 }
 
 namespace {
@@ -161,9 +163,8 @@ void MediaPath::keepalive_tick() {
         // A loop thread that fell behind (hundreds of sockets ready at once, a stalled process)
         // may run this timer before the handler of a PONG that has already arrived: read what
         // the socket holds before calling the path lost.
-        auto alive = alive_;
         on_readable();
-        if (!*alive || lost_) {
+        if (!fd_.valid() || lost_) {
             return;
         }
         action = keepalive_.due(now);

@@ -15,14 +15,18 @@ namespace roomlink {
 SignalConnection::SignalConnection(EventLoop& loop, Listener* listener)
     : loop_(loop), listener_(listener) {}
 
-SignalConnection::~SignalConnection() {
-    *alive_ = false;
+SignalConnection::~SignalConnection() { close(); }
+
+void SignalConnection::close() {
+    closed_ = true;
+    connected_ = false;
     loop_.cancel(keepalive_timer_);
     loop_.unwatch(watch_);
     if (fd_.valid() && !graceful_close_) {
         linger abort_on_close{1, 0};
         setsockopt(fd_.get(), SOL_SOCKET, SO_LINGER, &abort_on_close, sizeof abort_on_close);
     }
+    fd_.reset();
 }
 
 bool SignalConnection::connect(const SocketAddress& to, std::string* error) {
@@ -50,7 +54,6 @@ bool SignalConnection::connect(const SocketAddress& to, std::string* error) {
 }
 
 void SignalConnection::on_io(uint32_t events) {
-    auto alive = alive_;
     if (!connected_) {
         if ((events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) != 0) {
             finish_connect();
@@ -59,7 +62,7 @@ void SignalConnection::on_io(uint32_t events) {
     }
     if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) {
         read_available();
-        if (!*alive || closed_) {
+        if (closed_) {
             return;
         }
     }
@@ -78,15 +81,13 @@ void SignalConnection::finish_connect() {
     connected_ = true;
     last_inbound_ = loop_.now();
     update_interest();
-    auto alive = alive_;
     listener_->on_signal_connected(*this);
-    if (*alive && !closed_ && out_.size() > out_start_) {
+    if (!closed_ && out_.size() > out_start_) {
         flush();
     }
 }
 
 void SignalConnection::read_available() {
-    auto alive = alive_;
     uint8_t buffer[16384];
     for (;;) {
         ssize_t n = ::recv(fd_.get(), buffer, sizeof buffer, 0);
@@ -119,7 +120,7 @@ void SignalConnection::read_available() {
                     }
                 }
                 listener_->on_signal_message(*this, r.message);
-                if (!*alive || closed_) {
+                if (closed_) {
                     return;
                 }
             }
@@ -219,9 +220,8 @@ bool SignalConnection::send_ping() {
 
 void SignalConnection::ping_now() {
     if (connected_ && !closed_) {
-        auto alive = alive_;
         send_ping();
-        if (!*alive || closed_ || !keepalive_started_) {
+        if (closed_ || !keepalive_started_) {
             return;
         }
         // Unanswered, this PING makes the connection suspect sooner than the timer now armed.
@@ -245,9 +245,8 @@ void SignalConnection::keepalive_tick() {
     KeepaliveSchedule::Action action = keepalive_.due(now);
     if (action == KeepaliveSchedule::Action::kLost) {
         // Data may be waiting whose handler the loop has not run yet: read it before judging.
-        auto alive = alive_;
         read_pending();
-        if (!*alive || closed_) {
+        if (closed_) {
             return;
         }
         action = keepalive_.due(now);
@@ -259,9 +258,8 @@ void SignalConnection::keepalive_tick() {
             return;
         case KeepaliveSchedule::Action::kPing:
             if (connected_ && (!keepalive_.pinging_fast() || loop_.fast_ping_budget().take(now))) {
-                auto alive = alive_;
                 send_ping();
-                if (!*alive || closed_) {
+                if (closed_) {
                     return;
                 }
             }

@@ -1,7 +1,7 @@
 // One signaling TCP connection on a loop: nonblocking connect, frame reassembly, a write queue,
 // and (once started) keepalive PINGs with silence detection. Reports to a Listener; after it
-// reports on_signal_closed the connection is inert and may be destroyed, even from inside the
-// callback.
+// reports on_signal_closed, or after close(), the connection is inert. It may not be destroyed
+// from inside its own callback: an owner drops it there with EventLoop::close_and_release.
 #ifndef ROOMLINK_SIGNAL_CONNECTION_H
 #define ROOMLINK_SIGNAL_CONNECTION_H
 
@@ -43,6 +43,8 @@ public:
     // RESUME retransmitted by the kernel and delivered after a newer one. A connection whose
     // queued bytes must still arrive (a LEAVE) asks for a graceful FIN instead.
     void close_gracefully_on_destroy() { graceful_close_ = true; }
+    // Closes the socket (as destruction does) without reporting anything.
+    void close();
 
     // The adaptive keepalive (keepalive.h): PING every `timing.healthy`, every `timing.fast` while
     // a PING is overdue (any inbound data answers it). Reports closed when nothing arrives for
@@ -55,6 +57,8 @@ public:
     void read_pending();
 
     bool connected() const { return connected_; }
+    // Failed, lost or close()d: it will report nothing more.
+    bool closed() const { return closed_; }
     // The errno that failed the connect (ECONNREFUSED: the server's host said nothing listens;
     // ETIMEDOUT, EHOSTUNREACH, ...); 0 if none.
     int connect_error() const { return connect_error_; }
@@ -76,7 +80,7 @@ private:
     void arm_keepalive();
     bool send_ping();
     void update_interest();
-    // Closes the socket and reports; `this` may be gone when it returns.
+    // Closes the socket and reports.
     void fail(const std::string& why);
 
     EventLoop& loop_;
@@ -103,10 +107,6 @@ private:
     KeepaliveSchedule keepalive_;
     EventLoop::TimerId keepalive_timer_ = 0;
     TimePoint keepalive_wake_{};  // when keepalive_timer_ fires
-
-    // Set to false on destruction so a method can tell, after a listener callback, whether it
-    // may still touch members.
-    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
 }  // namespace roomlink
