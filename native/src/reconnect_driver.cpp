@@ -28,10 +28,8 @@ ReconnectDriver::ReconnectDriver(EventLoop& loop, const EngineOptions& options, 
       engine_id_(engine_id),
       backoff_(options.backoff, &random_unit) {}
 
-ReconnectDriver::~ReconnectDriver() {
-    loop_.cancel(retry_timer_);
-    loop_.cancel(probe_timer_);
-}
+// stop() has run on the loop by then (the engine's shutdown), so nothing is left to cancel.
+ReconnectDriver::~ReconnectDriver() = default;
 
 void ReconnectDriver::restart(bool forget_addresses) {
     backoff_.reset();
