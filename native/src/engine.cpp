@@ -1,7 +1,6 @@
 #include "engine.h"
 
 #include <algorithm>
-#include <cerrno>
 #include <condition_variable>
 
 #include "leave_linger.h"
@@ -18,9 +17,6 @@ namespace {
 
 std::atomic<uint64_t> g_next_engine_id{1};
 
-// Probes refused by the server's host (nothing listens: the server is restarting) slow down,
-// doubling per refusal up to this; a network that merely drops SYNs keeps the probe interval.
-constexpr Duration kRefusedProbeMax = std::chrono::seconds(1);
 // A request the server's TCP has acknowledged but the server has not answered yet (a busy
 // server working through a queue of requests) is waited for this many signal timeouts, counted
 // from the last data, before the attempt counts as failed: replacing it would only queue it again
@@ -37,8 +33,10 @@ Engine::Engine(EngineOptions options, EventLoop& loop, EventSink sink)
     : id_(g_next_engine_id.fetch_add(1)),
       options_(std::move(options)),
       loop_(loop),
-      sink_(sink),
-      backoff_(options_.backoff, &random_unit) {}
+      events_(sink),
+      presence_(events_),
+      reconnect_(loop_, options_, *this, id_),
+      attempt_role_(*this) {}
 
 // By the time the last reference goes, on_shutdown() has released every socket and timer on the
 // loop, so destruction may happen on any thread.
@@ -86,7 +84,7 @@ void Engine::shutdown() {
     if (loop_.in_loop_thread()) {
         // Called from a callback on this loop: waiting would deadlock. Silence the engine now
         // (we are on its loop, so no callback can be running concurrently) and tear down later.
-        closed_ = true;
+        events_.close();
         loop_.post([self = shared_from_this()] { self->on_shutdown(); });
         return;
     }
@@ -110,7 +108,8 @@ void Engine::shutdown() {
 // Commands on the loop
 
 void Engine::on_join_command(uint64_t generation, Transition t, JoinRequest request) {
-    if (closed_) {
+    RL_ASSERT_LOOP_THREAD(loop_);
+    if (closed()) {
         return;
     }
     loop_generation_ = generation;
@@ -123,11 +122,9 @@ void Engine::on_join_command(uint64_t generation, Transition t, JoinRequest requ
     }
     stop_all(false);
     request_ = std::move(request);
-    phase_ = Phase::kJoining;
+    running_ = true;
     ever_reached_server_ = false;
-    backoff_.reset();
-    probe_delay_ = options_.probe_interval;
-    failures_this_round_ = 0;
+    reconnect_.restart(true);
     media_address_ = cached_media_address(options_.server_host, options_.server_port);
     ENGINE_LOG(RL_LOG_INFO, "joining channel '%s' as uid %lld via %s:%u%s",
                request_.channel.c_str(), static_cast<long long>(request_.uid),
@@ -137,103 +134,76 @@ void Engine::on_join_command(uint64_t generation, Transition t, JoinRequest requ
         join_timer_ = 0;
         on_join_timeout();
     });
-    server_addresses_.clear();
-    next_address_ = 0;
-    resolve_server();
+    reconnect_.resolve(weak_from_this());
 }
 
 void Engine::on_leave_command(uint64_t generation, Transition t) {
-    if (closed_) {
+    RL_ASSERT_LOOP_THREAD(loop_);
+    if (closed()) {
         return;
     }
     loop_generation_ = generation;
     ENGINE_LOG(RL_LOG_INFO, "leaving channel '%s'", request_.channel.c_str());
     stop_all(true);
     emit_state(t);
-    emit(RL_EVENT_LEAVE_RESULT, RL_OK);
+    events_.leave_result(RL_OK);
 }
 
 void Engine::on_network_changed() {
-    if (closed_) {
+    RL_ASSERT_LOOP_THREAD(loop_);
+    if (closed() || !running()) {
         return;
     }
-    switch (phase_) {
-        case Phase::kConnected:
-            ENGINE_LOG(RL_LOG_INFO, "network changed: probing both paths now");
-            if (attempt_ && attempt_->signal) {
-                attempt_->signal->ping_now();
-            }
-            if (migration_ && migration_->signal && migration_->request_sent) {
-                migration_->signal->ping_now();
-            }
-            if (attempt_ && attempt_->media) {
-                attempt_->media->ping_now();
-            }
-            break;
-        case Phase::kJoining:
-        case Phase::kReconnecting:
-            if (attempt_ && attempt_->answered && attempt_->media) {
-                attempt_->media->send_bind_now();
-            } else {
-                ENGINE_LOG(RL_LOG_INFO, "network changed: new attempt now");
-                probe_delay_ = options_.probe_interval;
-                start_attempt();
-            }
-            break;
-        case Phase::kIdle:
-            break;
+    if (connected()) {
+        ENGINE_LOG(RL_LOG_INFO, "network changed: probing both paths now");
+        if (attempt_->signal) {
+            attempt_->signal->ping_now();
+        }
+        if (migration_) {
+            migration_->ping_now();
+        }
+        if (attempt_->media) {
+            attempt_->media->ping_now();
+        }
+    } else if (attempt_ && attempt_->machine.answered() && attempt_->media) {
+        attempt_->media->send_bind_now();
+    } else {
+        ENGINE_LOG(RL_LOG_INFO, "network changed: new attempt now");
+        reconnect_.reset_probe_delay();
+        start_attempt();
     }
 }
 
 void Engine::on_shutdown() {
-    closed_ = true;
+    RL_ASSERT_LOOP_THREAD(loop_);
+    events_.close();
     ENGINE_LOG(RL_LOG_DEBUG, "destroyed");
     stop_all(true);
 }
 
 // ---------------------------------------------------------------------------------------------
-// The attempt loop
+// The attempt
 
-void Engine::resolve_server() {
-    if (auto literal = SocketAddress::from_numeric(options_.server_host, options_.server_port)) {
-        server_addresses_ = {*literal};
-        start_attempt();
-        return;
-    }
-    resolving_ = true;
-    const uint64_t token = ++resolve_token_;
-    std::weak_ptr<Engine> weak = weak_from_this();
-    resolve_async(loop_, options_.server_host, options_.server_port,
-                  [weak, token](std::vector<SocketAddress> addresses, std::string error) {
-                      auto self = weak.lock();
-                      if (!self || self->closed_ || token != self->resolve_token_) {
-                          return;
-                      }
-                      self->resolving_ = false;
-                      if (addresses.empty()) {
-                          self->attempt_failed(error, false);
-                          return;
-                      }
-                      self->server_addresses_ = std::move(addresses);
-                      self->next_address_ = 0;
-                      self->start_attempt();
-                  });
+void Engine::on_attempt_due(std::unique_ptr<SignalConnection> reached) {
+    RL_ASSERT_LOOP_THREAD(loop_);
+    start_attempt(std::move(reached));
 }
 
+void Engine::on_resolve_failed(const std::string& error) { attempt_failed(error, false); }
+
 void Engine::start_attempt(std::unique_ptr<SignalConnection> connected) {
-    loop_.cancel(retry_timer_);
-    loop_.cancel(probe_timer_);
+    const bool was_establishing = establishing();
+    reconnect_.cancel();
     loop_.cancel(attempt_timer_);
-    if (!connected) {
-        probe_.reset();
-    }
-    attempt_.reset();
-    if (phase_ != Phase::kJoining && phase_ != Phase::kReconnecting) {
+    drop_attempt();
+    if (!was_establishing) {
+        loop_.close_and_release(std::move(connected));
         return;
     }
-    if (server_addresses_.empty()) {
-        if (!resolving_) {
-            resolve_server();
+    if (!reconnect_.has_addresses()) {
+        loop_.close_and_release(std::move(connected));
+        if (!reconnect_.resolving()) {
+            reconnect_.resolve(weak_from_this());
         }
         return;
     }
@@ -241,7 +211,7 @@ void Engine::start_attempt(std::unique_ptr<SignalConnection> connected) {
     attempt_->number = ++attempt_count_;
     attempt_->media_key = random_nonzero_u64();
     attempt_->resume = session_.valid;
-    const SocketAddress server = server_addresses_[next_address_ % server_addresses_.size()];
+    const SocketAddress server = reconnect_.current_address();
     ENGINE_LOG(RL_LOG_INFO, "attempt %llu: %s to %s%s",
                static_cast<unsigned long long>(attempt_->number),
                attempt_->resume ? "RESUME" : "JOIN", server.to_string().c_str(),
@@ -251,11 +221,11 @@ void Engine::start_attempt(std::unique_ptr<SignalConnection> connected) {
     }
     if (connected) {
         attempt_->signal = std::move(connected);
-        attempt_->signal->set_listener(this);
-        on_signal_connected(*attempt_->signal);
+        attempt_->signal->set_listener(&attempt_role_);
+        on_attempt_connected();
         return;
     }
-    attempt_->signal = std::make_unique<SignalConnection>(loop_, this);
+    attempt_->signal = std::make_unique<SignalConnection>(loop_, &attempt_role_);
     // A connect that neither completes nor fails (packets black-holed) is abandoned after the
     // signal silence threshold, like a silent established connection.
     attempt_timer_ = loop_.schedule_after(options_.signal_timeout, [this] {
@@ -266,22 +236,31 @@ void Engine::start_attempt(std::unique_ptr<SignalConnection> connected) {
     });
     std::string error;
     if (!attempt_->signal->connect(server, &error)) {
-        note_connect_error(attempt_->signal->connect_error());
+        reconnect_.note_connect_error(attempt_->signal->connect_error());
         attempt_failed(error, false);
+    }
+}
+
+void Engine::drop_attempt() {
+    if (attempt_) {
+        // Possibly from inside a callback of either: they stop now and are freed later.
+        loop_.close_and_release(std::move(attempt_->media));
+        loop_.close_and_release(std::move(attempt_->signal));
+        attempt_.reset();
     }
 }
 
 void Engine::send_request() {
     Attempt& attempt = *attempt_;
-    const uint64_t number = attempt.number;
-    attempt.request_sent = true;
+    attempt.machine.on(AttemptEvent::kRequestSent);
+    SignalConnection& connection = *attempt.signal;
     bool sent;
     if (attempt.resume) {
         wire::Resume resume;
         resume.session_id = session_.session_id;
         resume.session_secret = session_.secret;
         resume.media_key = attempt.media_key;
-        sent = attempt.signal->send(resume);
+        sent = connection.send(resume);
     } else {
         wire::Join join;
         join.app_key = options_.app_key;
@@ -289,10 +268,10 @@ void Engine::send_request() {
         join.uid = static_cast<uint64_t>(request_.uid);
         join.token = request_.token;
         join.media_key = attempt.media_key;
-        sent = attempt.signal->send(join);
+        sent = connection.send(join);
     }
-    if (!attempt_ || attempt_->number != number) {
-        return;  // the send failed and the failure was already handled
+    if (connection.closed()) {
+        return;  // the socket failed under the send, and the attempt's failure was handled
     }
     if (!sent) {
         attempt_failed("cannot send request", true);
@@ -306,7 +285,7 @@ void Engine::send_request() {
 
 void Engine::watch_attempt() {
     loop_.cancel(attempt_timer_);
-    if (!attempt_ || !attempt_->signal || attempt_->parked) {
+    if (!attempt_ || !attempt_->signal || attempt_->machine.parked()) {
         return;
     }
     const TimePoint deadline = loop_.now() - attempt_->signal->silence() + options_.signal_timeout;
@@ -317,30 +296,33 @@ void Engine::watch_attempt() {
 }
 
 void Engine::attempt_silence_tick() {
-    if (!attempt_ || !attempt_->signal || attempt_->parked ||
-        (phase_ != Phase::kJoining && phase_ != Phase::kReconnecting)) {
+    RL_ASSERT_LOOP_THREAD(loop_);
+    if (!attempt_ || !attempt_->signal || attempt_->machine.parked() || !establishing()) {
         return;
     }
-    if (attempt_->signal->silence() >= options_.signal_timeout) {
+    SignalConnection& connection = *attempt_->signal;
+    if (connection.silence() >= options_.signal_timeout) {
         // The answer may be in the socket already, its handler not yet run (a loop behind).
-        const uint64_t number = attempt_->number;
-        attempt_->signal->read_pending();
-        if (closed_ || !attempt_ || attempt_->number != number || !attempt_->signal ||
-            attempt_->parked || (phase_ != Phase::kJoining && phase_ != Phase::kReconnecting)) {
+        connection.read_pending();
+        // What it held may have settled things: failed the attempt (its connection is closed
+        // then), established the session or ended it.
+        if (closed() || connection.closed() || !establishing()) {
             return;
         }
     }
-    const Duration silence = attempt_->signal->silence();
+    const Duration silence = connection.silence();
     if (silence < options_.signal_timeout) {
         watch_attempt();
         return;
     }
     const Duration patience = options_.signal_timeout * kBusyServerPatienceTimeouts;
-    if (attempt_->request_sent && silence < patience && attempt_->signal->all_acknowledged()) {
+    AttemptMachine& machine = attempt_->machine;
+    if (machine.request_sent() && silence < patience && connection.all_acknowledged()) {
         // The server's host has our request: the server is busy (after a restart, thousands of
         // clients come back at once), not gone. Keep our place in its queue.
-        if (!attempt_->waiting_for_busy_server) {
-            attempt_->waiting_for_busy_server = true;
+        const bool first_time = !machine.busy();
+        machine.on(AttemptEvent::kSilentButAcknowledged);
+        if (first_time) {
             ENGINE_LOG(RL_LOG_INFO, "attempt %llu: request acknowledged but unanswered for %lld "
                                     "ms: the server is busy, waiting",
                        static_cast<unsigned long long>(attempt_->number),
@@ -359,94 +341,35 @@ void Engine::attempt_silence_tick() {
                             "next attempt)",
                static_cast<unsigned long long>(attempt_->number),
                static_cast<long long>(to_millis(silence)));
-    attempt_->parked = true;
-    failures_this_round_ = 0;
-    schedule_retry(false);
+    machine.on(AttemptEvent::kSilent);
+    reconnect_.attempt_parked();
 }
 
 void Engine::attempt_failed(const std::string& why, bool reached_server) {
     loop_.cancel(attempt_timer_);
-    if (attempt_ && attempt_->parked) {
+    if (attempt_ && attempt_->machine.parked()) {
         // Already counted as failed when it went silent; its retry is scheduled.
         ENGINE_LOG(RL_LOG_DEBUG, "attempt %llu (silent) closed: %s",
                    static_cast<unsigned long long>(attempt_->number), why.c_str());
-        attempt_.reset();
+        drop_attempt();
         return;
     }
+    const bool was_establishing = establishing();
     const uint64_t number = attempt_ ? attempt_->number : 0;
-    attempt_.reset();
-    if (phase_ != Phase::kJoining && phase_ != Phase::kReconnecting) {
+    drop_attempt();
+    if (!was_establishing) {
         return;
     }
     ENGINE_LOG(RL_LOG_INFO, "attempt %llu failed: %s", static_cast<unsigned long long>(number),
                why.c_str());
-    if (!reached_server && !server_addresses_.empty()) {
-        ++next_address_;  // the next try starts with the next resolved address
-        if (++failures_this_round_ < server_addresses_.size()) {
-            start_attempt();
-            return;
-        }
-    }
-    failures_this_round_ = 0;
-    schedule_retry(!reached_server);
-}
-
-void Engine::schedule_retry(bool probe) {
-    const Duration delay = backoff_.next_delay();
-    ENGINE_LOG(RL_LOG_DEBUG, "next attempt in %lld ms%s", static_cast<long long>(to_millis(delay)),
-               probe ? ", probing the server meanwhile" : "");
-    retry_timer_ = loop_.schedule_after(delay, [this] {
-        retry_timer_ = 0;
-        start_attempt();
-    });
-    // The server was unreachable: a restored network should not wait out a long backoff, so
-    // cheap TCP connects check reachability meanwhile; the first to connect becomes the attempt.
-    if (probe && options_.probe_interval < delay) {
-        probe_timer_ = loop_.schedule_after(next_probe_delay(), [this] { probe_tick(); });
-    }
-}
-
-Duration Engine::next_probe_delay() const {
-    // Jittered within [1/2, 1] of the current interval: engines cut off together (a server
-    // restart) spread their connects instead of sending them in lockstep, and a restored path is
-    // still noticed within one interval.
-    const double factor = 0.5 + 0.5 * random_unit();
-    return Duration(static_cast<Duration::rep>(static_cast<double>(probe_delay_.count()) * factor));
-}
-
-void Engine::note_connect_error(int error) {
-    if (error != ECONNREFUSED) {
-        return;
-    }
-    // The server's host answered that nothing listens: the server is down or restarting, and
-    // will not be back within milliseconds. Probing it slower spares a restarting server (and
-    // the machine) the connects of thousands of engines.
-    const Duration cap = std::max(options_.probe_interval, kRefusedProbeMax);
-    probe_delay_ = std::min(cap, probe_delay_ * 2);
-}
-
-void Engine::probe_tick() {
-    probe_timer_ = 0;
-    // A probe still pending in SYN_SENT would only notice the network with the kernel's slow
-    // SYN retransmissions; a fresh SYN every interval notices it at once.
-    probe_.reset();
-    if (server_addresses_.empty()) {
-        return;
-    }
-    probe_ = std::make_unique<SignalConnection>(loop_, this);
-    std::string error;
-    if (!probe_->connect(server_addresses_[next_address_ % server_addresses_.size()], &error)) {
-        note_connect_error(probe_->connect_error());
-        probe_.reset();
-    }
-    probe_timer_ = loop_.schedule_after(next_probe_delay(), [this] { probe_tick(); });
+    reconnect_.attempt_failed(reached_server);
 }
 
 bool Engine::open_media(const SocketAddress& to) {
-    auto media = std::make_unique<MediaPath>(loop_, this, attempt_->media_key,
+    auto media = std::make_unique<MediaPath>(loop_, &attempt_role_, attempt_->media_key,
                                              options_.bind_retransmit);
     std::string error;
-    if (!media->open(to, &error, attempt_->answered)) {
+    if (!media->open(to, &error, attempt_->machine.answered())) {
         ENGINE_LOG(RL_LOG_WARN, "%s", error.c_str());
         return false;
     }
@@ -464,12 +387,13 @@ void Engine::use_media_address(const std::string& host, uint16_t port) {
         set_media_address(*literal);
         return;
     }
+    // The lookup outlives whatever happens meanwhile: its answer is for this attempt only.
     const uint64_t number = attempt_->number;
     std::weak_ptr<Engine> weak = weak_from_this();
     resolve_async(loop_, host, port,
                   [weak, number](std::vector<SocketAddress> addresses, std::string error) {
                       auto self = weak.lock();
-                      if (!self || self->closed_ || !self->attempt_ ||
+                      if (!self || self->closed() || !self->attempt_ ||
                           self->attempt_->number != number) {
                           return;
                       }
@@ -492,208 +416,99 @@ void Engine::set_media_address(const SocketAddress& address) {
         return;
     }
     ENGINE_LOG(RL_LOG_DEBUG, "binding media at %s", address.to_string().c_str());
-    attempt_->media.reset();
+    loop_.close_and_release(std::move(attempt_->media));
     if (!open_media(address)) {
         attempt_failed("cannot open media socket", true);
     }
 }
 
 void Engine::maybe_established() {
-    if (!attempt_ || !attempt_->answered || !attempt_->media || !attempt_->media->bound()) {
+    if (!attempt_ || !attempt_->media ||
+        !SessionBarrier::complete(attempt_->machine, attempt_->media->bound())) {
         return;
     }
     auto t = observe(ConnEvent::kSessionEstablished);
     if (!t) {
         return;
     }
-    phase_ = Phase::kConnected;
-    attempt_->parked = false;  // its retry is cancelled below
+    attempt_->machine.on(AttemptEvent::kEstablished);  // a parked attempt's retry goes below
     loop_.cancel(join_timer_);
     loop_.cancel(reconnect_timer_);
-    cancel_attempt_timers();
-    probe_.reset();
-    backoff_.reset();
+    loop_.cancel(attempt_timer_);
+    reconnect_.succeeded();
     attempt_->media->start_keepalive(media_keepalive());
     // Signal silence is judged by the engine (the connections only ping): from now on across
     // the current connection and a migration's (see watch_signal).
     signal_heard_ = loop_.now();
     watch_signal();
-    const std::vector<uint64_t> snapshot = std::move(attempt_->snapshot);
-    const std::vector<PeerEvent> peers = std::move(attempt_->pending_peers);
+    SessionBarrier barrier = std::move(attempt_->barrier);
     const uint64_t channel_id = session_.channel_id;
     if (t->from == RL_STATE_CONNECTING) {
         ENGINE_LOG(RL_LOG_INFO, "connected to channel %llu in %lld ms",
                    static_cast<unsigned long long>(channel_id),
                    static_cast<long long>(elapsed_ms()));
         emit_state(*t);
-        emit(RL_EVENT_JOIN_RESULT, RL_OK, 0, static_cast<int64_t>(channel_id), elapsed_ms(),
-             request_.uid);
+        events_.join_result(RL_OK, channel_id, elapsed_ms(), request_.uid);
     } else {
         ENGINE_LOG(RL_LOG_INFO, "reconnected to channel %llu after %lld ms of outage",
                    static_cast<unsigned long long>(channel_id),
                    static_cast<long long>(to_millis(loop_.now() - outage_started_)));
         emit_state(*t);
-        emit(RL_EVENT_REJOIN_RESULT, RL_OK, 0, static_cast<int64_t>(channel_id));
+        events_.rejoin_result(RL_OK, channel_id);
     }
-    reconcile_presence(snapshot);
-    for (const auto& peer : peers) {
-        deliver_peer(peer);
-    }
+    barrier.release(presence_);
 }
 
-// ---------------------------------------------------------------------------------------------
-// Network observations
-
-void Engine::on_signal_connected(SignalConnection& connection) {
-    if (probe_ && &connection == probe_.get()) {
-        ENGINE_LOG(RL_LOG_INFO, "probe reached %s: attempting now",
-                   connection.remote().to_string().c_str());
-        std::unique_ptr<SignalConnection> reached = std::move(probe_);
-        start_attempt(std::move(reached));
-        return;
-    }
-    if (migration_ && &connection == migration_->signal.get()) {
-        on_migration_connected();
-        return;
-    }
-    if (!attempt_ || &connection != attempt_->signal.get()) {
-        return;
-    }
+void Engine::on_attempt_connected() {
     ever_reached_server_ = true;
-    failures_this_round_ = 0;
+    reconnect_.attempt_reached_server();
     loop_.cancel(attempt_timer_);
     send_request();
 }
 
-void Engine::on_signal_message(SignalConnection& connection, wire::Message& message) {
-    if (migration_ && &connection == migration_->signal.get()) {
-        on_migration_message(message);
-        return;
-    }
-    if (!attempt_ || &connection != attempt_->signal.get()) {
-        return;  // probes never send anything, so never legitimately receive anything
-    }
-    Attempt& attempt = *attempt_;
-    if (auto* ok = std::get_if<wire::JoinOk>(&message)) {
-        if (attempt.resume || attempt.answered) {
-            signal_failed("unexpected JOIN_OK");
-            return;
-        }
-        on_session_granted(ok->channel_id, ok->session_id, ok->session_secret, ok->media_host,
-                           ok->media_port);
-    } else if (auto* resumed = std::get_if<wire::ResumeOk>(&message)) {
-        if (!attempt.resume || attempt.answered) {
-            signal_failed("unexpected RESUME_OK");
-            return;
-        }
-        if (resumed->resumed == 0) {
-            ENGINE_LOG(RL_LOG_INFO, "session %llu had expired: server made a fresh one (%llu)",
-                       static_cast<unsigned long long>(session_.session_id),
-                       static_cast<unsigned long long>(resumed->session_id));
-        }
-        on_session_granted(resumed->channel_id, resumed->session_id, resumed->session_secret,
-                           resumed->media_host, resumed->media_port);
-    } else if (auto* err = std::get_if<wire::JoinErr>(&message)) {
-        on_join_err(*err);
-    } else if (auto* end = std::get_if<wire::SessionEnd>(&message)) {
-        on_session_end(*end);
-    } else if (auto* error = std::get_if<wire::ServerError>(&message)) {
-        ENGINE_LOG(RL_LOG_ERROR, "server reported protocol error %d: %s", error->code,
-                   error->message.c_str());
-        if (phase_ != Phase::kConnected && !attempt.answered) {
-            // Our request itself was refused as malformed: repeating it cannot help.
-            if (auto t = observe(ConnEvent::kSessionRejected)) {
-                finish_with(*t, error->code, false);
-            }
-            return;
-        }
-        signal_failed("server error " + std::to_string(error->code) + ": " + error->message);
-    } else if (auto* joined = std::get_if<wire::PeerJoined>(&message)) {
-        on_peer(PeerEvent{true, joined->uid, 0});
-    } else if (auto* left = std::get_if<wire::PeerLeft>(&message)) {
-        on_peer(PeerEvent{false, left->uid, left->reason});
-    } else if (std::holds_alternative<wire::Pong>(message) ||
-               std::holds_alternative<wire::LeaveOk>(message)) {
-        // PONG only matters as inbound data (silence detection); LEAVE_OK is for lingerers.
-    } else {
-        ENGINE_LOG(RL_LOG_ERROR, "protocol error: server sent %s",
-                   wire::type_name(wire::type_code(message)));
-        signal_failed(std::string("server sent ") + wire::type_name(wire::type_code(message)));
-    }
-}
-
-void Engine::on_signal_closed(SignalConnection& connection, const std::string& why,
-                              bool was_connected) {
-    if (probe_ && &connection == probe_.get()) {
-        note_connect_error(connection.connect_error());
-        probe_.reset();
-        return;
-    }
-    if (migration_ && &connection == migration_->signal.get()) {
-        on_migration_closed(why);
-        return;
-    }
-    if (!attempt_ || &connection != attempt_->signal.get()) {
-        return;
-    }
-    if (phase_ == Phase::kConnected && migration_ && migration_->signal) {
+void Engine::on_attempt_closed(SignalConnection& connection, const std::string& why,
+                               bool was_connected) {
+    if (connected() && migration_ && migration_->connection()) {
         // Expected once our RESUME reached the server: it replaces (closes) the old connection.
         // The migration's own deadline still bounds the wait.
         ENGINE_LOG(RL_LOG_INFO, "old signal connection closed during migration (%s): "
                                 "waiting for the new one", why.c_str());
         signal_heard();  // keep what it last heard before it goes
-        attempt_->signal.reset();
+        loop_.close_and_release(std::move(attempt_->signal));
         return;
     }
-    if (phase_ == Phase::kConnected) {
+    if (connected()) {
         begin_outage(ConnEvent::kSignalLost, why);
     } else {
-        note_connect_error(connection.connect_error());
+        reconnect_.note_connect_error(connection.connect_error());
         attempt_failed(why, was_connected);
     }
-}
-
-void Engine::on_media_bound(MediaPath& path) {
-    if (!attempt_ || &path != attempt_->media.get()) {
-        return;
-    }
-    ENGINE_LOG(RL_LOG_DEBUG, "media bound at %s", path.remote().to_string().c_str());
-    maybe_established();
-}
-
-void Engine::on_media_lost(MediaPath& path, const std::string& why) {
-    if (!attempt_ || &path != attempt_->media.get() || phase_ != Phase::kConnected) {
-        return;
-    }
-    begin_outage(ConnEvent::kMediaLost, why);
 }
 
 void Engine::on_session_granted(uint64_t channel_id, uint64_t session_id,
                                 const wire::SessionSecret& secret, const std::string& media_host,
                                 uint16_t media_port) {
-    attempt_->answered = true;
+    const bool was_parked = attempt_->machine.parked();
+    attempt_->machine.on(AttemptEvent::kAnswered);
     // From the answer on the server is listening: keep the connection alive (and its silence
     // judged by watch_attempt) while the media bind completes.
     attempt_->signal->start_keepalive(signal_keepalive());
-    if (attempt_->parked) {
+    if (was_parked) {
         // A silent attempt answered after all: it is the attempt again, the retry is off.
-        attempt_->parked = false;
-        loop_.cancel(retry_timer_);
-        loop_.cancel(probe_timer_);
-        probe_.reset();
+        reconnect_.cancel();
     }
     session_.valid = true;
     session_.channel_id = channel_id;
     session_.session_id = session_id;
     session_.secret = secret;
     use_media_address(media_host, media_port);
-    if (attempt_) {
+    if (attempt_) {  // not if the media socket could not be opened
         maybe_established();
     }
 }
 
 void Engine::on_join_err(const wire::JoinErr& err) {
-    if (!attempt_->request_sent || attempt_->answered) {
+    if (!attempt_->machine.request_sent() || attempt_->machine.answered()) {
         signal_failed("unexpected JOIN_ERR");
         return;
     }
@@ -712,6 +527,103 @@ void Engine::on_join_err(const wire::JoinErr& err) {
         finish_with(*t, err.code, false);
     }
 }
+
+void Engine::on_peer(const PeerEvent& event) {
+    if (connected()) {
+        presence_.deliver(event);
+    } else if (attempt_) {
+        attempt_->barrier.on_peer(event, attempt_->machine);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The attempt's role: what its connection and media path report
+
+void Engine::AttemptRole::on_signal_connected(SignalConnection&) {
+    RL_ASSERT_LOOP_THREAD(engine_.loop_);
+    engine_.on_attempt_connected();
+}
+
+void Engine::AttemptRole::on_signal_message(SignalConnection&, wire::Message& message) {
+    RL_ASSERT_LOOP_THREAD(engine_.loop_);
+    dispatch_server_message(message, *this);
+}
+
+void Engine::AttemptRole::on_signal_closed(SignalConnection& connection, const std::string& why,
+                                           bool was_connected) {
+    RL_ASSERT_LOOP_THREAD(engine_.loop_);
+    engine_.on_attempt_closed(connection, why, was_connected);
+}
+
+void Engine::AttemptRole::on_media_bound(MediaPath& path) {
+    RL_ASSERT_LOOP_THREAD(engine_.loop_);
+    RL_LOG(RL_LOG_DEBUG, "engine %llu: media bound at %s",
+           static_cast<unsigned long long>(engine_.id_), path.remote().to_string().c_str());
+    engine_.maybe_established();
+}
+
+void Engine::AttemptRole::on_media_lost(MediaPath&, const std::string& why) {
+    RL_ASSERT_LOOP_THREAD(engine_.loop_);
+    if (engine_.connected()) {
+        engine_.begin_outage(ConnEvent::kMediaLost, why);
+    }
+}
+
+void Engine::AttemptRole::on_join_ok(const wire::JoinOk& ok) {
+    const Attempt& attempt = *engine_.attempt_;
+    if (attempt.resume || attempt.machine.answered()) {
+        engine_.signal_failed("unexpected JOIN_OK");
+        return;
+    }
+    engine_.on_session_granted(ok.channel_id, ok.session_id, ok.session_secret, ok.media_host,
+                               ok.media_port);
+}
+
+void Engine::AttemptRole::on_resume_ok(const wire::ResumeOk& ok) {
+    const Attempt& attempt = *engine_.attempt_;
+    if (!attempt.resume || attempt.machine.answered()) {
+        engine_.signal_failed("unexpected RESUME_OK");
+        return;
+    }
+    if (ok.resumed == 0) {
+        RL_LOG(RL_LOG_INFO, "engine %llu: session %llu had expired: server made a fresh one (%llu)",
+               static_cast<unsigned long long>(engine_.id_),
+               static_cast<unsigned long long>(engine_.session_.session_id),
+               static_cast<unsigned long long>(ok.session_id));
+    }
+    engine_.on_session_granted(ok.channel_id, ok.session_id, ok.session_secret, ok.media_host,
+                               ok.media_port);
+}
+
+void Engine::AttemptRole::on_join_err(const wire::JoinErr& err) { engine_.on_join_err(err); }
+
+void Engine::AttemptRole::on_session_end(const wire::SessionEnd& end) {
+    engine_.on_session_end(end);
+}
+
+void Engine::AttemptRole::on_server_error(const wire::ServerError& error) {
+    RL_LOG(RL_LOG_ERROR, "engine %llu: server reported protocol error %d: %s",
+           static_cast<unsigned long long>(engine_.id_), error.code, error.message.c_str());
+    if (!engine_.connected() && !engine_.attempt_->machine.answered()) {
+        // Our request itself was refused as malformed: repeating it cannot help.
+        if (auto t = engine_.observe(ConnEvent::kSessionRejected)) {
+            engine_.finish_with(*t, error.code, false);
+        }
+        return;
+    }
+    engine_.signal_failed("server error " + std::to_string(error.code) + ": " + error.message);
+}
+
+void Engine::AttemptRole::on_peer(const PeerEvent& event) { engine_.on_peer(event); }
+
+void Engine::AttemptRole::on_unexpected(uint8_t type_code) {
+    RL_LOG(RL_LOG_ERROR, "engine %llu: protocol error: server sent %s",
+           static_cast<unsigned long long>(engine_.id_), wire::type_name(type_code));
+    engine_.signal_failed(std::string("server sent ") + wire::type_name(type_code));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The session
 
 void Engine::on_session_end(const wire::SessionEnd& end) {
     ConnEvent event;
@@ -738,25 +650,8 @@ void Engine::on_session_end(const wire::SessionEnd& end) {
     }
 }
 
-void Engine::on_peer(PeerEvent event) {
-    if (phase_ == Phase::kConnected) {
-        deliver_peer(event);
-    } else if (attempt_ && attempt_->answered) {
-        attempt_->pending_peers.push_back(event);
-    } else if (attempt_ && attempt_->request_sent) {
-        // Before the answer: the presence snapshot. Only PEER_JOINED belongs there; a PEER_LEFT
-        // is taken as a correction rather than rejected.
-        auto& snapshot = attempt_->snapshot;
-        if (event.joined) {
-            snapshot.push_back(event.uid);  // duplicates collapse on delivery
-        } else {
-            snapshot.erase(std::remove(snapshot.begin(), snapshot.end(), event.uid), snapshot.end());
-        }
-    }
-}
-
 void Engine::signal_failed(const std::string& why) {
-    if (phase_ == Phase::kConnected) {
+    if (connected()) {
         begin_outage(ConnEvent::kSignalLost, why);
     } else {
         attempt_failed(why, true);
@@ -768,8 +663,7 @@ void Engine::begin_outage(ConnEvent cause, const std::string& why) {
     if (!t) {
         return;  // a newer app request is queued and will stop this session
     }
-    const bool was_connected = phase_ == Phase::kConnected;
-    phase_ = Phase::kReconnecting;
+    const bool was_connected = connected();
     outage_started_ = loop_.now();
     if (log_enabled(RL_LOG_WARN)) {
         const bool signal = cause == ConnEvent::kSignalLost;
@@ -782,13 +676,11 @@ void Engine::begin_outage(ConnEvent cause, const std::string& why) {
     }
     drop_migration();
     loop_.cancel(signal_watch_timer_);
-    attempt_.reset();
-    backoff_.reset();
-    probe_delay_ = options_.probe_interval;
-    failures_this_round_ = 0;
+    drop_attempt();
+    reconnect_.restart(false);
     emit_state(*t);
-    emit(RL_EVENT_RECONNECTING_START);
-    if (closed_) {
+    events_.reconnecting_start();
+    if (closed()) {
         return;
     }
     reconnect_timer_ = loop_.schedule_after(options_.reconnect_timeout, [this] {
@@ -799,9 +691,10 @@ void Engine::begin_outage(ConnEvent cause, const std::string& why) {
 }
 
 void Engine::on_join_timeout() {
-    const int32_t code = (attempt_ && attempt_->answered) ? RL_ERR_MEDIA_BIND_TIMEOUT
-                         : ever_reached_server_           ? RL_ERR_JOIN_TIMEOUT
-                                                          : RL_ERR_CONNECT_FAILED;
+    RL_ASSERT_LOOP_THREAD(loop_);
+    const int32_t code = (attempt_ && attempt_->machine.answered()) ? RL_ERR_MEDIA_BIND_TIMEOUT
+                         : ever_reached_server_                     ? RL_ERR_JOIN_TIMEOUT
+                                                                    : RL_ERR_CONNECT_FAILED;
     auto t = observe(ConnEvent::kGaveUp);
     if (!t) {
         return;
@@ -813,6 +706,7 @@ void Engine::on_join_timeout() {
 }
 
 void Engine::on_reconnect_timeout() {
+    RL_ASSERT_LOOP_THREAD(loop_);
     auto t = observe(ConnEvent::kGaveUp);
     if (!t) {
         return;
@@ -827,11 +721,11 @@ void Engine::finish_with(Transition t, int32_t code, bool say_leave) {
     stop_all(say_leave);
     emit_state(t);
     if (t.to == RL_STATE_FAILED && t.from == RL_STATE_CONNECTING) {
-        emit(RL_EVENT_JOIN_RESULT, code, 0, 0, elapsed, request_.uid);
+        events_.join_result(code, 0, elapsed, request_.uid);
     } else if (t.to == RL_STATE_FAILED && t.reason == RL_REASON_REQUEST_CHANNEL_FAILED) {
-        emit(RL_EVENT_REJOIN_RESULT, code, 0, 0);
+        events_.rejoin_result(code, 0);
     } else {
-        emit(RL_EVENT_DISCONNECT, code);
+        events_.disconnect(code);
     }
 }
 
@@ -854,8 +748,8 @@ TimePoint Engine::signal_heard() {
     if (attempt_ && attempt_->signal) {
         signal_heard_ = std::max(signal_heard_, attempt_->signal->last_data());
     }
-    if (migration_ && migration_->signal) {
-        signal_heard_ = std::max(signal_heard_, migration_->signal->last_data());
+    if (migration_ && migration_->connection()) {
+        signal_heard_ = std::max(signal_heard_, migration_->connection()->last_data());
     }
     return signal_heard_;
 }
@@ -867,14 +761,14 @@ bool Engine::media_healthy() const {
 
 void Engine::watch_signal() {
     loop_.cancel(signal_watch_timer_);
-    if (phase_ != Phase::kConnected) {
+    if (!connected()) {
         return;
     }
     const Duration timeout = options_.signal_timeout;
     const TimePoint heard = signal_heard();
     TimePoint wake = heard + timeout;
     if (migration_) {
-        wake = std::min(heard + 2 * timeout, migration_->started + timeout);
+        wake = std::min(heard + 2 * timeout, migration_->started() + timeout);
     }
     signal_watch_timer_ = loop_.schedule_at(wake, [this] {
         signal_watch_timer_ = 0;
@@ -883,22 +777,20 @@ void Engine::watch_signal() {
 }
 
 void Engine::signal_watch_tick() {
-    if (closed_ || phase_ != Phase::kConnected || !attempt_) {
+    RL_ASSERT_LOOP_THREAD(loop_);
+    if (closed() || !connected()) {
         return;
     }
     if (loop_.now() - signal_heard() >= options_.signal_timeout) {
         // A loop that fell behind may run this timer before the handlers of data that has
-        // already arrived: read it before judging silence.
-        const uint64_t generation = loop_generation_;
+        // already arrived: read it before judging silence. What it holds may end the session.
         if (attempt_->signal) {
             attempt_->signal->read_pending();
         }
-        if (!closed_ && loop_generation_ == generation && phase_ == Phase::kConnected &&
-            migration_ && migration_->signal) {
-            migration_->signal->read_pending();
+        if (!closed() && connected() && migration_) {
+            migration_->read_pending();
         }
-        if (closed_ || loop_generation_ != generation || phase_ != Phase::kConnected ||
-            !attempt_) {
+        if (closed() || !connected()) {
             return;
         }
     }
@@ -911,10 +803,10 @@ void Engine::signal_watch_tick() {
                          " ms, signal migration unanswered");
         return;
     }
-    if (migration_ && now >= migration_->started + timeout) {
+    if (migration_ && now >= migration_->started() + timeout) {
         // Unanswered, but the old connection has spoken meanwhile (else the rule above fired).
         ENGINE_LOG(RL_LOG_INFO, "signal migration unanswered after %lld ms: abandoned",
-                   static_cast<long long>(to_millis(now - migration_->started)));
+                   static_cast<long long>(to_millis(now - migration_->started())));
         drop_migration();
     }
     if (!migration_ && silence >= timeout) {
@@ -925,7 +817,7 @@ void Engine::signal_watch_tick() {
             return;
         }
         start_migration(silence);
-        if (closed_ || phase_ != Phase::kConnected) {
+        if (closed() || !connected()) {
             return;
         }
     }
@@ -937,119 +829,77 @@ void Engine::start_migration(Duration silence) {
                "signal stalled for %lld ms while media healthy: migrating signaling to a new "
                "connection",
                static_cast<long long>(to_millis(silence)));
-    migration_ = std::make_unique<Migration>();
-    migration_->started = loop_.now();
-    if (!attempt_->signal && server_addresses_.empty()) {
+    SignalMigration::Owner& owner = *this;
+    migration_ = std::make_unique<SignalMigration>(loop_, owner, id_, loop_.now());
+    if (!attempt_->signal && !reconnect_.has_addresses()) {
         return;  // nowhere to go; the deadline decides
     }
-    const SocketAddress server = attempt_->signal
-                                     ? attempt_->signal->remote()
-                                     : server_addresses_[next_address_ % server_addresses_.size()];
-    auto connection = std::make_unique<SignalConnection>(loop_, this);
-    std::string error;
-    if (!connection->connect(server, &error)) {
-        ENGINE_LOG(RL_LOG_INFO, "signal migration: %s", error.c_str());
-        return;  // migration_ stays (without a connection) so the deadlines still apply
-    }
-    migration_->signal = std::move(connection);
-}
-
-void Engine::on_migration_connected() {
-    Migration& migration = *migration_;
+    const SocketAddress server =
+        attempt_->signal ? attempt_->signal->remote() : reconnect_.current_address();
     wire::Resume resume;
     resume.session_id = session_.session_id;
     resume.session_secret = session_.secret;
     // The current key: the server keeps the media binding as it is, so media never pauses.
     resume.media_key = attempt_->media_key;
-    migration.request_sent = true;
-    SignalConnection* connection = migration.signal.get();
-    if (!connection->send(resume)) {
-        if (migration_ && migration_->signal.get() == connection) {
-            on_migration_closed("cannot send RESUME");
-        }
-        return;
-    }
-    // No PING until the answer (see send_request); complete_migration starts the keepalive.
+    migration_->connect(server, resume);
 }
 
-void Engine::on_migration_message(wire::Message& message) {
-    if (auto* resumed = std::get_if<wire::ResumeOk>(&message)) {
-        if (resumed->resumed == 1 && resumed->session_id == session_.session_id) {
-            complete_migration();
-            return;
-        }
-        // The session had expired after all: the server admitted us afresh and peers saw us
-        // leave and come back. That is an outage, reported as one; the reconnect RESUMEs the
-        // fresh session.
-        ENGINE_LOG(RL_LOG_INFO, "session %llu had expired: server made a fresh one (%llu)",
-                   static_cast<unsigned long long>(session_.session_id),
-                   static_cast<unsigned long long>(resumed->session_id));
-        session_.channel_id = resumed->channel_id;
-        session_.session_id = resumed->session_id;
-        session_.secret = resumed->session_secret;
-        begin_outage(ConnEvent::kSignalLost, "session expired while signaling was stalled");
-    } else if (auto* joined = std::get_if<wire::PeerJoined>(&message)) {
-        migration_->snapshot.push_back(joined->uid);
-    } else if (auto* left = std::get_if<wire::PeerLeft>(&message)) {
-        auto& snapshot = migration_->snapshot;
-        snapshot.erase(std::remove(snapshot.begin(), snapshot.end(), left->uid), snapshot.end());
-    } else if (auto* err = std::get_if<wire::JoinErr>(&message)) {
-        // The server no longer knows the session (restarted): a real outage; the reconnect
-        // joins afresh with the original token.
-        ENGINE_LOG(RL_LOG_INFO, "RESUME of session %llu refused during migration (%d %s)",
-                   static_cast<unsigned long long>(session_.session_id), err->code,
-                   err->message.c_str());
-        session_ = Session{};
-        begin_outage(ConnEvent::kSignalLost, "session unknown to the server");
-    } else if (auto* end = std::get_if<wire::SessionEnd>(&message)) {
-        on_session_end(*end);
-    } else if (auto* error = std::get_if<wire::ServerError>(&message)) {
-        ENGINE_LOG(RL_LOG_ERROR, "server reported protocol error %d: %s", error->code,
-                   error->message.c_str());
-        signal_failed("server error " + std::to_string(error->code) + ": " + error->message);
-    } else if (std::holds_alternative<wire::Pong>(message) ||
-               std::holds_alternative<wire::LeaveOk>(message)) {
-        // Liveness only (counted through signal_heard()).
-    } else {
-        ENGINE_LOG(RL_LOG_ERROR, "protocol error: server sent %s on the migration connection",
-                   wire::type_name(wire::type_code(message)));
-        signal_failed(std::string("server sent ") + wire::type_name(wire::type_code(message)));
-    }
+void Engine::on_migrated(std::unique_ptr<SignalConnection> connection,
+                         std::vector<uint64_t> snapshot) {
+    const TimePoint now = loop_.now();
+    ENGINE_LOG(RL_LOG_INFO, "migrated in %lld ms (signal silent for %lld ms before the answer)",
+               static_cast<long long>(to_millis(now - migration_->started())),
+               static_cast<long long>(to_millis(now - signal_heard_)));
+    std::unique_ptr<SignalConnection> old = std::move(attempt_->signal);
+    attempt_->signal = std::move(connection);
+    attempt_->signal->set_listener(&attempt_role_);
+    loop_.close_and_release(std::move(migration_));
+    signal_heard_ = now;
+    attempt_->signal->start_keepalive(signal_keepalive());
+    // Closed with a reset (the default): anything still queued on it is older than the snapshot.
+    loop_.close_and_release(std::move(old));
+    watch_signal();
+    // Peers that came or went while the signal was stalled (their events were stuck on the old
+    // connection): the snapshot is the truth, report only the difference.
+    presence_.reconcile(snapshot);
+}
+
+void Engine::on_migration_got_fresh_session(const wire::ResumeOk& fresh) {
+    // The session had expired after all: the server admitted us afresh and peers saw us leave
+    // and come back. That is an outage, reported as one; the reconnect RESUMEs the fresh session.
+    ENGINE_LOG(RL_LOG_INFO, "session %llu had expired: server made a fresh one (%llu)",
+               static_cast<unsigned long long>(session_.session_id),
+               static_cast<unsigned long long>(fresh.session_id));
+    session_.channel_id = fresh.channel_id;
+    session_.session_id = fresh.session_id;
+    session_.secret = fresh.session_secret;
+    begin_outage(ConnEvent::kSignalLost, "session expired while signaling was stalled");
+}
+
+void Engine::on_migration_refused(const wire::JoinErr& err) {
+    // The server no longer knows the session (restarted): a real outage; the reconnect joins
+    // afresh with the original token.
+    ENGINE_LOG(RL_LOG_INFO, "RESUME of session %llu refused during migration (%d %s)",
+               static_cast<unsigned long long>(session_.session_id), err.code,
+               err.message.c_str());
+    session_ = Session{};
+    begin_outage(ConnEvent::kSignalLost, "session unknown to the server");
 }
 
 void Engine::on_migration_closed(const std::string& why) {
     ENGINE_LOG(RL_LOG_INFO, "signal migration connection lost: %s", why.c_str());
     signal_heard();
-    migration_->signal.reset();
+    migration_->drop_connection();
     if (!attempt_->signal) {
         begin_outage(ConnEvent::kSignalLost, why);  // no connection left at all
     }
     // Otherwise the old connection may still speak; the migration deadline decides.
 }
 
-void Engine::complete_migration() {
-    const TimePoint now = loop_.now();
-    ENGINE_LOG(RL_LOG_INFO, "migrated in %lld ms (signal silent for %lld ms before the answer)",
-               static_cast<long long>(to_millis(now - migration_->started)),
-               static_cast<long long>(to_millis(now - signal_heard_)));
-    std::unique_ptr<SignalConnection> old = std::move(attempt_->signal);
-    attempt_->signal = std::move(migration_->signal);
-    const std::vector<uint64_t> snapshot = std::move(migration_->snapshot);
-    migration_.reset();
-    signal_heard_ = now;
-    attempt_->signal->start_keepalive(signal_keepalive());
-    // Closed with a reset (the default): anything still queued on it is older than the snapshot.
-    old.reset();
-    watch_signal();
-    // Peers that came or went while the signal was stalled (their events were stuck on the old
-    // connection): the snapshot is the truth, report only the difference.
-    reconcile_presence(snapshot);
-}
-
 void Engine::drop_migration() {
     if (migration_) {
         signal_heard();
-        migration_.reset();  // with a reset, so the kernel never retransmits its RESUME later
+        loop_.close_and_release(std::move(migration_));
     }
 }
 
@@ -1065,85 +915,37 @@ std::optional<Transition> Engine::observe(ConnEvent event) {
     return t;
 }
 
-void Engine::cancel_attempt_timers() {
-    loop_.cancel(retry_timer_);
-    loop_.cancel(probe_timer_);
-    loop_.cancel(attempt_timer_);
-}
-
 void Engine::stop_all(bool say_leave) {
     loop_.cancel(join_timer_);
     loop_.cancel(reconnect_timer_);
-    cancel_attempt_timers();
-    probe_.reset();
+    loop_.cancel(attempt_timer_);
+    reconnect_.stop();
     loop_.cancel(signal_watch_timer_);
-    if (say_leave && migration_ && migration_->signal && migration_->signal->connected() &&
-        migration_->request_sent) {
-        // Our RESUME is on its way there: a LEAVE behind it on the same stream is processed after
-        // it, whereas one on the stalled old connection may never arrive (or be replaced).
-        linger_until_leave_acknowledged(loop_, std::move(migration_->signal),
-                                        options_.leave_linger);
-        say_leave = false;
+    if (say_leave && migration_) {
+        if (auto connection = migration_->take_connection_for_leave()) {
+            linger_until_leave_acknowledged(loop_, std::move(connection), options_.leave_linger);
+            say_leave = false;
+        }
     }
     drop_migration();
     if (attempt_) {
         if (say_leave && attempt_->signal && attempt_->signal->connected() &&
-            attempt_->request_sent) {
+            attempt_->machine.request_sent()) {
             linger_until_leave_acknowledged(loop_, std::move(attempt_->signal),
                                             options_.leave_linger);
         }
-        attempt_.reset();
+        drop_attempt();
     }
-    ++resolve_token_;  // results of lookups still in flight are now stale
-    resolving_ = false;
     session_ = Session{};
-    known_peers_.clear();
+    presence_.clear();
     media_address_.reset();
-    phase_ = Phase::kIdle;
-}
-
-void Engine::emit(int32_t type, int32_t a, int32_t b, int64_t x, int64_t y, int64_t z) {
-    if (closed_ || sink_.fn == nullptr) {
-        return;
-    }
-    sink_.fn(sink_.user, type, a, b, x, y, z, monotonic_ns());
+    running_ = false;
 }
 
 void Engine::emit_state(const Transition& t) {
     ENGINE_LOG(RL_LOG_INFO, "state %s -> %s (%s)", state_name(t.from), state_name(t.to),
                reason_name(t.reason));
-    emit(RL_EVENT_STATE_CHANGED, t.to, t.reason);
-}
-
-void Engine::deliver_peer(const PeerEvent& event) {
-    // Report changes only: a uid already known is not announced twice, an unknown one not left.
-    if (event.joined) {
-        if (known_peers_.insert(event.uid).second) {
-            emit(RL_EVENT_USER_JOINED, 0, 0, static_cast<int64_t>(event.uid));
-        }
-    } else if (known_peers_.erase(event.uid) > 0) {
-        emit(RL_EVENT_USER_LEFT, event.reason, 0, static_cast<int64_t>(event.uid));
-    }
-}
-
-void Engine::reconcile_presence(const std::vector<uint64_t>& snapshot) {
-    // The snapshot is the complete membership: after an outage, report only the difference from
-    // what the app already knows, so peers that stayed never flap. Why a missing peer left is
-    // unknown (we were away when it happened); it is reported as NORMAL.
-    const std::unordered_set<uint64_t> present(snapshot.begin(), snapshot.end());
-    std::vector<uint64_t> gone;
-    for (uint64_t uid : known_peers_) {
-        if (present.count(uid) == 0) {
-            gone.push_back(uid);
-        }
-    }
-    std::sort(gone.begin(), gone.end());
-    for (uint64_t uid : gone) {
-        deliver_peer(PeerEvent{false, uid, RL_USER_LEAVE_NORMAL});
-    }
-    for (uint64_t uid : snapshot) {
-        deliver_peer(PeerEvent{true, uid, 0});
-    }
+    events_.state_changed(t.to, t.reason);
 }
 
 KeepaliveTiming Engine::media_keepalive() const {

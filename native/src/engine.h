@@ -2,6 +2,13 @@
 // app thread; they update the reported state synchronously (through the state machine, under a
 // short lock) and hand the work to the engine's loop. Everything else runs on that loop: the
 // sockets, the timers and every rl_event_fn invocation.
+//
+// The engine composes the units that do the work: the current attempt (its pure state machine,
+// attempt_machine.h, and its join barrier, session_barrier.h), the reconnect driver (when and
+// where the next attempt goes, reconnect_driver.h), signal migration (signal_migration.h),
+// presence (presence.h) and the typed event emitter (event_emitter.h). Every connection reports to
+// the listener of its role (the attempt's, a probe's, the migration's); server messages are told
+// apart once, in server_messages.h.
 #ifndef ROOMLINK_ENGINE_H
 #define ROOMLINK_ENGINE_H
 
@@ -11,29 +18,31 @@
 #include <mutex>
 #include <optional>
 #include <string>
-#include <unordered_set>
 #include <vector>
 
-#include "backoff.h"
+#include "attempt_machine.h"
 #include "connection_state_machine.h"
+#include "event_emitter.h"
 #include "event_loop.h"
 #include "media_path.h"
 #include "options.h"
+#include "presence.h"
+#include "reconnect_driver.h"
 #include "roomlink/roomlink.h"
+#include "server_messages.h"
+#include "session_barrier.h"
 #include "signal_connection.h"
+#include "signal_migration.h"
 #include "socket_util.h"
 #include "wire_codec.h"
 
 namespace roomlink {
 
 class Engine final : public std::enable_shared_from_this<Engine>,
-                     public SignalConnection::Listener,
-                     public MediaPath::Listener {
+                     private ReconnectDriver::Owner,
+                     private SignalMigration::Owner {
 public:
-    struct EventSink {
-        rl_event_fn fn = nullptr;
-        void* user = nullptr;
-    };
+    using EventSink = roomlink::EventSink;
 
     static std::shared_ptr<Engine> create(EngineOptions options, EventLoop& loop, EventSink sink);
 
@@ -54,8 +63,6 @@ public:
     Engine& operator=(const Engine&) = delete;
 
 private:
-    enum class Phase { kIdle, kJoining, kConnected, kReconnecting };
-
     struct JoinRequest {
         std::string token;
         std::string channel;
@@ -70,38 +77,41 @@ private:
         wire::SessionSecret secret{};
     };
 
-    struct PeerEvent {
-        bool joined;
-        uint64_t uid;
-        uint8_t reason;
-    };
-
     // One try at (re)establishing the session: a TCP connection carrying JOIN or RESUME, and the
     // UDP path bound with this attempt's mediaKey.
     struct Attempt {
         uint64_t number = 0;
         uint64_t media_key = 0;
         bool resume = false;
+        AttemptMachine machine;
         std::unique_ptr<SignalConnection> signal;
-        bool request_sent = false;
-        bool answered = false;  // JOIN_OK / RESUME_OK received
-        // Silent for signal_timeout: counted as failed (the retry is scheduled), but kept open
-        // until the next attempt in case its answer still comes.
-        bool parked = false;
-        bool waiting_for_busy_server = false;  // silent, but the server's TCP has the request
         std::unique_ptr<MediaPath> media;
-        // Presence snapshot: the PEER_JOINED that precede JOIN_OK / RESUME_OK (which ends it).
-        std::vector<uint64_t> snapshot;
-        std::vector<PeerEvent> pending_peers;  // live changes after the answer, until CONNECTED
+        SessionBarrier barrier;
     };
 
-    // Signal stall while media is healthy: a second TCP connection RESUMEs the session with the
-    // current mediaKey (the media binding is untouched) and replaces the stalled one silently.
-    struct Migration {
-        TimePoint started;
-        std::unique_ptr<SignalConnection> signal;  // null once it failed
-        bool request_sent = false;
-        std::vector<uint64_t> snapshot;  // PEER_JOINED before RESUME_OK
+    // The attempt's connection and media path report here.
+    class AttemptRole final : public SignalConnection::Listener,
+                              public MediaPath::Listener,
+                              private ServerMessageHandler {
+    public:
+        explicit AttemptRole(Engine& engine) : engine_(engine) {}
+        void on_signal_connected(SignalConnection& connection) override;
+        void on_signal_message(SignalConnection& connection, wire::Message& message) override;
+        void on_signal_closed(SignalConnection& connection, const std::string& why,
+                              bool was_connected) override;
+        void on_media_bound(MediaPath& path) override;
+        void on_media_lost(MediaPath& path, const std::string& why) override;
+
+    private:
+        void on_join_ok(const wire::JoinOk& ok) override;
+        void on_resume_ok(const wire::ResumeOk& ok) override;
+        void on_join_err(const wire::JoinErr& err) override;
+        void on_session_end(const wire::SessionEnd& end) override;
+        void on_server_error(const wire::ServerError& error) override;
+        void on_peer(const PeerEvent& event) override;
+        void on_unexpected(uint8_t type_code) override;
+
+        Engine& engine_;
     };
 
     // --- commands, on the loop
@@ -110,40 +120,39 @@ private:
     void on_network_changed();
     void on_shutdown();
 
-    // --- the attempt loop
-    void resolve_server();
+    // --- the attempt
     void start_attempt(std::unique_ptr<SignalConnection> connected = nullptr);
+    void drop_attempt();
     void send_request();
     void watch_attempt();
     void attempt_silence_tick();
     void attempt_failed(const std::string& why, bool reached_server);
-    void schedule_retry(bool probe);
-    void probe_tick();
-    Duration next_probe_delay() const;
-    void note_connect_error(int error);
     bool open_media(const SocketAddress& to);
     void use_media_address(const std::string& host, uint16_t port);
     void set_media_address(const SocketAddress& address);
     void maybe_established();
-
-    // --- network observations
-    void on_signal_connected(SignalConnection& connection) override;
-    void on_signal_message(SignalConnection& connection, wire::Message& message) override;
-    void on_signal_closed(SignalConnection& connection, const std::string& why,
-                          bool was_connected) override;
-    void on_media_bound(MediaPath& path) override;
-    void on_media_lost(MediaPath& path, const std::string& why) override;
-
+    void on_attempt_connected();
+    void on_attempt_closed(SignalConnection& connection, const std::string& why,
+                           bool was_connected);
     void on_session_granted(uint64_t channel_id, uint64_t session_id,
                             const wire::SessionSecret& secret, const std::string& media_host,
                             uint16_t media_port);
     void on_join_err(const wire::JoinErr& err);
+    void on_peer(const PeerEvent& event);
+
+    // --- ReconnectDriver::Owner
+    void on_attempt_due(std::unique_ptr<SignalConnection> reached) override;
+    void on_resolve_failed(const std::string& error) override;
+    bool stopped() const override { return closed(); }
+
+    // --- the session
     void on_session_end(const wire::SessionEnd& end);
-    void on_peer(PeerEvent event);
     void signal_failed(const std::string& why);
     void begin_outage(ConnEvent cause, const std::string& why);
     void on_join_timeout();
     void on_reconnect_timeout();
+    // Ends the session (FAILED or DISCONNECTED) and reports the matching result event.
+    void finish_with(Transition t, int32_t code, bool say_leave);
 
     // --- signal liveness while CONNECTED, and migration
     TimePoint signal_heard();
@@ -151,23 +160,24 @@ private:
     void watch_signal();
     void signal_watch_tick();
     void start_migration(Duration silence);
-    void on_migration_connected();
-    void on_migration_message(wire::Message& message);
-    void on_migration_closed(const std::string& why);
-    void complete_migration();
     void drop_migration();
-    // Ends the session (FAILED or DISCONNECTED) and reports the matching result event.
-    void finish_with(Transition t, int32_t code, bool say_leave);
+    void on_migrated(std::unique_ptr<SignalConnection> connection,
+                     std::vector<uint64_t> snapshot) override;
+    void on_migration_got_fresh_session(const wire::ResumeOk& fresh) override;
+    void on_migration_refused(const wire::JoinErr& err) override;
+    void on_migration_session_end(const wire::SessionEnd& end) override { on_session_end(end); }
+    void on_migration_failed(const std::string& why) override { signal_failed(why); }
+    void on_migration_closed(const std::string& why) override;
 
     // --- helpers
+    bool closed() const { return events_.closed(); }
+    // A session is wanted: joining, connected or reconnecting.
+    bool running() const { return running_; }
+    bool connected() const { return attempt_ && attempt_->machine.established(); }
+    bool establishing() const { return running_ && !connected(); }
     std::optional<Transition> observe(ConnEvent event);
     void stop_all(bool say_leave);
-    void cancel_attempt_timers();
-    void emit(int32_t type, int32_t a = 0, int32_t b = 0, int64_t x = 0, int64_t y = 0,
-              int64_t z = 0);
     void emit_state(const Transition& t);
-    void deliver_peer(const PeerEvent& event);
-    void reconcile_presence(const std::vector<uint64_t>& snapshot);
     int64_t elapsed_ms() const;
     KeepaliveTiming media_keepalive() const;
     KeepaliveTiming signal_keepalive() const;
@@ -175,7 +185,7 @@ private:
     const uint64_t id_;
     const EngineOptions options_;
     EventLoop& loop_;
-    const EventSink sink_;
+    EventEmitter events_;
 
     // Shared between app threads and the loop.
     mutable std::mutex state_mutex_;
@@ -183,31 +193,22 @@ private:
     std::atomic<int32_t> published_state_{RL_STATE_DISCONNECTED};
 
     // Loop-only from here on.
-    bool closed_ = false;
     uint64_t loop_generation_ = 0;  // generation of the last command the loop has taken on
-    Phase phase_ = Phase::kIdle;
+    bool running_ = false;
     JoinRequest request_;
     Session session_;
-    std::unordered_set<uint64_t> known_peers_;
-    std::vector<SocketAddress> server_addresses_;
-    size_t next_address_ = 0;
-    size_t failures_this_round_ = 0;
-    uint64_t resolve_token_ = 0;  // distinguishes the current lookup from abandoned ones
-    bool resolving_ = false;
+    Presence presence_;
+    ReconnectDriver reconnect_;
+    AttemptRole attempt_role_;
     std::optional<SocketAddress> media_address_;
     std::unique_ptr<Attempt> attempt_;
-    std::unique_ptr<Migration> migration_;  // only while CONNECTED
-    TimePoint signal_heard_{};               // last signal data on any connection while CONNECTED
+    std::unique_ptr<SignalMigration> migration_;  // only while CONNECTED
+    TimePoint signal_heard_{};  // last signal data on any connection while CONNECTED
     uint64_t attempt_count_ = 0;
-    std::unique_ptr<SignalConnection> probe_;
     bool ever_reached_server_ = false;
-    Backoff backoff_;
-    Duration probe_delay_{0};  // grows while the server's host refuses connects
 
     EventLoop::TimerId join_timer_ = 0;
     EventLoop::TimerId reconnect_timer_ = 0;
-    EventLoop::TimerId retry_timer_ = 0;
-    EventLoop::TimerId probe_timer_ = 0;
     EventLoop::TimerId attempt_timer_ = 0;
     EventLoop::TimerId signal_watch_timer_ = 0;
     TimePoint outage_started_{};

@@ -41,6 +41,7 @@ EventLoop::EventLoop(const Clock& clock) : clock_(clock) {
 }
 
 EventLoop::~EventLoop() {
+    free_released();
     for (auto& entry : watches_) {
         epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, entry.second.fd, nullptr);
     }
@@ -122,6 +123,15 @@ void EventLoop::run_once(Duration max_wait) {
     }
     run_due_timers();
     run_posted_tasks();
+    free_released();
+}
+
+void EventLoop::free_released() {
+    // A destructor may release more.
+    while (!released_.empty()) {
+        std::vector<std::shared_ptr<void>> batch;
+        batch.swap(released_);
+    }
 }
 
 void EventLoop::run_due_timers() {

@@ -18,6 +18,24 @@
 
 #include "clock.h"
 
+// Loop-thread confinement, checked in debug and sanitizer builds (compiled out otherwise): the
+// entry points of the loop-only units state the rule they rely on, as gRPC's
+// SynchronizationContext does.
+#if !defined(NDEBUG) || defined(ROOMLINK_CHECK_THREADS)
+#include <cstdio>
+#include <cstdlib>
+#define RL_ASSERT_LOOP_THREAD(loop)                                                            \
+    do {                                                                                       \
+        if (!(loop).in_loop_thread()) {                                                        \
+            std::fprintf(stderr, "%s:%d: %s called off its loop thread\n", __FILE__, __LINE__, \
+                         __func__);                                                            \
+            std::abort();                                                                      \
+        }                                                                                      \
+    } while (false)
+#else
+#define RL_ASSERT_LOOP_THREAD(loop) ((void)0)
+#endif
+
 namespace roomlink {
 
 class EventLoop {
@@ -62,6 +80,25 @@ public:
         return *static_cast<T*>(slot.get());
     }
 
+    // Frees `object` after the current iteration's handlers, timers and tasks have run (libuv's
+    // closing phase), so an owner may drop an object from inside that object's own callback.
+    template <typename T>
+    void release_later(std::unique_ptr<T> object) {
+        RL_ASSERT_LOOP_THREAD(*this);
+        if (object) {
+            released_.emplace_back(std::move(object));
+        }
+    }
+    // libuv's uv_close: `object->close()` stops it at once (it reports nothing more, its socket
+    // is closed now), and its memory goes after the current dispatch.
+    template <typename T>
+    void close_and_release(std::unique_ptr<T> object) {
+        if (object) {
+            object->close();
+            release_later(std::move(object));
+        }
+    }
+
     // Returns 0 if the fd could not be registered.
     WatchId watch(int fd, uint32_t epoll_events, IoHandler handler);
     bool modify(WatchId id, uint32_t epoll_events);
@@ -84,6 +121,7 @@ private:
     void run_due_timers();
     void run_posted_tasks();
     void drain_wakeup();
+    void free_released();
     void wake();
     template <typename F>
     void guarded(const char* what, F&& f);
@@ -105,6 +143,8 @@ private:
 
     std::mutex tasks_mutex_;
     std::vector<Task> tasks_;
+
+    std::vector<std::shared_ptr<void>> released_;  // see release_later
 };
 
 }  // namespace roomlink

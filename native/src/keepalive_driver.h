@@ -16,8 +16,8 @@ public:
     class Path {
     public:
         virtual ~Path() = default;
-        // Sends one PING now. False if sending closed the path: it may have been destroyed (and
-        // the driver with it), so the driver touches nothing after a false.
+        // Sends one PING now. False if sending closed the path (its owner releases a closed path
+        // only after the current dispatch, EventLoop::close_and_release): the driver then stops.
         virtual bool send_keepalive_ping() = 0;
     };
 
@@ -28,7 +28,7 @@ public:
         // The timeout ran out, but a loop thread that fell behind (hundreds of sockets ready at
         // once, a stalled process) may run the timer before the handler of an answer that has
         // already arrived: read what the socket holds (reporting it to heard()) before the
-        // verdict. False if that closed the path (it may be gone, as for send_keepalive_ping).
+        // verdict. False if that closed the path (as for send_keepalive_ping).
         virtual bool read_pending_before_verdict() = 0;
         // Nothing heard for the timeout: the keepalive has stopped; the path reports itself lost.
         virtual void on_keepalive_silent(TimePoint now) = 0;

@@ -38,7 +38,8 @@ private:
     void finish() {
         // The deadline task owns the last reference; keep this alive until we are done here.
         auto keep = shared_from_this();
-        connection_.reset();
+        // finish() may run inside the connection's own callback.
+        loop_.close_and_release(std::move(connection_));
         loop_.cancel(deadline_);
     }
 

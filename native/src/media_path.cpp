@@ -26,10 +26,13 @@ MediaPath::MediaPath(EventLoop& loop, Listener* listener, uint64_t media_key,
                    Jitter::none()}),
       keepalive_(loop, *this, this) {}
 
-MediaPath::~MediaPath() {
-    *alive_ = false;
+MediaPath::~MediaPath() { close(); }
+
+void MediaPath::close() {
     loop_.cancel(bind_timer_);
+    keepalive_.stop();
     loop_.unwatch(watch_);
+    fd_.reset();
 }
 
 bool MediaPath::open(const SocketAddress& to, std::string* error, bool eager) {
@@ -139,9 +142,8 @@ bool MediaPath::send_keepalive_ping() {
 }
 
 bool MediaPath::read_pending_before_verdict() {
-    auto alive = alive_;
     on_readable();
-    return *alive;
+    return fd_.valid();  // a listener may have closed the path meanwhile
 }
 
 void MediaPath::on_keepalive_silent(TimePoint now) {

@@ -1,6 +1,7 @@
 // The UDP media path of one connection attempt: binds the socket to the session by sending BIND
 // (retransmitted until BIND_ACK), then keeps it alive with PING/PONG, measuring RTT and reporting
-// loss after a silence. Reports to a Listener; may be destroyed from inside a callback.
+// loss after a silence. Reports to a Listener. It may not be destroyed from inside its own
+// callback: an owner drops it there with EventLoop::close_and_release.
 #ifndef ROOMLINK_MEDIA_PATH_H
 #define ROOMLINK_MEDIA_PATH_H
 
@@ -42,6 +43,8 @@ public:
     // `timing.fast` while a PING is overdue; report loss after `timing.timeout` without PONG/ACK.
     void start_keepalive(KeepaliveTiming timing);
     void ping_now();
+    // Closes the socket (as destruction does): it sends and reports nothing more.
+    void close();
 
     bool bound() const { return bound_; }
     const SocketAddress& remote() const { return remote_; }
@@ -73,8 +76,6 @@ private:
     EventLoop::TimerId bind_timer_ = 0;
     KeepaliveDriver keepalive_;
     TimePoint last_inbound_{};
-
-    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
 }  // namespace roomlink

@@ -15,13 +15,18 @@ namespace roomlink {
 SignalConnection::SignalConnection(EventLoop& loop, Listener* listener)
     : loop_(loop), listener_(listener), keepalive_(loop, *this, nullptr) {}
 
-SignalConnection::~SignalConnection() {
-    *alive_ = false;
+SignalConnection::~SignalConnection() { close(); }
+
+void SignalConnection::close() {
+    closed_ = true;
+    connected_ = false;
+    keepalive_.stop();
     loop_.unwatch(watch_);
     if (fd_.valid() && !graceful_close_) {
         linger abort_on_close{1, 0};
         setsockopt(fd_.get(), SOL_SOCKET, SO_LINGER, &abort_on_close, sizeof abort_on_close);
     }
+    fd_.reset();
 }
 
 bool SignalConnection::connect(const SocketAddress& to, std::string* error) {
@@ -49,7 +54,6 @@ bool SignalConnection::connect(const SocketAddress& to, std::string* error) {
 }
 
 void SignalConnection::on_io(uint32_t events) {
-    auto alive = alive_;
     if (!connected_) {
         if ((events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) != 0) {
             finish_connect();
@@ -58,7 +62,7 @@ void SignalConnection::on_io(uint32_t events) {
     }
     if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) {
         read_available();
-        if (!*alive || closed_) {
+        if (closed_) {
             return;
         }
     }
@@ -77,15 +81,13 @@ void SignalConnection::finish_connect() {
     connected_ = true;
     last_inbound_ = loop_.now();
     update_interest();
-    auto alive = alive_;
     listener_->on_signal_connected(*this);
-    if (*alive && !closed_ && out_.size() > out_start_) {
+    if (!closed_ && out_.size() > out_start_) {
         flush();
     }
 }
 
 void SignalConnection::read_available() {
-    auto alive = alive_;
     uint8_t buffer[16384];
     for (;;) {
         ssize_t n = ::recv(fd_.get(), buffer, sizeof buffer, 0);
@@ -112,7 +114,7 @@ void SignalConnection::read_available() {
                     }
                 }
                 listener_->on_signal_message(*this, r.message);
-                if (!*alive || closed_) {
+                if (closed_) {
                     return;
                 }
             }
@@ -209,9 +211,8 @@ bool SignalConnection::send_ping() {
 
 void SignalConnection::ping_now() {
     if (connected_ && !closed_) {
-        auto alive = alive_;
         send_ping();
-        if (!*alive || closed_) {
+        if (closed_) {
             return;
         }
         keepalive_.pinged_out_of_turn();
@@ -222,9 +223,8 @@ bool SignalConnection::send_keepalive_ping() {
     if (!connected_) {
         return true;  // nowhere to send yet; the schedule goes on as if it were lost
     }
-    auto alive = alive_;
     send_ping();
-    return *alive && !closed_;
+    return !closed_;
 }
 
 void SignalConnection::fail(const std::string& why) {

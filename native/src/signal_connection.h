@@ -1,8 +1,8 @@
 // One signaling TCP connection on a loop: nonblocking connect, frame reassembly, a write queue,
 // and (once started) keepalive PINGs. Its silence is judged by its owner (the engine counts data
 // on any of its connections: see last_data() and silence()). Reports to a Listener; after it
-// reports on_signal_closed the connection is inert and may be destroyed, even from inside the
-// callback.
+// reports on_signal_closed, or after close(), the connection is inert. It may not be destroyed
+// from inside its own callback: an owner drops it there with EventLoop::close_and_release.
 #ifndef ROOMLINK_SIGNAL_CONNECTION_H
 #define ROOMLINK_SIGNAL_CONNECTION_H
 
@@ -45,6 +45,8 @@ public:
     // RESUME retransmitted by the kernel and delivered after a newer one. A connection whose
     // queued bytes must still arrive (a LEAVE) asks for a graceful FIN instead.
     void close_gracefully_on_destroy() { graceful_close_ = true; }
+    // Closes the socket (as destruction does) without reporting anything.
+    void close();
 
     // The adaptive keepalive (keepalive.h): PING every `timing.healthy`, every `timing.fast` while
     // a PING is overdue (any inbound data answers it). `timing.timeout` only bounds the suspect
@@ -56,6 +58,8 @@ public:
     void read_pending();
 
     bool connected() const { return connected_; }
+    // Failed, lost or close()d: it will report nothing more.
+    bool closed() const { return closed_; }
     // The errno that failed the connect (ECONNREFUSED: the server's host said nothing listens;
     // ETIMEDOUT, EHOSTUNREACH, ...); 0 if none.
     int connect_error() const { return connect_error_; }
@@ -76,7 +80,7 @@ private:
     bool send_ping();
     bool send_keepalive_ping() override;
     void update_interest();
-    // Closes the socket and reports; `this` may be gone when it returns.
+    // Closes the socket and reports.
     void fail(const std::string& why);
 
     EventLoop& loop_;
@@ -100,10 +104,6 @@ private:
     uint64_t rtt_nonce_ = 0;    // the last PING sent, timed by its PONG
     TimePoint rtt_sent_{};
     KeepaliveDriver keepalive_;
-
-    // Set to false on destruction so a method can tell, after a listener callback, whether it
-    // may still touch members.
-    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
 }  // namespace roomlink

@@ -81,7 +81,8 @@ enum rl_error {
     RL_ERR_INTERNAL = 31099
 };
 
-/* Event types delivered through rl_event_fn. Argument meaning per type:
+/* Event types delivered through rl_event_fn. Argument meaning per type (the core emits them in
+ * one place, native/src/event_emitter.h; the Java SDK decodes them in NativeEventRouter):
  *   STATE_CHANGED       a=state        b=reason
  *   JOIN_RESULT         a=result       x=channel_id  y=elapsed_ms  z=uid
  *   REJOIN_RESULT       a=result       x=channel_id

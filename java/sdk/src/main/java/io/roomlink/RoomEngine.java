@@ -42,7 +42,7 @@ public final class RoomEngine implements AutoCloseable {
         this.listener = listener;
         Executor executor = config.callbackExecutor() != null ? config.callbackExecutor() : DispatchPool.shared();
         this.callbacks = new SerialQueue(executor, "RoomEngine[" + config.appKey() + "]");
-        this.token = NativeEventRouter.register(this::onNativeEvent);
+        this.token = NativeEventRouter.register(listener, this::onNativeEvent);
         Pointer created;
         try {
             created = createNative(config, token);
@@ -167,24 +167,8 @@ public final class RoomEngine implements AutoCloseable {
         }
     }
 
-    /** Runs on a native loop thread: translate and queue, nothing more. */
-    private void onNativeEvent(int type, int a, int b, long x, long y, long z, long monoNs) {
-        Runnable callback = switch (type) {
-            case NativeApi.EVENT_STATE_CHANGED -> () -> listener.onConnectionStateChanged(
-                    ConnectionState.fromCode(a), ConnectionStateChangeReason.fromCode(b));
-            case NativeApi.EVENT_JOIN_RESULT -> () -> listener.onJoinChannel(a, x, y, z);
-            case NativeApi.EVENT_REJOIN_RESULT -> () -> listener.onRejoinChannel(a, x);
-            case NativeApi.EVENT_LEAVE_RESULT -> () -> listener.onLeaveChannel(a);
-            case NativeApi.EVENT_RECONNECTING_START -> listener::onReconnectingStart;
-            case NativeApi.EVENT_DISCONNECT -> () -> listener.onDisconnect(a);
-            case NativeApi.EVENT_USER_JOINED -> () -> listener.onUserJoined(x);
-            case NativeApi.EVENT_USER_LEFT -> () -> listener.onUserLeave(x, UserLeaveReason.fromCode(a));
-            default -> null;
-        };
-        if (callback == null) {
-            LOG.debug("ignoring native event of unknown type {}", type);
-            return;
-        }
+    /** Runs on a native loop thread (NativeEventRouter has decoded the event): queue, nothing more. */
+    private void onNativeEvent(int type, long monoNs, Runnable callback) {
         callbacks.submit(CallbackTiming.timed(type, monoNs, callback)); // as is unless a benchmark observes
     }
 

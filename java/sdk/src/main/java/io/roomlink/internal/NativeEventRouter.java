@@ -3,26 +3,37 @@ package io.roomlink.internal;
 import com.sun.jna.CallbackThreadInitializer;
 import com.sun.jna.Native;
 import com.sun.jna.Pointer;
+import io.roomlink.ConnectionState;
+import io.roomlink.ConnectionStateChangeReason;
+import io.roomlink.RoomEngineListener;
+import io.roomlink.UserLeaveReason;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Receives every engine's native events on the native loop threads and hands each to its
- * engine's sink, which only queues it: no app code ever runs on a loop thread. One callback
- * object serves all engines and is held in a static final field, so it stays reachable for
- * as long as native code may call it.
+ * Receives every engine's native events on the native loop threads, decodes each into the call
+ * on its engine's {@link RoomEngineListener} and hands that to the engine's sink, which only
+ * queues it: no app code ever runs on a loop thread. One callback object serves all engines and
+ * is held in a static final field, so it stays reachable for as long as native code may call it.
+ *
+ * <p>{@link #decode} is the only Java code that knows the a/b/x/y/z layout of {@code rl_event_fn}
+ * (its C++ counterpart is {@code native/src/event_emitter.h}).
  */
 public final class NativeEventRouter {
     private static final Logger LOG = LoggerFactory.getLogger(NativeEventRouter.class);
 
-    /** Where one engine's events go. Implementations must only queue, never block. */
+    /** Where one engine's decoded events go. Implementations must only queue, never block. */
     public interface Sink {
-        void onNativeEvent(int type, int a, int b, long x, long y, long z, long monoNs);
+        /** {@code callback} calls the listener; {@code monoNs} is when the core emitted the event. */
+        void onNativeEvent(int type, long monoNs, Runnable callback);
     }
 
-    private static final ConcurrentHashMap<Long, Sink> SINKS = new ConcurrentHashMap<>();
+    private record Route(RoomEngineListener listener, Sink sink) {
+    }
+
+    private static final ConcurrentHashMap<Long, Route> ROUTES = new ConcurrentHashMap<>();
     private static final AtomicLong NEXT_ID = new AtomicLong(1);
     public static final NativeApi.EventCallback CALLBACK = new Router();
 
@@ -34,25 +45,53 @@ public final class NativeEventRouter {
     private NativeEventRouter() {
     }
 
-    /** Registers a sink and returns the token that native code passes back as its user pointer. */
-    public static Pointer register(Sink sink) {
+    /**
+     * Registers one engine's listener and the sink that queues calls on it, and returns the token
+     * that native code passes back as its user pointer.
+     */
+    public static Pointer register(RoomEngineListener listener, Sink sink) {
         long id = NEXT_ID.getAndIncrement();
-        SINKS.put(id, sink);
+        ROUTES.put(id, new Route(listener, sink));
         return new Pointer(id);
     }
 
     public static void unregister(Pointer token) {
-        SINKS.remove(Pointer.nativeValue(token));
+        ROUTES.remove(Pointer.nativeValue(token));
+    }
+
+    /**
+     * The listener call one native event stands for, or null for a type this SDK does not know.
+     * The layout per type is documented with {@code rl_event_type} in roomlink.h.
+     */
+    static Runnable decode(RoomEngineListener listener, int type, int a, int b, long x, long y, long z) {
+        return switch (type) {
+            case NativeApi.EVENT_STATE_CHANGED -> () -> listener.onConnectionStateChanged(
+                    ConnectionState.fromCode(a), ConnectionStateChangeReason.fromCode(b));
+            case NativeApi.EVENT_JOIN_RESULT -> () -> listener.onJoinChannel(a, x, y, z);
+            case NativeApi.EVENT_REJOIN_RESULT -> () -> listener.onRejoinChannel(a, x);
+            case NativeApi.EVENT_LEAVE_RESULT -> () -> listener.onLeaveChannel(a);
+            case NativeApi.EVENT_RECONNECTING_START -> listener::onReconnectingStart;
+            case NativeApi.EVENT_DISCONNECT -> () -> listener.onDisconnect(a);
+            case NativeApi.EVENT_USER_JOINED -> () -> listener.onUserJoined(x);
+            case NativeApi.EVENT_USER_LEFT -> () -> listener.onUserLeave(x, UserLeaveReason.fromCode(a));
+            default -> null;
+        };
     }
 
     private static final class Router implements NativeApi.EventCallback {
         @Override
         public void invoke(Pointer user, int type, int a, int b, long x, long y, long z, long monoNs) {
             try {
-                Sink sink = SINKS.get(Pointer.nativeValue(user));
-                if (sink != null) {
-                    sink.onNativeEvent(type, a, b, x, y, z, monoNs);
+                Route route = ROUTES.get(Pointer.nativeValue(user));
+                if (route == null) {
+                    return;
                 }
+                Runnable callback = decode(route.listener(), type, a, b, x, y, z);
+                if (callback == null) {
+                    LOG.debug("ignoring native event of unknown type {}", type);
+                    return;
+                }
+                route.sink().onNativeEvent(type, monoNs, callback);
             } catch (Throwable t) {
                 // Never let an exception unwind into native code.
                 LOG.error("dropping native event type {}", type, t);

@@ -1,0 +1,169 @@
+#include "reconnect_driver.h"
+
+#include <algorithm>
+#include <cerrno>
+
+#include "log.h"
+#include "random_source.h"
+#include "resolver.h"
+
+#define DRIVER_LOG(level, fmt, ...)                                                          \
+    RL_LOG(level, "engine %llu: " fmt, static_cast<unsigned long long>(engine_id_), \
+           ##__VA_ARGS__)
+
+namespace roomlink {
+namespace {
+
+// Probes refused by the server's host (nothing listens: the server is restarting) slow down,
+// doubling per refusal up to this; a network that merely drops SYNs keeps the probe interval.
+constexpr Duration kRefusedProbeMax = std::chrono::seconds(1);
+
+}  // namespace
+
+ReconnectDriver::ReconnectDriver(EventLoop& loop, const EngineOptions& options, Owner& owner,
+                                 uint64_t engine_id)
+    : loop_(loop),
+      options_(options),
+      owner_(owner),
+      engine_id_(engine_id),
+      backoff_(options.backoff, &random_unit),
+      // Jittered within [1/2, 1] of the current interval: engines cut off together (a server
+      // restart) spread their connects instead of sending them in lockstep, and a restored path
+      // is still noticed within one interval.
+      probe_delay_({options.probe_interval, std::max(options.probe_interval, kRefusedProbeMax),
+                    200, Jitter::below(50)},
+                   &random_unit) {}
+
+// stop() has run on the loop by then (the engine's shutdown), so nothing is left to cancel.
+ReconnectDriver::~ReconnectDriver() = default;
+
+void ReconnectDriver::restart(bool forget_addresses) {
+    backoff_.reset();
+    probe_delay_.reset();
+    failures_this_round_ = 0;
+    if (forget_addresses) {
+        addresses_.clear();
+        next_address_ = 0;
+    }
+}
+
+const SocketAddress& ReconnectDriver::current_address() const {
+    return addresses_[next_address_ % addresses_.size()];
+}
+
+void ReconnectDriver::resolve(std::weak_ptr<void> lifetime) {
+    RL_ASSERT_LOOP_THREAD(loop_);
+    if (auto literal = SocketAddress::from_numeric(options_.server_host, options_.server_port)) {
+        addresses_ = {*literal};
+        owner_.on_attempt_due(nullptr);
+        return;
+    }
+    resolving_ = true;
+    const uint64_t token = ++resolve_token_;
+    resolve_async(loop_, options_.server_host, options_.server_port,
+                  [this, lifetime, token](std::vector<SocketAddress> addresses, std::string error) {
+                      auto owner_alive = lifetime.lock();
+                      if (!owner_alive || owner_.stopped() || token != resolve_token_) {
+                          return;
+                      }
+                      resolving_ = false;
+                      if (addresses.empty()) {
+                          owner_.on_resolve_failed(error);
+                          return;
+                      }
+                      addresses_ = std::move(addresses);
+                      next_address_ = 0;
+                      owner_.on_attempt_due(nullptr);
+                  });
+}
+
+void ReconnectDriver::attempt_parked() {
+    failures_this_round_ = 0;
+    schedule_retry(false);
+}
+
+void ReconnectDriver::attempt_failed(bool reached_server) {
+    if (!reached_server && !addresses_.empty()) {
+        ++next_address_;  // the next try starts with the next resolved address
+        if (++failures_this_round_ < addresses_.size()) {
+            owner_.on_attempt_due(nullptr);
+            return;
+        }
+    }
+    failures_this_round_ = 0;
+    schedule_retry(!reached_server);
+}
+
+void ReconnectDriver::schedule_retry(bool probe) {
+    const Duration delay = backoff_.next_delay();
+    DRIVER_LOG(RL_LOG_DEBUG, "next attempt in %lld ms%s", static_cast<long long>(to_millis(delay)),
+               probe ? ", probing the server meanwhile" : "");
+    retry_timer_ = loop_.schedule_after(delay, [this] {
+        retry_timer_ = 0;
+        owner_.on_attempt_due(nullptr);
+    });
+    // The server was unreachable: a restored network should not wait out a long backoff, so
+    // cheap TCP connects check reachability meanwhile; the first to connect becomes the attempt.
+    if (probe && options_.probe_interval < delay) {
+        probe_timer_ = loop_.schedule_after(next_probe_delay(), [this] { probe_tick(); });
+    }
+}
+
+// The probe delay: the one place that knows how it grows (ECONNREFUSED doubles it) and spreads.
+Duration ReconnectDriver::next_probe_delay() const { return probe_delay_.jittered(); }
+
+void ReconnectDriver::note_connect_error(int error) {
+    if (error != ECONNREFUSED) {
+        return;
+    }
+    // The server's host answered that nothing listens: the server is down or restarting, and
+    // will not be back within milliseconds. Probing it slower spares a restarting server (and
+    // the machine) the connects of thousands of engines.
+    probe_delay_.grow();  // doubling, up to max(probe interval, kRefusedProbeMax)
+}
+
+void ReconnectDriver::probe_tick() {
+    RL_ASSERT_LOOP_THREAD(loop_);
+    probe_timer_ = 0;
+    // A probe still pending in SYN_SENT would only notice the network with the kernel's slow
+    // SYN retransmissions; a fresh SYN every interval notices it at once.
+    probe_.reset();
+    if (addresses_.empty()) {
+        return;
+    }
+    SignalConnection::Listener* probe_role = this;
+    probe_ = std::make_unique<SignalConnection>(loop_, probe_role);
+    std::string error;
+    if (!probe_->connect(current_address(), &error)) {
+        note_connect_error(probe_->connect_error());
+        probe_.reset();
+    }
+    probe_timer_ = loop_.schedule_after(next_probe_delay(), [this] { probe_tick(); });
+}
+
+void ReconnectDriver::cancel() {
+    loop_.cancel(retry_timer_);
+    loop_.cancel(probe_timer_);
+    loop_.close_and_release(std::move(probe_));
+}
+
+void ReconnectDriver::stop() {
+    cancel();
+    ++resolve_token_;  // results of lookups still in flight are now stale
+    resolving_ = false;
+}
+
+void ReconnectDriver::on_signal_connected(SignalConnection& connection) {
+    RL_ASSERT_LOOP_THREAD(loop_);
+    DRIVER_LOG(RL_LOG_INFO, "probe reached %s: attempting now",
+               connection.remote().to_string().c_str());
+    owner_.on_attempt_due(std::move(probe_));
+}
+
+void ReconnectDriver::on_signal_closed(SignalConnection& connection, const std::string&, bool) {
+    RL_ASSERT_LOOP_THREAD(loop_);
+    note_connect_error(connection.connect_error());
+    loop_.close_and_release(std::move(probe_));
+}
+
+}  // namespace roomlink

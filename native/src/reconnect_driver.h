@@ -1,0 +1,107 @@
+// When the next attempt goes out, and where to: the resolved server addresses and the cursor over
+// them (an attempt that never reached the server moves it on; a round through every address
+// without reaching one ends in a backoff), the retry backoff, and the cheap TCP probes that check
+// reachability during a long backoff (the first probe to connect becomes the next attempt). In
+// the spirit of gRPC's InternalSubchannel: an address index and its own backoff.
+#ifndef ROOMLINK_RECONNECT_DRIVER_H
+#define ROOMLINK_RECONNECT_DRIVER_H
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "backoff.h"
+#include "event_loop.h"
+#include "options.h"
+#include "signal_connection.h"
+#include "socket_util.h"
+
+namespace roomlink {
+
+class ReconnectDriver final : private SignalConnection::Listener {
+public:
+    class Owner {
+    public:
+        virtual ~Owner() = default;
+        // The next attempt is due. `reached`: the probe connection that got through (connected,
+        // its listener still to be set), or null for a fresh connect to current_address().
+        virtual void on_attempt_due(std::unique_ptr<SignalConnection> reached) = 0;
+        // The server's name did not resolve; counts as an attempt that never reached the server.
+        virtual void on_resolve_failed(const std::string& error) = 0;
+        // A lookup result arriving after this is dropped.
+        virtual bool stopped() const = 0;
+    };
+
+    ReconnectDriver(EventLoop& loop, const EngineOptions& options, Owner& owner,
+                    uint64_t engine_id);
+    ~ReconnectDriver() override;
+    ReconnectDriver(const ReconnectDriver&) = delete;
+    ReconnectDriver& operator=(const ReconnectDriver&) = delete;
+
+    // A new session (forget_addresses: look the server up again) or a new outage: the schedule
+    // starts from its first step.
+    void restart(bool forget_addresses);
+    // The network changed: probes go back to their first interval.
+    void reset_probe_delay() { probe_delay_.reset(); }
+
+    bool has_addresses() const { return !addresses_.empty(); }
+    bool resolving() const { return resolving_; }
+    // The address the next attempt (or probe, or migration) connects to.
+    const SocketAddress& current_address() const;
+    // Looks the server up (a literal at once) and then makes the first attempt due. `lifetime`
+    // guards the asynchronous lookup against the owner being gone.
+    void resolve(std::weak_ptr<void> lifetime);
+
+    // Outcomes of the current attempt.
+    void attempt_reached_server() { failures_this_round_ = 0; }
+    // Silent too long: counted as failed, retried after the backoff.
+    void attempt_parked();
+    // `reached_server`: the connection was up; otherwise the next address is tried at once
+    // until every address failed this round, then the backoff (with probes) applies.
+    void attempt_failed(bool reached_server);
+    // The errno that failed a connect: refusals slow the probes down.
+    void note_connect_error(int error);
+
+    // Calls off the scheduled retry and the probes (an attempt is going out, or answered).
+    void cancel();
+    // The session is established: as cancel(), and the backoff starts over.
+    void succeeded() {
+        cancel();
+        backoff_.reset();
+    }
+    // As cancel(), and lookups still in flight are forgotten.
+    void stop();
+
+private:
+    void schedule_retry(bool probe);
+    void probe_tick();
+    Duration next_probe_delay() const;
+
+    // The probe's role.
+    void on_signal_connected(SignalConnection& connection) override;
+    void on_signal_message(SignalConnection&, wire::Message&) override {}
+    void on_signal_closed(SignalConnection& connection, const std::string& why,
+                          bool was_connected) override;
+
+    EventLoop& loop_;
+    const EngineOptions& options_;
+    Owner& owner_;
+    const uint64_t engine_id_;
+
+    std::vector<SocketAddress> addresses_;
+    size_t next_address_ = 0;
+    size_t failures_this_round_ = 0;
+    uint64_t resolve_token_ = 0;  // distinguishes the current lookup from abandoned ones
+    bool resolving_ = false;
+
+    Backoff backoff_;
+    GrowingDelay probe_delay_;  // grows while the server's host refuses connects
+    std::unique_ptr<SignalConnection> probe_;
+    EventLoop::TimerId retry_timer_ = 0;
+    EventLoop::TimerId probe_timer_ = 0;
+};
+
+}  // namespace roomlink
+
+#endif

@@ -1,0 +1,31 @@
+// The one place that tells the server's messages apart. Each signal connection's role (the
+// attempt's, the migration's) implements the handlers it cares for; what a role does not expect
+// reaches on_unexpected. A new server message type adds a handler here.
+#ifndef ROOMLINK_SERVER_MESSAGES_H
+#define ROOMLINK_SERVER_MESSAGES_H
+
+#include "presence.h"
+#include "wire_codec.h"
+
+namespace roomlink {
+
+class ServerMessageHandler {
+public:
+    virtual ~ServerMessageHandler() = default;
+    virtual void on_join_ok(const wire::JoinOk& ok) = 0;
+    virtual void on_resume_ok(const wire::ResumeOk& ok) = 0;
+    virtual void on_join_err(const wire::JoinErr& err) = 0;
+    virtual void on_session_end(const wire::SessionEnd& end) = 0;
+    virtual void on_server_error(const wire::ServerError& error) = 0;
+    virtual void on_peer(const PeerEvent& event) = 0;
+    // PONG, LEAVE_OK: they matter only as inbound data (silence detection, lingering leaves).
+    virtual void on_liveness() {}
+    // Anything the client never receives (JOIN, PING, ...): `type_code` as wire::type_code gives.
+    virtual void on_unexpected(uint8_t type_code) = 0;
+};
+
+void dispatch_server_message(const wire::Message& message, ServerMessageHandler& handler);
+
+}  // namespace roomlink
+
+#endif
