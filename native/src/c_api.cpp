@@ -12,7 +12,6 @@
 #include "options.h"
 #include "roomlink/roomlink.h"
 #include "thread_slice.h"
-#include "wire_codec.h"
 
 struct rl_engine {
     std::shared_ptr<roomlink::Engine> engine;
@@ -35,6 +34,11 @@ void set_error(int32_t* error, int32_t code) {
         *error = code;
     }
 }
+
+// rl_last_error_message's text. A fixed buffer: nothing to destroy when a host thread exits.
+thread_local char t_last_error[256];
+
+void set_last_error(const std::string& text) { copy_message(text, t_last_error, sizeof t_last_error); }
 
 }  // namespace
 
@@ -90,14 +94,17 @@ RL_API rl_engine* rl_engine_create(const rl_engine_options* options, rl_event_fn
         std::string why;
         if (!roomlink::parse_options(options, &parsed, &why)) {
             RL_LOG(RL_LOG_ERROR, "rl_engine_create: invalid options: %s", why.c_str());
+            set_last_error(why);
             set_error(error, RL_ERR_INVALID_ARGUMENT);
             return nullptr;
         }
         if (fn == nullptr) {
             RL_LOG(RL_LOG_ERROR, "rl_engine_create: event callback is NULL");
+            set_last_error("fn: event callback must not be NULL");
             set_error(error, RL_ERR_INVALID_ARGUMENT);
             return nullptr;
         }
+        set_last_error("");
         roomlink::EventLoop& loop = roomlink::LoopPool::shared().next_loop();
         auto handle = std::make_unique<rl_engine>();
         handle->engine = roomlink::Engine::create(std::move(parsed), loop, {fn, user});
@@ -113,19 +120,19 @@ RL_API rl_engine* rl_engine_create(const rl_engine_options* options, rl_event_fn
 RL_API int32_t rl_engine_join(rl_engine* engine, const char* token, const char* channel,
                               int64_t uid) {
     try {
-        if (engine == nullptr || channel == nullptr || uid < 0) {
+        std::string why;
+        if (engine == nullptr) {
+            why = "engine: must not be NULL";
+        } else {
+            roomlink::check_join_arguments(token, channel, uid, &why);
+        }
+        set_last_error(why);
+        if (!why.empty()) {
             return RL_ERR_INVALID_ARGUMENT;
         }
         // NULL token is accepted as the empty token (debug-mode servers accept any token).
-        std::string token_text = token == nullptr ? std::string() : std::string(token);
-        std::string channel_text(channel);
-        if (channel_text.empty() || channel_text.size() > roomlink::wire::kMaxChannel ||
-            !roomlink::wire::is_valid_utf8(channel_text) ||
-            token_text.size() > roomlink::wire::kMaxToken ||
-            !roomlink::wire::is_valid_utf8(token_text)) {
-            return RL_ERR_INVALID_ARGUMENT;
-        }
-        return engine->engine->join(std::move(token_text), std::move(channel_text), uid);
+        return engine->engine->join(token == nullptr ? std::string() : std::string(token),
+                                    std::string(channel), uid);
     } catch (...) {
         return RL_ERR_INTERNAL;
     }
@@ -183,7 +190,10 @@ RL_API void rl_set_log_callback(rl_log_fn fn, int32_t min_level) {
     }
 }
 
-RL_API const char* rl_version(void) { return "0.1.0"; }
+RL_API const char* rl_last_error_message(void) { return t_last_error; }
+
+// ROOMLINK_VERSION comes from CMakeLists.txt, which takes it from the root pom.xml.
+RL_API const char* rl_version(void) { return ROOMLINK_VERSION; }
 
 RL_API int64_t rl_monotonic_ns(void) { return roomlink::monotonic_ns(); }
 

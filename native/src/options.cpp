@@ -8,32 +8,71 @@
 namespace roomlink {
 namespace {
 
-constexpr int32_t kMaxMillis = 24 * 3600 * 1000;
-
 // True if the host's struct is large enough to contain `field`.
 #define RL_HAS_FIELD(opts, field) \
     ((opts)->struct_size >= offsetof(rl_engine_options, field) + sizeof((opts)->field))
 
-bool read_millis(const rl_engine_options* o, size_t offset, size_t size, const char* name,
-                 Duration* out, std::string* error) {
-    if (o->struct_size < offset + size) {
-        return true;  // older host: keep the default
+// A numeric field's documented range, inclusive (README, "Configuration"); 0 outside it selects
+// the default.
+struct Range {
+    int32_t min;
+    int32_t max;
+};
+
+bool in_range(int32_t value, Range range) { return value >= range.min && value <= range.max; }
+
+std::string range_text(Range range, const char* unit) {
+    return std::to_string(range.min) + ".." + std::to_string(range.max) + unit;
+}
+
+// Reads an int32 field at `offset` if the host's struct holds it; false leaves *value alone.
+bool read_field(const rl_engine_options* o, size_t offset, int32_t* value) {
+    if (o->struct_size < offset + sizeof(int32_t)) {
+        return false;  // older host: keep the default
     }
-    int32_t value;
-    std::memcpy(&value, reinterpret_cast<const char*>(o) + offset, sizeof value);
-    if (value < 0 || value > kMaxMillis) {
-        *error = std::string(name) + ": must be 0 (default) or 1.." + std::to_string(kMaxMillis) +
-                 " ms, got " + std::to_string(value);
-        return false;
-    }
-    if (value > 0) {
-        *out = millis(value);
-    }
+    std::memcpy(value, reinterpret_cast<const char*>(o) + offset, sizeof *value);
     return true;
 }
 
-#define RL_READ_MILLIS(opts, field, target) \
-    read_millis(opts, offsetof(rl_engine_options, field), sizeof((opts)->field), #field, target, error)
+bool read_millis(const rl_engine_options* o, size_t offset, const char* name, Range range,
+                 Duration* out, std::string* error) {
+    int32_t value = 0;
+    if (!read_field(o, offset, &value) || value == 0) {
+        return true;
+    }
+    if (!in_range(value, range)) {
+        *error = std::string(name) + ": must be 0 (default) or " + range_text(range, " ms") +
+                 ", got " + std::to_string(value);
+        return false;
+    }
+    *out = millis(value);
+    return true;
+}
+
+#define RL_READ_MILLIS(opts, field, range, target) \
+    read_millis(opts, offsetof(rl_engine_options, field), #field, range, target, error)
+
+// After the last answer the next healthy PING goes out up to one interval later; the rest of the
+// timeout is left for fast PINGs should that one go unanswered.
+bool check_timeout(const char* timeout_name, Duration timeout, const char* interval_name,
+                   Duration interval, std::string* error) {
+    if (to_millis(timeout) * 2 >= to_millis(interval) * 3) {
+        return true;
+    }
+    *error = std::string(timeout_name) + ": must be at least 1.5 x " + interval_name + " (" +
+             std::to_string(to_millis(timeout)) + " ms < 1.5 x " +
+             std::to_string(to_millis(interval)) + " ms)";
+    return false;
+}
+
+std::string utf8_problem(const char* name, const std::string& text, size_t min, size_t max) {
+    if (text.size() < min || text.size() > max || !wire::is_valid_utf8(text)) {
+        return std::string(name) + ": must be " + std::to_string(min) + ".." +
+               std::to_string(max) + " bytes of UTF-8, got " + std::to_string(text.size()) +
+               " bytes";
+    }
+    return std::string();
+}
 
 }  // namespace
 
@@ -52,6 +91,7 @@ void init_c_options(rl_engine_options* options) {
     options->backoff_multiplier_pct = d.backoff.multiplier_pct;
     options->backoff_jitter_pct = d.backoff.jitter_pct;
     options->probe_interval_ms = static_cast<int32_t>(to_millis(d.probe_interval));
+    options->backoff_jitter_explicit = 0;  // 0 in backoff_jitter_pct keeps meaning "default"
 }
 
 bool parse_options(const rl_engine_options* o, EngineOptions* out, std::string* error) {
@@ -70,10 +110,8 @@ bool parse_options(const rl_engine_options* o, EngineOptions* out, std::string* 
         return false;
     }
     r.app_key = o->app_key;
-    if (r.app_key.empty() || r.app_key.size() > wire::kMaxAppKey ||
-        !wire::is_valid_utf8(r.app_key)) {
-        *error = "app_key: must be 1..64 bytes of UTF-8, got " + std::to_string(r.app_key.size()) +
-                 " bytes";
+    *error = utf8_problem("app_key", r.app_key, 1, wire::kMaxAppKey);
+    if (!error->empty()) {
         return false;
     }
     if (o->server_host == nullptr || o->server_host[0] == '\0') {
@@ -81,55 +119,57 @@ bool parse_options(const rl_engine_options* o, EngineOptions* out, std::string* 
         return false;
     }
     r.server_host = o->server_host;
-    if (r.server_host.size() > 255) {
-        *error = "server_host: longer than 255 bytes";
+    if (r.server_host.size() > kMaxServerHost) {
+        *error = "server_host: longer than " + std::to_string(kMaxServerHost) + " bytes";
         return false;
     }
-    if (o->server_port < 1 || o->server_port > 65535) {
+    if (!in_range(o->server_port, {1, 65535})) {
         *error = "server_port: must be 1..65535, got " + std::to_string(o->server_port);
         return false;
     }
     r.server_port = static_cast<uint16_t>(o->server_port);
 
-    if (!RL_READ_MILLIS(o, join_timeout_ms, &r.join_timeout) ||
-        !RL_READ_MILLIS(o, signal_keepalive_ms, &r.signal_keepalive) ||
-        !RL_READ_MILLIS(o, signal_timeout_ms, &r.signal_timeout) ||
-        !RL_READ_MILLIS(o, media_keepalive_ms, &r.media_keepalive) ||
-        !RL_READ_MILLIS(o, media_timeout_ms, &r.media_timeout) ||
-        !RL_READ_MILLIS(o, reconnect_timeout_ms, &r.reconnect_timeout) ||
-        !RL_READ_MILLIS(o, backoff_initial_ms, &r.backoff.initial) ||
-        !RL_READ_MILLIS(o, backoff_max_ms, &r.backoff.max) ||
-        !RL_READ_MILLIS(o, probe_interval_ms, &r.probe_interval)) {
+    constexpr Range keepalive{20, 10'000};
+    constexpr Range silence{100, 60'000};
+    if (!RL_READ_MILLIS(o, join_timeout_ms, (Range{100, 120'000}), &r.join_timeout) ||
+        !RL_READ_MILLIS(o, signal_keepalive_ms, keepalive, &r.signal_keepalive) ||
+        !RL_READ_MILLIS(o, signal_timeout_ms, silence, &r.signal_timeout) ||
+        !RL_READ_MILLIS(o, media_keepalive_ms, keepalive, &r.media_keepalive) ||
+        !RL_READ_MILLIS(o, media_timeout_ms, silence, &r.media_timeout) ||
+        !RL_READ_MILLIS(o, reconnect_timeout_ms, (Range{1'000, 600'000}), &r.reconnect_timeout) ||
+        !RL_READ_MILLIS(o, backoff_initial_ms, (Range{10, 60'000}), &r.backoff.initial) ||
+        !RL_READ_MILLIS(o, backoff_max_ms, (Range{10, 300'000}), &r.backoff.max) ||
+        !RL_READ_MILLIS(o, probe_interval_ms, (Range{20, 5'000}), &r.probe_interval)) {
         return false;
     }
-    if (RL_HAS_FIELD(o, backoff_multiplier_pct) && o->backoff_multiplier_pct != 0) {
-        if (o->backoff_multiplier_pct < 100 || o->backoff_multiplier_pct > 1000) {
-            *error = "backoff_multiplier_pct: must be 0 (default) or 100..1000, got " +
-                     std::to_string(o->backoff_multiplier_pct);
+    constexpr Range multiplier{100, 1000};
+    int32_t value = 0;
+    if (read_field(o, offsetof(rl_engine_options, backoff_multiplier_pct), &value) && value != 0) {
+        if (!in_range(value, multiplier)) {
+            *error = "backoff_multiplier_pct: must be 0 (default) or " + range_text(multiplier, "") +
+                     ", got " + std::to_string(value);
             return false;
         }
-        r.backoff.multiplier_pct = o->backoff_multiplier_pct;
+        r.backoff.multiplier_pct = value;
     }
-    if (RL_HAS_FIELD(o, backoff_jitter_pct) && o->backoff_jitter_pct != 0) {
-        if (o->backoff_jitter_pct < 0 || o->backoff_jitter_pct > 100) {
-            *error = "backoff_jitter_pct: must be 0 (default) or 1..100, got " +
-                     std::to_string(o->backoff_jitter_pct);
+    // 0 % jitter is a real value, so a host says when its 0 means 0 rather than "default".
+    constexpr Range jitter{0, 100};
+    int32_t jitter_explicit = 0;
+    read_field(o, offsetof(rl_engine_options, backoff_jitter_explicit), &jitter_explicit);
+    if (read_field(o, offsetof(rl_engine_options, backoff_jitter_pct), &value) &&
+        (value != 0 || jitter_explicit != 0)) {
+        if (!in_range(value, jitter)) {
+            *error = std::string("backoff_jitter_pct: must be ") +
+                     (jitter_explicit != 0 ? "" : "0 (default) or ") + range_text(jitter, "") +
+                     ", got " + std::to_string(value);
             return false;
         }
-        r.backoff.jitter_pct = o->backoff_jitter_pct;
+        r.backoff.jitter_pct = value;
     }
-    // Cross-field rules: a silence threshold at or below the ping interval would declare an
-    // outage between two healthy pings.
-    if (r.signal_timeout <= r.signal_keepalive) {
-        *error = "signal_timeout_ms: must be greater than signal_keepalive_ms (" +
-                 std::to_string(to_millis(r.signal_timeout)) + " <= " +
-                 std::to_string(to_millis(r.signal_keepalive)) + ")";
-        return false;
-    }
-    if (r.media_timeout <= r.media_keepalive) {
-        *error = "media_timeout_ms: must be greater than media_keepalive_ms (" +
-                 std::to_string(to_millis(r.media_timeout)) + " <= " +
-                 std::to_string(to_millis(r.media_keepalive)) + ")";
+    if (!check_timeout("signal_timeout_ms", r.signal_timeout, "signal_keepalive_ms",
+                       r.signal_keepalive, error) ||
+        !check_timeout("media_timeout_ms", r.media_timeout, "media_keepalive_ms",
+                       r.media_keepalive, error)) {
         return false;
     }
     if (r.backoff.max < r.backoff.initial) {
@@ -140,6 +180,21 @@ bool parse_options(const rl_engine_options* o, EngineOptions* out, std::string* 
     }
     *out = std::move(r);
     return true;
+}
+
+bool check_join_arguments(const char* token, const char* channel, int64_t uid, std::string* error) {
+    if (channel == nullptr) {
+        *error = "channel: must not be NULL";
+        return false;
+    }
+    *error = utf8_problem("channel", channel, 1, wire::kMaxChannel);
+    if (error->empty() && token != nullptr) {
+        *error = utf8_problem("token", token, 0, wire::kMaxToken);
+    }
+    if (error->empty() && uid < 0) {
+        *error = "uid: must be >= 0, got " + std::to_string(uid);
+    }
+    return error->empty();
 }
 
 }  // namespace roomlink

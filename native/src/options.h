@@ -1,7 +1,9 @@
-// Engine options: defaults, and validation that names the offending field.
+// The C ABI's argument rules in one place: engine options (defaults, and validation that names
+// the offending field) and join arguments.
 #ifndef ROOMLINK_OPTIONS_H
 #define ROOMLINK_OPTIONS_H
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
@@ -30,11 +32,18 @@ struct EngineOptions {
     Duration leave_linger = millis(1000);    // how long a LEAVE waits for LEAVE_OK
 };
 
+constexpr size_t kMaxServerHost = 255;  // a DNS name's limit
+
 void init_c_options(rl_engine_options* options);
 
-// Reads the fields that fit in options->struct_size, applies defaults for zeros and validates.
+// Reads the fields that fit in options->struct_size, applies defaults for zeros and validates
+// with the documented rules (README, "Configuration"; the Java builder checks the same early).
 // On failure returns false and sets *error to "<field>: <why>".
 bool parse_options(const rl_engine_options* options, EngineOptions* out, std::string* error);
+
+// rl_engine_join's argument rules: channel 1..64 bytes and token 0..1024 bytes of UTF-8 (NULL
+// token = empty), uid >= 0. On failure returns false and sets *error to "<argument>: <why>".
+bool check_join_arguments(const char* token, const char* channel, int64_t uid, std::string* error);
 
 }  // namespace roomlink
 

@@ -10,6 +10,7 @@
 
 #include "engine_support.h"
 #include "loopback_server.h"
+#include "options.h"
 #include "roomlink/roomlink.h"
 #include "test_support.h"
 #include "thread_slice.h"
@@ -66,7 +67,10 @@ TEST(loop_threads_are_configurable_until_the_pool_starts) {
 }
 
 TEST(version_and_clock) {
-    CHECK_EQ(std::string(rl_version()), std::string("0.1.0"));
+    // The pom's version without its qualifier (CMakeLists.txt); the SDK's tests compare it with
+    // the version Maven builds.
+    CHECK_EQ(std::string(rl_version()), std::string(ROOMLINK_VERSION));
+    CHECK(std::string(rl_version()).find_first_not_of("0123456789.") == std::string::npos);
     int64_t a = rl_monotonic_ns();
     int64_t b = rl_monotonic_ns();
     CHECK(a > 0);
@@ -177,6 +181,148 @@ TEST(options_validation_names_the_offending_field) {
     CHECK_EQ(rl_options_validate(&bad, tiny, sizeof tiny), int32_t{RL_ERR_INVALID_ARGUMENT});
     CHECK_EQ(std::string(tiny), std::string("server_"));
     CHECK_EQ(rl_options_validate(&bad, tiny, 0), int32_t{RL_ERR_INVALID_ARGUMENT});
+}
+
+// Every documented range (README, "Configuration") at min-1, min, max and max+1; the Java SDK's
+// ValidationAgreementTest walks the same edges through the builder and this ABI.
+TEST(every_option_is_accepted_exactly_within_its_documented_range) {
+    struct Field {
+        const char* name;
+        int32_t rl_engine_options::*member;
+        int32_t min;
+        int32_t max;
+        std::function<void(rl_engine_options&)> make_room;  // companions that let the edges pass
+    };
+    auto nothing = [](rl_engine_options&) {};
+    std::vector<Field> fields = {
+        {"join_timeout_ms", &rl_engine_options::join_timeout_ms, 100, 120000, nothing},
+        {"signal_keepalive_ms", &rl_engine_options::signal_keepalive_ms, 20, 10000,
+         [](rl_engine_options& o) { o.signal_timeout_ms = 60000; }},
+        {"signal_timeout_ms", &rl_engine_options::signal_timeout_ms, 100, 60000,
+         [](rl_engine_options& o) { o.signal_keepalive_ms = 20; }},
+        {"media_keepalive_ms", &rl_engine_options::media_keepalive_ms, 20, 10000,
+         [](rl_engine_options& o) { o.media_timeout_ms = 60000; }},
+        {"media_timeout_ms", &rl_engine_options::media_timeout_ms, 100, 60000,
+         [](rl_engine_options& o) { o.media_keepalive_ms = 20; }},
+        {"reconnect_timeout_ms", &rl_engine_options::reconnect_timeout_ms, 1000, 600000, nothing},
+        {"backoff_initial_ms", &rl_engine_options::backoff_initial_ms, 10, 60000,
+         [](rl_engine_options& o) { o.backoff_max_ms = 300000; }},
+        {"backoff_max_ms", &rl_engine_options::backoff_max_ms, 10, 300000,
+         [](rl_engine_options& o) { o.backoff_initial_ms = 10; }},
+        {"backoff_max_ms", &rl_engine_options::backoff_max_ms, 250, 300000, nothing},
+        {"backoff_multiplier_pct", &rl_engine_options::backoff_multiplier_pct, 100, 1000, nothing},
+        {"backoff_jitter_pct", &rl_engine_options::backoff_jitter_pct, 0, 100,
+         [](rl_engine_options& o) { o.backoff_jitter_explicit = 1; }},
+        {"probe_interval_ms", &rl_engine_options::probe_interval_ms, 20, 5000, nothing},
+        {"server_port", &rl_engine_options::server_port, 1, 65535, nothing},
+    };
+    for (const auto& f : fields) {
+        for (int32_t value : {f.min - 1, f.min, f.max, f.max + 1}) {
+            rl_engine_options o = test::options_for(4000);
+            f.make_room(o);
+            o.*f.member = value;
+            const bool want_ok = value >= f.min && value <= f.max;
+            const bool zero_is_default = value == 0 && f.member != &rl_engine_options::server_port;
+            std::string message = validation_message(o);
+            int32_t error = -1;
+            Recorder recorder;
+            rl_engine* e = rl_engine_create(&o, &Recorder::callback, &recorder, &error);
+            const std::string last = rl_last_error_message();
+            rl_engine_destroy(e);
+            const std::string what = std::string(f.name) + "=" + std::to_string(value);
+            if (want_ok || zero_is_default) {
+                if (!message.empty() || e == nullptr || error != RL_OK || !last.empty()) {
+                    test::fail(__FILE__, __LINE__, what + " refused: '" + message + "'");
+                }
+            } else if (!starts_with(message, f.name) || e != nullptr ||
+                       error != RL_ERR_INVALID_ARGUMENT || last != message) {
+                test::fail(__FILE__, __LINE__,
+                           what + " accepted or not named: '" + message + "' / '" + last + "'");
+            }
+        }
+    }
+}
+
+TEST(timeouts_must_be_at_least_one_and_a_half_intervals) {
+    struct Edge {
+        int32_t interval;
+        int32_t timeout;
+        bool ok;
+    };
+    const Edge edges[] = {{1000, 1500, true}, {1000, 1499, false}, {1001, 1500, false},
+                          {101, 152, true},   {101, 151, false},   {10000, 15000, true},
+                          {10000, 14999, false}};
+    for (const Edge& edge : edges) {
+        rl_engine_options o = test::options_for(4000);
+        o.signal_keepalive_ms = edge.interval;
+        o.signal_timeout_ms = edge.timeout;
+        CHECK_EQ(validation_message(o).empty(), edge.ok);
+        if (!edge.ok) CHECK(starts_with(validation_message(o), "signal_timeout_ms: "));
+        o = test::options_for(4000);
+        o.media_keepalive_ms = edge.interval;
+        o.media_timeout_ms = edge.timeout;
+        CHECK_EQ(validation_message(o).empty(), edge.ok);
+        if (!edge.ok) CHECK(starts_with(validation_message(o), "media_timeout_ms: "));
+    }
+}
+
+TEST(zero_jitter_is_expressible_and_zero_alone_still_means_the_default) {
+    rl_engine_options o = test::options_for(4000);
+    roomlink::EngineOptions parsed;
+    std::string error;
+    o.backoff_jitter_pct = 0;
+    REQUIRE(roomlink::parse_options(&o, &parsed, &error));
+    CHECK_EQ(parsed.backoff.jitter_pct, 20);
+    o.backoff_jitter_explicit = 1;
+    REQUIRE(roomlink::parse_options(&o, &parsed, &error));
+    CHECK_EQ(parsed.backoff.jitter_pct, 0);
+    o.backoff_jitter_pct = 35;
+    REQUIRE(roomlink::parse_options(&o, &parsed, &error));
+    CHECK_EQ(parsed.backoff.jitter_pct, 35);
+    // A host built before the flag existed: its struct ends before it, so 0 is the default.
+    o.backoff_jitter_pct = 0;
+    o.struct_size = static_cast<uint32_t>(offsetof(rl_engine_options, backoff_jitter_explicit));
+    REQUIRE(roomlink::parse_options(&o, &parsed, &error));
+    CHECK_EQ(parsed.backoff.jitter_pct, 20);
+}
+
+TEST(join_limits_are_inclusive_and_refusals_name_the_argument) {
+    Recorder recorder;
+    rl_engine_options o = test::options_for(9);
+    rl_engine* e = rl_engine_create(&o, &Recorder::callback, &recorder, nullptr);
+    REQUIRE(e != nullptr);
+    struct Case {
+        std::string token;
+        std::string channel;
+        int64_t uid;
+        const char* refused_by;  // nullptr: accepted
+    };
+    const Case cases[] = {
+        {"t", std::string(1, 'c'), 0, nullptr},     {"t", std::string(64, 'c'), 1, nullptr},
+        {"t", std::string(), 1, "channel"},         {"t", std::string(65, 'c'), 1, "channel"},
+        {std::string(), "c", 1, nullptr},           {std::string(1024, 't'), "c", 1, nullptr},
+        {std::string(1025, 't'), "c", 1, "token"},  {"t", "c", -1, "uid"},
+        {"\xc3\x28", "c", 1, "token"},              {"t", "\xc3\x28", 1, "channel"},
+    };
+    for (const Case& c : cases) {
+        int32_t rc = rl_engine_join(e, c.token.c_str(), c.channel.c_str(), c.uid);
+        const std::string last = rl_last_error_message();
+        if (c.refused_by == nullptr) {
+            CHECK_EQ(rc, int32_t{RL_OK});
+            CHECK(last.empty());
+            CHECK_EQ(rl_engine_leave(e), int32_t{RL_OK});
+        } else {
+            CHECK_EQ(rc, int32_t{RL_ERR_INVALID_ARGUMENT});
+            if (!starts_with(last, std::string(c.refused_by) + ": ")) {
+                test::fail(__FILE__, __LINE__, std::string("expected ") + c.refused_by + ", got '" + last + "'");
+            }
+        }
+    }
+    CHECK_EQ(rl_engine_join(e, "t", nullptr, 1), int32_t{RL_ERR_INVALID_ARGUMENT});
+    CHECK(starts_with(rl_last_error_message(), "channel: "));
+    CHECK_EQ(rl_engine_join(nullptr, "t", "c", 1), int32_t{RL_ERR_INVALID_ARGUMENT});
+    CHECK(starts_with(rl_last_error_message(), "engine: "));
+    rl_engine_destroy(e);
 }
 
 TEST(older_hosts_with_a_shorter_struct_get_defaults_for_missing_fields) {

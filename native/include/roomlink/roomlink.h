@@ -119,31 +119,46 @@ enum rl_log_level {
 
 typedef void (*rl_log_fn)(int32_t level, const char* message);
 
-/* Engine options. Zero in a numeric field means "use the default" (see rl_options_init).
+/* Engine options. Zero in a numeric field means "use the default" (see rl_options_init); a
+ * nonzero value must lie in the range given beside it (the Java builder's ranges, README
+ * "Configuration"), or rl_engine_create refuses the options.
  * struct_size lets the ABI grow: the core reads only the fields that fit in struct_size. */
 typedef struct rl_engine_options {
     uint32_t struct_size;
     const char* app_key;             /* required, 1..64 bytes */
     const char* server_host;         /* required: IPv4/IPv6 literal or host name */
     int32_t server_port;             /* required, 1..65535 */
-    int32_t join_timeout_ms;         /* whole join (connect + request + media bind); default 10000 */
+    int32_t join_timeout_ms;         /* whole join (connect + request + media bind); 100..120000;
+                                        default 10000 */
     int32_t signal_keepalive_ms;     /* signaling ping interval while the server answers; an
                                         overdue PONG switches to a ping every 50 ms until data
-                                        arrives (docs/STATES.md, "Keepalive"); default 1000 */
+                                        arrives (docs/STATES.md, "Keepalive"); 20..10000;
+                                        default 1000 */
     int32_t signal_timeout_ms;       /* signaling silence that starts an outage if media is silent
                                         too; with healthy media the session silently moves to a new
                                         connection, and only 2x this silence is an outage
-                                        (docs/STATES.md); default 1500 */
+                                        (docs/STATES.md); 100..60000 and at least 1.5x
+                                        signal_keepalive_ms; default 1500 */
     int32_t media_keepalive_ms;      /* media ping interval while PONGs come back; an overdue PONG
                                         switches to a ping every 50 ms until one arrives;
-                                        default 500 */
-    int32_t media_timeout_ms;        /* media silence that starts an outage; default 1500 */
-    int32_t reconnect_timeout_ms;    /* give up after this long in RECONNECTING; default 40000 */
-    int32_t backoff_initial_ms;      /* first retry delay after the immediate attempt; default 250 */
-    int32_t backoff_max_ms;          /* cap on the retry delay; default 5000 */
-    int32_t backoff_multiplier_pct;  /* delay growth per attempt, percent; default 200 (x2.0) */
-    int32_t backoff_jitter_pct;      /* +/- random spread, percent of the delay; default 20 */
-    int32_t probe_interval_ms;       /* cheap path probes while reconnecting; default 200 */
+                                        20..10000; default 500 */
+    int32_t media_timeout_ms;        /* media silence that starts an outage; 100..60000 and at
+                                        least 1.5x media_keepalive_ms; default 1500 */
+    int32_t reconnect_timeout_ms;    /* give up after this long in RECONNECTING; 1000..600000;
+                                        default 40000 */
+    int32_t backoff_initial_ms;      /* first retry delay after the immediate attempt; 10..60000;
+                                        default 250 */
+    int32_t backoff_max_ms;          /* cap on the retry delay; backoff_initial_ms..300000;
+                                        default 5000 */
+    int32_t backoff_multiplier_pct;  /* delay growth per attempt, percent; 100..1000;
+                                        default 200 (x2.0) */
+    int32_t backoff_jitter_pct;      /* +/- random spread, percent of the delay; 0..100, where 0
+                                        means "default" unless backoff_jitter_explicit; default 20 */
+    int32_t probe_interval_ms;       /* cheap path probes while reconnecting; 20..5000;
+                                        default 200 */
+    int32_t backoff_jitter_explicit; /* nonzero: backoff_jitter_pct is taken as given, so 0 means
+                                        no jitter; 0 (as rl_options_init sets it): a 0 there
+                                        means the default */
 } rl_engine_options;
 
 typedef struct rl_engine rl_engine;
@@ -162,16 +177,23 @@ RL_API int32_t rl_runtime_set_loop_threads(int32_t threads);
 /* Number of native loop threads currently running (for tests and diagnostics). */
 RL_API int32_t rl_runtime_loop_threads(void);
 
-/* Creates an engine in DISCONNECTED. Returns NULL and sets *error (if non-NULL) on failure.
+/* Creates an engine in DISCONNECTED. Returns NULL and sets *error (if non-NULL) on failure;
+ * for RL_ERR_INVALID_ARGUMENT, rl_last_error_message() names the offending field.
  * fn/user are kept until rl_engine_destroy returns. */
 RL_API rl_engine* rl_engine_create(const rl_engine_options* options, rl_event_fn fn, void* user,
                                    int32_t* error);
 
 /* Starts joining. Returns RL_OK (the outcome arrives as events), RL_ERR_ALREADY_JOINED if the
- * engine is CONNECTING, CONNECTED or RECONNECTING, or RL_ERR_INVALID_ARGUMENT.
+ * engine is CONNECTING, CONNECTED or RECONNECTING, or RL_ERR_INVALID_ARGUMENT (then
+ * rl_last_error_message() names the offending argument).
  * channel: 1..64 bytes of UTF-8; token: 0..1024 bytes (may be empty in debug mode); uid >= 0. */
 RL_API int32_t rl_engine_join(rl_engine* engine, const char* token, const char* channel,
                               int64_t uid);
+
+/* Why the last rl_engine_create or rl_engine_join on the calling thread returned
+ * RL_ERR_INVALID_ARGUMENT: "<field>: <why>", or "" if that call did not fail so. Each of those
+ * calls resets it; the text stays valid until the next one on this thread. */
+RL_API const char* rl_last_error_message(void);
 
 /* Leaves the channel. Returns RL_OK or RL_ERR_NOT_JOINED (DISCONNECTED or FAILED). */
 RL_API int32_t rl_engine_leave(rl_engine* engine);
@@ -189,7 +211,8 @@ RL_API void rl_engine_destroy(rl_engine* engine);
 /* Process-wide log sink; NULL disables. Lines below min_level are not formatted at all. */
 RL_API void rl_set_log_callback(rl_log_fn fn, int32_t min_level);
 
-/* Library version, e.g. "0.1.0". */
+/* Library version, e.g. "0.1.0": the Maven project version without a qualifier such as
+ * "-SNAPSHOT" (the root pom.xml is its one source). */
 RL_API const char* rl_version(void);
 
 /* Monotonic clock used for mono_ns in events (CLOCK_MONOTONIC, nanoseconds). */

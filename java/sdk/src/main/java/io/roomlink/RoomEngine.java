@@ -57,7 +57,8 @@ public final class RoomEngine implements AutoCloseable {
      * Creates an engine in {@link ConnectionState#DISCONNECTED}.
      *
      * @throws IllegalArgumentException if config or listener is null, or a {@code roomlink.*} system property
-     *     (README, "Configuration") is out of range
+     *     (README, "Configuration") is out of range, or the native core refuses the config (the
+     *     message names the field)
      */
     public static RoomEngine create(RoomEngineConfig config, RoomEngineListener listener) {
         if (config == null) {
@@ -95,7 +96,13 @@ public final class RoomEngine implements AutoCloseable {
         }
         byte[] tokenBytes = Utf8.cString(token == null ? "" : token);
         byte[] channelBytes = Utf8.cString(channelName);
-        return withHandle(h -> NativeApi.rl_engine_join(h, tokenBytes, channelBytes, uid));
+        return withHandle(h -> {
+            int rc = NativeApi.rl_engine_join(h, tokenBytes, channelBytes, uid);
+            if (rc == ErrorCode.INVALID_ARGUMENT) { // the core's rules are the final word
+                LOG.warn("joinChannel rejected: {}", Utf8.fromC(NativeApi.rl_last_error_message()));
+            }
+            return rc;
+        });
     }
 
     /**
@@ -192,17 +199,19 @@ public final class RoomEngine implements AutoCloseable {
         options.backoff_max_ms = (int) backoff.maxDelay().toMillis();
         options.backoff_multiplier_pct = (int) Math.round(backoff.multiplier() * 100);
         options.backoff_jitter_pct = (int) Math.round(backoff.jitter() * 100);
+        options.backoff_jitter_explicit = 1; // 0.0 is no jitter, not the default
         options.write();
 
-        byte[] message = new byte[256];
-        if (NativeApi.rl_options_validate(options, message, message.length) != ErrorCode.OK) {
-            throw new IllegalArgumentException(Utf8.fromC(message));
-        }
+        // The builder checked every value early; the core validates them once more by its own
+        // rules, which are the source of truth (native/src/options.cpp).
         IntByReference error = new IntByReference();
         Pointer handle = NativeApi.rl_engine_create(options, NativeEventRouter.CALLBACK, token, error);
         // The core copies the strings during create, so they can be freed now.
         appKey.close();
         host.close();
+        if (handle == null && error.getValue() == ErrorCode.INVALID_ARGUMENT) {
+            throw new IllegalArgumentException(Utf8.fromC(NativeApi.rl_last_error_message()));
+        }
         if (handle == null) {
             throw new IllegalStateException("native engine could not be created: " + ErrorCode.nameOf(error.getValue()));
         }

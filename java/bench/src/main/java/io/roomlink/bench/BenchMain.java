@@ -1,5 +1,13 @@
 package io.roomlink.bench;
 
+import io.roomlink.bench.harness.Bench;
+import io.roomlink.bench.harness.CheckFailed;
+import io.roomlink.bench.report.Json;
+import io.roomlink.bench.report.Machine;
+import io.roomlink.bench.report.Metric;
+import io.roomlink.bench.report.Report;
+import io.roomlink.bench.scenario.Scenario;
+import io.roomlink.bench.scenario.Scenarios;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -11,7 +19,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.function.Supplier;
 
 /**
  * The roomlink performance suite (docs/PERFORMANCE.md). Prints a table (p50, p95, p99, max, n,
@@ -27,21 +34,6 @@ import java.util.function.Supplier;
  * 1 when a scenario FAILED, 2 on bad arguments.
  */
 public final class BenchMain {
-    private static final Map<String, Supplier<Scenario>> SCENARIOS = new LinkedHashMap<>();
-
-    static {
-        SCENARIOS.put("callback", CallbackLatency::new);
-        SCENARIOS.put("join", JoinLatency::new);
-        SCENARIOS.put("detection", Detection::new);
-        SCENARIOS.put("recovery", Recovery::new);
-        SCENARIOS.put("jmh", Micro::new);
-        SCENARIOS.put("footprint", ClientFootprint::new);
-        SCENARIOS.put("throughput", JoinThroughput::new);
-        SCENARIOS.put("capacity", Capacity::new);
-        SCENARIOS.put("storm", Storm::new);
-        SCENARIOS.put("false-outages", FalseOutages::new);
-    }
-
     private BenchMain() {
     }
 
@@ -58,7 +50,7 @@ public final class BenchMain {
         args.removeIf(String::isEmpty);
         boolean quick = false;
         Path out = Path.of("target", "bench");
-        Set<String> only = new LinkedHashSet<>(SCENARIOS.keySet());
+        Set<String> only = new LinkedHashSet<>(Scenarios.ids());
         Set<String> skip = new LinkedHashSet<>();
         for (String a : args) {
             if (a.equals("--quick") || a.equals("quick")) {
@@ -72,13 +64,13 @@ public final class BenchMain {
             } else {
                 System.err.println("unknown argument " + a);
                 System.err.println("usage: BenchMain [--quick] [--only=id,...] [--skip=id,...] [--out=DIR]; ids: "
-                        + String.join(" ", SCENARIOS.keySet()));
+                        + String.join(" ", Scenarios.ids()));
                 return 2;
             }
         }
         for (String id : only) {
-            if (!SCENARIOS.containsKey(id)) {
-                System.err.println("unknown scenario " + id + "; ids: " + String.join(" ", SCENARIOS.keySet()));
+            if (!Scenarios.ids().contains(id)) {
+                System.err.println("unknown scenario " + id + "; ids: " + String.join(" ", Scenarios.ids()));
                 return 2;
             }
         }
@@ -89,11 +81,11 @@ public final class BenchMain {
         List<Metric> metrics = new ArrayList<>();
         List<Map<String, Object>> scenarioRecords = new ArrayList<>();
         boolean anyFailed = false;
-        for (Map.Entry<String, Supplier<Scenario>> e : SCENARIOS.entrySet()) {
-            if (!only.contains(e.getKey()) || skip.contains(e.getKey())) {
+        for (String id : Scenarios.ids()) {
+            if (!only.contains(id) || skip.contains(id)) {
                 continue;
             }
-            Scenario s = e.getValue().get();
+            Scenario s = Scenarios.create(id);
             bench.log("== %s (%s)", s.title(), s.id());
             long start = System.nanoTime();
             String status = "OK";

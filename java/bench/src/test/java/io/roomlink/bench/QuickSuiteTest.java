@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.roomlink.bench.harness.Bench;
+import io.roomlink.bench.scenario.Scenarios;
 import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -19,9 +21,6 @@ import org.junit.jupiter.api.Test;
  * results.json written with every scenario in it. Goals are not asserted here: they are reported.
  */
 class QuickSuiteTest {
-    private static final List<String> SCENARIOS = List.of("callback", "join", "detection", "recovery", "jmh", "footprint",
-            "throughput", "capacity", "storm", "false-outages");
-
     @Test
     void quickSuiteCompletesAndWritesResults() throws IOException, InterruptedException {
         Path out = Path.of(System.getProperty("bench.outputDirectory", "target/bench"));
@@ -46,7 +45,7 @@ class QuickSuiteTest {
         assertTrue(json.contains("\"mode\": \"quick\""), json);
         assertTrue(json.contains("\"status\": \"OK\""), json);
         assertFalse(json.contains("\"status\": \"FAILED\""), json);
-        for (String id : SCENARIOS) {
+        for (String id : Scenarios.ids()) {
             assertTrue(json.contains("\"id\": \"" + id + "\""), "scenario " + id + " missing from results.json");
         }
         assertTrue(json.contains("\"cores\""), "machine record missing");

@@ -50,7 +50,7 @@ public final class NativeApi {
     @Structure.FieldOrder({"struct_size", "app_key", "server_host", "server_port", "join_timeout_ms",
             "signal_keepalive_ms", "signal_timeout_ms", "media_keepalive_ms", "media_timeout_ms",
             "reconnect_timeout_ms", "backoff_initial_ms", "backoff_max_ms", "backoff_multiplier_pct",
-            "backoff_jitter_pct", "probe_interval_ms"})
+            "backoff_jitter_pct", "probe_interval_ms", "backoff_jitter_explicit"})
     public static final class EngineOptions extends Structure {
         public int struct_size;
         public Pointer app_key;
@@ -67,6 +67,7 @@ public final class NativeApi {
         public int backoff_multiplier_pct;
         public int backoff_jitter_pct;
         public int probe_interval_ms;
+        public int backoff_jitter_explicit;
     }
 
     public static native void rl_options_init(EngineOptions options);
@@ -81,6 +82,9 @@ public final class NativeApi {
             IntByReference error);
 
     public static native int rl_engine_join(Pointer engine, byte[] token, byte[] channel, long uid);
+
+    /** NUL-terminated UTF-8, owned by the core: read it with {@link Utf8#fromC(Pointer)}. */
+    public static native Pointer rl_last_error_message();
 
     public static native int rl_engine_leave(Pointer engine);
 

@@ -43,10 +43,6 @@ public final class NativeLogBridge {
         NativeApi.rl_set_log_callback(CALLBACK, minLevel());
     }
 
-    public static long droppedLines() {
-        return DROPPED.get();
-    }
-
     private static int minLevel() {
         if (NATIVE.isTraceEnabled()) {
             return NativeApi.LOG_TRACE;

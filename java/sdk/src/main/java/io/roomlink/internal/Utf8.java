@@ -30,12 +30,4 @@ public final class Utf8 {
         }
         return p.getString(0, StandardCharsets.UTF_8.name());
     }
-
-    public static String fromC(byte[] buffer) {
-        int n = 0;
-        while (n < buffer.length && buffer[n] != 0) {
-            n++;
-        }
-        return new String(buffer, 0, n, StandardCharsets.UTF_8);
-    }
 }
