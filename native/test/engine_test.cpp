@@ -237,34 +237,29 @@ TEST(leave_and_rejoin_without_waiting_reports_each_step_once) {
     CHECK(server.wait_for([](const Stats& st) { return st.leaves >= 1; }));
 }
 
-TEST(session_end_before_connected_fails_the_join) {
+// The server answers a JOIN with `message` (which ends the session or the connection) instead
+// of JOIN_OK: the join fails with `code`, and nothing is retried.
+void expect_join_failed_by(const roomlink::wire::Message& message, int code) {
     LoopbackServer::Config config;
     config.join_reply = LoopbackServer::JoinReply::kNone;
     LoopbackServer server(config);
     TestEngine e(test::options_for(server.signal_port()));
     REQUIRE_EQ(e.join(), RL_OK);
     REQUIRE(server.wait_for([](const Stats& st) { return st.joins == 1; }));
-    server.send_to_all(roomlink::wire::SessionEnd{RL_ERR_SAME_UID_LOGIN, "newer login"}, true);
+    server.send_to_all(message, true);
     REQUIRE(e.recorder.wait_for(RL_EVENT_JOIN_RESULT));
     EXPECT_SEQUENCE(e.events(), 0,
                     {{kSC, RL_STATE_CONNECTING, RL_REASON_JOIN_CHANNEL},
                      {kSC, RL_STATE_FAILED, RL_REASON_REQUEST_CHANNEL_FAILED},
-                     {RL_EVENT_JOIN_RESULT, RL_ERR_SAME_UID_LOGIN, 0}});
+                     {RL_EVENT_JOIN_RESULT, code, 0}});
+}
+
+TEST(session_end_before_connected_fails_the_join) {
+    expect_join_failed_by(roomlink::wire::SessionEnd{RL_ERR_SAME_UID_LOGIN, "newer login"}, RL_ERR_SAME_UID_LOGIN);
 }
 
 TEST(server_protocol_error_fails_the_join) {
-    LoopbackServer::Config config;
-    config.join_reply = LoopbackServer::JoinReply::kNone;
-    LoopbackServer server(config);
-    TestEngine e(test::options_for(server.signal_port()));
-    REQUIRE_EQ(e.join(), RL_OK);
-    REQUIRE(server.wait_for([](const Stats& st) { return st.joins == 1; }));
-    server.send_to_all(roomlink::wire::ServerError{RL_ERR_PROTOCOL, "bad frame"}, true);
-    REQUIRE(e.recorder.wait_for(RL_EVENT_JOIN_RESULT));
-    EXPECT_SEQUENCE(e.events(), 0,
-                    {{kSC, RL_STATE_CONNECTING, RL_REASON_JOIN_CHANNEL},
-                     {kSC, RL_STATE_FAILED, RL_REASON_REQUEST_CHANNEL_FAILED},
-                     {RL_EVENT_JOIN_RESULT, RL_ERR_PROTOCOL, 0}});
+    expect_join_failed_by(roomlink::wire::ServerError{RL_ERR_PROTOCOL, "bad frame"}, RL_ERR_PROTOCOL);
 }
 
 TEST(connection_dropped_during_join_is_retried_within_the_join_timeout) {

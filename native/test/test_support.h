@@ -129,6 +129,15 @@ inline int directory_entries(const char* path) {
     return n;
 }
 
+template <typename A, typename B>
+bool equal(const char* file, int line, const char* what, const A& a, const B& b) {
+    if (a == b) {
+        return true;
+    }
+    fail(file, line, std::string(what) + ": " + show(a) + " vs " + show(b));
+    return false;
+}
+
 }  // namespace test
 
 #define TEST(name)                                              \
@@ -149,27 +158,15 @@ inline int directory_entries(const char* path) {
         }                                                   \
     } while (0)
 
-#define CHECK_EQ(a, b)                                                                        \
-    do {                                                                                      \
-        const auto& check_a_ = (a);                                                           \
-        const auto& check_b_ = (b);                                                           \
-        if (!(check_a_ == check_b_)) {                                                        \
-            test::fail(__FILE__, __LINE__,                                                    \
-                       std::string(#a " == " #b ": ") + test::show(check_a_) + " vs " +      \
-                           test::show(check_b_));                                             \
-        }                                                                                     \
-    } while (0)
+// Both compare once through test::equal, which records a mismatch with both values shown;
+// REQUIRE_EQ then abandons the test.
+#define CHECK_EQ(a, b) ((void)test::equal(__FILE__, __LINE__, #a " == " #b, (a), (b)))
 
-#define REQUIRE_EQ(a, b)                                                                      \
-    do {                                                                                      \
-        const auto& check_a_ = (a);                                                           \
-        const auto& check_b_ = (b);                                                           \
-        if (!(check_a_ == check_b_)) {                                                        \
-            test::fail(__FILE__, __LINE__,                                                    \
-                       std::string(#a " == " #b ": ") + test::show(check_a_) + " vs " +      \
-                           test::show(check_b_));                                             \
-            throw test::Abort{};                                                              \
-        }                                                                                     \
+#define REQUIRE_EQ(a, b)                                                \
+    do {                                                                \
+        if (!test::equal(__FILE__, __LINE__, #a " == " #b, (a), (b))) { \
+            throw test::Abort{};                                        \
+        }                                                               \
     } while (0)
 
 #define TEST_MAIN() \

@@ -28,14 +28,8 @@ final class CallbackLatency extends Scenario {
     /** JIT compile time per warm-up chunk below which the JVM counts as warm. */
     private static final long JIT_SETTLED_MS = 50;
 
-    @Override
-    public String id() {
-        return "callback";
-    }
-
-    @Override
-    public String title() {
-        return "callback latency";
+    CallbackLatency() {
+        super("callback", "callback latency");
     }
 
     @Override

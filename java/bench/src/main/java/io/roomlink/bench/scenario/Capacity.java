@@ -21,14 +21,8 @@ import java.util.Map;
  * signaling and media pings at the configured intervals are the whole load.
  */
 final class Capacity extends Scenario {
-    @Override
-    public String id() {
-        return "capacity";
-    }
-
-    @Override
-    public String title() {
-        return "server capacity";
+    Capacity() {
+        super("capacity", "server capacity");
     }
 
     record Profile(String label, String knobsText, Map<String, Integer> knobs, List<String> serverOptions) {

@@ -16,14 +16,8 @@ import java.util.Map;
  * JVM times its callbacks during the join burst.
  */
 final class ClientFootprint extends Scenario {
-    @Override
-    public String id() {
-        return "footprint";
-    }
-
-    @Override
-    public String title() {
-        return "client footprint";
+    ClientFootprint() {
+        super("footprint", "client footprint");
     }
 
     @Override

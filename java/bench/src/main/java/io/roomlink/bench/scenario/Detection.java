@@ -23,14 +23,8 @@ import java.util.function.UnaryOperator;
  * are cut together each round; each sample is timed from just before its own proxy's cut.
  */
 final class Detection extends Scenario {
-    @Override
-    public String id() {
-        return "detection";
-    }
-
-    @Override
-    public String title() {
-        return "detection latency";
+    Detection() {
+        super("detection", "detection latency");
     }
 
     record Setting(String label, String knobs, UnaryOperator<RoomEngineConfig.Builder> apply, String goal,

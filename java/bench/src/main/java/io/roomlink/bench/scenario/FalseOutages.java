@@ -18,14 +18,8 @@ import java.util.List;
  * must never leave CONNECTED. Counts every RECONNECTING during the window.
  */
 final class FalseOutages extends Scenario {
-    @Override
-    public String id() {
-        return "false-outages";
-    }
-
-    @Override
-    public String title() {
-        return "false outages";
+    FalseOutages() {
+        super("false-outages", "false outages");
     }
 
     @Override

@@ -22,14 +22,8 @@ import java.time.Duration;
  * address this process has never joined (JOIN_OK tells the media address: 3 RTT).
  */
 final class JoinLatency extends Scenario {
-    @Override
-    public String id() {
-        return "join";
-    }
-
-    @Override
-    public String title() {
-        return "join latency";
+    JoinLatency() {
+        super("join", "join latency");
     }
 
     @Override

@@ -30,14 +30,8 @@ final class JoinThroughput extends Scenario {
     /** JIT compile time per warm-up round below which the server counts as warm. */
     private static final long JIT_SETTLED_MS = 100;
 
-    @Override
-    public String id() {
-        return "throughput";
-    }
-
-    @Override
-    public String title() {
-        return "join throughput";
+    JoinThroughput() {
+        super("throughput", "join throughput");
     }
 
     @Override

@@ -31,14 +31,8 @@ import org.openjdk.jmh.util.Statistics;
  * the timer's resolution).
  */
 final class Micro extends Scenario {
-    @Override
-    public String id() {
-        return "jmh";
-    }
-
-    @Override
-    public String title() {
-        return "API call overhead and codec (JMH)";
+    Micro() {
+        super("jmh", "API call overhead and codec (JMH)");
     }
 
     @Override

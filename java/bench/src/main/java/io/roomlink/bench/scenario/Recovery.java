@@ -29,14 +29,8 @@ final class Recovery extends Scenario {
     private static final long A = 1;
     private static final long B = 2;
 
-    @Override
-    public String id() {
-        return "recovery";
-    }
-
-    @Override
-    public String title() {
-        return "recovery latency and ghost time";
+    Recovery() {
+        super("recovery", "recovery latency and ghost time");
     }
 
     @Override

@@ -18,9 +18,22 @@ public abstract class Scenario {
     /** Settings used (engine knobs, sizes), recorded in results.json. */
     public final Map<String, Object> config = new LinkedHashMap<>();
 
-    public abstract String id();
+    private final String id;
+    private final String title;
 
-    public abstract String title();
+    /** {@code id} is the one {@link Scenarios} lists it under; {@code title} heads its rows. */
+    protected Scenario(String id, String title) {
+        this.id = id;
+        this.title = title;
+    }
+
+    public final String id() {
+        return id;
+    }
+
+    public final String title() {
+        return title;
+    }
 
     public abstract void run(Bench bench) throws Exception;
 

@@ -19,14 +19,8 @@ import java.util.Map;
  * from the moment the new server listens until each client's own REJOIN_SUCCEED callback.
  */
 final class Storm extends Scenario {
-    @Override
-    public String id() {
-        return "storm";
-    }
-
-    @Override
-    public String title() {
-        return "reconnect storm";
+    Storm() {
+        super("storm", "reconnect storm");
     }
 
     @Override
