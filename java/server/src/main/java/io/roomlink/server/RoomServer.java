@@ -484,7 +484,7 @@ public final class RoomServer implements AutoCloseable {
          * Whether a session lives only as long as its token (default false): the server warns the
          * client {@link #tokenExpiryWarning} before the token expires (TOKEN_WILL_EXPIRE,
          * {@code onTokenWillExpire()}), accepts a fresh token (RENEW_TOKEN, {@code renewToken}), and
-         * ends a session whose token expired with {@code SESSION_END(31010)}. No effect in debug mode.
+         * ends a session whose token expired with {@code SESSION_END(31020)}. No effect in debug mode.
          */
         public Builder enforceTokenExpiry(boolean enforce) {
             this.enforceTokenExpiry = enforce;

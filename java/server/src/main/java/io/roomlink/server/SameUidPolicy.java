@@ -11,6 +11,6 @@ package io.roomlink.server;
 public enum SameUidPolicy {
     /** The newcomer is admitted; the older session ends with SESSION_END(30209). The default. */
     NEWEST_WINS,
-    /** The newcomer gets JOIN_ERR(31011); the live session carries on untouched. */
+    /** The newcomer gets JOIN_ERR(31021); the live session carries on untouched. */
     REJECT_NEWCOMER
 }

@@ -91,7 +91,7 @@ public final class ServerStats {
         return tokenRenewalRejects.sum();
     }
 
-    /** Sessions ended with SESSION_END(31010) because their token expired (enforceTokenExpiry). */
+    /** Sessions ended with SESSION_END(31020) because their token expired (enforceTokenExpiry). */
     public long tokenExpiries() {
         return tokenExpiries.sum();
     }
