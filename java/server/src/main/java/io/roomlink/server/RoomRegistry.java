@@ -231,7 +231,12 @@ final class RoomRegistry {
         Tombstone t = tombstones.get(r.sessionId());
         if (t != null && MessageDigest.isEqual(t.secret, secret)) {
             tombstones.forget(t);
-            if (t.resumable()) {
+            if (t.resumable() && t.tokenExpiresAt != 0
+                    && TokenExpiry.expired(t.tokenExpiresAt, CredentialPolicy.nowMillis())) {
+                // Its token ran out while it was away: a fresh session would only be ended at once.
+                stats.tokenExpiries.increment();
+                conn.sendAndClose(new Message.SessionEnd(ErrorCodes.TOKEN_EXPIRED, "token expired"));
+            } else if (t.resumable()) {
                 log.debug("session {} resumed after its grace period: admitted afresh", Long.toHexString(t.sessionId));
                 admit(conn, t.key, t.uid, r.mediaKey(), true, t.tokenExpiresAt);
             } else {

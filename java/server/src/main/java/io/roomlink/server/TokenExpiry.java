@@ -15,7 +15,12 @@ final class TokenExpiry {
     }
 
     static boolean expired(Session s, long nowMillis) {
-        return s.tokenExpiresAt != 0 && reached(s.tokenExpiresAt, nowMillis);
+        return expired(s.tokenExpiresAt, nowMillis);
+    }
+
+    /** An expiry of 0 means none is enforced. */
+    static boolean expired(long expiresAtSeconds, long nowMillis) {
+        return expiresAtSeconds != 0 && reached(expiresAtSeconds, nowMillis);
     }
 
     /** {@code atMillis} is at or past {@code expiresAtSeconds} (unsigned: 2^64-1 is "never"). */
