@@ -501,6 +501,10 @@ void Engine::maybe_established() {
         events_.rejoin_result(RL_OK, channel_id);
     }
     barrier.release(presence_);
+    if (held_expiry_warning_) {
+        events_.token_will_expire(*held_expiry_warning_);
+        held_expiry_warning_.reset();
+    }
     if (!closed() && connected()) {
         send_renewal();  // one made while the session was down
     }
@@ -667,7 +671,11 @@ void Engine::AttemptRole::on_token_will_expire(const wire::TokenWillExpire& warn
     RL_LOG(RL_LOG_INFO, "engine %llu: the token expires at %llu: renew it",
            static_cast<unsigned long long>(engine_.id_),
            static_cast<unsigned long long>(warning.expires_at));
-    engine_.events_.token_will_expire(warning.expires_at);
+    if (engine_.connected()) {
+        engine_.events_.token_will_expire(warning.expires_at);
+    } else {
+        engine_.held_expiry_warning_ = warning.expires_at;  // the app hears of the join first
+    }
 }
 
 void Engine::AttemptRole::on_renew_token_result(const wire::RenewTokenResult& result) {
@@ -1008,6 +1016,7 @@ void Engine::stop_all(bool say_leave) {
     session_ = Session{};
     presence_.clear();
     media_address_.reset();
+    held_expiry_warning_.reset();
     running_ = false;
 }
 

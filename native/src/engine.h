@@ -204,6 +204,8 @@ private:
     JoinRequest request_;
     // renew_token() while the session was not up: sent once it is (the token is in request_).
     bool renewal_pending_ = false;
+    // TOKEN_WILL_EXPIRE that came between the answer and BIND_ACK: reported after JOIN/REJOIN_RESULT.
+    std::optional<uint64_t> held_expiry_warning_;
     Session session_;
     Presence presence_;
     ReconnectDriver reconnect_;
