@@ -148,4 +148,23 @@ class CredentialsTest {
         assertEquals(1, server.stats().tokenRenewalRejects());
         assertEquals(1, server.stats().tokenExpiries());
     }
+
+    @Test
+    void builderChecksTheCredentialOptions() {
+        RoomServer.Builder b = RoomServer.builder();
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> b.maxTokenLifetime(Duration.ZERO));
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> b.maxTokenLifetime(Duration.ofMillis(500)));
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> b.tokenExpiryWarning(Duration.ofSeconds(-1)));
+        org.junit.jupiter.api.Assertions.assertThrows(NullPointerException.class, () -> b.sameUidPolicy(null));
+        RoomServerOptions o = b.maxTokenLifetime(Duration.ofMinutes(5)).sameUidPolicy(SameUidPolicy.REJECT_NEWCOMER)
+                .enforceTokenExpiry(true).tokenExpiryWarning(Duration.ZERO).options();
+        RoomServerOptions copy = o.toBuilder().options();
+        assertEquals(Duration.ofMinutes(5), copy.maxTokenLifetime());
+        assertEquals(SameUidPolicy.REJECT_NEWCOMER, copy.sameUidPolicy());
+        assertTrue(copy.enforceTokenExpiry());
+        assertEquals(Duration.ZERO, copy.tokenExpiryWarning());
+    }
 }
