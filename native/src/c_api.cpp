@@ -138,6 +138,24 @@ RL_API int32_t rl_engine_join(rl_engine* engine, const char* token, const char* 
     }
 }
 
+RL_API int32_t rl_engine_renew_token(rl_engine* engine, const char* token) {
+    try {
+        std::string why;
+        if (engine == nullptr) {
+            why = "engine: must not be NULL";
+        } else {
+            roomlink::check_renew_token(token, &why);
+        }
+        set_last_error(why);
+        if (!why.empty()) {
+            return RL_ERR_INVALID_ARGUMENT;
+        }
+        return engine->engine->renew_token(std::string(token));
+    } catch (...) {
+        return RL_ERR_INTERNAL;
+    }
+}
+
 RL_API int32_t rl_engine_leave(rl_engine* engine) {
     try {
         if (engine == nullptr) {

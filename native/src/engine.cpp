@@ -76,6 +76,49 @@ int32_t Engine::leave() {
     return RL_OK;
 }
 
+int32_t Engine::renew_token(std::string token) {
+    std::lock_guard<std::mutex> lock(state_mutex_);
+    const int32_t s = published_state_.load(std::memory_order_acquire);
+    if (s == RL_STATE_DISCONNECTED || s == RL_STATE_FAILED) {
+        return RL_ERR_NOT_JOINED;
+    }
+    const uint64_t generation = machine_.generation();
+    // Posted under the lock, like join/leave: it belongs to the membership it was made in.
+    loop_.post([self = shared_from_this(), generation, token = std::move(token)]() mutable {
+        self->on_renew_command(generation, std::move(token));
+    });
+    return RL_OK;
+}
+
+void Engine::on_renew_command(uint64_t generation, std::string token) {
+    RL_ASSERT_LOOP_THREAD(loop_);
+    if (closed() || !running() || generation != loop_generation_) {
+        return;  // that membership has ended (or a newer request is queued behind this one)
+    }
+    // A rejoin after the session is lost presents this token, not the expiring one.
+    request_.token = std::move(token);
+    renewal_pending_ = true;
+    if (connected()) {
+        send_renewal();
+    } else {
+        ENGINE_LOG(RL_LOG_INFO, "token renewal queued until the session is back");
+    }
+}
+
+void Engine::send_renewal() {
+    if (!renewal_pending_ || !attempt_ || !attempt_->signal) {
+        return;
+    }
+    renewal_pending_ = false;
+    wire::RenewToken renew;
+    renew.token = request_.token;
+    if (!attempt_->signal->send(renew) && !attempt_->signal->closed()) {
+        signal_failed("cannot send RENEW_TOKEN");
+        return;
+    }
+    ENGINE_LOG(RL_LOG_INFO, "token renewal sent");
+}
+
 void Engine::notify_network_changed() {
     loop_.post([self = shared_from_this()] { self->on_network_changed(); });
 }
@@ -122,6 +165,7 @@ void Engine::on_join_command(uint64_t generation, Transition t, JoinRequest requ
     }
     stop_all(false);
     request_ = std::move(request);
+    renewal_pending_ = false;
     running_ = true;
     ever_reached_server_ = false;
     reconnect_.restart(true);
@@ -457,6 +501,13 @@ void Engine::maybe_established() {
         events_.rejoin_result(RL_OK, channel_id);
     }
     barrier.release(presence_);
+    if (held_expiry_warning_) {
+        events_.token_will_expire(*held_expiry_warning_);
+        held_expiry_warning_.reset();
+    }
+    if (!closed() && connected()) {
+        send_renewal();  // one made while the session was down
+    }
 }
 
 void Engine::on_attempt_connected() {
@@ -616,6 +667,26 @@ void Engine::AttemptRole::on_server_error(const wire::ServerError& error) {
 
 void Engine::AttemptRole::on_peer(const PeerEvent& event) { engine_.on_peer(event); }
 
+void Engine::AttemptRole::on_token_will_expire(const wire::TokenWillExpire& warning) {
+    RL_LOG(RL_LOG_INFO, "engine %llu: the token expires at %llu: renew it",
+           static_cast<unsigned long long>(engine_.id_),
+           static_cast<unsigned long long>(warning.expires_at));
+    if (engine_.connected()) {
+        engine_.events_.token_will_expire(warning.expires_at);
+    } else {
+        engine_.held_expiry_warning_ = warning.expires_at;  // the app hears of the join first
+    }
+}
+
+void Engine::AttemptRole::on_renew_token_result(const wire::RenewTokenResult& result) {
+    RL_LOG(result.code == RL_OK ? RL_LOG_INFO : RL_LOG_WARN,
+           "engine %llu: token renewal %s (%d), session expires at %llu",
+           static_cast<unsigned long long>(engine_.id_),
+           result.code == RL_OK ? "accepted" : "refused", result.code,
+           static_cast<unsigned long long>(result.expires_at));
+    engine_.events_.renew_token_result(result.code, result.expires_at);
+}
+
 void Engine::AttemptRole::on_unexpected(uint8_t type_code) {
     RL_LOG(RL_LOG_ERROR, "engine %llu: protocol error: server sent %s",
            static_cast<unsigned long long>(engine_.id_), wire::type_name(type_code));
@@ -636,6 +707,11 @@ void Engine::on_session_end(const wire::SessionEnd& end) {
             break;
         case RL_ERR_SAME_UID_LOGIN:
             event = ConnEvent::kReplacedBySameUid;
+            break;
+        case RL_ERR_TOKEN_EXPIRED:
+            // The server removed us, like a kick (the reference SDK's BE_KICKED: "look at
+            // onDisconnect's code"); reconnecting with the expired token could not help.
+            event = ConnEvent::kKicked;
             break;
         default:
             // 31009 (server shutting down) and anything unknown: the session may live on
@@ -845,7 +921,8 @@ void Engine::start_migration(Duration silence) {
 }
 
 void Engine::on_migrated(std::unique_ptr<SignalConnection> connection,
-                         std::vector<uint64_t> snapshot) {
+                         std::vector<uint64_t> snapshot, const wire::SessionSecret& secret) {
+    session_.secret = secret;  // the server rotated it: the one we sent is dead now
     const TimePoint now = loop_.now();
     ENGINE_LOG(RL_LOG_INFO, "migrated in %lld ms (signal silent for %lld ms before the answer)",
                static_cast<long long>(to_millis(now - migration_->started())),
@@ -939,6 +1016,7 @@ void Engine::stop_all(bool say_leave) {
     session_ = Session{};
     presence_.clear();
     media_address_.reset();
+    held_expiry_warning_.reset();
     running_ = false;
 }
 

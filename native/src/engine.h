@@ -49,6 +49,8 @@ public:
     // Validation of the arguments is the caller's job (see c_api.cpp).
     int32_t join(std::string token, std::string channel, int64_t uid);
     int32_t leave();
+    // Validation of the token is the caller's job (see c_api.cpp).
+    int32_t renew_token(std::string token);
     int32_t state() const { return published_state_.load(std::memory_order_acquire); }
     void notify_network_changed();
     // Blocks until the loop has dropped the engine; no callback runs after it returns.
@@ -109,6 +111,8 @@ private:
         void on_session_end(const wire::SessionEnd& end) override;
         void on_server_error(const wire::ServerError& error) override;
         void on_peer(const PeerEvent& event) override;
+        void on_token_will_expire(const wire::TokenWillExpire& warning) override;
+        void on_renew_token_result(const wire::RenewTokenResult& result) override;
         void on_unexpected(uint8_t type_code) override;
 
         Engine& engine_;
@@ -118,6 +122,8 @@ private:
     void on_join_command(uint64_t generation, Transition t, JoinRequest request);
     void on_leave_command(uint64_t generation, Transition t);
     void on_network_changed();
+    void on_renew_command(uint64_t generation, std::string token);
+    void send_renewal();
     void on_shutdown();
 
     // --- the attempt
@@ -162,7 +168,7 @@ private:
     void start_migration(Duration silence);
     void drop_migration();
     void on_migrated(std::unique_ptr<SignalConnection> connection,
-                     std::vector<uint64_t> snapshot) override;
+                     std::vector<uint64_t> snapshot, const wire::SessionSecret& secret) override;
     void on_migration_got_fresh_session(const wire::ResumeOk& fresh) override;
     void on_migration_refused(const wire::JoinErr& err) override;
     void on_migration_session_end(const wire::SessionEnd& end) override { on_session_end(end); }
@@ -196,6 +202,10 @@ private:
     uint64_t loop_generation_ = 0;  // generation of the last command the loop has taken on
     bool running_ = false;
     JoinRequest request_;
+    // renew_token() while the session was not up: sent once it is (the token is in request_).
+    bool renewal_pending_ = false;
+    // TOKEN_WILL_EXPIRE that came between the answer and BIND_ACK: reported after JOIN/REJOIN_RESULT.
+    std::optional<uint64_t> held_expiry_warning_;
     Session session_;
     Presence presence_;
     ReconnectDriver reconnect_;

@@ -43,6 +43,12 @@ public:
     void user_left(uint64_t uid, int32_t reason) {
         emit(RL_EVENT_USER_LEFT, reason, 0, static_cast<int64_t>(uid));
     }
+    void token_will_expire(uint64_t expires_at) {
+        emit(RL_EVENT_TOKEN_WILL_EXPIRE, 0, 0, static_cast<int64_t>(expires_at));
+    }
+    void renew_token_result(int32_t result, uint64_t expires_at) {
+        emit(RL_EVENT_RENEW_TOKEN_RESULT, result, 0, static_cast<int64_t>(expires_at));
+    }
 
 private:
     void emit(int32_t type, int32_t a = 0, int32_t b = 0, int64_t x = 0, int64_t y = 0,

@@ -197,4 +197,13 @@ bool check_join_arguments(const char* token, const char* channel, int64_t uid, s
     return error->empty();
 }
 
+bool check_renew_token(const char* token, std::string* error) {
+    if (token == nullptr) {
+        *error = "token: must not be NULL";
+        return false;
+    }
+    *error = utf8_problem("token", token, 0, wire::kMaxToken);
+    return error->empty();
+}
+
 }  // namespace roomlink

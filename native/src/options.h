@@ -44,6 +44,8 @@ bool parse_options(const rl_engine_options* options, EngineOptions* out, std::st
 // rl_engine_join's argument rules: channel 1..64 bytes and token 0..1024 bytes of UTF-8 (NULL
 // token = empty), uid >= 0. On failure returns false and sets *error to "<argument>: <why>".
 bool check_join_arguments(const char* token, const char* channel, int64_t uid, std::string* error);
+// rl_engine_renew_token's token: not NULL, 0..1024 bytes of UTF-8.
+bool check_renew_token(const char* token, std::string* error);
 
 }  // namespace roomlink
 

@@ -17,6 +17,10 @@ void dispatch_server_message(const wire::Message& message, ServerMessageHandler&
         handler.on_peer(PeerEvent{true, joined->uid, 0});
     } else if (const auto* left = std::get_if<wire::PeerLeft>(&message)) {
         handler.on_peer(PeerEvent{false, left->uid, left->reason});
+    } else if (const auto* warning = std::get_if<wire::TokenWillExpire>(&message)) {
+        handler.on_token_will_expire(*warning);
+    } else if (const auto* renewed = std::get_if<wire::RenewTokenResult>(&message)) {
+        handler.on_renew_token_result(*renewed);
     } else if (std::holds_alternative<wire::Pong>(message) ||
                std::holds_alternative<wire::LeaveOk>(message)) {
         handler.on_liveness();

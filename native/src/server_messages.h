@@ -18,6 +18,9 @@ public:
     virtual void on_session_end(const wire::SessionEnd& end) = 0;
     virtual void on_server_error(const wire::ServerError& error) = 0;
     virtual void on_peer(const PeerEvent& event) = 0;
+    // Token renewal (docs/PROTOCOL.md): only the session's current connection cares.
+    virtual void on_token_will_expire(const wire::TokenWillExpire&) { on_liveness(); }
+    virtual void on_renew_token_result(const wire::RenewTokenResult&) { on_liveness(); }
     // PONG, LEAVE_OK: they matter only as inbound data (silence detection, lingering leaves).
     virtual void on_liveness() {}
     // Anything the client never receives (JOIN, PING, ...): `type_code` as wire::type_code gives.

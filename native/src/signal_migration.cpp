@@ -74,7 +74,7 @@ void SignalMigration::on_join_ok(const wire::JoinOk& ok) {
 
 void SignalMigration::on_resume_ok(const wire::ResumeOk& ok) {
     if (ok.resumed == 1 && ok.session_id == resume_.session_id) {
-        owner_.on_migrated(std::move(signal_), snapshot_.take());
+        owner_.on_migrated(std::move(signal_), snapshot_.take(), ok.session_secret);
         return;
     }
     owner_.on_migration_got_fresh_session(ok);

@@ -27,9 +27,10 @@ public:
     public:
         virtual ~Owner() = default;
         // RESUME_OK(resumed=1): `connection` carries the session from now on; `snapshot` is the
-        // membership at the answer.
+        // membership at the answer; `secret` replaces the session secret (the old one is dead).
         virtual void on_migrated(std::unique_ptr<SignalConnection> connection,
-                                 std::vector<uint64_t> snapshot) = 0;
+                                 std::vector<uint64_t> snapshot,
+                                 const wire::SessionSecret& secret) = 0;
         // RESUME_OK(resumed=0): the session had expired and the server made a fresh one.
         virtual void on_migration_got_fresh_session(const wire::ResumeOk& fresh) = 0;
         // JOIN_ERR: the server no longer knows the session.

@@ -127,6 +127,8 @@ bool fields_valid(const Message& message) {
             } else if constexpr (std::is_same_v<T, JoinErr> || std::is_same_v<T, SessionEnd> ||
                                  std::is_same_v<T, ServerError>) {
                 return within(m.message, 0, kMaxMessage);
+            } else if constexpr (std::is_same_v<T, RenewToken>) {
+                return within(m.token, 0, kMaxToken);
             } else {
                 return true;
             }
@@ -173,6 +175,13 @@ void encode_payload(const Message& message, Writer& w) {
                 w.u8(m.reason);
             } else if constexpr (std::is_same_v<T, Ping> || std::is_same_v<T, Pong>) {
                 w.u64(m.nonce);
+            } else if constexpr (std::is_same_v<T, TokenWillExpire>) {
+                w.u64(m.expires_at);
+            } else if constexpr (std::is_same_v<T, RenewToken>) {
+                w.str(m.token);
+            } else if constexpr (std::is_same_v<T, RenewTokenResult>) {
+                w.i32(m.code);
+                w.u64(m.expires_at);
             } else {
                 static_assert(std::is_same_v<T, Leave> || std::is_same_v<T, LeaveOk>);
             }
@@ -188,7 +197,7 @@ CodeMessage read_code_message(Reader& r) {
     return m;
 }
 
-// Decodes the payload of a frame whose type is known to be 1..13.
+// Decodes the payload of a frame whose type is known to be 1..kLastType.
 Message decode_payload(uint8_t type, Reader& r) {
     switch (type) {
         case 0x01: {
@@ -259,6 +268,22 @@ Message decode_payload(uint8_t type, Reader& r) {
         }
         case 0x0C:
             return read_code_message<SessionEnd>(r);
+        case 0x0E: {
+            TokenWillExpire m;
+            m.expires_at = r.u64();
+            return m;
+        }
+        case 0x0F: {
+            RenewToken m;
+            m.token = r.str("token", 0, kMaxToken);
+            return m;
+        }
+        case 0x10: {
+            RenewTokenResult m;
+            m.code = r.i32();
+            m.expires_at = r.u64();
+            return m;
+        }
         default:
             return read_code_message<ServerError>(r);
     }
@@ -284,8 +309,10 @@ const char* type_name(uint8_t code) {
     static const char* const names[] = {"JOIN",       "JOIN_OK",     "JOIN_ERR",  "RESUME",
                                         "RESUME_OK",  "LEAVE",       "LEAVE_OK",  "PEER_JOINED",
                                         "PEER_LEFT",  "PING",        "PONG",      "SESSION_END",
-                                        "ERROR"};
-    if (code >= 1 && code <= 13) {
+                                        "ERROR",      "TOKEN_WILL_EXPIRE", "RENEW_TOKEN",
+                                        "RENEW_TOKEN_RESULT"};
+    static_assert(sizeof names / sizeof names[0] == kLastType, "one name per type");
+    if (code >= 1 && code <= kLastType) {
         return names[code - 1];
     }
     return "UNKNOWN";
@@ -322,7 +349,7 @@ DecodeResult decode_frame(const uint8_t* data, size_t size) {
     }
     if (size >= kFrameHeader + 2) {
         uint8_t type = data[kFrameHeader + 1];
-        if (type < 0x01 || type > 0x0D) {
+        if (type < 0x01 || type > kLastType) {
             return error_result("unknown type " + std::to_string(type));
         }
     }

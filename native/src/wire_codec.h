@@ -84,10 +84,23 @@ struct ServerError {
     int32_t code = 0;
     std::string message;
 };
+// Token renewal (docs/PROTOCOL.md, "Token renewal"); expiries are epoch seconds.
+struct TokenWillExpire {
+    uint64_t expires_at = 0;
+};
+struct RenewToken {
+    std::string token;
+};
+struct RenewTokenResult {
+    int32_t code = 0;  // 0 = accepted
+    uint64_t expires_at = 0;
+};
 
-// Alternative order equals the wire type code minus one (JOIN = 0x01 ... ERROR = 0x0D).
+// Alternative order equals the wire type code minus one (JOIN = 0x01 ... RENEW_TOKEN_RESULT = 0x10).
 using Message = std::variant<Join, JoinOk, JoinErr, Resume, ResumeOk, Leave, LeaveOk, PeerJoined,
-                             PeerLeft, Ping, Pong, SessionEnd, ServerError>;
+                             PeerLeft, Ping, Pong, SessionEnd, ServerError, TokenWillExpire,
+                             RenewToken, RenewTokenResult>;
+constexpr uint8_t kLastType = 0x10;
 
 uint8_t type_code(const Message& message);
 const char* type_name(uint8_t type_code);

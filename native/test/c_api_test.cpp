@@ -380,6 +380,28 @@ TEST(join_validates_its_arguments_and_changes_nothing_when_invalid) {
     rl_engine_destroy(e);
 }
 
+TEST(renew_token_validates_its_argument_and_needs_a_membership) {
+    Recorder recorder;
+    rl_engine_options o = test::options_for(9);
+    rl_engine* e = rl_engine_create(&o, &Recorder::callback, &recorder, nullptr);
+    REQUIRE(e != nullptr);
+    const std::string token1024(1024, 't');
+    const std::string token1025(1025, 't');
+    CHECK_EQ(rl_engine_renew_token(nullptr, "t"), int32_t{RL_ERR_INVALID_ARGUMENT});
+    CHECK_EQ(rl_engine_renew_token(e, nullptr), int32_t{RL_ERR_INVALID_ARGUMENT});
+    CHECK(std::string(rl_last_error_message()).rfind("token:", 0) == 0);
+    CHECK_EQ(rl_engine_renew_token(e, token1025.c_str()), int32_t{RL_ERR_INVALID_ARGUMENT});
+    CHECK_EQ(rl_engine_renew_token(e, "\xc3\x28"), int32_t{RL_ERR_INVALID_ARGUMENT});
+    CHECK_EQ(rl_engine_renew_token(e, "t"), int32_t{RL_ERR_NOT_JOINED});
+    CHECK_EQ(rl_engine_join(e, "t", "c", 1), int32_t{RL_OK});
+    CHECK_EQ(rl_engine_renew_token(e, token1024.c_str()), int32_t{RL_OK});  // queued while joining
+    CHECK_EQ(rl_engine_renew_token(e, ""), int32_t{RL_OK});
+    CHECK_EQ(rl_engine_leave(e), int32_t{RL_OK});
+    CHECK_EQ(rl_engine_renew_token(e, "t"), int32_t{RL_ERR_NOT_JOINED});
+    CHECK(recorder.wait_for(RL_EVENT_LEAVE_RESULT));
+    rl_engine_destroy(e);
+}
+
 TEST(two_hundred_engines_share_the_configured_loop_threads) {
     test::LoopbackServer server;
     const int before = thread_count();

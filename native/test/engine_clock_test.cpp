@@ -391,6 +391,24 @@ TEST(signal_stall_with_healthy_media_migrates_silently_after_the_signal_timeout)
     }
 }
 
+// The server rotates the session secret at every RESUME_OK (the loopback server too): the engine
+// must keep the one the migration's answer carried, or its next RESUME is refused and it joins
+// afresh (a second JOIN) instead of resuming.
+TEST(after_a_migration_the_next_resume_presents_the_rotated_secret) {
+    ClockedScene scene;
+    auto& e = scene.add_engine(scene.options());
+    REQUIRE_EQ(e.join(), RL_OK);
+    scene.advance_to(1200);
+    scene.server.stall_connections();
+    scene.advance_to(2600);  // migrated at 2500
+    REQUIRE_EQ(scene.server.stats().resumes, 1);
+    scene.server.drop_all_connections();
+    scene.advance_to(5000);
+    CHECK_EQ(scene.server.stats().resumes, 2);
+    CHECK_EQ(scene.server.stats().joins, 1);
+    CHECK_EQ(e.state(), RL_STATE_CONNECTED);
+}
+
 // From 1200 on every signal connection stalls, the open one and any new one (a migration's).
 ClockedScene::Member& joined_then_stalled_at_1200(ClockedScene& scene) {
     auto& e = joined(scene, scene.options());

@@ -434,6 +434,10 @@ private:
                 resume->session_id = id;
             }
             Session& s = it->second;
+            // Like the real server: every RESUME_OK carries a fresh secret and the old one is
+            // dead, so every test that resumes twice (or migrates, then resumes) checks that the
+            // engine keeps the rotated one.
+            ++s.secret[0];
             int old_fd = fd_of_client(s.client_id);
             if (old_fd >= 0 && old_fd != fd && config_.close_replaced) {
                 close_client(old_fd);  // replaced, silently

@@ -123,6 +123,11 @@ Message build(const std::string& name, const Fields& f) {
     if (name == "pong") return Pong{u64(f, "nonce")};
     if (name == "session_end") return SessionEnd{std::stoi(f.at("code")), f.at("message")};
     if (name == "error") return ServerError{std::stoi(f.at("code")), f.at("message")};
+    if (name == "token_will_expire") return TokenWillExpire{u64(f, "expiresAt")};
+    if (name == "renew_token") return RenewToken{f.at("token")};
+    if (name == "renew_token_result" || name == "renew_token_result_refused") {
+        return RenewTokenResult{std::stoi(f.at("code")), u64(f, "expiresAt")};
+    }
     throw std::runtime_error("vector with unknown name " + name);
 }
 
@@ -163,6 +168,12 @@ Fields fields_of(const Message& message) {
                 f = {{"uid", std::to_string(m.uid)}, {"reason", std::to_string(m.reason)}};
             } else if constexpr (std::is_same_v<T, Ping> || std::is_same_v<T, Pong>) {
                 f = {{"nonce", std::to_string(m.nonce)}};
+            } else if constexpr (std::is_same_v<T, TokenWillExpire>) {
+                f = {{"expiresAt", std::to_string(m.expires_at)}};
+            } else if constexpr (std::is_same_v<T, RenewToken>) {
+                f = {{"token", m.token}};
+            } else if constexpr (std::is_same_v<T, RenewTokenResult>) {
+                f = {{"code", std::to_string(m.code)}, {"expiresAt", std::to_string(m.expires_at)}};
             }
         },
         message);
@@ -190,7 +201,7 @@ MediaType media_type(const std::string& name) {
 
 TEST(vectors_file_is_complete) {
     auto vectors = valid_vectors();
-    CHECK_EQ(vectors.size(), size_t{18});  // update when docs/vectors grows
+    CHECK_EQ(vectors.size(), size_t{22});  // update when docs/vectors grows
     auto invalid = read_table("invalid.txt");
     CHECK(invalid.size() >= 10);
 }

@@ -78,6 +78,9 @@ enum rl_error {
     RL_ERR_ENGINE_CLOSED = 31007,
     RL_ERR_RECONNECT_TIMEOUT = 31008,
     RL_ERR_SERVER_SHUTDOWN = 31009,
+    RL_ERR_TOKEN_EXPIRED = 31020,       /* SESSION_END: the token expired and was not renewed */
+    RL_ERR_SAME_UID_REJECTED = 31021,   /* JOIN_ERR: the uid is already in the channel and the
+                                           server keeps the first login (REJECT_NEWCOMER) */
     RL_ERR_INTERNAL = 31099
 };
 
@@ -88,9 +91,12 @@ enum rl_error {
  *   REJOIN_RESULT       a=result       x=channel_id
  *   LEAVE_RESULT        a=result
  *   RECONNECTING_START  (none)
- *   DISCONNECT          a=error code (30204, 30205, 30206, 30207, 30209, 31008, 31009)
+ *   DISCONNECT          a=error code (30204, 30205, 30206, 30207, 30209, 31008, 31009, 31020)
  *   USER_JOINED         x=uid
  *   USER_LEFT           a=rl_user_leave_reason  x=uid
+ *   TOKEN_WILL_EXPIRE   x=the token's expiry (epoch seconds; u64 bits)
+ *   RENEW_TOKEN_RESULT  a=result (RL_OK or RL_ERR_INVALID_TOKEN)  x=the session's expiry now in
+ *                       effect (epoch seconds; the old one when refused; 0 = none enforced)
  */
 enum rl_event_type {
     RL_EVENT_STATE_CHANGED = 1,
@@ -100,7 +106,9 @@ enum rl_event_type {
     RL_EVENT_RECONNECTING_START = 5,
     RL_EVENT_DISCONNECT = 6,
     RL_EVENT_USER_JOINED = 7,
-    RL_EVENT_USER_LEFT = 8
+    RL_EVENT_USER_LEFT = 8,
+    RL_EVENT_TOKEN_WILL_EXPIRE = 9,
+    RL_EVENT_RENEW_TOKEN_RESULT = 10
 };
 
 /* Primitive-only arguments so that hosts can bind it without marshalling a struct.
@@ -194,6 +202,13 @@ RL_API int32_t rl_engine_join(rl_engine* engine, const char* token, const char* 
  * RL_ERR_INVALID_ARGUMENT: "<field>: <why>", or "" if that call did not fail so. Each of those
  * calls resets it; the text stays valid until the next one on this thread. */
 RL_API const char* rl_last_error_message(void);
+
+/* Hands the engine a fresh token (after RL_EVENT_TOKEN_WILL_EXPIRE): it is sent to the server,
+ * which answers with RL_EVENT_RENEW_TOKEN_RESULT, and it replaces the token the engine keeps for
+ * joining afresh after an outage. While reconnecting it is sent once the session is back.
+ * Returns RL_OK, RL_ERR_NOT_JOINED (DISCONNECTED or FAILED) or RL_ERR_INVALID_ARGUMENT (token
+ * NULL or longer than 1024 bytes, or not UTF-8; rl_last_error_message() names it). */
+RL_API int32_t rl_engine_renew_token(rl_engine* engine, const char* token);
 
 /* Leaves the channel. Returns RL_OK or RL_ERR_NOT_JOINED (DISCONNECTED or FAILED). */
 RL_API int32_t rl_engine_leave(rl_engine* engine);

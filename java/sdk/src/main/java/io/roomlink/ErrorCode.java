@@ -27,6 +27,10 @@ public final class ErrorCode {
     public static final int ENGINE_CLOSED = 31007;
     public static final int RECONNECT_TIMEOUT = 31008;
     public static final int SERVER_SHUTDOWN = 31009;
+    /** onDisconnect: the token expired and was not renewed in time ({@link RoomEngine#renewToken}). */
+    public static final int TOKEN_EXPIRED = 31020;
+    /** onJoinChannel: the uid is already in the channel and the server keeps the first login. */
+    public static final int SAME_UID_REJECTED = 31021;
     public static final int INTERNAL = 31099;
 
     private static final Map<Integer, String> NAMES = names();

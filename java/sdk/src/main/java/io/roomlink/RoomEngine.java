@@ -106,6 +106,33 @@ public final class RoomEngine implements AutoCloseable {
     }
 
     /**
+     * Replaces the join token, typically from {@link RoomEngineListener#onTokenWillExpire}: the
+     * server checks it (same app key, channel and uid) and answers with
+     * {@link RoomEngineListener#onRenewTokenResult}. The engine also keeps it for joining afresh
+     * after an outage. While reconnecting, it is sent once the session is back.
+     *
+     * @param token the new token from your app server, at most 1024 bytes of UTF-8
+     * @return {@link ErrorCode#OK} (the outcome arrives as {@code onRenewTokenResult}),
+     *     {@link ErrorCode#NOT_JOINED}, {@link ErrorCode#INVALID_ARGUMENT} (the reason is logged),
+     *     or {@link ErrorCode#ENGINE_CLOSED}
+     */
+    public int renewToken(String token) {
+        String problem = token == null ? "token must not be null" : Checks.utf8Length("token", token, 0, 1024);
+        if (problem != null) {
+            LOG.warn("renewToken rejected: {}", problem);
+            return ErrorCode.INVALID_ARGUMENT;
+        }
+        byte[] tokenBytes = Utf8.cString(token);
+        return withHandle(h -> {
+            int rc = NativeApi.rl_engine_renew_token(h, tokenBytes);
+            if (rc == ErrorCode.INVALID_ARGUMENT) {
+                LOG.warn("renewToken rejected: {}", Utf8.fromC(NativeApi.rl_last_error_message()));
+            }
+            return rc;
+        });
+    }
+
+    /**
      * Leaves the channel, also while connecting or reconnecting. Arrives as
      * {@code onConnectionStateChanged(DISCONNECTED, LEAVE_CHANNEL)} and {@code onLeaveChannel(0)}.
      *

@@ -50,4 +50,23 @@ public interface RoomEngineListener {
     /** A remote user left the channel. */
     default void onUserLeave(long uid, UserLeaveReason reason) {
     }
+
+    /**
+     * The join token expires soon (the server's warning lead, 30 s by default, before it does):
+     * get a fresh one from your app server and hand it to {@link RoomEngine#renewToken}. Without
+     * one the server ends the session when the token expires:
+     * {@code onConnectionStateChanged(DISCONNECTED, BE_KICKED)} and
+     * {@code onDisconnect(ErrorCode.TOKEN_EXPIRED)}. Only servers that enforce token expiry send it.
+     */
+    default void onTokenWillExpire() {
+    }
+
+    /**
+     * The server's answer to {@link RoomEngine#renewToken}: {@link ErrorCode#OK}, the session now
+     * lasts as long as the new token; or {@link ErrorCode#INVALID_TOKEN}, the token was refused
+     * (bad signature, expired, for another channel or uid, or valid for longer than the server
+     * allows) and the session keeps its old expiry, so renew again before it.
+     */
+    default void onRenewTokenResult(int result) {
+    }
 }

@@ -79,6 +79,16 @@ class RecordingListener implements RoomEngineListener {
         record("onUserLeave(" + uid + ", " + reason + ")");
     }
 
+    @Override
+    public void onTokenWillExpire() {
+        record("onTokenWillExpire()");
+    }
+
+    @Override
+    public void onRenewTokenResult(int result) {
+        record("onRenewTokenResult(" + ErrorCode.nameOf(result) + ")");
+    }
+
     private void record(String line) {
         if (inFlight.incrementAndGet() != 1) {
             violation("two callbacks ran at once: " + line);

@@ -21,6 +21,8 @@ public final class NativeApi {
     public static final int EVENT_DISCONNECT = 6;
     public static final int EVENT_USER_JOINED = 7;
     public static final int EVENT_USER_LEFT = 8;
+    public static final int EVENT_TOKEN_WILL_EXPIRE = 9;
+    public static final int EVENT_RENEW_TOKEN_RESULT = 10;
 
     public static final int LOG_TRACE = 0;
     public static final int LOG_DEBUG = 1;
@@ -85,6 +87,8 @@ public final class NativeApi {
 
     /** NUL-terminated UTF-8, owned by the core: read it with {@link Utf8#fromC(Pointer)}. */
     public static native Pointer rl_last_error_message();
+
+    public static native int rl_engine_renew_token(Pointer engine, byte[] token);
 
     public static native int rl_engine_leave(Pointer engine);
 

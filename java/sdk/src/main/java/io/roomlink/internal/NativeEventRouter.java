@@ -74,6 +74,8 @@ public final class NativeEventRouter {
             case NativeApi.EVENT_DISCONNECT -> () -> listener.onDisconnect(a);
             case NativeApi.EVENT_USER_JOINED -> () -> listener.onUserJoined(x);
             case NativeApi.EVENT_USER_LEFT -> () -> listener.onUserLeave(x, UserLeaveReason.fromCode(a));
+            case NativeApi.EVENT_TOKEN_WILL_EXPIRE -> listener::onTokenWillExpire;
+            case NativeApi.EVENT_RENEW_TOKEN_RESULT -> () -> listener.onRenewTokenResult(a);
             default -> null;
         };
     }

@@ -14,6 +14,10 @@ public final class ErrorCodes {
     public static final int PROTOCOL = 31006;
     /** SESSION_END: the server is shutting down. */
     public static final int SERVER_SHUTDOWN = 31009;
+    /** SESSION_END: the session's token expired and was not renewed (enforceTokenExpiry). */
+    public static final int TOKEN_EXPIRED = 31020;
+    /** JOIN_ERR: the uid already has a live session in the channel (SameUidPolicy.REJECT_NEWCOMER). */
+    public static final int SAME_UID_REJECTED = 31021;
     /** JOIN_ERR: the server failed internally while admitting the client. */
     public static final int INTERNAL = 31099;
 

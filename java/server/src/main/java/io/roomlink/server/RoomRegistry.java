@@ -72,6 +72,7 @@ final class RoomRegistry {
     private final long graceNanos;
     private final long idleNanos;
     private final SecureRandom random = new SecureRandom();
+    private final CredentialPolicy credentials;
 
     // Room executor only.
     private final Map<RoomKey, Room> rooms = new HashMap<>();
@@ -82,7 +83,7 @@ final class RoomRegistry {
 
     RoomRegistry(EventExecutor executor, int shardIndex, int shardCount, AtomicLong channelIds,
                  MediaBindings bindings, MediaHandler media, ServerStats stats, ByteBufAllocator alloc,
-                 long graceNanos, long idleNanos, long retentionNanos) {
+                 long graceNanos, long idleNanos, long retentionNanos, CredentialPolicy credentials) {
         this.executor = executor;
         this.shardIndex = shardIndex;
         this.shardCount = shardCount;
@@ -94,6 +95,7 @@ final class RoomRegistry {
         this.graceNanos = graceNanos;
         this.idleNanos = idleNanos;
         this.tombstones = new Tombstones(retentionNanos, MAX_TOMBSTONES);
+        this.credentials = credentials;
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -147,21 +149,34 @@ final class RoomRegistry {
         if (shuttingDown || !conn.isActive()) {
             return; // the client is gone, or the server is closing and tells every connection itself
         }
-        admit(conn, new RoomKey(j.appKey(), j.channel()), j.uid(), j.mediaKey(), false);
+        admit(conn, new RoomKey(j.appKey(), j.channel()), j.uid(), j.mediaKey(), false,
+                credentials.sessionExpiry(j.token()));
     }
 
     /**
      * Creates a fresh session for {@code uid} in the room {@code key} (JOIN, or RESUME after grace)
      * and replies with the presence snapshot ended by JOIN_OK (or RESUME_OK resumed=0).
      */
-    private void admit(SignalHandler conn, RoomKey key, long uid, long mediaKey, boolean viaResume) {
+    private void admit(SignalHandler conn, RoomKey key, long uid, long mediaKey, boolean viaResume,
+                       long tokenExpiresAt) {
         Room room = rooms.get(key);
+        if (room != null && room.members.containsKey(uid)
+                && credentials.sameUidPolicy == SameUidPolicy.REJECT_NEWCOMER) {
+            // The live session carries on untouched; the newcomer may be a replayed (stolen) token.
+            log.debug("JOIN for uid {} in {}/{} refused: the uid is in the channel (REJECT_NEWCOMER)",
+                    Long.toUnsignedString(uid), key.appKey(), key.channel());
+            stats.joinRejects.increment();
+            stats.sameUidRejects.increment();
+            conn.sendAndClose(new Message.JoinErr(ErrorCodes.SAME_UID_REJECTED, "uid already in the channel"));
+            return;
+        }
         if (room == null) {
             room = new Room(key, channelIds.getAndIncrement());
             rooms.put(key, room);
         }
         tombstones.supersede(key, uid);
         Session s = new Session(newSessionId(), newSecret(), room, uid, mediaKey);
+        s.tokenExpiresAt = tokenExpiresAt;
         sessions.put(s.id, s);
         Attachment.attach(s, conn);
         Session old = room.members.put(uid, s);
@@ -203,6 +218,8 @@ final class RoomRegistry {
                 old.closeSilently(); // replaced by its own resume: never a duplicate login
             }
             s.touchSignal(); // the signal side only: a new mediaKey is healthy once it is bound
+            // A fresh secret at every resume: one sniffed or leaked earlier is dead from now on.
+            s.secret = newSecret();
             bindings.register(s, r.mediaKey());
             replyWithSnapshot(conn, new Message.ResumeOk(s.room.channelId, true, s.id, s.secret, conn.mediaHost(),
                     conn.mediaPort()), s);
@@ -214,9 +231,14 @@ final class RoomRegistry {
         Tombstone t = tombstones.get(r.sessionId());
         if (t != null && MessageDigest.isEqual(t.secret, secret)) {
             tombstones.forget(t);
-            if (t.resumable()) {
+            if (t.resumable() && t.tokenExpiresAt != 0
+                    && TokenExpiry.expired(t.tokenExpiresAt, CredentialPolicy.nowMillis())) {
+                // Its token ran out while it was away: a fresh session would only be ended at once.
+                stats.tokenExpiries.increment();
+                conn.sendAndClose(new Message.SessionEnd(ErrorCodes.TOKEN_EXPIRED, "token expired"));
+            } else if (t.resumable()) {
                 log.debug("session {} resumed after its grace period: admitted afresh", Long.toHexString(t.sessionId));
-                admit(conn, t.key, t.uid, r.mediaKey(), true);
+                admit(conn, t.key, t.uid, r.mediaKey(), true, t.tokenExpiresAt);
             } else {
                 conn.sendAndClose(new Message.SessionEnd(t.endCode, t.endMessage));
             }
@@ -246,6 +268,34 @@ final class RoomRegistry {
             s.touchSignal();
             conn.send(new Message.Pong(nonce));
         }
+    }
+
+    /**
+     * RENEW_TOKEN: a token for the same appKey, channel and uid replaces the session's. Accepted,
+     * the session's expiry moves to the new token's (when expiry is enforced) and a new warning
+     * will come before it; refused, the session keeps its old expiry. Either way the answer is
+     * RENEW_TOKEN_RESULT.
+     */
+    void renewToken(SignalHandler conn, String token) {
+        Session s = conn.session;
+        if (s == null || s.conn != conn || s.removed) {
+            return; // replaced or ended meanwhile: nothing to renew on this connection
+        }
+        RoomKey key = s.room.key;
+        TokenVerifier.Result r = credentials.verifier.verify(key.appKey(), key.channel(), s.uid, token,
+                java.time.Instant.now());
+        if (r != TokenVerifier.Result.OK) {
+            stats.tokenRenewalRejects.increment();
+            log.debug("{}: token renewal refused: {}", s, r.message());
+            conn.send(new Message.RenewTokenResult(ErrorCodes.INVALID_TOKEN, s.tokenExpiresAt));
+            return;
+        }
+        long expiry = credentials.sessionExpiry(token);
+        s.tokenExpiresAt = expiry;
+        s.expiryWarned = false;
+        stats.tokenRenewals.increment();
+        log.debug("{}: token renewed{}", s, expiry == 0 ? "" : ", session now expires at " + expiry);
+        conn.send(new Message.RenewTokenResult(0, expiry));
     }
 
     /**
@@ -349,6 +399,8 @@ final class RoomRegistry {
         List<Session> idle = null;
         List<Session> expired = null;
         List<Session> promotable = null;
+        List<Session> tokenDue = null;
+        long nowMillis = credentials.enforceTokenExpiry ? CredentialPolicy.nowMillis() : 0;
         // Classify first, act afterwards: acting may remove sessions (and fan-out may drop peers).
         for (Session s : sessions.values()) {
             if (s.conn != null && now - s.lastHeardNanos() > idleNanos) {
@@ -360,6 +412,9 @@ final class RoomRegistry {
                 }
             } else if (s.mediaBound && s.conn != null) {
                 promotable = add(promotable, s); // bound, but a path was stale when its BIND came
+            }
+            if (s.tokenExpiresAt != 0 && TokenExpiry.due(s, nowMillis, credentials.warningLeadMillis)) {
+                tokenDue = add(tokenDue, s);
             }
         }
         if (idle != null) {
@@ -386,7 +441,31 @@ final class RoomRegistry {
                 promoteIfReady(s, now);
             }
         }
+        if (tokenDue != null) {
+            for (Session s : tokenDue) {
+                if (!s.removed) {
+                    tokenDue(s, nowMillis);
+                }
+            }
+        }
         tombstones.prune(now);
+    }
+
+    /** The session's token expires soon (warn it once) or has expired (end the session). */
+    private void tokenDue(Session s, long nowMillis) {
+        if (TokenExpiry.expired(s, nowMillis)) {
+            log.debug("{}: token expired at {} and was not renewed, ending the session", s, s.tokenExpiresAt);
+            stats.tokenExpiries.increment();
+            endSession(s, ErrorCodes.TOKEN_EXPIRED, "token expired");
+            if (s.visible) {
+                fanOut(s.room, new Message.PeerLeft(s.uid, Message.PeerLeft.REASON_KICKED), null);
+            }
+            return;
+        }
+        if (s.conn != null) { // in grace: warned once it is back
+            s.expiryWarned = true;
+            s.conn.send(new Message.TokenWillExpire(s.tokenExpiresAt));
+        }
     }
 
     private static List<Session> add(List<Session> list, Session s) {

@@ -93,7 +93,7 @@ public final class RoomServer implements AutoCloseable {
 
     private RoomServer(RoomServerOptions options) {
         this.options = options;
-        this.verifier = new TokenVerifier(options.tokenSecret());
+        this.verifier = new TokenVerifier(options.tokenSecret(), options.maxTokenLifetime());
         this.transport = ServerTransport.select(options.nativeTransport());
         this.bossGroup = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("roomlink-accept"),
                 transport.ioHandlerFactory());
@@ -106,7 +106,9 @@ public final class RoomServer implements AutoCloseable {
         this.mediaHandler = new MediaHandler(bindings, stats);
         this.rooms = new RoomShards(loops, bindings, mediaHandler, stats, ByteBufAllocator.DEFAULT,
                 options.sessionGrace().toNanos(), options.idleTimeout().toNanos(),
-                options.expiredSessionRetention().toNanos());
+                options.expiredSessionRetention().toNanos(),
+                new CredentialPolicy(verifier, options.sameUidPolicy(), options.enforceTokenExpiry(),
+                        options.tokenExpiryWarning()));
         this.mediaHandler.bindListener((s, key) -> {
             RoomRegistry shard = rooms.forSession(s.id);
             shard.post(() -> shard.mediaBound(s, key));
@@ -332,6 +334,10 @@ public final class RoomServer implements AutoCloseable {
         private int ioThreads = Math.max(2, Runtime.getRuntime().availableProcessors());
         private int acceptBacklog = DEFAULT_ACCEPT_BACKLOG;
         private boolean nativeTransport = true;
+        private Duration maxTokenLifetime = TokenVerifier.DEFAULT_MAX_LIFETIME;
+        private SameUidPolicy sameUidPolicy = SameUidPolicy.NEWEST_WINS;
+        private boolean enforceTokenExpiry;
+        private Duration tokenExpiryWarning = Duration.ofSeconds(30);
 
         private Builder() {
         }
@@ -451,6 +457,51 @@ public final class RoomServer implements AutoCloseable {
         }
 
         /**
+         * The longest a join token may still be valid when it is presented (default 24 h): a token
+         * whose expiry lies further in the future gets {@code JOIN_ERR(31001)}, so a leaked token
+         * cannot be used for ever. Applies to JOIN and RENEW_TOKEN; whole seconds.
+         */
+        public Builder maxTokenLifetime(Duration lifetime) {
+            checkPositive("maxTokenLifetime", lifetime);
+            if (lifetime.getSeconds() < 1) {
+                throw new IllegalArgumentException("maxTokenLifetime must be at least 1 s, got " + lifetime);
+            }
+            this.maxTokenLifetime = lifetime;
+            return this;
+        }
+
+        /**
+         * What a JOIN for a uid that already has a live session in the channel does (default
+         * {@link SameUidPolicy#NEWEST_WINS}); see {@link SameUidPolicy} for the trade-off against
+         * token theft.
+         */
+        public Builder sameUidPolicy(SameUidPolicy policy) {
+            this.sameUidPolicy = Objects.requireNonNull(policy, "sameUidPolicy");
+            return this;
+        }
+
+        /**
+         * Whether a session lives only as long as its token (default false): the server warns the
+         * client {@link #tokenExpiryWarning} before the token expires (TOKEN_WILL_EXPIRE,
+         * {@code onTokenWillExpire()}), accepts a fresh token (RENEW_TOKEN, {@code renewToken}), and
+         * ends a session whose token expired with {@code SESSION_END(31020)}. No effect in debug mode.
+         */
+        public Builder enforceTokenExpiry(boolean enforce) {
+            this.enforceTokenExpiry = enforce;
+            return this;
+        }
+
+        /** How long before its token expires a session is warned (default 30 s); see {@link #enforceTokenExpiry}. */
+        public Builder tokenExpiryWarning(Duration lead) {
+            Objects.requireNonNull(lead, "tokenExpiryWarning");
+            if (lead.isNegative()) {
+                throw new IllegalArgumentException("tokenExpiryWarning must not be negative, got " + lead);
+            }
+            this.tokenExpiryWarning = lead;
+            return this;
+        }
+
+        /**
          * Binds the ports and starts serving.
          *
          * @throws IllegalStateException if a port cannot be bound or the bind address cannot be resolved
@@ -465,7 +516,7 @@ public final class RoomServer implements AutoCloseable {
         public RoomServerOptions options() {
             return new RoomServerOptions(signalPort, mediaPort, bindAddress, tokenSecret, advertisedHost,
                     advertisedPort, sessionGrace, idleTimeout, expiredSessionRetention, ioThreads, acceptBacklog,
-                    nativeTransport);
+                    nativeTransport, maxTokenLifetime, sameUidPolicy, enforceTokenExpiry, tokenExpiryWarning);
         }
 
         /** See {@link RoomServerOptions#toBuilder()}. */
@@ -483,6 +534,10 @@ public final class RoomServer implements AutoCloseable {
             b.ioThreads = o.ioThreads();
             b.acceptBacklog = o.acceptBacklog();
             b.nativeTransport = o.nativeTransport();
+            b.maxTokenLifetime = o.maxTokenLifetime();
+            b.sameUidPolicy = o.sameUidPolicy();
+            b.enforceTokenExpiry = o.enforceTokenExpiry();
+            b.tokenExpiryWarning = o.tokenExpiryWarning();
             return b;
         }
 

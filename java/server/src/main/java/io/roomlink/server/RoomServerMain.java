@@ -1,6 +1,8 @@
 package io.roomlink.server;
 
 import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -11,8 +13,13 @@ import java.util.List;
  * <pre>
  * java -jar roomlink-server-VERSION-standalone.jar --signal-port 7000 --media-port 7001 \
  *      [--token-secret S] [--bind 0.0.0.0] [--advertise-media host:port] [--session-grace-ms N] \
- *      [--idle-timeout-ms N] [--io-threads N] [--accept-backlog N]
+ *      [--idle-timeout-ms N] [--io-threads N] [--accept-backlog N] [--max-token-lifetime-s N]
+ *      [--same-uid-policy newest-wins|reject-newcomer] [--enforce-token-expiry] [--token-expiry-warning-ms N]
+ *      [--dev]
  * </pre>
+ *
+ * Without {@code --token-secret} the server would run in debug mode (any token joins as any uid):
+ * that is allowed only with {@code --dev} or a loopback {@code --bind}; otherwise it refuses to start.
  *
  * Bad arguments print the usage and exit with status 2; a port that cannot be bound exits with 1.
  * Runs until SIGTERM/SIGINT (a shutdown hook closes the server, telling clients SESSION_END 31009).
@@ -30,10 +37,23 @@ public final class RoomServerMain {
             "  --idle-timeout-ms N        silence after which a connection is dropped (default 3000)",
             "  --io-threads N             I/O event loops, each serving a shard of the rooms (default: cores, at least 2)",
             "  --accept-backlog N         accept queue of the signal port (default 16384; Linux caps it at net.core.somaxconn)",
+            "  --max-token-lifetime-s N   refuse tokens valid for longer than this from now (default 86400)",
+            "  --same-uid-policy P        newest-wins (default: a second login of a uid ends the first) or",
+            "                             reject-newcomer (the second login is refused while the first lives)",
+            "  --enforce-token-expiry     end a session when its token expires unless the client renews it",
+            "  --token-expiry-warning-ms N  warn a session this long before its token expires (default 30000)",
+            "  --dev                      allow debug mode (no --token-secret) on a non-loopback bind address",
             "  --help                     print this help");
 
+    /** Why a standalone server without a token secret refuses to start on a reachable address. */
+    static final String DEBUG_MODE_REFUSED = "no --token-secret: debug mode (ANY token joins as ANY uid) is only "
+            + "allowed on a loopback --bind address or with --dev; give --token-secret, or --bind 127.0.0.1, or --dev";
+
     private static final List<String> OPTIONS = List.of("--signal-port", "--media-port", "--token-secret", "--bind",
-            "--advertise-media", "--session-grace-ms", "--idle-timeout-ms", "--io-threads", "--accept-backlog");
+            "--advertise-media", "--session-grace-ms", "--idle-timeout-ms", "--io-threads", "--accept-backlog",
+            "--max-token-lifetime-s", "--same-uid-policy", "--token-expiry-warning-ms");
+    /** Options that take no value. */
+    private static final List<String> FLAGS = List.of("--enforce-token-expiry", "--dev");
 
     private RoomServerMain() {
     }
@@ -41,7 +61,7 @@ public final class RoomServerMain {
     /** Parsed command line. */
     record Options(int signalPort, int mediaPort, String tokenSecret, String bind, String advertiseHost,
                    int advertisePort, Long sessionGraceMs, Long idleTimeoutMs, Integer ioThreads, Integer acceptBacklog,
-                   boolean help) {
+                   boolean help, Credentials credentials) {
 
         RoomServer.Builder toBuilder() {
             RoomServer.Builder b = RoomServer.builder()
@@ -64,8 +84,24 @@ public final class RoomServerMain {
             if (acceptBacklog != null) {
                 b.acceptBacklog(acceptBacklog);
             }
+            if (credentials.maxTokenLifetimeSeconds() != null) {
+                b.maxTokenLifetime(Duration.ofSeconds(credentials.maxTokenLifetimeSeconds()));
+            }
+            if (credentials.sameUidPolicy() != null) {
+                b.sameUidPolicy(credentials.sameUidPolicy());
+            }
+            b.enforceTokenExpiry(credentials.enforceTokenExpiry());
+            if (credentials.tokenExpiryWarningMs() != null) {
+                b.tokenExpiryWarning(Duration.ofMillis(credentials.tokenExpiryWarningMs()));
+            }
             return b;
         }
+    }
+
+    /** The credential options of the command line (null = the builder's default). */
+    record Credentials(Long maxTokenLifetimeSeconds, SameUidPolicy sameUidPolicy, boolean enforceTokenExpiry,
+                       Long tokenExpiryWarningMs, boolean dev) {
+        static final Credentials DEFAULTS = new Credentials(null, null, false, null, false);
     }
 
     /** A command line that cannot be run; the message says why. */
@@ -89,11 +125,16 @@ public final class RoomServerMain {
         Long idle = null;
         Integer ioThreads = null;
         Integer backlog = null;
+        Long maxLifetime = null;
+        SameUidPolicy sameUid = null;
+        boolean enforceExpiry = false;
+        Long warningMs = null;
+        boolean dev = false;
         List<String> seen = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             if (a.equals("--help") || a.equals("-h")) {
-                return new Options(0, 0, null, bind, null, 0, null, null, null, null, true);
+                return new Options(0, 0, null, bind, null, 0, null, null, null, null, true, Credentials.DEFAULTS);
             }
             if (!a.startsWith("--")) {
                 throw new UsageException("unexpected argument '" + a + "'");
@@ -104,6 +145,21 @@ public final class RoomServerMain {
             if (eq > 0) {
                 name = a.substring(0, eq);
                 value = a.substring(eq + 1);
+            }
+            if (FLAGS.contains(name)) {
+                if (eq > 0) {
+                    throw new UsageException(name + " takes no value");
+                }
+                if (seen.contains(name)) {
+                    throw new UsageException(name + " given twice");
+                }
+                seen.add(name);
+                if (name.equals("--dev")) {
+                    dev = true;
+                } else {
+                    enforceExpiry = true;
+                }
+                continue;
             }
             if (!OPTIONS.contains(name)) {
                 throw new UsageException("unknown option " + name);
@@ -155,6 +211,14 @@ public final class RoomServerMain {
                 case "--idle-timeout-ms" -> idle = millis(name, value);
                 case "--io-threads" -> ioThreads = count(name, value, 256);
                 case "--accept-backlog" -> backlog = count(name, value, Integer.MAX_VALUE);
+                case "--max-token-lifetime-s" -> maxLifetime = (long) count(name, value, Integer.MAX_VALUE);
+                case "--same-uid-policy" -> sameUid = switch (value) {
+                    case "newest-wins" -> SameUidPolicy.NEWEST_WINS;
+                    case "reject-newcomer" -> SameUidPolicy.REJECT_NEWCOMER;
+                    default -> throw new UsageException(
+                            "--same-uid-policy must be newest-wins or reject-newcomer, got '" + value + "'");
+                };
+                case "--token-expiry-warning-ms" -> warningMs = millis(name, value);
                 default -> throw new UsageException("unknown option " + name);
             }
         }
@@ -164,7 +228,8 @@ public final class RoomServerMain {
         if (mediaPort == null) {
             throw new UsageException("--media-port is required");
         }
-        return new Options(signalPort, mediaPort, secret, bind, advHost, advPort, grace, idle, ioThreads, backlog, false);
+        return new Options(signalPort, mediaPort, secret, bind, advHost, advPort, grace, idle, ioThreads, backlog, false,
+                new Credentials(maxLifetime, sameUid, enforceExpiry, warningMs, dev));
     }
 
     private static int port(String name, String value) throws UsageException {
@@ -221,6 +286,10 @@ public final class RoomServerMain {
             return new Result(null, 0);
         }
         if (o.tokenSecret() == null) {
+            if (!o.credentials().dev() && !isLoopback(o.bind())) {
+                err.println("roomlink-server: " + DEBUG_MODE_REFUSED);
+                return new Result(null, 2);
+            }
             err.println("WARNING: " + RoomServer.DEBUG_MODE_WARNING); // the standalone jar has no SLF4J binding
         }
         RoomServer server;
@@ -233,6 +302,20 @@ public final class RoomServerMain {
         out.println("roomlink server listening signal=" + server.signalPort() + " media=" + server.mediaPort());
         out.flush();
         return new Result(server, 0);
+    }
+
+    /** True if {@code bind} names only loopback addresses (an unresolvable name is not loopback). */
+    static boolean isLoopback(String bind) {
+        try {
+            for (InetAddress a : InetAddress.getAllByName(bind)) {
+                if (!a.isLoopbackAddress()) {
+                    return false;
+                }
+            }
+            return true;
+        } catch (UnknownHostException e) {
+            return false;
+        }
     }
 
     /** Outcome of {@link #run}: a running server, or none and the process exit status. */

@@ -21,10 +21,16 @@ public final class RoomServerOptions {
     private final int ioThreads;
     private final int acceptBacklog;
     private final boolean nativeTransport;
+    private final Duration maxTokenLifetime;
+    private final SameUidPolicy sameUidPolicy;
+    private final boolean enforceTokenExpiry;
+    private final Duration tokenExpiryWarning;
 
     RoomServerOptions(int signalPort, int mediaPort, String bindAddress, String tokenSecret, String advertisedHost,
                       int advertisedPort, Duration sessionGrace, Duration idleTimeout,
-                      Duration expiredSessionRetention, int ioThreads, int acceptBacklog, boolean nativeTransport) {
+                      Duration expiredSessionRetention, int ioThreads, int acceptBacklog, boolean nativeTransport,
+                      Duration maxTokenLifetime, SameUidPolicy sameUidPolicy, boolean enforceTokenExpiry,
+                      Duration tokenExpiryWarning) {
         this.signalPort = signalPort;
         this.mediaPort = mediaPort;
         this.bindAddress = bindAddress;
@@ -37,6 +43,10 @@ public final class RoomServerOptions {
         this.ioThreads = ioThreads;
         this.acceptBacklog = acceptBacklog;
         this.nativeTransport = nativeTransport;
+        this.maxTokenLifetime = maxTokenLifetime;
+        this.sameUidPolicy = sameUidPolicy;
+        this.enforceTokenExpiry = enforceTokenExpiry;
+        this.tokenExpiryWarning = tokenExpiryWarning;
     }
 
     /** A builder preset with these settings. */
@@ -104,6 +114,26 @@ public final class RoomServerOptions {
         return nativeTransport;
     }
 
+    /** See {@link RoomServer.Builder#maxTokenLifetime(Duration)}. */
+    public Duration maxTokenLifetime() {
+        return maxTokenLifetime;
+    }
+
+    /** See {@link RoomServer.Builder#sameUidPolicy(SameUidPolicy)}. */
+    public SameUidPolicy sameUidPolicy() {
+        return sameUidPolicy;
+    }
+
+    /** See {@link RoomServer.Builder#enforceTokenExpiry(boolean)}. */
+    public boolean enforceTokenExpiry() {
+        return enforceTokenExpiry;
+    }
+
+    /** See {@link RoomServer.Builder#tokenExpiryWarning(Duration)}. */
+    public Duration tokenExpiryWarning() {
+        return tokenExpiryWarning;
+    }
+
     /** Every setting but the token secret. */
     @Override
     public String toString() {
@@ -112,6 +142,8 @@ public final class RoomServerOptions {
                 + ", advertisedMedia=" + (advertisedHost == null ? "-" : advertisedHost + ":" + advertisedPort)
                 + ", sessionGrace=" + sessionGrace + ", idleTimeout=" + idleTimeout + ", expiredSessionRetention="
                 + expiredSessionRetention + ", ioThreads=" + ioThreads + ", acceptBacklog=" + acceptBacklog
-                + ", nativeTransport=" + nativeTransport + "]";
+                + ", nativeTransport=" + nativeTransport + ", maxTokenLifetime=" + maxTokenLifetime
+                + ", sameUidPolicy=" + sameUidPolicy + ", enforceTokenExpiry=" + enforceTokenExpiry
+                + ", tokenExpiryWarning=" + tokenExpiryWarning + "]";
     }
 }

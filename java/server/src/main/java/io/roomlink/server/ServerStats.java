@@ -14,6 +14,12 @@ public final class ServerStats {
     final LongAdder unboundDatagrams = new LongAdder();
     final LongAdder pendingBinds = new LongAdder();
     final LongAdder droppedPendingBinds = new LongAdder();
+    // credentials
+    final LongAdder tokenLifetimeRejects = new LongAdder();
+    final LongAdder sameUidRejects = new LongAdder();
+    final LongAdder tokenRenewals = new LongAdder();
+    final LongAdder tokenRenewalRejects = new LongAdder();
+    final LongAdder tokenExpiries = new LongAdder();
 
     /** Successful JOINs (including those re-admitted through RESUME after grace). */
     public long joins() {
@@ -65,12 +71,39 @@ public final class ServerStats {
         return droppedPendingBinds.sum();
     }
 
+    /** JOINs refused because the token's expiry lay beyond now + maxTokenLifetime (also in joinRejects). */
+    public long tokenLifetimeRejects() {
+        return tokenLifetimeRejects.sum();
+    }
+
+    /** JOINs refused by SameUidPolicy.REJECT_NEWCOMER (also in joinRejects). */
+    public long sameUidRejects() {
+        return sameUidRejects.sum();
+    }
+
+    /** RENEW_TOKENs accepted. */
+    public long tokenRenewals() {
+        return tokenRenewals.sum();
+    }
+
+    /** RENEW_TOKENs refused (bad, expired or foreign token); the session kept its old expiry. */
+    public long tokenRenewalRejects() {
+        return tokenRenewalRejects.sum();
+    }
+
+    /** Sessions ended with SESSION_END(31020) because their token expired (enforceTokenExpiry). */
+    public long tokenExpiries() {
+        return tokenExpiries.sum();
+    }
+
     @Override
     public String toString() {
         return "ServerStats[joins=" + joins() + ", resumes=" + resumes() + ", joinRejects=" + joinRejects()
                 + ", protocolErrors=" + protocolErrors() + ", graceExpiries=" + graceExpiries()
                 + ", idleDisconnects=" + idleDisconnects() + ", malformedDatagrams=" + malformedDatagrams()
                 + ", unboundDatagrams=" + unboundDatagrams() + ", pendingBinds=" + pendingBinds()
-                + ", droppedPendingBinds=" + droppedPendingBinds() + "]";
+                + ", droppedPendingBinds=" + droppedPendingBinds() + ", tokenLifetimeRejects=" + tokenLifetimeRejects()
+                + ", sameUidRejects=" + sameUidRejects() + ", tokenRenewals=" + tokenRenewals()
+                + ", tokenRenewalRejects=" + tokenRenewalRejects() + ", tokenExpiries=" + tokenExpiries() + "]";
     }
 }

@@ -18,7 +18,8 @@ import java.net.InetSocketAddress;
  */
 final class Session {
     final long id;
-    final byte[] secret;
+    /** Room executor only: replaced at every RESUME_OK, so a secret seen once is dead after the next resume. */
+    byte[] secret;
     final Room room;
     final long uid;
 
@@ -45,6 +46,10 @@ final class Session {
     SignalHandler conn;
     /** Room executor only: true once removed from the registry. */
     boolean removed;
+    /** Room executor only: epoch seconds at which the session's token expires; 0 = not enforced. */
+    long tokenExpiresAt;
+    /** Room executor only: TOKEN_WILL_EXPIRE was sent for the current {@link #tokenExpiresAt}. */
+    boolean expiryWarned;
 
     /** {@link System#nanoTime()} of the last signal frame heard (or of the JOIN/RESUME). */
     volatile long lastSignalNanos;

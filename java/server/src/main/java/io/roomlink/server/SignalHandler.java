@@ -165,6 +165,9 @@ final class SignalHandler extends SimpleChannelInboundHandler<Message> {
                 log.debug("{}: JOIN rejected for uid {} in {}/{}: {}", ctx.channel().remoteAddress(),
                         Long.toUnsignedString(j.uid()), j.appKey(), j.channel(), r.message());
                 stats.joinRejects.increment();
+                if (r == TokenVerifier.Result.LIFETIME_TOO_LONG) {
+                    stats.tokenLifetimeRejects.increment();
+                }
                 phase = Phase.CLOSING;
                 ctx.channel().config().setAutoRead(false);
                 ctx.writeAndFlush(new Message.JoinErr(ErrorCodes.INVALID_TOKEN, r.message()))
@@ -201,6 +204,11 @@ final class SignalHandler extends SimpleChannelInboundHandler<Message> {
                 phase = Phase.CLOSING;
                 RoomRegistry shard = registry;
                 shard.post(() -> shard.leave(this));
+            }
+            case WireCodec.RENEW_TOKEN -> {
+                String token = ((Message.RenewToken) m).token();
+                RoomRegistry shard = registry;
+                shard.post(() -> shard.renewToken(this, token));
             }
             case WireCodec.JOIN, WireCodec.RESUME ->
                     protocolError(ctx, "unexpected " + WireCodec.typeName(m.type()) + " after the first frame");

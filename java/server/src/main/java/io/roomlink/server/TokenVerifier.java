@@ -2,7 +2,9 @@ package io.roomlink.server;
 
 import javax.crypto.Mac;
 import java.security.MessageDigest;
+import java.time.Duration;
 import java.time.Instant;
+import java.util.OptionalLong;
 
 /**
  * Verifies join tokens built by {@link TokenBuilder}. Thread-safe (one {@link Mac} per thread).
@@ -14,7 +16,9 @@ public final class TokenVerifier {
         OK("ok"),
         MALFORMED("malformed token"),
         BAD_SIGNATURE("invalid token"),
-        EXPIRED("token expired");
+        EXPIRED("token expired"),
+        /** The token's expiry lies beyond now + the server's maximum token lifetime. */
+        LIFETIME_TOO_LONG("token lifetime beyond the server's cap");
 
         private final String message;
 
@@ -27,16 +31,52 @@ public final class TokenVerifier {
         }
     }
 
+    /** Default of {@link #TokenVerifier(String, Duration)}'s cap (and of RoomServer.Builder#maxTokenLifetime). */
+    public static final Duration DEFAULT_MAX_LIFETIME = Duration.ofHours(24);
+
     private final String secret;
     private final ThreadLocal<Mac> macs;
+    private final long maxLifetimeSeconds;
 
-    /** @param secret the token secret, or {@code null} for debug mode (every token accepted) */
+    /** @param secret the token secret, or {@code null} for debug mode (every token accepted); 24 h cap */
     public TokenVerifier(String secret) {
+        this(secret, DEFAULT_MAX_LIFETIME);
+    }
+
+    /**
+     * @param secret      the token secret, or {@code null} for debug mode (every token accepted)
+     * @param maxLifetime a token whose expiry lies further than this beyond now is refused
+     *                    ({@link Result#LIFETIME_TOO_LONG}), so a leaked token cannot be valid for ever
+     */
+    public TokenVerifier(String secret, Duration maxLifetime) {
         if (secret != null && secret.isEmpty()) {
             throw new IllegalArgumentException("token secret must not be empty (use null for debug mode)");
         }
+        if (maxLifetime == null || maxLifetime.isNegative() || maxLifetime.isZero()) {
+            throw new IllegalArgumentException("maxLifetime must be positive, got " + maxLifetime);
+        }
         this.secret = secret;
         this.macs = secret == null ? null : ThreadLocal.withInitial(() -> TokenBuilder.newMac(secret));
+        this.maxLifetimeSeconds = maxLifetime.getSeconds();
+    }
+
+    /**
+     * The expiry (epoch seconds, a u64 in a long's bits) a well-formed token names, without checking
+     * its signature; empty if it is not well-formed.
+     */
+    public static OptionalLong expiresAt(String token) {
+        if (token == null || token.length() != TokenBuilder.TOKEN_LEN || token.charAt(16) != '.') {
+            return OptionalLong.empty();
+        }
+        long expires = 0;
+        for (int i = 0; i < 16; i++) {
+            int d = hexDigit(token.charAt(i));
+            if (d < 0) {
+                return OptionalLong.empty();
+            }
+            expires = (expires << 4) | d;
+        }
+        return OptionalLong.of(expires);
     }
 
     /** True if this verifier accepts any token. */
@@ -78,8 +118,12 @@ public final class TokenVerifier {
             return Result.BAD_SIGNATURE;
         }
         // Signature first, so that an attacker learns nothing about expiry from forged tokens.
-        if (Long.compareUnsigned(now.getEpochSecond(), expires) >= 0) { // expiry is a u64
+        long nowSeconds = now.getEpochSecond();
+        if (Long.compareUnsigned(nowSeconds, expires) >= 0) { // expiry is a u64
             return Result.EXPIRED;
+        }
+        if (Long.compareUnsigned(expires - nowSeconds, maxLifetimeSeconds) > 0) {
+            return Result.LIFETIME_TOO_LONG;
         }
         return Result.OK;
     }

@@ -12,6 +12,8 @@ final class Tombstone {
     final RoomKey key;
     final long uid;
     final long createdNanos;
+    /** The ended session's token expiry (0 = none): a re-admitted session inherits it. */
+    final long tokenExpiresAt;
     /** 0 = expired after grace (resumable as a fresh session); otherwise the SESSION_END code. */
     int endCode;
     String endMessage;
@@ -24,6 +26,7 @@ final class Tombstone {
         this.endCode = endCode;
         this.endMessage = endMessage;
         this.createdNanos = nowNanos;
+        this.tokenExpiresAt = s.tokenExpiresAt;
     }
 
     boolean resumable() {

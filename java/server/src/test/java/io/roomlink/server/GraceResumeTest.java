@@ -138,10 +138,12 @@ class GraceResumeTest {
         Message.JoinOk ok = a.join("app", "room", 1, "", 1);
         MediaClient m = servers.media(server);
         m.bind(1, 0);
+        byte[] secret = ok.sessionSecret();
         for (int i = 0; i < 3; i++) {
             a.abort();
             a = servers.client(server);
-            Message.ResumeOk r = a.resume(ok.sessionId(), ok.sessionSecret(), 100 + i);
+            Message.ResumeOk r = a.resume(ok.sessionId(), secret, 100 + i);
+            secret = r.sessionSecret(); // rotated at every RESUME_OK: the next resume needs this one
             assertEquals(List.of(), a.snapshot());
             assertTrue(r.resumed());
             assertEquals(ok.channelId(), r.channelId());

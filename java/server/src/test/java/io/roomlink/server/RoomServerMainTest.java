@@ -16,6 +16,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -92,6 +93,46 @@ class RoomServerMainTest {
         assertEquals(2, r.exitStatus());
         String e = err.toString(StandardCharsets.UTF_8);
         assertTrue(e.contains("--signal-port must be a port number") && e.contains("usage:"), e);
+    }
+
+    @Test
+    void debugModeOnAReachableAddressNeedsDev() throws Exception {
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        RoomServerMain.Result refused = RoomServerMain.run(
+                new String[] {"--signal-port", "0", "--media-port", "0", "--bind", "0.0.0.0"},
+                new PrintStream(new ByteArrayOutputStream(), true), new PrintStream(err, true));
+        assertNull(refused.server());
+        assertEquals(2, refused.exitStatus());
+        assertTrue(err.toString(StandardCharsets.UTF_8).contains(RoomServerMain.DEBUG_MODE_REFUSED), err.toString());
+
+        RoomServerMain.Result dev = RoomServerMain.run(
+                new String[] {"--signal-port", "0", "--media-port", "0", "--bind", "0.0.0.0", "--dev"},
+                new PrintStream(new ByteArrayOutputStream(), true), new PrintStream(new ByteArrayOutputStream(), true));
+        assertNotNull(dev.server());
+        dev.server().close();
+        assertTrue(RoomServerMain.isLoopback("127.0.0.1"));
+        assertTrue(RoomServerMain.isLoopback("::1"));
+        assertFalse(RoomServerMain.isLoopback("0.0.0.0"));
+    }
+
+    @Test
+    void credentialOptionsReachTheBuilder() throws Exception {
+        RoomServerOptions o = RoomServerMain.parse(new String[] {"--signal-port", "0", "--media-port", "0",
+                "--token-secret", "S", "--max-token-lifetime-s", "3600", "--same-uid-policy", "reject-newcomer",
+                "--enforce-token-expiry", "--token-expiry-warning-ms", "5000"}).toBuilder().options();
+        assertEquals(java.time.Duration.ofHours(1), o.maxTokenLifetime());
+        assertEquals(SameUidPolicy.REJECT_NEWCOMER, o.sameUidPolicy());
+        assertTrue(o.enforceTokenExpiry());
+        assertEquals(java.time.Duration.ofSeconds(5), o.tokenExpiryWarning());
+        RoomServerOptions d = RoomServerMain.parse(new String[] {"--signal-port", "0", "--media-port", "0"})
+                .toBuilder().options();
+        assertEquals(java.time.Duration.ofHours(24), d.maxTokenLifetime());
+        assertEquals(SameUidPolicy.NEWEST_WINS, d.sameUidPolicy());
+        assertFalse(d.enforceTokenExpiry());
+        assertThrows(RoomServerMain.UsageException.class, () -> RoomServerMain.parse(new String[] {
+            "--signal-port", "0", "--media-port", "0", "--same-uid-policy", "oldest"}));
+        assertThrows(RoomServerMain.UsageException.class, () -> RoomServerMain.parse(new String[] {
+            "--signal-port", "0", "--media-port", "0", "--dev=yes"}));
     }
 
     @Test

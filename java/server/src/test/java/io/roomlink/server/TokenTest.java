@@ -110,4 +110,17 @@ class TokenTest {
         assertThrows(NullPointerException.class, () -> TokenBuilder.build(null, "k", "c", 1, LATER));
         assertThrows(IllegalArgumentException.class, () -> new TokenVerifier(""));
     }
+
+    @Test
+    void expiryBeyondTheLifetimeCapIsRefused() throws Exception {
+        TokenVerifier capped = new TokenVerifier(SECRET, java.time.Duration.ofHours(1));
+        String inCap = TokenBuilder.build(SECRET, "demo", "r", 1, NOW.plusSeconds(3600));
+        assertEquals(TokenVerifier.Result.OK, capped.verify("demo", "r", 1, inCap, NOW));
+        String beyond = TokenBuilder.build(SECRET, "demo", "r", 1, NOW.plusSeconds(3601));
+        assertEquals(TokenVerifier.Result.LIFETIME_TOO_LONG, capped.verify("demo", "r", 1, beyond, NOW));
+        String forever = CredentialsTest.tokenExpiringAt(SECRET, "demo", "r", 1, -1L); // 2^64-1
+        assertEquals(TokenVerifier.Result.LIFETIME_TOO_LONG, verifier.verify("demo", "r", 1, forever, NOW));
+        assertEquals(-1L, TokenVerifier.expiresAt(forever).getAsLong());
+        assertThrows(IllegalArgumentException.class, () -> new TokenVerifier(SECRET, java.time.Duration.ZERO));
+    }
 }

@@ -39,6 +39,7 @@ public final class Scenarios {
         scenarios.put("capacity", Capacity::new);
         scenarios.put("storm", Storm::new);
         scenarios.put("false-outages", FalseOutages::new);
+        scenarios.put("hijack", Hijack::new);
         return scenarios;
     }
 }

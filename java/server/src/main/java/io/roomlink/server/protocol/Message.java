@@ -249,6 +249,45 @@ public sealed interface Message {
         }
     }
 
+    /**
+     * S→C 0x0E: the session's token expires at {@code expiresAt} (epoch seconds, u64); renew it
+     * with {@link RenewToken} before then or the server ends the session.
+     */
+    record TokenWillExpire(long expiresAt) implements Message {
+        @Override
+        public int type() {
+            return WireCodec.TOKEN_WILL_EXPIRE;
+        }
+    }
+
+    /** C→S 0x0F: a fresh token for the same appKey, channel and uid. */
+    record RenewToken(String token) implements Message {
+        public RenewToken {
+            Objects.requireNonNull(token, "token");
+        }
+
+        @Override
+        public int type() {
+            return WireCodec.RENEW_TOKEN;
+        }
+
+        @Override
+        public String toString() {
+            return "RenewToken[token=<" + token.length() + " chars>]";
+        }
+    }
+
+    /**
+     * S→C 0x10: the answer to {@link RenewToken}. {@code code} 0 = accepted, else the error code
+     * (31001); {@code expiresAt} is the session's expiry now in effect (the old one on refusal).
+     */
+    record RenewTokenResult(int code, long expiresAt) implements Message {
+        @Override
+        public int type() {
+            return WireCodec.RENEW_TOKEN_RESULT;
+        }
+    }
+
     /** Helpers shared by the records holding a {@code bytes16} secret. */
     final class Secrets {
         private Secrets() {

@@ -41,6 +41,11 @@ public final class WireCodec {
     public static final int PONG = 0x0B;
     public static final int SESSION_END = 0x0C;
     public static final int ERROR = 0x0D;
+    public static final int TOKEN_WILL_EXPIRE = 0x0E;
+    public static final int RENEW_TOKEN = 0x0F;
+    public static final int RENEW_TOKEN_RESULT = 0x10;
+    /** The highest type byte defined (0x11, 0x12 are reserved for credentials). */
+    static final int LAST_TYPE = RENEW_TOKEN_RESULT;
 
     // Field limits, in UTF-8 bytes.
     public static final int APP_KEY_MIN = 1;
@@ -53,7 +58,8 @@ public final class WireCodec {
     public static final int MEDIA_HOST_MAX = 255;
 
     private static final String[] NAMES = {null, "JOIN", "JOIN_OK", "JOIN_ERR", "RESUME", "RESUME_OK", "LEAVE",
-        "LEAVE_OK", "PEER_JOINED", "PEER_LEFT", "PING", "PONG", "SESSION_END", "ERROR"};
+        "LEAVE_OK", "PEER_JOINED", "PEER_LEFT", "PING", "PONG", "SESSION_END", "ERROR", "TOKEN_WILL_EXPIRE",
+        "RENEW_TOKEN", "RENEW_TOKEN_RESULT"};
 
     /** Stops at the first byte outside 7-bit ASCII. */
     private static final ByteProcessor ASCII = b -> b >= 0;
@@ -97,7 +103,7 @@ public final class WireCodec {
         }
         if (readable >= LENGTH_FIELD + 2) {
             int type = in.getUnsignedByte(start + LENGTH_FIELD + 1);
-            if (type < JOIN || type > ERROR) {
+            if (type < JOIN || type > LAST_TYPE) {
                 throw new ProtocolException("unknown message type " + typeName(type));
             }
         }
@@ -170,6 +176,10 @@ public final class WireCodec {
                     readStr(payload, "message", 0, MESSAGE_MAX));
             case ERROR -> new Message.Error(readI32(payload, "code"),
                     readStr(payload, "message", 0, MESSAGE_MAX));
+            case TOKEN_WILL_EXPIRE -> new Message.TokenWillExpire(readU64(payload, "expiresAt"));
+            case RENEW_TOKEN -> new Message.RenewToken(readStr(payload, "token", 0, TOKEN_MAX));
+            case RENEW_TOKEN_RESULT -> new Message.RenewTokenResult(readI32(payload, "code"),
+                    readU64(payload, "expiresAt"));
             default -> throw new ProtocolException("unknown message type " + typeName(type));
         };
         if (payload.isReadable()) {
@@ -356,6 +366,13 @@ public final class WireCodec {
             case ERROR -> {
                 Message.Error e = (Message.Error) m;
                 writeCodeMessage(out, e.code(), e.message());
+            }
+            case TOKEN_WILL_EXPIRE -> out.writeLong(((Message.TokenWillExpire) m).expiresAt());
+            case RENEW_TOKEN -> writeStr(out, "token", ((Message.RenewToken) m).token(), 0, TOKEN_MAX);
+            case RENEW_TOKEN_RESULT -> {
+                Message.RenewTokenResult r = (Message.RenewTokenResult) m;
+                out.writeInt(r.code());
+                out.writeLong(r.expiresAt());
             }
             default -> throw new IllegalArgumentException("unknown message type " + m.type());
         }

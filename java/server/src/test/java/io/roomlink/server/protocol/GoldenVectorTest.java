@@ -52,6 +52,12 @@ class GoldenVectorTest {
             return new Message.Pong(u64(v, "nonce"));
         } else if (n.startsWith("session_end")) {
             return new Message.SessionEnd(Integer.parseInt(v.get("code")), v.get("message"));
+        } else if (n.startsWith("token_will_expire")) {
+            return new Message.TokenWillExpire(u64(v, "expiresAt"));
+        } else if (n.startsWith("renew_token_result")) {
+            return new Message.RenewTokenResult(Integer.parseInt(v.get("code")), u64(v, "expiresAt"));
+        } else if (n.startsWith("renew_token")) {
+            return new Message.RenewToken(v.get("token"));
         } else if (n.startsWith("error")) {
             return new Message.Error(Integer.parseInt(v.get("code")), v.get("message"));
         }
