@@ -43,6 +43,7 @@ public:
     void user_left(uint64_t uid, int32_t reason) {
         emit(RL_EVENT_USER_LEFT, reason, 0, static_cast<int64_t>(uid));
     }
+    void connection_type(int32_t type) { emit(RL_EVENT_CONNECTION_TYPE, type); }
 
 private:
     void emit(int32_t type, int32_t a = 0, int32_t b = 0, int64_t x = 0, int64_t y = 0,

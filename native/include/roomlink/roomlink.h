@@ -91,6 +91,7 @@ enum rl_error {
  *   DISCONNECT          a=error code (30204, 30205, 30206, 30207, 30209, 31008, 31009)
  *   USER_JOINED         x=uid
  *   USER_LEFT           a=rl_user_leave_reason  x=uid
+ *   CONNECTION_TYPE     a=rl_connection_type (once after joining, then on every change)
  */
 enum rl_event_type {
     RL_EVENT_STATE_CHANGED = 1,
@@ -100,7 +101,18 @@ enum rl_event_type {
     RL_EVENT_RECONNECTING_START = 5,
     RL_EVENT_DISCONNECT = 6,
     RL_EVENT_USER_JOINED = 7,
-    RL_EVENT_USER_LEFT = 8
+    RL_EVENT_USER_LEFT = 8,
+    RL_EVENT_CONNECTION_TYPE = 9
+};
+
+/* What the path to the server runs over (CONNECTION_TYPE events): the interface the host routes
+ * to the server through. Loopback counts as ETHERNET; NONE means no route at all. */
+enum rl_connection_type {
+    RL_CONNECTION_TYPE_UNKNOWN = 0,
+    RL_CONNECTION_TYPE_ETHERNET = 1,
+    RL_CONNECTION_TYPE_WIFI = 2,
+    RL_CONNECTION_TYPE_MOBILE = 3,
+    RL_CONNECTION_TYPE_NONE = 4
 };
 
 /* Primitive-only arguments so that hosts can bind it without marshalling a struct.
@@ -159,6 +171,10 @@ typedef struct rl_engine_options {
     int32_t backoff_jitter_explicit; /* nonzero: backoff_jitter_pct is taken as given, so 0 means
                                         no jitter; 0 (as rl_options_init sets it): a 0 there
                                         means the default */
+    int32_t network_watcher_off;     /* 1: ignore the host's network events (Linux rtnetlink:
+                                        link down/up, address and default route changes), so
+                                        outages are found by keepalive silence alone and the
+                                        connection type is not reported; 0 or 1; default 0 */
 } rl_engine_options;
 
 typedef struct rl_engine rl_engine;
