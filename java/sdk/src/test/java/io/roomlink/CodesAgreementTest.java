@@ -49,6 +49,12 @@ class CodesAgreementTest {
     }
 
     @Test
+    void connectionTypesAreTheHeaders() {
+        assertEquals(NativeHeader.enumConstants("rl_connection_type", "RL_CONNECTION_TYPE_"),
+                enumCodes(ConnectionType.values(), ConnectionType::code));
+    }
+
+    @Test
     void nativeApiEventTypesAndLogLevelsAreTheHeaders() {
         assertEquals(new TreeMap<>(NativeHeader.enumConstants("rl_event_type", "RL_EVENT_")),
                 intConstants(NativeApi.class, "EVENT_"));
