@@ -69,12 +69,18 @@ void HostNetwork::on_network_changes(const std::vector<NetworkChange>& batch) {
                 break;
         }
     }
-    if (lost.empty() && route_removed && local_) {
+    if (lost.empty() && local_ && (back || route_removed)) {
+        // Connected: only a change of the route to the server concerns this session. Probing on
+        // every unrelated change would make each container start on the host ping the server from
+        // every engine at once.
+        back = false;
         const std::optional<SocketAddress> server = owner_.host_path_server();
-        if (server && NetworkWatcher::of(loop_).path_to(*server).type == RL_CONNECTION_TYPE_NONE) {
+        const LocalPath path =
+            server ? NetworkWatcher::of(loop_).path_to(*server) : LocalPath{};
+        if (path.type == RL_CONNECTION_TYPE_NONE) {
             lost = "no route to " + server->to_string() + " any more";
-        } else {
-            back = true;  // another route remains: check at once that it carries us
+        } else if (path.ifindex != ifindex_) {
+            back = true;  // the route moved: check at once that the connection still carries us
         }
     }
     if (!lost.empty()) {

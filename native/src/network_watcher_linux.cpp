@@ -27,6 +27,22 @@ constexpr int kMaxDatagramsPerWakeup = 64;
 // Enough for any single rtnetlink notification; a dump is split into datagrams of this size.
 constexpr size_t kReceiveBuffer = 32 * 1024;
 
+bool request_link_dump(int fd) {
+    struct {
+        nlmsghdr header;
+        ifinfomsg body;
+    } request{};
+    request.header.nlmsg_len = sizeof request;
+    request.header.nlmsg_type = RTM_GETLINK;
+    request.header.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+    request.header.nlmsg_seq = 1;
+    request.body.ifi_family = AF_UNSPEC;
+    sockaddr_nl kernel{};
+    kernel.nl_family = AF_NETLINK;
+    return sendto(fd, &request, sizeof request, 0, reinterpret_cast<sockaddr*>(&kernel),
+                  sizeof kernel) == static_cast<ssize_t>(sizeof request);
+}
+
 class RtnetlinkSource final : public NetworkEventSource {
 public:
     RtnetlinkSource(EventLoop& loop, UniqueFd fd, NetworkBatchFn fn)
@@ -54,6 +70,7 @@ private:
                     // A probe is the safe answer to "maybe".
                     RL_LOG(RL_LOG_WARN, "network watcher: rtnetlink overrun, probing");
                     batch.push_back({NetworkChange::Kind::kRouteAdded, 0, {}});
+                    request_link_dump(fd_.get());  // relearn which links are up (may be busy)
                     continue;
                 }
                 break;  // EAGAIN: drained (level-triggered: anything left wakes us again)
@@ -84,22 +101,6 @@ private:
     RtnetlinkDecoder decoder_;
     EventLoop::WatchId watch_ = 0;
 };
-
-bool request_link_dump(int fd) {
-    struct {
-        nlmsghdr header;
-        ifinfomsg body;
-    } request{};
-    request.header.nlmsg_len = sizeof request;
-    request.header.nlmsg_type = RTM_GETLINK;
-    request.header.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-    request.header.nlmsg_seq = 1;
-    request.body.ifi_family = AF_UNSPEC;
-    sockaddr_nl kernel{};
-    kernel.nl_family = AF_NETLINK;
-    return sendto(fd, &request, sizeof request, 0, reinterpret_cast<sockaddr*>(&kernel),
-                  sizeof kernel) == static_cast<ssize_t>(sizeof request);
-}
 
 std::string read_line(const std::string& path) {
     std::ifstream in(path);
