@@ -24,8 +24,8 @@ public final class NetnsClientMain {
     }
 
     public static void main(String[] args) throws Exception {
-        RoomEngineConfig config = RoomEngineConfig.builder().appKey(Fixtures.APP_KEY)
-                .server(args[0], Integer.parseInt(args[1])).build();
+        int port = Integer.parseInt(args[1]);
+        RoomEngineConfig config = Fixtures.config(port).server(args[0], port).build();
         RecordingListener recorder = new RecordingListener("netns-client") {
             @Override
             void onRecorded(String line) {
