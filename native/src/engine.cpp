@@ -36,7 +36,8 @@ Engine::Engine(EngineOptions options, EventLoop& loop, EventSink sink)
       events_(sink),
       presence_(events_),
       reconnect_(loop_, options_, *this, id_),
-      attempt_role_(*this) {}
+      attempt_role_(*this),
+      host_network_(loop_, *this, options_.network_watcher) {}
 
 // By the time the last reference goes, on_shutdown() has released every socket and timer on the
 // loop, so destruction may happen on any thread.
@@ -168,6 +169,7 @@ void Engine::on_join_command(uint64_t generation, Transition t, JoinRequest requ
     renewal_pending_ = false;
     running_ = true;
     ever_reached_server_ = false;
+    host_network_.start();
     reconnect_.restart(true);
     media_address_ = cached_media_address(options_.server_host, options_.server_port);
     ENGINE_LOG(RL_LOG_INFO, "joining channel '%s' as uid %lld via %s:%u%s",
@@ -487,6 +489,7 @@ void Engine::maybe_established() {
     watch_signal();
     SessionBarrier barrier = std::move(attempt_->barrier);
     const uint64_t channel_id = session_.channel_id;
+    const std::optional<SocketAddress> local = attempt_->signal->local_address();
     if (t->from == RL_STATE_CONNECTING) {
         ENGINE_LOG(RL_LOG_INFO, "connected to channel %llu in %lld ms",
                    static_cast<unsigned long long>(channel_id),
@@ -507,6 +510,7 @@ void Engine::maybe_established() {
     }
     if (!closed() && connected()) {
         send_renewal();  // one made while the session was down
+        host_network_.on_established(local);  // the connection type, once after joining
     }
 }
 
@@ -753,6 +757,7 @@ void Engine::begin_outage(ConnEvent cause, const std::string& why) {
     drop_migration();
     loop_.cancel(signal_watch_timer_);
     drop_attempt();
+    host_network_.on_outage();
     reconnect_.restart(false);
     emit_state(*t);
     events_.reconnecting_start();
@@ -939,6 +944,9 @@ void Engine::on_migrated(std::unique_ptr<SignalConnection> connection,
     // Peers that came or went while the signal was stalled (their events were stuck on the old
     // connection): the snapshot is the truth, report only the difference.
     presence_.reconcile(snapshot);
+    if (!closed() && connected() && attempt_->signal) {
+        host_network_.on_established(attempt_->signal->local_address());  // it may leave elsewhere
+    }
 }
 
 void Engine::on_migration_got_fresh_session(const wire::ResumeOk& fresh) {
@@ -1017,7 +1025,41 @@ void Engine::stop_all(bool say_leave) {
     presence_.clear();
     media_address_.reset();
     held_expiry_warning_.reset();
+    host_network_.stop();
     running_ = false;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The host's own network events (host_network.h)
+
+void Engine::on_host_path_lost(const std::string& why) {
+    if (closed() || !connected()) {
+        return;
+    }
+    begin_outage(ConnEvent::kSignalLost, "host network: " + why);
+}
+
+void Engine::on_host_network_back() {
+    if (closed() || !running()) {
+        return;
+    }
+    if (establishing() && attempt_ && attempt_->machine.request_sent()) {
+        return;  // its request is with the server already: a new attempt would only race it
+    }
+    ENGINE_LOG(RL_LOG_INFO, "host network changed");
+    on_network_changed();
+}
+
+void Engine::on_connection_type(int32_t type) {
+    ENGINE_LOG(RL_LOG_INFO, "connection type %d", type);
+    events_.connection_type(type);
+}
+
+std::optional<SocketAddress> Engine::host_path_server() const {
+    if (!reconnect_.has_addresses()) {
+        return std::nullopt;
+    }
+    return reconnect_.current_address();
 }
 
 void Engine::emit_state(const Transition& t) {

@@ -24,6 +24,7 @@
 #include "connection_state_machine.h"
 #include "event_emitter.h"
 #include "event_loop.h"
+#include "host_network.h"
 #include "media_path.h"
 #include "options.h"
 #include "presence.h"
@@ -40,7 +41,8 @@ namespace roomlink {
 
 class Engine final : public std::enable_shared_from_this<Engine>,
                      private ReconnectDriver::Owner,
-                     private SignalMigration::Owner {
+                     private SignalMigration::Owner,
+                     private HostNetwork::Owner {
 public:
     using EventSink = roomlink::EventSink;
 
@@ -175,6 +177,12 @@ private:
     void on_migration_failed(const std::string& why) override { signal_failed(why); }
     void on_migration_closed(const std::string& why) override;
 
+    // --- HostNetwork::Owner: the host's own network events
+    void on_host_path_lost(const std::string& why) override;
+    void on_host_network_back() override;
+    void on_connection_type(int32_t type) override;
+    std::optional<SocketAddress> host_path_server() const override;
+
     // --- helpers
     bool closed() const { return events_.closed(); }
     // A session is wanted: joining, connected or reconnecting.
@@ -213,6 +221,7 @@ private:
     std::optional<SocketAddress> media_address_;
     std::unique_ptr<Attempt> attempt_;
     std::unique_ptr<SignalMigration> migration_;  // only while CONNECTED
+    HostNetwork host_network_;
     TimePoint signal_heard_{};  // last signal data on any connection while CONNECTED
     uint64_t attempt_count_ = 0;
     bool ever_reached_server_ = false;

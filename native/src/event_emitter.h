@@ -49,6 +49,7 @@ public:
     void renew_token_result(int32_t result, uint64_t expires_at) {
         emit(RL_EVENT_RENEW_TOKEN_RESULT, result, 0, static_cast<int64_t>(expires_at));
     }
+    void connection_type(int32_t type) { emit(RL_EVENT_CONNECTION_TYPE, type); }
 
 private:
     void emit(int32_t type, int32_t a = 0, int32_t b = 0, int64_t x = 0, int64_t y = 0,

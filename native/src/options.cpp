@@ -166,6 +166,13 @@ bool parse_options(const rl_engine_options* o, EngineOptions* out, std::string* 
         }
         r.backoff.jitter_pct = value;
     }
+    if (read_field(o, offsetof(rl_engine_options, network_watcher_off), &value)) {
+        if (value != 0 && value != 1) {
+            *error = "network_watcher_off: must be 0 or 1, got " + std::to_string(value);
+            return false;
+        }
+        r.network_watcher = value == 0;
+    }
     if (!check_timeout("signal_timeout_ms", r.signal_timeout, "signal_keepalive_ms",
                        r.signal_keepalive, error) ||
         !check_timeout("media_timeout_ms", r.media_timeout, "media_keepalive_ms",

@@ -30,6 +30,7 @@ struct EngineOptions {
     Duration bind_retransmit = millis(100);  // not configurable: protocol-level pacing
     Duration keepalive_fast = millis(50);    // not configurable; never slower than the intervals
     Duration leave_linger = millis(1000);    // how long a LEAVE waits for LEAVE_OK
+    bool network_watcher = true;             // react to the host's network events
 };
 
 constexpr size_t kMaxServerHost = 255;  // a DNS name's limit

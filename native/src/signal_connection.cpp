@@ -17,6 +17,18 @@ SignalConnection::SignalConnection(EventLoop& loop, Listener* listener)
 
 SignalConnection::~SignalConnection() { close(); }
 
+std::optional<SocketAddress> SignalConnection::local_address() const {
+    if (!fd_.valid()) {
+        return std::nullopt;
+    }
+    sockaddr_storage local{};
+    socklen_t length = sizeof local;
+    if (getsockname(fd_.get(), reinterpret_cast<sockaddr*>(&local), &length) != 0) {
+        return std::nullopt;
+    }
+    return SocketAddress::from_sockaddr(reinterpret_cast<sockaddr*>(&local), length);
+}
+
 void SignalConnection::close() {
     closed_ = true;
     connected_ = false;

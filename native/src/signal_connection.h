@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -67,6 +68,8 @@ public:
     // holds our request even if the server has not answered it yet.
     bool all_acknowledged() const;
     const SocketAddress& remote() const { return remote_; }
+    // The socket's own address (getsockname); nullopt before connect or after close.
+    std::optional<SocketAddress> local_address() const;
     Duration silence() const { return loop_.now() - last_inbound_; }
     // When bytes last arrived from the server; TimePoint{} if none ever did.
     TimePoint last_data() const { return last_data_; }

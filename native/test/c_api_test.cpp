@@ -214,6 +214,7 @@ TEST(every_option_is_accepted_exactly_within_its_documented_range) {
         {"backoff_jitter_pct", &rl_engine_options::backoff_jitter_pct, 0, 100,
          [](rl_engine_options& o) { o.backoff_jitter_explicit = 1; }},
         {"probe_interval_ms", &rl_engine_options::probe_interval_ms, 20, 5000, nothing},
+        {"network_watcher_off", &rl_engine_options::network_watcher_off, 0, 1, nothing},
         {"server_port", &rl_engine_options::server_port, 1, 65535, nothing},
     };
     for (const auto& f : fields) {

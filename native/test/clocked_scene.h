@@ -67,13 +67,16 @@ public:
     ClockedScene(const ClockedScene&) = delete;
     ClockedScene& operator=(const ClockedScene&) = delete;
 
-    // Defaults except the server's address and no backoff jitter, so retries come at exact times.
+    // Defaults except the server's address, no backoff jitter, so retries come at exact times,
+    // and no host network events: an interface another process adds would probe mid-scene.
+    // host_network_test.cpp turns them back on and feeds the watcher its own batches.
     roomlink::EngineOptions options() const {
         roomlink::EngineOptions o;
         o.app_key = "test-app";
         o.server_host = "127.0.0.1";
         o.server_port = server.signal_port();
         o.backoff.jitter_pct = 0;
+        o.network_watcher = false;
         return o;
     }
 

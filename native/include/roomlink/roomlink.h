@@ -97,6 +97,7 @@ enum rl_error {
  *   TOKEN_WILL_EXPIRE   x=the token's expiry (epoch seconds; u64 bits)
  *   RENEW_TOKEN_RESULT  a=result (RL_OK or RL_ERR_INVALID_TOKEN)  x=the session's expiry now in
  *                       effect (epoch seconds; the old one when refused; 0 = none enforced)
+ *   CONNECTION_TYPE     a=rl_connection_type (once after joining, then on every change)
  */
 enum rl_event_type {
     RL_EVENT_STATE_CHANGED = 1,
@@ -108,7 +109,18 @@ enum rl_event_type {
     RL_EVENT_USER_JOINED = 7,
     RL_EVENT_USER_LEFT = 8,
     RL_EVENT_TOKEN_WILL_EXPIRE = 9,
-    RL_EVENT_RENEW_TOKEN_RESULT = 10
+    RL_EVENT_RENEW_TOKEN_RESULT = 10,
+    RL_EVENT_CONNECTION_TYPE = 11
+};
+
+/* What the path to the server runs over (CONNECTION_TYPE events): the interface the host routes
+ * to the server through. Loopback counts as ETHERNET; NONE means no route at all. */
+enum rl_connection_type {
+    RL_CONNECTION_TYPE_UNKNOWN = 0,
+    RL_CONNECTION_TYPE_ETHERNET = 1,
+    RL_CONNECTION_TYPE_WIFI = 2,
+    RL_CONNECTION_TYPE_MOBILE = 3,
+    RL_CONNECTION_TYPE_NONE = 4
 };
 
 /* Primitive-only arguments so that hosts can bind it without marshalling a struct.
@@ -167,6 +179,10 @@ typedef struct rl_engine_options {
     int32_t backoff_jitter_explicit; /* nonzero: backoff_jitter_pct is taken as given, so 0 means
                                         no jitter; 0 (as rl_options_init sets it): a 0 there
                                         means the default */
+    int32_t network_watcher_off;     /* 1: ignore the host's network events (Linux rtnetlink:
+                                        link down/up, address and default route changes), so
+                                        outages are found by keepalive silence alone and the
+                                        connection type is not reported; 0 or 1; default 0 */
 } rl_engine_options;
 
 typedef struct rl_engine rl_engine;

@@ -227,6 +227,7 @@ public final class RoomEngine implements AutoCloseable {
         options.backoff_multiplier_pct = (int) Math.round(backoff.multiplier() * 100);
         options.backoff_jitter_pct = (int) Math.round(backoff.jitter() * 100);
         options.backoff_jitter_explicit = 1; // 0.0 is no jitter, not the default
+        options.network_watcher_off = config.networkWatcher() ? 0 : 1;
         options.write();
 
         // The builder checked every value early; the core validates them once more by its own

@@ -21,6 +21,7 @@ public final class RoomEngineConfig {
     private final Duration probeInterval;
     private final BackoffPolicy backoff;
     private final Executor callbackExecutor;
+    private final boolean networkWatcher;
 
     private RoomEngineConfig(Builder b) {
         this.appKey = b.appKey;
@@ -35,6 +36,7 @@ public final class RoomEngineConfig {
         this.probeInterval = b.probeInterval;
         this.backoff = b.backoff;
         this.callbackExecutor = b.callbackExecutor;
+        this.networkWatcher = b.networkWatcher;
     }
 
     public static Builder builder() {
@@ -56,6 +58,7 @@ public final class RoomEngineConfig {
         b.probeInterval = probeInterval;
         b.backoff = backoff;
         b.callbackExecutor = callbackExecutor;
+        b.networkWatcher = networkWatcher;
         return b;
     }
 
@@ -108,6 +111,11 @@ public final class RoomEngineConfig {
         return callbackExecutor;
     }
 
+    /** Whether the engine reacts to the host's own network events; see {@link Builder#networkWatcher}. */
+    public boolean networkWatcher() {
+        return networkWatcher;
+    }
+
     @Override
     public String toString() {
         return "RoomEngineConfig{appKey=" + appKey + ", server=" + serverHost + ":" + serverPort
@@ -115,7 +123,8 @@ public final class RoomEngineConfig {
                 + signalKeepaliveInterval.toMillis() + "ms, signalTimeout=" + signalTimeout.toMillis()
                 + "ms, mediaKeepalive=" + mediaKeepaliveInterval.toMillis() + "ms, mediaTimeout="
                 + mediaTimeout.toMillis() + "ms, reconnectTimeout=" + reconnectTimeout.toMillis()
-                + "ms, probeInterval=" + probeInterval.toMillis() + "ms, backoff=" + backoff + "}";
+                + "ms, probeInterval=" + probeInterval.toMillis() + "ms, backoff=" + backoff
+                + ", networkWatcher=" + networkWatcher + "}";
     }
 
     public static final class Builder {
@@ -131,6 +140,7 @@ public final class RoomEngineConfig {
         private Duration probeInterval = Duration.ofMillis(200);
         private BackoffPolicy backoff = BackoffPolicy.DEFAULT;
         private Executor callbackExecutor;
+        private boolean networkWatcher = true;
 
         private Builder() {
         }
@@ -228,6 +238,19 @@ public final class RoomEngineConfig {
         /** Spacing of reconnect attempts after the first; default {@link BackoffPolicy#DEFAULT}. */
         public Builder backoff(BackoffPolicy backoff) {
             this.backoff = Objects.requireNonNull(backoff, "backoff");
+            return this;
+        }
+
+        /**
+         * Whether to watch the host's own network events (Linux rtnetlink; elsewhere there are
+         * none): when the link or local address the connection uses goes away the outage starts
+         * at once instead of after the keepalive timeout, a link or route that appears starts a
+         * reconnect attempt at once, and {@link RoomEngineListener#onConnectionTypeChanged}
+         * reports the connection type. Default on; off leaves keepalive silence as the only
+         * detector.
+         */
+        public Builder networkWatcher(boolean enabled) {
+            this.networkWatcher = enabled;
             return this;
         }
 

@@ -69,4 +69,12 @@ public interface RoomEngineListener {
      */
     default void onRenewTokenResult(int result) {
     }
+
+    /**
+     * What the path to the server runs over: once after joining, then on every change (for
+     * example {@link ConnectionType#NONE} while the link is down). Not called when
+     * {@link RoomEngineConfig.Builder#networkWatcher(boolean)} is off.
+     */
+    default void onConnectionTypeChanged(ConnectionType type) {
+    }
 }

@@ -49,6 +49,14 @@ class CodesAgreementTest {
     }
 
     @Test
+    void connectionTypesAreTheHeaders() {
+        // UNKNOWN is a real code here (0), not the SDK's stand-in for codes it does not know.
+        Map<String, Integer> sdk = new TreeMap<>(enumCodes(ConnectionType.values(), ConnectionType::code));
+        sdk.put(ConnectionType.UNKNOWN.name(), ConnectionType.UNKNOWN.code());
+        assertEquals(new TreeMap<>(NativeHeader.enumConstants("rl_connection_type", "RL_CONNECTION_TYPE_")), sdk);
+    }
+
+    @Test
     void nativeApiEventTypesAndLogLevelsAreTheHeaders() {
         assertEquals(new TreeMap<>(NativeHeader.enumConstants("rl_event_type", "RL_EVENT_")),
                 intConstants(NativeApi.class, "EVENT_"));

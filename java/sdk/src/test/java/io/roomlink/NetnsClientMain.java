@@ -15,16 +15,26 @@ public final class NetnsClientMain {
     private NetnsClientMain() {
     }
 
+    /** Callbacks come one at a time, so lines keep their order. */
+    private static void print(String line) {
+        synchronized (System.out) {
+            System.out.println("EVENT " + line);
+            System.out.flush();
+        }
+    }
+
     public static void main(String[] args) throws Exception {
-        RoomEngineConfig config = RoomEngineConfig.builder().appKey(Fixtures.APP_KEY)
-                .server(args[0], Integer.parseInt(args[1])).build();
+        int port = Integer.parseInt(args[1]);
+        RoomEngineConfig config = Fixtures.config(port).server(args[0], port).build();
         RecordingListener recorder = new RecordingListener("netns-client") {
             @Override
             void onRecorded(String line) {
-                synchronized (System.out) {
-                    System.out.println("EVENT " + line);
-                    System.out.flush();
-                }
+                print(line);
+            }
+
+            @Override
+            public void onConnectionTypeChanged(ConnectionType type) {
+                print("connectionType(" + type + ")");
             }
         };
         try (RoomEngine engine = RoomEngine.create(config, recorder)) {

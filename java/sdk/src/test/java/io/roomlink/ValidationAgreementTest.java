@@ -40,6 +40,23 @@ class ValidationAgreementTest {
         NativeRuntime.ensureInitialized();
     }
 
+    /** A switch, not a range: the builder takes a boolean, the core 0 or 1 and names anything else. */
+    @Test
+    void theNetworkWatcherSwitchIsZeroOrOne() {
+        for (int value : new int[] {0, 1}) {
+            assertEquals(null, cRefusal(o -> o.network_watcher_off = value), "network_watcher_off = " + value);
+        }
+        for (int value : new int[] {-1, 2}) {
+            String refusal = cRefusal(o -> o.network_watcher_off = value);
+            assertTrue(refusal != null && refusal.startsWith("network_watcher_off: "), "network_watcher_off = " + value + ": " + refusal);
+        }
+        for (boolean enabled : new boolean[] {true, false}) {
+            RoomEngineConfig config = Fixtures.config(PORT).networkWatcher(enabled).build();
+            assertEquals(enabled, config.networkWatcher());
+            RoomEngine.create(config, new RecordingListener()).close();
+        }
+    }
+
     @Test
     void everyRangeEdgeIsJudgedAlikeByTheBuilderAndTheCore() {
         List<String> disagreements = new ArrayList<>();

@@ -23,6 +23,7 @@ public final class NativeApi {
     public static final int EVENT_USER_LEFT = 8;
     public static final int EVENT_TOKEN_WILL_EXPIRE = 9;
     public static final int EVENT_RENEW_TOKEN_RESULT = 10;
+    public static final int EVENT_CONNECTION_TYPE = 11;
 
     public static final int LOG_TRACE = 0;
     public static final int LOG_DEBUG = 1;
@@ -52,7 +53,7 @@ public final class NativeApi {
     @Structure.FieldOrder({"struct_size", "app_key", "server_host", "server_port", "join_timeout_ms",
             "signal_keepalive_ms", "signal_timeout_ms", "media_keepalive_ms", "media_timeout_ms",
             "reconnect_timeout_ms", "backoff_initial_ms", "backoff_max_ms", "backoff_multiplier_pct",
-            "backoff_jitter_pct", "probe_interval_ms", "backoff_jitter_explicit"})
+            "backoff_jitter_pct", "probe_interval_ms", "backoff_jitter_explicit", "network_watcher_off"})
     public static final class EngineOptions extends Structure {
         public int struct_size;
         public Pointer app_key;
@@ -70,6 +71,7 @@ public final class NativeApi {
         public int backoff_jitter_pct;
         public int probe_interval_ms;
         public int backoff_jitter_explicit;
+        public int network_watcher_off;
     }
 
     public static native void rl_options_init(EngineOptions options);

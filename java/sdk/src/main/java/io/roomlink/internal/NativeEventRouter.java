@@ -5,6 +5,7 @@ import com.sun.jna.Native;
 import com.sun.jna.Pointer;
 import io.roomlink.ConnectionState;
 import io.roomlink.ConnectionStateChangeReason;
+import io.roomlink.ConnectionType;
 import io.roomlink.RoomEngineListener;
 import io.roomlink.UserLeaveReason;
 import java.util.concurrent.ConcurrentHashMap;
@@ -76,6 +77,7 @@ public final class NativeEventRouter {
             case NativeApi.EVENT_USER_LEFT -> () -> listener.onUserLeave(x, UserLeaveReason.fromCode(a));
             case NativeApi.EVENT_TOKEN_WILL_EXPIRE -> listener::onTokenWillExpire;
             case NativeApi.EVENT_RENEW_TOKEN_RESULT -> () -> listener.onRenewTokenResult(a);
+            case NativeApi.EVENT_CONNECTION_TYPE -> () -> listener.onConnectionTypeChanged(ConnectionType.fromCode(a));
             default -> null;
         };
     }

@@ -33,6 +33,7 @@ public final class Scenarios {
         scenarios.put("join", JoinLatency::new);
         scenarios.put("detection", Detection::new);
         scenarios.put("recovery", Recovery::new);
+        scenarios.put("link-down", LinkDown::new);
         scenarios.put("jmh", Micro::new);
         scenarios.put("footprint", ClientFootprint::new);
         scenarios.put("throughput", JoinThroughput::new);
