@@ -49,14 +49,8 @@ final class Hijack extends Scenario {
     private static final String SECRET = "bench-hijack";
     private static final Duration DISTURBANCE = Duration.ofSeconds(3);
 
-    @Override
-    public String id() {
-        return "hijack";
-    }
-
-    @Override
-    public String title() {
-        return "hijack attempts";
+    Hijack() {
+        super("hijack", "hijack attempts");
     }
 
     /** What the eavesdropper read off the victim's signaling bytes. */
