@@ -120,6 +120,7 @@ inline rl_engine_options options_for(uint16_t port, const char* host = "127.0.0.
     o.app_key = "test-app";
     o.server_host = host;
     o.server_port = port;
+    o.plaintext = 1;  // the loopback servers speak plaintext
     return o;
 }
 
