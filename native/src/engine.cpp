@@ -243,6 +243,7 @@ void Engine::start_attempt(std::unique_ptr<SignalConnection> connected) {
 
 void Engine::drop_attempt() {
     if (attempt_) {
+        note_reach();
         // Possibly from inside a callback of either: they stop now and are freed later.
         loop_.close_and_release(std::move(attempt_->media));
         loop_.close_and_release(std::move(attempt_->signal));
@@ -694,8 +695,16 @@ void Engine::begin_outage(ConnEvent cause, const std::string& why) {
     start_attempt();  // the first attempt goes out at once
 }
 
+void Engine::note_reach() {
+    // Past TCP but still in the TLS handshake, or silent after it: the server was reached.
+    if (attempt_ && attempt_->signal && attempt_->signal->reached_server()) {
+        ever_reached_server_ = true;
+    }
+}
+
 void Engine::on_join_timeout() {
     RL_ASSERT_LOOP_THREAD(loop_);
+    note_reach();
     const int32_t code = (attempt_ && attempt_->machine.answered()) ? RL_ERR_MEDIA_BIND_TIMEOUT
                          : ever_reached_server_                     ? RL_ERR_JOIN_TIMEOUT
                                                                     : RL_ERR_CONNECT_FAILED;

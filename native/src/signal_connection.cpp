@@ -85,6 +85,7 @@ void SignalConnection::finish_connect() {
         fail("connect to " + remote_.to_string() + ": " + error_text(err));
         return;
     }
+    tcp_connected_ = true;
     if (tls_) {
         std::string error;
         stream_ = TlsStream::open(*tls_, fd_.get(), &error);
@@ -116,11 +117,13 @@ void SignalConnection::continue_handshake() {
             return;
         }
         case TlsStream::Status::kClosed:
+            handshake_failed_ = true;
             RL_LOG(RL_LOG_WARN, "signal %s: TLS handshake: connection closed by server",
                    remote_.to_string().c_str());
             fail("TLS handshake with " + remote_.to_string() + ": connection closed by server");
             return;
         case TlsStream::Status::kFailed:
+            handshake_failed_ = true;
             RL_LOG(RL_LOG_WARN, "signal %s (%s): %s", remote_.to_string().c_str(),
                    tls_->server_name().c_str(), r.why.c_str());
             fail(r.why + " (" + tls_->server_name() + " at " + remote_.to_string() + ")");

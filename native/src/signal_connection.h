@@ -63,6 +63,10 @@ public:
     void read_pending();
 
     bool connected() const { return connected_; }
+    // TCP reached the server and no TLS handshake was refused: a server that accepts and then
+    // says nothing counts as reached (join timeout 31003), one whose certificate we reject or
+    // that rejects our handshake does not (31004).
+    bool reached_server() const { return tcp_connected_ && !handshake_failed_; }
     // Failed, lost or close()d: it will report nothing more.
     bool closed() const { return closed_; }
     // The errno that failed the connect (ECONNREFUSED: the server's host said nothing listens;
@@ -107,6 +111,8 @@ private:
     std::shared_ptr<const TlsContext> tls_;
     std::unique_ptr<TlsStream> stream_;
     bool handshaking_ = false;
+    bool tcp_connected_ = false;
+    bool handshake_failed_ = false;
     bool tls_wants_write_ = false;  // the session needs the socket writable to go on
 
     wire::FrameReader reader_;

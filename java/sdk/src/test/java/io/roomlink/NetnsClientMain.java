@@ -17,7 +17,7 @@ public final class NetnsClientMain {
 
     public static void main(String[] args) throws Exception {
         RoomEngineConfig config = RoomEngineConfig.builder().appKey(Fixtures.APP_KEY)
-                .server(args[0], Integer.parseInt(args[1])).build();
+                .server(args[0], Integer.parseInt(args[1])).plaintext(true).build();
         RecordingListener recorder = new RecordingListener("netns-client") {
             @Override
             void onRecorded(String line) {

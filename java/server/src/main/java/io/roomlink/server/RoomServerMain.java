@@ -12,6 +12,7 @@ import java.util.List;
  * java -jar roomlink-server-VERSION-standalone.jar --signal-port 7000 --media-port 7001 \
  *      [--token-secret S] [--bind 0.0.0.0] [--advertise-media host:port] [--session-grace-ms N] \
  *      [--idle-timeout-ms N] [--io-threads N] [--accept-backlog N]
+ *      [--tls-cert CHAIN.pem --tls-key KEY.pem | --self-signed-tls | --plaintext [--dev]]
  * </pre>
  *
  * Bad arguments print the usage and exit with status 2; a port that cannot be bound exits with 1.
@@ -30,10 +31,17 @@ public final class RoomServerMain {
             "  --idle-timeout-ms N        silence after which a connection is dropped (default 3000)",
             "  --io-threads N             I/O event loops, each serving a shard of the rooms (default: cores, at least 2)",
             "  --accept-backlog N         accept queue of the signal port (default 16384; Linux caps it at net.core.somaxconn)",
+            "  --tls-cert FILE            TLS 1.3 certificate chain, PEM (with --tls-key)",
+            "  --tls-key FILE             its private key, PKCS#8 PEM",
+            "  --self-signed-tls          TLS 1.3 with a generated self-signed certificate (dev and tests)",
+            "  --plaintext                no TLS: only with --dev or a loopback --bind (the default there)",
+            "  --dev                      allow --plaintext on a non-loopback bind",
             "  --help                     print this help");
 
     private static final List<String> OPTIONS = List.of("--signal-port", "--media-port", "--token-secret", "--bind",
-            "--advertise-media", "--session-grace-ms", "--idle-timeout-ms", "--io-threads", "--accept-backlog");
+            "--advertise-media", "--session-grace-ms", "--idle-timeout-ms", "--io-threads", "--accept-backlog",
+            "--tls-cert", "--tls-key");
+    private static final List<String> FLAGS = List.of("--self-signed-tls", "--plaintext", "--dev");
 
     private RoomServerMain() {
     }
@@ -41,7 +49,7 @@ public final class RoomServerMain {
     /** Parsed command line. */
     record Options(int signalPort, int mediaPort, String tokenSecret, String bind, String advertiseHost,
                    int advertisePort, Long sessionGraceMs, Long idleTimeoutMs, Integer ioThreads, Integer acceptBacklog,
-                   boolean help) {
+                   boolean help, String tlsCert, String tlsKey, boolean selfSignedTls, boolean plaintext) {
 
         RoomServer.Builder toBuilder() {
             RoomServer.Builder b = RoomServer.builder()
@@ -49,6 +57,13 @@ public final class RoomServerMain {
                     .mediaPort(mediaPort)
                     .bindAddress(bind)
                     .tokenSecret(tokenSecret);
+            if (tlsCert != null) {
+                b.tls(java.nio.file.Path.of(tlsCert), java.nio.file.Path.of(tlsKey));
+            } else if (selfSignedTls) {
+                b.selfSignedTls();
+            } else if (plaintext) {
+                b.plaintext();
+            }
             if (advertiseHost != null) {
                 b.advertisedMediaAddress(advertiseHost, advertisePort);
             }
@@ -89,11 +104,13 @@ public final class RoomServerMain {
         Long idle = null;
         Integer ioThreads = null;
         Integer backlog = null;
+        String tlsCert = null;
+        String tlsKey = null;
         List<String> seen = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             if (a.equals("--help") || a.equals("-h")) {
-                return new Options(0, 0, null, bind, null, 0, null, null, null, null, true);
+                return new Options(0, 0, null, bind, null, 0, null, null, null, null, true, null, null, false, false);
             }
             if (!a.startsWith("--")) {
                 throw new UsageException("unexpected argument '" + a + "'");
@@ -104,6 +121,13 @@ public final class RoomServerMain {
             if (eq > 0) {
                 name = a.substring(0, eq);
                 value = a.substring(eq + 1);
+            }
+            if (FLAGS.contains(name) && eq <= 0) {
+                if (seen.contains(name)) {
+                    throw new UsageException(name + " given twice");
+                }
+                seen.add(name);
+                continue;
             }
             if (!OPTIONS.contains(name)) {
                 throw new UsageException("unknown option " + name);
@@ -155,6 +179,8 @@ public final class RoomServerMain {
                 case "--idle-timeout-ms" -> idle = millis(name, value);
                 case "--io-threads" -> ioThreads = count(name, value, 256);
                 case "--accept-backlog" -> backlog = count(name, value, Integer.MAX_VALUE);
+                case "--tls-cert" -> tlsCert = value;
+                case "--tls-key" -> tlsKey = value;
                 default -> throw new UsageException("unknown option " + name);
             }
         }
@@ -164,7 +190,36 @@ public final class RoomServerMain {
         if (mediaPort == null) {
             throw new UsageException("--media-port is required");
         }
-        return new Options(signalPort, mediaPort, secret, bind, advHost, advPort, grace, idle, ioThreads, backlog, false);
+        boolean selfSigned = seen.contains("--self-signed-tls");
+        boolean plaintext = seen.contains("--plaintext");
+        if ((tlsCert == null) != (tlsKey == null)) {
+            throw new UsageException("--tls-cert and --tls-key go together");
+        }
+        if ((tlsCert != null ? 1 : 0) + (selfSigned ? 1 : 0) + (plaintext ? 1 : 0) > 1) {
+            throw new UsageException("choose one of --tls-cert/--tls-key, --self-signed-tls and --plaintext");
+        }
+        boolean loopback = isLoopback(bind);
+        if (tlsCert == null && !selfSigned && !plaintext) {
+            if (!loopback) {
+                throw new UsageException("signaling on " + bind + " needs --tls-cert/--tls-key or --self-signed-tls "
+                        + "(or --plaintext --dev for a development server)");
+            }
+            plaintext = true; // a loopback-only server: nobody else is on the path
+        }
+        if (plaintext && !loopback && !seen.contains("--dev")) {
+            throw new UsageException("--plaintext on " + bind + " needs --dev: tokens and session secrets would cross "
+                    + "the network in the clear");
+        }
+        return new Options(signalPort, mediaPort, secret, bind, advHost, advPort, grace, idle, ioThreads, backlog, false,
+                tlsCert, tlsKey, selfSigned, plaintext);
+    }
+
+    private static boolean isLoopback(String bind) {
+        try {
+            return java.net.InetAddress.getByName(bind).isLoopbackAddress();
+        } catch (java.net.UnknownHostException e) {
+            return false;
+        }
     }
 
     private static int port(String name, String value) throws UsageException {

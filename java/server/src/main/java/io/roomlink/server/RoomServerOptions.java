@@ -21,10 +21,12 @@ public final class RoomServerOptions {
     private final int ioThreads;
     private final int acceptBacklog;
     private final boolean nativeTransport;
+    private final SignalTls signalTls;
 
     RoomServerOptions(int signalPort, int mediaPort, String bindAddress, String tokenSecret, String advertisedHost,
                       int advertisedPort, Duration sessionGrace, Duration idleTimeout,
-                      Duration expiredSessionRetention, int ioThreads, int acceptBacklog, boolean nativeTransport) {
+                      Duration expiredSessionRetention, int ioThreads, int acceptBacklog, boolean nativeTransport,
+                      SignalTls signalTls) {
         this.signalPort = signalPort;
         this.mediaPort = mediaPort;
         this.bindAddress = bindAddress;
@@ -37,6 +39,15 @@ public final class RoomServerOptions {
         this.ioThreads = ioThreads;
         this.acceptBacklog = acceptBacklog;
         this.nativeTransport = nativeTransport;
+        this.signalTls = signalTls;
+    }
+
+    /**
+     * How signaling is secured: {@link RoomServer.Builder#tls}, {@link RoomServer.Builder#selfSignedTls()}
+     * or {@link RoomServer.Builder#plaintext()}; null if none was chosen (such a server refuses to start).
+     */
+    public SignalTls signalTls() {
+        return signalTls;
     }
 
     /** A builder preset with these settings. */
@@ -112,6 +123,7 @@ public final class RoomServerOptions {
                 + ", advertisedMedia=" + (advertisedHost == null ? "-" : advertisedHost + ":" + advertisedPort)
                 + ", sessionGrace=" + sessionGrace + ", idleTimeout=" + idleTimeout + ", expiredSessionRetention="
                 + expiredSessionRetention + ", ioThreads=" + ioThreads + ", acceptBacklog=" + acceptBacklog
-                + ", nativeTransport=" + nativeTransport + "]";
+                + ", nativeTransport=" + nativeTransport + ", signaling=" + (signalTls == null ? "not chosen" : signalTls)
+                + "]";
     }
 }

@@ -43,7 +43,7 @@ class RoomServerMainTest {
         assertEquals(3, o.ioThreads());
         assertEquals(8192, o.acceptBacklog());
 
-        RoomServerMain.Options d = parse("--signal-port", "0", "--media-port", "0");
+        RoomServerMain.Options d = parse("--signal-port", "0", "--media-port", "0", "--self-signed-tls");
         assertEquals("0.0.0.0", d.bind());
         assertNull(d.tokenSecret());
         assertNull(d.advertiseHost());
@@ -51,7 +51,7 @@ class RoomServerMainTest {
         assertNull(d.ioThreads());
         assertNull(d.acceptBacklog());
 
-        RoomServerMain.Options v6 = parse("--signal-port", "1", "--media-port", "2", "--advertise-media", "[::1]:5000");
+        RoomServerMain.Options v6 = parse("--signal-port", "1", "--media-port", "2", "--advertise-media", "[::1]:5000", "--self-signed-tls");
         assertEquals("::1", v6.advertiseHost());
         assertEquals(5000, v6.advertisePort());
         assertTrue(parse("--help").help());
