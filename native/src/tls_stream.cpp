@@ -155,14 +155,16 @@ TlsStream::Result TlsStream::read(uint8_t* buffer, size_t capacity) {
     ERR_clear_error();
     errno = 0;
     size_t n = 0;
-    return outcome(SSL_read_ex(ssl_, buffer, capacity, &n), n, "TLS read");
+    const int rc = SSL_read_ex(ssl_, buffer, capacity, &n);  // before n is read
+    return outcome(rc, n, "TLS read");
 }
 
 TlsStream::Result TlsStream::write(const uint8_t* data, size_t length) {
     ERR_clear_error();
     errno = 0;
     size_t n = 0;
-    return outcome(SSL_write_ex(ssl_, data, length, &n), n, "TLS write");
+    const int rc = SSL_write_ex(ssl_, data, length, &n);  // before n is read
+    return outcome(rc, n, "TLS write");
 }
 
 bool TlsStream::pending() const { return SSL_pending(ssl_) > 0; }
