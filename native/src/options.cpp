@@ -102,11 +102,11 @@ bool parse_transport_options(const rl_engine_options* o, EngineOptions* r, std::
     const char* host = RL_HAS_FIELD(o, media_host_override) ? o->media_host_override : nullptr;
     int32_t port = 0;
     read_field(o, offsetof(rl_engine_options, media_port_override), &port);
-    if (host != nullptr && host[0] != '\0') {
+    if (host != nullptr) {
         const size_t length = ::strnlen(host, wire::kMaxMediaHost + 1);
-        if (length > wire::kMaxMediaHost) {
-            *error = "media_host_override: longer than " + std::to_string(wire::kMaxMediaHost) +
-                     " bytes";
+        if (length == 0 || length > wire::kMaxMediaHost) {
+            *error = "media_host_override: must be NULL (none) or 1.." +
+                     std::to_string(wire::kMaxMediaHost) + " bytes";
             return false;
         }
         if (!in_range(port, {1, 65535})) {

@@ -167,7 +167,7 @@ typedef struct rl_engine_options {
                                         default store (the Java SDK always passes the JVM's
                                         anchors, or the app's own) */
     int32_t plaintext;               /* 0 (default): TLS 1.3; 1: no TLS, for plaintext dev servers */
-    const char* media_host_override; /* NULL or "" (default): the media address the server
+    const char* media_host_override; /* NULL (default): the media address the server
                                         advertises in JOIN_OK / RESUME_OK; else use this host (IP
                                         literal or name, 1..255 bytes) instead: for a relay or NAT
                                         between client and server, and for tests */
