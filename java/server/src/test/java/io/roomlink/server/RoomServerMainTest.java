@@ -58,6 +58,25 @@ class RoomServerMainTest {
     }
 
     @Test
+    void signalingSecurityIsChosenAndPlaintextNeedsDevOrLoopback() throws Exception {
+        RoomServerMain.Options self = parse("--signal-port", "0", "--media-port", "0", "--self-signed-tls");
+        assertTrue(self.selfSignedTls() && !self.plaintext());
+        assertTrue(self.toBuilder().options().signalTls().isSelfSigned());
+        RoomServerMain.Options local = parse("--signal-port", "0", "--media-port", "0", "--bind", "127.0.0.1");
+        assertTrue(local.plaintext(), "loopback: plaintext by default");
+        assertTrue(parse("--signal-port", "0", "--media-port", "0", "--plaintext", "--dev").plaintext());
+        String[][] refused = {
+            {"--signal-port", "0", "--media-port", "0"},
+            {"--signal-port", "0", "--media-port", "0", "--plaintext"},
+            {"--signal-port", "0", "--media-port", "0", "--tls-cert", "c.pem"},
+            {"--signal-port", "0", "--media-port", "0", "--self-signed-tls", "--plaintext", "--dev"},
+        };
+        for (String[] args : refused) {
+            assertThrows(RoomServerMain.UsageException.class, () -> RoomServerMain.parse(args), String.join(" ", args));
+        }
+    }
+
+    @Test
     void rejectsBadArguments() {
         String[][] bad = {
             {},
