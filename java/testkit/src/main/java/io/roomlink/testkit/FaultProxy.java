@@ -238,7 +238,7 @@ public final class FaultProxy implements AutoCloseable {
      * unchanged. Only a plaintext server's frames can be rewritten: in front of a TLS server turn
      * it off (TestRoomServer does) and give the client the proxy's media address with
      * {@code RoomEngineConfig.Builder.mediaAddressOverride(host(), mediaPort())}. Applies to
-     * connections accepted from now on.
+     * frames from now on; a connection accepted while it was off is never rewritten.
      */
     public void rewriteMediaAddress(boolean on) {
         loop.run(() -> state.rewriteMediaAddress = on);
