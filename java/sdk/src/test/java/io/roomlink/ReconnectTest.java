@@ -177,9 +177,11 @@ class ReconnectTest {
         joinBoth(Outages.config(1));
         networkOfA.blackhole(Path.MEDIA, Direction.BOTH);
         a.awaitEvent("onReconnectingStart()", Fixtures.WAIT);
-        // The reconnect attempt's signaling connection is up (only media is cut): the leave goes out on it.
-        Fixtures.awaitTrue(() -> networkOfA.stats().signalConnectionsAccepted() >= 2, Fixtures.WAIT,
-                "a reconnect attempt to reach the server");
+        // The reconnect attempt's signaling connection is up (only media is cut) and carried its
+        // RESUME (after the TLS handshake): the leave goes out on it.
+        Fixtures.awaitTrue(() -> networkOfA.stats().signalConnectionsAccepted() >= 2
+                && rooms.server().stats().resumes() >= 1, Fixtures.WAIT,
+                "a reconnect attempt to reach the server with its RESUME");
         assertEquals(ErrorCode.OK, engineA.leaveChannel());
         assertEquals(ConnectionState.DISCONNECTED, engineA.getConnectionState());
         List<String> seen = a.awaitEvent("onLeaveChannel(OK)", Fixtures.WAIT);
