@@ -39,6 +39,8 @@ final class TlsCost extends Scenario {
         int[] rtts = {0, 50};
         config.put("joinsPerCase", bench.quick ? "20 at 0 ms, 8 at 50 ms" : "200 at 0 ms, 40 at 50 ms");
         config.put("rtt", "FaultProxy.delay(BOTH, rtt/2) each way");
+        int warmups = bench.size(10, 100);
+        config.put("warmupJoins", warmups + " per case, not measured");
         config.put("tls", "TLS 1.3, ECDSA P-256 self-signed, JDK provider on the server, OpenSSL 3 in the core");
         for (int rtt : rtts) {
             int joins = rtt == 0 ? bench.size(20, 200) : bench.size(8, 40);
@@ -59,8 +61,11 @@ final class TlsCost extends Scenario {
                     Samples latency = new Samples();
                     try (RoomEngine engine = RoomEngine.create(
                             Local.config(proxy.signalPort()).plaintext(!tls).build(), probe)) {
-                        join(rooms, engine, probe, "warmup", 7);
-                        leave(engine, probe);
+                        // Steady state: the server's JIT has compiled the JDK's handshake code.
+                        for (int i = 0; i < warmups; i++) {
+                            join(rooms, engine, probe, "warmup-" + i, 7);
+                            leave(engine, probe);
+                        }
                         long cpu0 = serverCpuNanos();
                         for (int i = 0; i < joins; i++) {
                             latency.add(join(rooms, engine, probe, "room-" + i, 7));
