@@ -10,7 +10,9 @@
 
 #include <arpa/inet.h>
 
+#include <map>
 #include <memory>
+#include <mutex>
 
 namespace roomlink {
 namespace {
@@ -51,6 +53,22 @@ int add_pem_certificates(X509_STORE* store, const std::string& pem) {
 
 }  // namespace
 
+struct TlsContext::Shared {
+    SSL_CTX* ctx = nullptr;
+    ~Shared() { SSL_CTX_free(ctx); }
+};
+
+namespace {
+
+// Live SSL_CTXs by their PEM; entries whose contexts are gone are swept on each lookup.
+std::mutex cache_mutex;
+std::map<std::string, std::weak_ptr<TlsContext::Shared>>& cache() {
+    static auto* contexts = new std::map<std::string, std::weak_ptr<TlsContext::Shared>>();
+    return *contexts;
+}
+
+}  // namespace
+
 std::string take_tls_errors() {
     std::string text;
     unsigned long code;
@@ -71,22 +89,37 @@ std::shared_ptr<const TlsContext> TlsContext::create(const std::string& server_h
     // The library never reads openssl.cnf: behaviour must not depend on the host's configuration.
     OPENSSL_init_ssl(OPENSSL_INIT_NO_LOAD_CONFIG, nullptr);
     std::shared_ptr<TlsContext> context(new TlsContext());
-    context->ctx_ = SSL_CTX_new(TLS_client_method());
-    if (context->ctx_ == nullptr) {
-        *error = "cannot create a TLS context: " + take_tls_errors();
-        return nullptr;
-    }
-    SSL_CTX* ctx = context->ctx_;
-    SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION);
-    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
-    // Writes come from a queue that may move between calls; a partial write is resumed later.
-    SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-    SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
-    if (trusted_pem.empty()) {
-        SSL_CTX_set_default_verify_paths(ctx);
-    } else if (add_pem_certificates(SSL_CTX_get_cert_store(ctx), trusted_pem) == 0) {
-        *error = "holds no PEM certificate";
-        return nullptr;
+    {
+        std::lock_guard<std::mutex> lock(cache_mutex);
+        for (auto it = cache().begin(); it != cache().end();) {
+            it = it->second.expired() ? cache().erase(it) : std::next(it);
+        }
+        auto found = cache().find(trusted_pem);
+        if (found != cache().end()) {
+            context->shared_ = found->second.lock();
+        }
+        if (!context->shared_) {
+            auto shared = std::make_shared<Shared>();
+            shared->ctx = SSL_CTX_new(TLS_client_method());
+            if (shared->ctx == nullptr) {
+                *error = "cannot create a TLS context: " + take_tls_errors();
+                return nullptr;
+            }
+            SSL_CTX* ctx = shared->ctx;
+            SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION);
+            SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
+            // Writes come from a queue that may move between calls; a partial write resumes later.
+            SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+            SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+            if (trusted_pem.empty()) {
+                SSL_CTX_set_default_verify_paths(ctx);
+            } else if (add_pem_certificates(SSL_CTX_get_cert_store(ctx), trusted_pem) == 0) {
+                *error = "holds no PEM certificate";
+                return nullptr;
+            }
+            cache()[trusted_pem] = shared;
+            context->shared_ = std::move(shared);
+        }
     }
     std::string name = server_host;
     if (name.size() >= 2 && name.front() == '[' && name.back() == ']') {
@@ -97,10 +130,10 @@ std::shared_ptr<const TlsContext> TlsContext::create(const std::string& server_h
     return context;
 }
 
-TlsContext::~TlsContext() { SSL_CTX_free(ctx_); }
+TlsContext::~TlsContext() = default;
 
 SSL* TlsContext::new_session(std::string* error) const {
-    SSL* ssl = SSL_new(ctx_);
+    SSL* ssl = SSL_new(shared_->ctx);
     if (ssl == nullptr) {
         *error = "cannot create a TLS session: " + take_tls_errors();
         return nullptr;

@@ -213,4 +213,19 @@ TEST(a_pem_without_certificates_is_refused) {
     CHECK_EQ(error, std::string("holds no PEM certificate"));
 }
 
+TEST(engines_with_the_same_anchors_share_one_ssl_ctx) {
+    std::string error;
+    auto a = roomlink::TlsContext::create("localhost", server_identity().pem, &error);
+    auto b = roomlink::TlsContext::create("127.0.0.1", server_identity().pem, &error);
+    Identity other;
+    auto c = roomlink::TlsContext::create("localhost", other.pem, &error);
+    REQUIRE(a && b && c);
+    CHECK(a->shares_anchors_with(*b));
+    CHECK(!a->shares_anchors_with(*c));
+    CHECK_EQ(b->server_name(), std::string("127.0.0.1"));  // the name stays each one's own
+    // b still checks its own name against the shared anchors.
+    TlsStream::Result r = connect_as("127.0.0.1", server_identity().pem, nullptr);
+    CHECK(r.status == TlsStream::Status::kDone);
+}
+
 TEST_MAIN()
