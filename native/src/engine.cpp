@@ -271,7 +271,7 @@ void Engine::start_attempt(std::unique_ptr<SignalConnection> connected) {
         on_attempt_connected();
         return;
     }
-    attempt_->signal = std::make_unique<SignalConnection>(loop_, &attempt_role_);
+    attempt_->signal = std::make_unique<SignalConnection>(loop_, &attempt_role_, options_.tls);
     // A connect that neither completes nor fails (packets black-holed) is abandoned after the
     // signal silence threshold, like a silent established connection.
     attempt_timer_ = loop_.schedule_after(options_.signal_timeout, [this] {
@@ -289,6 +289,7 @@ void Engine::start_attempt(std::unique_ptr<SignalConnection> connected) {
 
 void Engine::drop_attempt() {
     if (attempt_) {
+        note_reach();
         // Possibly from inside a callback of either: they stop now and are freed later.
         loop_.close_and_release(std::move(attempt_->media));
         loop_.close_and_release(std::move(attempt_->signal));
@@ -423,7 +424,11 @@ bool Engine::open_media(const SocketAddress& to) {
     return true;
 }
 
-void Engine::use_media_address(const std::string& host, uint16_t port) {
+void Engine::use_media_address(const std::string& advertised_host, uint16_t advertised_port) {
+    // A relay or NAT between us and the server: the host's override wins over what it advertises.
+    const bool overridden = !options_.media_host_override.empty();
+    const std::string& host = overridden ? options_.media_host_override : advertised_host;
+    const uint16_t port = overridden ? options_.media_port_override : advertised_port;
     if (auto literal = SocketAddress::from_numeric(host, port)) {
         if (literal->is_unspecified()) {
             // A server bound to the wildcard address advertises it; it is reachable where the
@@ -771,8 +776,16 @@ void Engine::begin_outage(ConnEvent cause, const std::string& why) {
     start_attempt();  // the first attempt goes out at once
 }
 
+void Engine::note_reach() {
+    // Past TCP but still in the TLS handshake, or silent after it: the server was reached.
+    if (attempt_ && attempt_->signal && attempt_->signal->reached_server()) {
+        ever_reached_server_ = true;
+    }
+}
+
 void Engine::on_join_timeout() {
     RL_ASSERT_LOOP_THREAD(loop_);
+    note_reach();
     const int32_t code = (attempt_ && attempt_->machine.answered()) ? RL_ERR_MEDIA_BIND_TIMEOUT
                          : ever_reached_server_                     ? RL_ERR_JOIN_TIMEOUT
                                                                     : RL_ERR_CONNECT_FAILED;
@@ -911,7 +924,7 @@ void Engine::start_migration(Duration silence) {
                "connection",
                static_cast<long long>(to_millis(silence)));
     SignalMigration::Owner& owner = *this;
-    migration_ = std::make_unique<SignalMigration>(loop_, owner, id_, loop_.now());
+    migration_ = std::make_unique<SignalMigration>(loop_, owner, id_, loop_.now(), options_.tls);
     if (!attempt_->signal && !reconnect_.has_addresses()) {
         return;  // nowhere to go; the deadline decides
     }

@@ -131,6 +131,7 @@ private:
     // --- the attempt
     void start_attempt(std::unique_ptr<SignalConnection> connected = nullptr);
     void drop_attempt();
+    void note_reach();  // the attempt's connection reached the server (ever_reached_server_)
     void send_request();
     void watch_attempt();
     void attempt_silence_tick();

@@ -74,6 +74,56 @@ std::string utf8_problem(const char* name, const std::string& text, size_t min, 
     return std::string();
 }
 
+// The fields after backoff_jitter_explicit: TLS, plaintext and the media address override.
+bool parse_transport_options(const rl_engine_options* o, EngineOptions* r, std::string* error) {
+    int32_t plaintext = 0;
+    read_field(o, offsetof(rl_engine_options, plaintext), &plaintext);
+    if (plaintext != 0 && plaintext != 1) {
+        *error = "plaintext: must be 0 (TLS) or 1, got " + std::to_string(plaintext);
+        return false;
+    }
+    if (plaintext == 0) {
+        std::string pem;
+        if (RL_HAS_FIELD(o, tls_trusted_pem) && o->tls_trusted_pem != nullptr) {
+            const size_t length = ::strnlen(o->tls_trusted_pem, kMaxTrustedPem + 1);
+            if (length > kMaxTrustedPem) {
+                *error = "tls_trusted_pem: longer than " + std::to_string(kMaxTrustedPem) + " bytes";
+                return false;
+            }
+            pem.assign(o->tls_trusted_pem, length);
+        }
+        std::string why;
+        r->tls = TlsContext::create(r->server_host, pem, &why);
+        if (!r->tls) {
+            *error = "tls_trusted_pem: " + why;
+            return false;
+        }
+    }
+    const char* host = RL_HAS_FIELD(o, media_host_override) ? o->media_host_override : nullptr;
+    int32_t port = 0;
+    read_field(o, offsetof(rl_engine_options, media_port_override), &port);
+    if (host != nullptr) {
+        const size_t length = ::strnlen(host, wire::kMaxMediaHost + 1);
+        if (length == 0 || length > wire::kMaxMediaHost) {
+            *error = "media_host_override: must be NULL (none) or 1.." +
+                     std::to_string(wire::kMaxMediaHost) + " bytes";
+            return false;
+        }
+        if (!in_range(port, {1, 65535})) {
+            *error = "media_port_override: must be 1..65535 with media_host_override, got " +
+                     std::to_string(port);
+            return false;
+        }
+        r->media_host_override.assign(host, length);
+        r->media_port_override = static_cast<uint16_t>(port);
+    } else if (port != 0) {
+        *error = "media_port_override: must be 0 without media_host_override, got " +
+                 std::to_string(port);
+        return false;
+    }
+    return true;
+}
+
 }  // namespace
 
 void init_c_options(rl_engine_options* options) {
@@ -183,6 +233,9 @@ bool parse_options(const rl_engine_options* o, EngineOptions* out, std::string* 
         *error = "backoff_max_ms: must be >= backoff_initial_ms (" +
                  std::to_string(to_millis(r.backoff.max)) + " < " +
                  std::to_string(to_millis(r.backoff.initial)) + ")";
+        return false;
+    }
+    if (!parse_transport_options(o, &r, error)) {
         return false;
     }
     *out = std::move(r);

@@ -5,11 +5,13 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "backoff.h"
 #include "clock.h"
 #include "roomlink/roomlink.h"
+#include "tls_context.h"
 
 namespace roomlink {
 
@@ -31,7 +33,14 @@ struct EngineOptions {
     Duration keepalive_fast = millis(50);    // not configurable; never slower than the intervals
     Duration leave_linger = millis(1000);    // how long a LEAVE waits for LEAVE_OK
     bool network_watcher = true;             // react to the host's network events
+    // Signaling's TLS client context, made from tls_trusted_pem for server_host; null when the
+    // host chose plaintext. (Engines built in tests from EngineOptions directly are plaintext.)
+    std::shared_ptr<const TlsContext> tls;
+    std::string media_host_override;  // empty: the server's advertised media address
+    uint16_t media_port_override = 0;
 };
+
+constexpr size_t kMaxTrustedPem = 4u << 20;
 
 constexpr size_t kMaxServerHost = 255;  // a DNS name's limit
 

@@ -132,7 +132,7 @@ void ReconnectDriver::probe_tick() {
         return;
     }
     SignalConnection::Listener* probe_role = this;
-    probe_ = std::make_unique<SignalConnection>(loop_, probe_role);
+    probe_ = std::make_unique<SignalConnection>(loop_, probe_role, options_.tls);
     std::string error;
     if (!probe_->connect(current_address(), &error)) {
         note_connect_error(probe_->connect_error());

@@ -12,8 +12,9 @@
 
 namespace roomlink {
 
-SignalConnection::SignalConnection(EventLoop& loop, Listener* listener)
-    : loop_(loop), listener_(listener), keepalive_(loop, *this, nullptr) {}
+SignalConnection::SignalConnection(EventLoop& loop, Listener* listener,
+                                   std::shared_ptr<const TlsContext> tls)
+    : loop_(loop), listener_(listener), tls_(std::move(tls)), keepalive_(loop, *this, nullptr) {}
 
 SignalConnection::~SignalConnection() { close(); }
 
@@ -38,6 +39,7 @@ void SignalConnection::close() {
         linger abort_on_close{1, 0};
         setsockopt(fd_.get(), SOL_SOCKET, SO_LINGER, &abort_on_close, sizeof abort_on_close);
     }
+    stream_.reset();
     fd_.reset();
 }
 
@@ -67,18 +69,23 @@ bool SignalConnection::connect(const SocketAddress& to, std::string* error) {
 
 void SignalConnection::on_io(uint32_t events) {
     if (!connected_) {
-        if ((events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) != 0) {
+        if (handshaking_) {
+            continue_handshake();
+        } else if ((events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) != 0) {
             finish_connect();
         }
         return;
     }
-    if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) {
+    // A TLS session may need the other direction to go on (a record half written, a key update).
+    const bool tls_blocked = tls_wants_write_;
+    if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0 ||
+        (tls_blocked && (events & EPOLLOUT) != 0)) {
         read_available();
         if (closed_) {
             return;
         }
     }
-    if ((events & EPOLLOUT) != 0) {
+    if ((events & (EPOLLOUT | (stream_ ? EPOLLIN : 0u))) != 0) {
         flush();
     }
 }
@@ -90,6 +97,53 @@ void SignalConnection::finish_connect() {
         fail("connect to " + remote_.to_string() + ": " + error_text(err));
         return;
     }
+    tcp_connected_ = true;
+    if (tls_) {
+        std::string error;
+        stream_ = TlsStream::open(*tls_, fd_.get(), &error);
+        if (!stream_) {
+            fail(error);
+            return;
+        }
+        handshaking_ = true;
+        continue_handshake();
+        return;
+    }
+    become_connected();
+}
+
+void SignalConnection::continue_handshake() {
+    const TlsStream::Result r = stream_->handshake();
+    switch (r.status) {
+        case TlsStream::Status::kDone:
+            handshaking_ = false;
+            become_connected();
+            return;
+        case TlsStream::Status::kWantRead:
+        case TlsStream::Status::kWantWrite: {
+            const bool want_write = r.status == TlsStream::Status::kWantWrite;
+            if (want_write != want_write_) {
+                want_write_ = want_write;
+                loop_.modify(watch_, EPOLLIN | EPOLLRDHUP | (want_write ? EPOLLOUT : 0u));
+            }
+            return;
+        }
+        case TlsStream::Status::kClosed:
+            handshake_failed_ = true;
+            RL_LOG(RL_LOG_WARN, "signal %s: TLS handshake: connection closed by server",
+                   remote_.to_string().c_str());
+            fail("TLS handshake with " + remote_.to_string() + ": connection closed by server");
+            return;
+        case TlsStream::Status::kFailed:
+            handshake_failed_ = true;
+            RL_LOG(RL_LOG_WARN, "signal %s (%s): %s", remote_.to_string().c_str(),
+                   tls_->server_name().c_str(), r.why.c_str());
+            fail(r.why + " (" + tls_->server_name() + " at " + remote_.to_string() + ")");
+            return;
+    }
+}
+
+void SignalConnection::become_connected() {
     connected_ = true;
     last_inbound_ = loop_.now();
     update_interest();
@@ -102,7 +156,7 @@ void SignalConnection::finish_connect() {
 void SignalConnection::read_available() {
     uint8_t buffer[16384];
     for (;;) {
-        ssize_t n = ::recv(fd_.get(), buffer, sizeof buffer, 0);
+        ssize_t n = receive(buffer, sizeof buffer);
         if (n > 0) {
             last_inbound_ = loop_.now();
             last_data_ = last_inbound_;
@@ -130,20 +184,77 @@ void SignalConnection::read_available() {
                     return;
                 }
             }
-            if (static_cast<size_t>(n) < sizeof buffer) {
+            if (static_cast<size_t>(n) < sizeof buffer && !(stream_ && stream_->pending())) {
                 return;  // drained; epoll is level-triggered, so nothing is lost
             }
-        } else if (n == 0) {
-            fail("connection closed by server");
-            return;
-        } else if (errno == EINTR) {
-            continue;
-        } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
-            return;
         } else {
-            fail(error_text(errno));
-            return;
+            return;  // would block, or failed and reported
         }
+    }
+}
+
+ssize_t SignalConnection::receive(uint8_t* buffer, size_t capacity) {
+    if (stream_) {
+        const TlsStream::Result r = stream_->read(buffer, capacity);
+        const bool wanted_write = tls_wants_write_;
+        tls_wants_write_ = r.status == TlsStream::Status::kWantWrite;
+        if (tls_wants_write_ != wanted_write) {
+            update_interest();
+        }
+        switch (r.status) {
+            case TlsStream::Status::kDone: return static_cast<ssize_t>(r.bytes);
+            case TlsStream::Status::kWantRead:
+            case TlsStream::Status::kWantWrite: return 0;
+            case TlsStream::Status::kClosed: fail("connection closed by server"); return -1;
+            case TlsStream::Status::kFailed: fail(r.why); return -1;
+        }
+        return -1;
+    }
+    for (;;) {
+        ssize_t n = ::recv(fd_.get(), buffer, capacity, 0);
+        if (n > 0) {
+            return n;
+        }
+        if (n == 0) {
+            fail("connection closed by server");
+            return -1;
+        }
+        if (errno == EINTR) {
+            continue;
+        }
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            return 0;
+        }
+        fail(error_text(errno));
+        return -1;
+    }
+}
+
+ssize_t SignalConnection::transmit(const uint8_t* data, size_t length) {
+    if (stream_) {
+        const TlsStream::Result r = stream_->write(data, length);
+        switch (r.status) {
+            case TlsStream::Status::kDone: return static_cast<ssize_t>(r.bytes);
+            case TlsStream::Status::kWantRead:
+            case TlsStream::Status::kWantWrite: return 0;  // EPOLLIN and EPOLLOUT both retry it
+            case TlsStream::Status::kClosed: fail("connection closed by server"); return -1;
+            case TlsStream::Status::kFailed: fail(r.why); return -1;
+        }
+        return -1;
+    }
+    for (;;) {
+        ssize_t n = ::send(fd_.get(), data, length, MSG_NOSIGNAL);
+        if (n > 0) {
+            return n;
+        }
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            return 0;
+        }
+        fail(error_text(errno));
+        return -1;
     }
 }
 
@@ -170,17 +281,13 @@ bool SignalConnection::send(const wire::Message& message) {
 
 void SignalConnection::flush() {
     while (out_start_ < out_.size()) {
-        ssize_t n = ::send(fd_.get(), out_.data() + out_start_, out_.size() - out_start_,
-                           MSG_NOSIGNAL);
+        ssize_t n = transmit(out_.data() + out_start_, out_.size() - out_start_);
         if (n > 0) {
             out_start_ += static_cast<size_t>(n);
-        } else if (n < 0 && errno == EINTR) {
-            continue;
-        } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        } else if (n == 0) {
             break;
         } else {
-            fail(error_text(errno));
-            return;
+            return;  // failed and reported
         }
     }
     if (out_start_ == out_.size()) {
@@ -202,7 +309,7 @@ bool SignalConnection::all_acknowledged() const {
 }
 
 void SignalConnection::update_interest() {
-    bool want_write = out_start_ < out_.size();
+    bool want_write = out_start_ < out_.size() || tls_wants_write_;
     if (want_write != want_write_ && watch_ != 0) {
         want_write_ = want_write;
         loop_.modify(watch_, EPOLLIN | EPOLLRDHUP | (want_write ? EPOLLOUT : 0u));
@@ -248,6 +355,7 @@ void SignalConnection::fail(const std::string& why) {
     connected_ = false;
     keepalive_.stop();
     loop_.unwatch(watch_);
+    stream_.reset();
     fd_.reset();
     listener_->on_signal_closed(*this, why, was_connected);
 }

@@ -1,5 +1,6 @@
-// One signaling TCP connection on a loop: nonblocking connect, frame reassembly, a write queue,
-// and (once started) keepalive PINGs. Its silence is judged by its owner (the engine counts data
+// One signaling TCP connection on a loop: nonblocking connect, a TLS handshake unless the engine
+// runs plaintext (tls_stream.h), frame reassembly, a write queue, and (once started) keepalive
+// PINGs. It counts as connected only once the handshake is done. Its silence is judged by its owner (the engine counts data
 // on any of its connections: see last_data() and silence()). Reports to a Listener; after it
 // reports on_signal_closed, or after close(), the connection is inert. It may not be destroyed
 // from inside its own callback: an owner drops it there with EventLoop::close_and_release.
@@ -16,6 +17,8 @@
 #include "keepalive.h"
 #include "keepalive_driver.h"
 #include "socket_util.h"
+#include "tls_context.h"
+#include "tls_stream.h"
 #include "wire_codec.h"
 
 namespace roomlink {
@@ -32,7 +35,9 @@ public:
                                       bool was_connected) = 0;
     };
 
-    SignalConnection(EventLoop& loop, Listener* listener);
+    // tls: the engine's TLS client context; null speaks plaintext.
+    SignalConnection(EventLoop& loop, Listener* listener,
+                     std::shared_ptr<const TlsContext> tls = nullptr);
     ~SignalConnection();
     SignalConnection(const SignalConnection&) = delete;
     SignalConnection& operator=(const SignalConnection&) = delete;
@@ -59,6 +64,10 @@ public:
     void read_pending();
 
     bool connected() const { return connected_; }
+    // TCP reached the server and no TLS handshake was refused: a server that accepts and then
+    // says nothing counts as reached (join timeout 31003), one whose certificate we reject or
+    // that rejects our handshake does not (31004).
+    bool reached_server() const { return tcp_connected_ && !handshake_failed_; }
     // Failed, lost or close()d: it will report nothing more.
     bool closed() const { return closed_; }
     // The errno that failed the connect (ECONNREFUSED: the server's host said nothing listens;
@@ -78,6 +87,11 @@ public:
 private:
     void on_io(uint32_t events);
     void finish_connect();
+    void continue_handshake();
+    void become_connected();
+    // Through TLS or straight on the socket: >0 bytes moved, 0 would block, -1 failed (reported).
+    ssize_t receive(uint8_t* buffer, size_t capacity);
+    ssize_t transmit(const uint8_t* data, size_t length);
     void read_available();
     void flush();
     bool send_ping();
@@ -96,6 +110,13 @@ private:
     bool want_write_ = false;
     bool graceful_close_ = false;
     int connect_error_ = 0;
+
+    std::shared_ptr<const TlsContext> tls_;
+    std::unique_ptr<TlsStream> stream_;
+    bool handshaking_ = false;
+    bool tcp_connected_ = false;
+    bool handshake_failed_ = false;
+    bool tls_wants_write_ = false;  // the session needs the socket writable to go on
 
     wire::FrameReader reader_;
     std::vector<uint8_t> out_;

@@ -9,15 +9,15 @@
 namespace roomlink {
 
 SignalMigration::SignalMigration(EventLoop& loop, Owner& owner, uint64_t engine_id,
-                                 TimePoint started)
-    : loop_(loop), owner_(owner), engine_id_(engine_id), started_(started) {}
+                                 TimePoint started, std::shared_ptr<const TlsContext> tls)
+    : loop_(loop), owner_(owner), engine_id_(engine_id), started_(started), tls_(std::move(tls)) {}
 
 SignalMigration::~SignalMigration() = default;
 
 void SignalMigration::connect(const SocketAddress& to, const wire::Resume& resume) {
     resume_ = resume;
     SignalConnection::Listener* role = this;
-    auto connection = std::make_unique<SignalConnection>(loop_, role);
+    auto connection = std::make_unique<SignalConnection>(loop_, role, tls_);
     std::string error;
     if (!connection->connect(to, &error)) {
         MIGRATION_LOG(RL_LOG_INFO, "signal migration: %s", error.c_str());

@@ -42,7 +42,9 @@ public:
         virtual void on_migration_closed(const std::string& why) = 0;
     };
 
-    SignalMigration(EventLoop& loop, Owner& owner, uint64_t engine_id, TimePoint started);
+    // tls: the engine's TLS context (null: plaintext), for the new connection.
+    SignalMigration(EventLoop& loop, Owner& owner, uint64_t engine_id, TimePoint started,
+                    std::shared_ptr<const TlsContext> tls);
     ~SignalMigration() override;
     SignalMigration(const SignalMigration&) = delete;
     SignalMigration& operator=(const SignalMigration&) = delete;
@@ -82,6 +84,7 @@ private:
     Owner& owner_;
     const uint64_t engine_id_;
     const TimePoint started_;
+    const std::shared_ptr<const TlsContext> tls_;
     wire::Resume resume_;
     std::unique_ptr<SignalConnection> signal_;
     bool request_sent_ = false;

@@ -121,6 +121,7 @@ inline rl_engine_options options_for(uint16_t port, const char* host = "127.0.0.
     o.server_host = host;
     o.server_port = port;
     o.network_watcher_off = 1;  // exact sequences: no connection-type event, no host events
+    o.plaintext = 1;  // the loopback servers speak plaintext
     return o;
 }
 

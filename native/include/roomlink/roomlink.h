@@ -183,6 +183,19 @@ typedef struct rl_engine_options {
                                         link down/up, address and default route changes), so
                                         outages are found by keepalive silence alone and the
                                         connection type is not reported; 0 or 1; default 0 */
+    /* Signaling runs inside TLS 1.3 unless `plaintext` is set (docs/PROTOCOL.md, "Transport").
+     * A failed handshake (untrusted chain, a certificate that does not name server_host) counts
+     * as a failed connect (docs/STATES.md). */
+    const char* tls_trusted_pem;     /* trust anchors for the server's certificate, one or more
+                                        PEM certificates, at most 4 MiB; NULL or "": OpenSSL's
+                                        default store (the Java SDK always passes the JVM's
+                                        anchors, or the app's own) */
+    int32_t plaintext;               /* 0 (default): TLS 1.3; 1: no TLS, for plaintext dev servers */
+    const char* media_host_override; /* NULL (default): the media address the server
+                                        advertises in JOIN_OK / RESUME_OK; else use this host (IP
+                                        literal or name, 1..255 bytes) instead: for a relay or NAT
+                                        between client and server, and for tests */
+    int32_t media_port_override;     /* 1..65535 with media_host_override; 0 without it */
 } rl_engine_options;
 
 typedef struct rl_engine rl_engine;

@@ -5,6 +5,7 @@ import com.sun.jna.Pointer;
 import com.sun.jna.ptr.IntByReference;
 import io.roomlink.internal.CallbackTiming;
 import io.roomlink.internal.DispatchPool;
+import io.roomlink.internal.JvmTrustAnchors;
 import io.roomlink.internal.NativeApi;
 import io.roomlink.internal.NativeEventRouter;
 import io.roomlink.internal.NativeRuntime;
@@ -228,6 +229,14 @@ public final class RoomEngine implements AutoCloseable {
         options.backoff_jitter_pct = (int) Math.round(backoff.jitter() * 100);
         options.backoff_jitter_explicit = 1; // 0.0 is no jitter, not the default
         options.network_watcher_off = config.networkWatcher() ? 0 : 1;
+        options.plaintext = config.plaintext() ? 1 : 0;
+        // Every platform checks the server against the same anchors: the app's, else the JVM's.
+        Memory pem = config.plaintext() ? null : Utf8.cMemory(config.trustedCertificates() != null
+                ? config.trustedCertificates() : JvmTrustAnchors.pem());
+        options.tls_trusted_pem = pem;
+        Memory mediaHost = config.mediaHostOverride() == null ? null : Utf8.cMemory(config.mediaHostOverride());
+        options.media_host_override = mediaHost;
+        options.media_port_override = config.mediaPortOverride();
         options.write();
 
         // The builder checked every value early; the core validates them once more by its own
@@ -237,6 +246,12 @@ public final class RoomEngine implements AutoCloseable {
         // The core copies the strings during create, so they can be freed now.
         appKey.close();
         host.close();
+        if (pem != null) {
+            pem.close();
+        }
+        if (mediaHost != null) {
+            mediaHost.close();
+        }
         if (handle == null && error.getValue() == ErrorCode.INVALID_ARGUMENT) {
             throw new IllegalArgumentException(Utf8.fromC(NativeApi.rl_last_error_message()));
         }

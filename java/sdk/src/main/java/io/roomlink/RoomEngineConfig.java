@@ -22,6 +22,10 @@ public final class RoomEngineConfig {
     private final BackoffPolicy backoff;
     private final Executor callbackExecutor;
     private final boolean networkWatcher;
+    private final String trustedCertificates;
+    private final boolean plaintext;
+    private final String mediaHostOverride;
+    private final int mediaPortOverride;
 
     private RoomEngineConfig(Builder b) {
         this.appKey = b.appKey;
@@ -37,6 +41,10 @@ public final class RoomEngineConfig {
         this.backoff = b.backoff;
         this.callbackExecutor = b.callbackExecutor;
         this.networkWatcher = b.networkWatcher;
+        this.trustedCertificates = b.trustedCertificates;
+        this.plaintext = b.plaintext;
+        this.mediaHostOverride = b.mediaHostOverride;
+        this.mediaPortOverride = b.mediaPortOverride;
     }
 
     public static Builder builder() {
@@ -59,6 +67,10 @@ public final class RoomEngineConfig {
         b.backoff = backoff;
         b.callbackExecutor = callbackExecutor;
         b.networkWatcher = networkWatcher;
+        b.trustedCertificates = trustedCertificates;
+        b.plaintext = plaintext;
+        b.mediaHostOverride = mediaHostOverride;
+        b.mediaPortOverride = mediaPortOverride;
         return b;
     }
 
@@ -116,6 +128,26 @@ public final class RoomEngineConfig {
         return networkWatcher;
     }
 
+    /** The PEM trust anchors set with {@link Builder#trustedCertificates}, or null for the JVM's own. */
+    public String trustedCertificates() {
+        return trustedCertificates;
+    }
+
+    /** True if signaling runs without TLS ({@link Builder#plaintext}). */
+    public boolean plaintext() {
+        return plaintext;
+    }
+
+    /** The media host that replaces the server's advertised one, or null ({@link Builder#mediaAddressOverride}). */
+    public String mediaHostOverride() {
+        return mediaHostOverride;
+    }
+
+    /** The media port that goes with {@link #mediaHostOverride()}, 0 without it. */
+    public int mediaPortOverride() {
+        return mediaPortOverride;
+    }
+
     @Override
     public String toString() {
         return "RoomEngineConfig{appKey=" + appKey + ", server=" + serverHost + ":" + serverPort
@@ -124,7 +156,10 @@ public final class RoomEngineConfig {
                 + "ms, mediaKeepalive=" + mediaKeepaliveInterval.toMillis() + "ms, mediaTimeout="
                 + mediaTimeout.toMillis() + "ms, reconnectTimeout=" + reconnectTimeout.toMillis()
                 + "ms, probeInterval=" + probeInterval.toMillis() + "ms, backoff=" + backoff
-                + ", networkWatcher=" + networkWatcher + "}";
+                + ", networkWatcher=" + networkWatcher
+                + (plaintext ? ", PLAINTEXT" : trustedCertificates != null ? ", tls=own anchors" : ", tls=JVM anchors")
+                + (mediaHostOverride != null ? ", mediaAddressOverride=" + mediaHostOverride + ":" + mediaPortOverride : "")
+                + "}";
     }
 
     public static final class Builder {
@@ -141,6 +176,10 @@ public final class RoomEngineConfig {
         private BackoffPolicy backoff = BackoffPolicy.DEFAULT;
         private Executor callbackExecutor;
         private boolean networkWatcher = true;
+        private String trustedCertificates;
+        private boolean plaintext;
+        private String mediaHostOverride;
+        private int mediaPortOverride;
 
         private Builder() {
         }
@@ -260,6 +299,56 @@ public final class RoomEngineConfig {
          */
         public Builder callbackExecutor(Executor executor) {
             this.callbackExecutor = executor;
+            return this;
+        }
+
+        /**
+         * Trust exactly these certificate authorities (one or more PEM {@code CERTIFICATE} blocks,
+         * at most 4 MiB) for the server's TLS certificate, instead of the JVM's default trust
+         * anchors. The chain must lead to one of them and the certificate must name the
+         * {@link #server} host (DNS or IP subjectAltName). Whether the PEM holds a certificate is
+         * checked when the engine is created ({@link RoomEngine#create} throws
+         * {@link IllegalArgumentException} naming {@code tls_trusted_pem}). Null restores the default.
+         */
+        public Builder trustedCertificates(String pem) {
+            if (pem != null && (pem.isBlank() || pem.length() > 4 << 20)) {
+                throw new IllegalArgumentException("trustedCertificates must be 1.." + (4 << 20)
+                        + " characters of PEM, or null for the JVM's trust anchors, was " + pem.length() + " characters");
+            }
+            this.trustedCertificates = pem;
+            return this;
+        }
+
+        /**
+         * Talk to a plaintext development server: signaling without TLS, the token and session
+         * secret readable by anyone on the path. Default false (TLS 1.3).
+         */
+        public Builder plaintext(boolean plaintext) {
+            this.plaintext = plaintext;
+            return this;
+        }
+
+        /**
+         * Send media to this address instead of the one the server advertises in JOIN_OK /
+         * RESUME_OK: for a UDP relay or NAT between client and server that the server cannot know
+         * about, and for tests that put a fault proxy on the path. Host: IP literal or name,
+         * 1..255 bytes; port 1..65535. Null host clears it.
+         */
+        public Builder mediaAddressOverride(String host, int port) {
+            if (host == null) {
+                this.mediaHostOverride = null;
+                this.mediaPortOverride = 0;
+                return this;
+            }
+            String problem = Checks.utf8Length("mediaAddressOverride host", host, 1, 255);
+            if (problem != null) {
+                throw new IllegalArgumentException(problem);
+            }
+            if (port < 1 || port > 65535) {
+                throw new IllegalArgumentException("mediaAddressOverride port must be between 1 and 65535, was " + port);
+            }
+            this.mediaHostOverride = host;
+            this.mediaPortOverride = port;
             return this;
         }
 

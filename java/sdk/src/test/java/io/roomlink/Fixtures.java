@@ -1,6 +1,8 @@
 package io.roomlink;
 
 import io.roomlink.server.RoomServer;
+import io.roomlink.server.SelfSignedCertificate;
+import io.roomlink.testkit.FaultProxy;
 import io.roomlink.server.TokenBuilder;
 import java.time.Duration;
 import java.time.Instant;
@@ -15,7 +17,8 @@ final class Fixtures {
     }
 
     static RoomServer.Builder server() {
-        return RoomServer.builder().bindAddress("127.0.0.1").signalPort(0).mediaPort(0).tokenSecret(SECRET);
+        return RoomServer.builder().bindAddress("127.0.0.1").signalPort(0).mediaPort(0).tokenSecret(SECRET)
+                .selfSignedTls();
     }
 
     static String token(String channel, long uid) {
@@ -26,8 +29,16 @@ final class Fixtures {
         return config(server.signalPort());
     }
 
+    /**
+     * An engine for a test server on loopback {@code port}: TLS trusting this JVM's self-signed
+     * certificate (every test server here uses it), and, if {@code port} is a FaultProxy's, that
+     * proxy's media address (inside TLS the proxy cannot rewrite JOIN_OK's).
+     */
     static RoomEngineConfig.Builder config(int port) {
-        return RoomEngineConfig.builder().appKey(APP_KEY).server("127.0.0.1", port);
+        RoomEngineConfig.Builder b = RoomEngineConfig.builder().appKey(APP_KEY).server("127.0.0.1", port)
+                .trustedCertificates(SelfSignedCertificate.shared().pem());
+        FaultProxy.withSignalPort(port).ifPresent(p -> b.mediaAddressOverride(p.host(), p.mediaPort()));
+        return b;
     }
 
     static void awaitTrue(java.util.function.BooleanSupplier condition, Duration timeout, String what) {

@@ -34,7 +34,7 @@ class HostNetworkEventsTest {
         assumeTrue(why == null, () -> "skipping the host-network-events test: " + why);
         net = ClientNamespace.create();
         server = RoomServer.builder().bindAddress(ClientNamespace.SERVER_ADDRESS).signalPort(0).mediaPort(0)
-                .tokenSecret(Fixtures.SECRET).start();
+                .tokenSecret(Fixtures.SECRET).plaintext().start();  // the certificate names only loopback
     }
 
     @AfterEach

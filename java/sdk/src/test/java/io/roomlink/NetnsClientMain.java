@@ -25,7 +25,7 @@ public final class NetnsClientMain {
 
     public static void main(String[] args) throws Exception {
         int port = Integer.parseInt(args[1]);
-        RoomEngineConfig config = Fixtures.config(port).server(args[0], port).build();
+        RoomEngineConfig config = Fixtures.config(port).server(args[0], port).plaintext(true).build();
         RecordingListener recorder = new RecordingListener("netns-client") {
             @Override
             void onRecorded(String line) {

@@ -36,7 +36,7 @@ class NetworkNamespaceTest {
     @Test
     void linkDownThenUpReconnectsAndRejoins() throws Exception {
         try (RoomServer server = RoomServer.builder().bindAddress(ClientNamespace.SERVER_ADDRESS).signalPort(0)
-                .mediaPort(0).tokenSecret(Fixtures.SECRET).start()) {
+                .mediaPort(0).tokenSecret(Fixtures.SECRET).plaintext().start()) {  // the certificate names only loopback
             RecordingListener events = new RecordingListener("netns-client");
             try (ClientNamespace.Client client = net.startClient(server.signalPort(), Fixtures.token("netns", 9),
                     "netns", 9, events)) {

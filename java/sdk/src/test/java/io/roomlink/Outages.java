@@ -13,8 +13,9 @@ final class Outages {
     private Outages() {
     }
 
+    /** {@link Fixtures#config(int)}: TLS, and a proxy's media address when {@code signalPort} is a proxy's. */
     static RoomEngineConfig.Builder config(int signalPort) {
-        return RoomEngineConfig.builder().appKey(Fixtures.APP_KEY).server("127.0.0.1", signalPort);
+        return Fixtures.config(signalPort);
     }
 
     /**

@@ -31,7 +31,9 @@ class ReconnectTest {
     private void joinBoth(RoomEngineConfig.Builder configOfA, Duration grace) {
         rooms = TestRoomServer.builder().sessionGrace(grace).start();
         networkOfA = rooms.newFaultProxy();
-        engineA = RoomEngine.create(configOfA.server("127.0.0.1", networkOfA.signalPort()).build(), a);
+        // The proxy cannot rewrite JOIN_OK inside TLS: A is told the proxy's media address itself.
+        engineA = RoomEngine.create(configOfA.server("127.0.0.1", networkOfA.signalPort())
+                .mediaAddressOverride(networkOfA.host(), networkOfA.mediaPort()).build(), a);
         engineB = RoomEngine.create(Outages.config(rooms.serverSignalPort()).build(), b);
         engineA.joinChannel(rooms.token(Fixtures.APP_KEY, CHANNEL, 1), CHANNEL, 1);
         engineB.joinChannel(rooms.token(Fixtures.APP_KEY, CHANNEL, 2), CHANNEL, 2);
@@ -175,9 +177,11 @@ class ReconnectTest {
         joinBoth(Outages.config(1));
         networkOfA.blackhole(Path.MEDIA, Direction.BOTH);
         a.awaitEvent("onReconnectingStart()", Fixtures.WAIT);
-        // The reconnect attempt's signaling connection is up (only media is cut): the leave goes out on it.
-        Fixtures.awaitTrue(() -> networkOfA.stats().signalConnectionsAccepted() >= 2, Fixtures.WAIT,
-                "a reconnect attempt to reach the server");
+        // The reconnect attempt's signaling connection is up (only media is cut) and carried its
+        // RESUME (after the TLS handshake): the leave goes out on it.
+        Fixtures.awaitTrue(() -> networkOfA.stats().signalConnectionsAccepted() >= 2
+                && rooms.server().stats().resumes() >= 1, Fixtures.WAIT,
+                "a reconnect attempt to reach the server with its RESUME");
         assertEquals(ErrorCode.OK, engineA.leaveChannel());
         assertEquals(ConnectionState.DISCONNECTED, engineA.getConnectionState());
         List<String> seen = a.awaitEvent("onLeaveChannel(OK)", Fixtures.WAIT);

@@ -221,7 +221,39 @@ class ValidationAgreementTest {
                 (o, v) -> o.server_host = Utf8.cMemory("h".repeat((int) v))));
         options.add(new Option("server port", "server_port", 1, 65_535,
                 v -> Fixtures.config(PORT).server("127.0.0.1", (int) v), (o, v) -> o.server_port = (int) v));
+        options.add(new Option("mediaAddressOverride port", "media_port_override", 1, 65_535,
+                v -> Fixtures.config(PORT).mediaAddressOverride("127.0.0.1", (int) v),
+                (o, v) -> {
+                    o.media_host_override = Utf8.cMemory("127.0.0.1");
+                    o.media_port_override = (int) v;
+                }));
+        options.add(new Option("mediaAddressOverride host", "media_host_override", 1, 255,
+                v -> Fixtures.config(PORT).mediaAddressOverride("h".repeat((int) v), 9),
+                (o, v) -> {
+                    o.media_host_override = Utf8.cMemory("h".repeat((int) v));
+                    o.media_port_override = 9;
+                }));
         return options;
+    }
+
+    @Test
+    void transportOptionsAreJudgedByTheCoreNamingTheField() {
+        String pem = cRefusal(o -> o.tls_trusted_pem = Utf8.cMemory("no certificate here"));
+        assertTrue(pem != null && pem.startsWith("tls_trusted_pem: "), "core says " + pem);
+        String java = javaRefusal(() -> {
+            RoomEngine.create(Fixtures.config(PORT).trustedCertificates("no certificate here").build(),
+                    new RecordingListener()).close();
+            return null;
+        });
+        assertTrue(java != null && java.startsWith("tls_trusted_pem: "), "SDK says " + java);
+        String plaintext = cRefusal(o -> o.plaintext = 2);
+        assertTrue(plaintext != null && plaintext.startsWith("plaintext: "), "core says " + plaintext);
+        String portWithoutHost = cRefusal(o -> o.media_port_override = 9);
+        assertTrue(portWithoutHost != null && portWithoutHost.startsWith("media_port_override: "),
+                "core says " + portWithoutHost);
+        // plaintext with or without a PEM, and a valid override, are accepted by both.
+        assertEquals(null, cRefusal(o -> o.plaintext = 1));
+        assertEquals(null, javaRefusal(() -> Fixtures.config(PORT).plaintext(true).build()));
     }
 
     /** null if the builder accepts, else its message. */

@@ -40,8 +40,11 @@ public final class Demo {
                     + rooms.serverMediaPort() + ", session grace " + GRACE.toSeconds() + " s; A's network: proxy tcp/"
                     + networkOfA.signalPort() + " udp/" + networkOfA.mediaPort());
             RoomEngineConfig base = RoomEngineConfig.builder().appKey(APP_KEY)
-                    .server("127.0.0.1", rooms.serverSignalPort()).reconnectTimeout(RECONNECT_TIMEOUT).build();
-            RoomEngineConfig viaProxy = base.toBuilder().server("127.0.0.1", networkOfA.signalPort()).build();
+                    .server("127.0.0.1", rooms.serverSignalPort()).trustedCertificates(rooms.trustedCertificatesPem())
+                    .reconnectTimeout(RECONNECT_TIMEOUT).build();
+            // Inside TLS the proxy cannot rewrite the media address: A is told to use the proxy's.
+            RoomEngineConfig viaProxy = base.toBuilder().server("127.0.0.1", networkOfA.signalPort())
+                    .mediaAddressOverride(networkOfA.host(), networkOfA.mediaPort()).build();
             PrintingListener a = new PrintingListener("A", timeline);
             PrintingListener b = new PrintingListener("B", timeline);
             try (RoomEngine userA = RoomEngine.create(viaProxy, a); RoomEngine userB = RoomEngine.create(base, b)) {

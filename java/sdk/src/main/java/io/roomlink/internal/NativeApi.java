@@ -53,7 +53,8 @@ public final class NativeApi {
     @Structure.FieldOrder({"struct_size", "app_key", "server_host", "server_port", "join_timeout_ms",
             "signal_keepalive_ms", "signal_timeout_ms", "media_keepalive_ms", "media_timeout_ms",
             "reconnect_timeout_ms", "backoff_initial_ms", "backoff_max_ms", "backoff_multiplier_pct",
-            "backoff_jitter_pct", "probe_interval_ms", "backoff_jitter_explicit", "network_watcher_off"})
+            "backoff_jitter_pct", "probe_interval_ms", "backoff_jitter_explicit", "network_watcher_off",
+            "tls_trusted_pem", "plaintext", "media_host_override", "media_port_override"})
     public static final class EngineOptions extends Structure {
         public int struct_size;
         public Pointer app_key;
@@ -72,6 +73,10 @@ public final class NativeApi {
         public int probe_interval_ms;
         public int backoff_jitter_explicit;
         public int network_watcher_off;
+        public Pointer tls_trusted_pem;
+        public int plaintext;
+        public Pointer media_host_override;
+        public int media_port_override;
     }
 
     public static native void rl_options_init(EngineOptions options);

@@ -13,6 +13,8 @@ import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.EventExecutorGroup;
@@ -59,6 +61,9 @@ public final class RoomServer implements AutoCloseable {
 
     static final String DEBUG_MODE_WARNING = "roomlink server is in DEBUG MODE: no token secret is set, so ANY "
             + "token is accepted and anyone can join any channel as any uid. Never run it like this in production.";
+
+    static final String PLAINTEXT_WARNING = "roomlink server signaling is PLAINTEXT: tokens, session secrets and "
+            + "media keys cross the network readable by anyone on the path. Development only.";
 
     /** See {@link Builder#acceptBacklog}. */
     static final int DEFAULT_ACCEPT_BACKLOG = 16384;
@@ -116,6 +121,13 @@ public final class RoomServer implements AutoCloseable {
     }
 
     private void start() {
+        SslContext tls;
+        try {
+            tls = options.signalTls().newServerContext();
+        } catch (RuntimeException e) {
+            shutdownExecutors();
+            throw e;
+        }
         InetAddress bindAddr;
         try {
             bindAddr = InetAddress.getByName(options.bindAddress());
@@ -151,6 +163,13 @@ public final class RoomServer implements AutoCloseable {
                         @Override
                         protected void initChannel(SocketChannel ch) {
                             signalChannels.add(ch);
+                            if (tls != null) {
+                                // Pre-auth: the handshake shares the JOIN deadline below; Netty's own
+                                // timeout is the same bound, in case the handler order ever changes.
+                                SslHandler handler = tls.newHandler(ch.alloc());
+                                handler.setHandshakeTimeoutMillis(options.idleTimeout().toMillis());
+                                ch.pipeline().addLast("tls", handler);
+                            }
                             ch.pipeline().addLast("encoder", FrameEncoder.INSTANCE);
                             ch.pipeline().addLast("decoder", new FrameDecoder());
                             ch.pipeline().addLast("signal", new SignalHandler(rooms, verifier, stats,
@@ -175,6 +194,11 @@ public final class RoomServer implements AutoCloseable {
                 }
             }, RoomRegistry.SWEEP_MILLIS, RoomRegistry.SWEEP_MILLIS, TimeUnit.MILLISECONDS));
         }
+        if (options.signalTls().isPlaintext()) {
+            log.warn("**********************************************************************");
+            log.warn(PLAINTEXT_WARNING);
+            log.warn("**********************************************************************");
+        }
         if (verifier.debugMode()) {
             log.warn("**********************************************************************");
             log.warn(DEBUG_MODE_WARNING);
@@ -184,9 +208,10 @@ public final class RoomServer implements AutoCloseable {
             Throwable why = ServerTransport.epollUnavailabilityCause();
             log.info("native epoll transport unavailable, using NIO: {}", why == null ? "unknown reason" : why.toString());
         }
-        log.info("roomlink server started: signal {}:{}, media {}:{}, grace {} ms, idle timeout {} ms, {} transport, "
-                        + "{} I/O threads", options.bindAddress(), signalPort(), options.bindAddress(), mediaPort(),
-                options.sessionGrace().toMillis(), options.idleTimeout().toMillis(), transport.name(), options.ioThreads());
+        log.info("roomlink server started: signal {}:{} ({}), media {}:{}, grace {} ms, idle timeout {} ms, {} transport, "
+                        + "{} I/O threads", options.bindAddress(), signalPort(), options.signalTls(), options.bindAddress(),
+                mediaPort(), options.sessionGrace().toMillis(), options.idleTimeout().toMillis(), transport.name(),
+                options.ioThreads());
     }
 
     private static Channel bind(String what, ChannelFuture f, InetAddress addr, int port) {
@@ -338,8 +363,40 @@ public final class RoomServer implements AutoCloseable {
         private SameUidPolicy sameUidPolicy = SameUidPolicy.NEWEST_WINS;
         private boolean enforceTokenExpiry;
         private Duration tokenExpiryWarning = Duration.ofSeconds(30);
+        private SignalTls signalTls;
 
         private Builder() {
+        }
+
+        /**
+         * Signaling over TLS 1.3 with this certificate chain (PEM, leaf first) and its private key
+         * (PKCS#8 PEM, {@code BEGIN PRIVATE KEY}). Clients check the chain against their trust
+         * anchors and the leaf against the host name they dial. One of {@code tls},
+         * {@link #selfSignedTls()} or {@link #plaintext()} is required: {@link #start()} refuses a
+         * builder with none.
+         */
+        public Builder tls(java.nio.file.Path certChainPem, java.nio.file.Path privateKeyPem) {
+            this.signalTls = SignalTls.files(certChainPem, privateKeyPem);
+            return this;
+        }
+
+        /**
+         * Signaling over TLS 1.3 with this JVM's self-signed certificate for localhost, 127.0.0.1
+         * and ::1 ({@link SelfSignedCertificate#shared()}; clients must trust its
+         * {@link SelfSignedCertificate#pem() PEM}). For development and tests only.
+         */
+        public Builder selfSignedTls() {
+            this.signalTls = SignalTls.selfSigned();
+            return this;
+        }
+
+        /**
+         * Signaling without TLS: tokens, session secrets and media keys travel readable by anyone
+         * on the path. Logged as a warning at start. For development servers only.
+         */
+        public Builder plaintext() {
+            this.signalTls = SignalTls.plaintext();
+            return this;
         }
 
         /** TCP port for signaling; 0 (the default) picks an ephemeral port. */
@@ -504,9 +561,14 @@ public final class RoomServer implements AutoCloseable {
         /**
          * Binds the ports and starts serving.
          *
-         * @throws IllegalStateException if a port cannot be bound or the bind address cannot be resolved
+         * @throws IllegalStateException if no signaling security was chosen, the TLS files do not load,
+         *         a port cannot be bound or the bind address cannot be resolved
          */
         public RoomServer start() {
+            if (signalTls == null) {
+                throw new IllegalStateException("roomlink server: choose how signaling is secured: "
+                        + "tls(certChainPem, privateKeyPem), selfSignedTls() (dev and tests) or plaintext()");
+            }
             RoomServer server = new RoomServer(options());
             server.start();
             return server;
@@ -516,7 +578,7 @@ public final class RoomServer implements AutoCloseable {
         public RoomServerOptions options() {
             return new RoomServerOptions(signalPort, mediaPort, bindAddress, tokenSecret, advertisedHost,
                     advertisedPort, sessionGrace, idleTimeout, expiredSessionRetention, ioThreads, acceptBacklog,
-                    nativeTransport, maxTokenLifetime, sameUidPolicy, enforceTokenExpiry, tokenExpiryWarning);
+                    nativeTransport, maxTokenLifetime, sameUidPolicy, enforceTokenExpiry, tokenExpiryWarning, signalTls);
         }
 
         /** See {@link RoomServerOptions#toBuilder()}. */
@@ -529,6 +591,7 @@ public final class RoomServer implements AutoCloseable {
             b.advertisedHost = o.advertisedHost();
             b.advertisedPort = o.advertisedPort();
             b.sessionGrace = o.sessionGrace();
+            b.signalTls = o.signalTls();
             b.idleTimeout = o.idleTimeout();
             b.expiredSessionRetention = o.expiredSessionRetention();
             b.ioThreads = o.ioThreads();

@@ -15,7 +15,7 @@ import java.util.List;
  *      [--token-secret S] [--bind 0.0.0.0] [--advertise-media host:port] [--session-grace-ms N] \
  *      [--idle-timeout-ms N] [--io-threads N] [--accept-backlog N] [--max-token-lifetime-s N]
  *      [--same-uid-policy newest-wins|reject-newcomer] [--enforce-token-expiry] [--token-expiry-warning-ms N]
- *      [--dev]
+ *      [--tls-cert CHAIN.pem --tls-key KEY.pem | --self-signed-tls | --plaintext] [--dev]
  * </pre>
  *
  * Without {@code --token-secret} the server would run in debug mode (any token joins as any uid):
@@ -42,7 +42,12 @@ public final class RoomServerMain {
             "                             reject-newcomer (the second login is refused while the first lives)",
             "  --enforce-token-expiry     end a session when its token expires unless the client renews it",
             "  --token-expiry-warning-ms N  warn a session this long before its token expires (default 30000)",
-            "  --dev                      allow debug mode (no --token-secret) on a non-loopback bind address",
+            "  --tls-cert FILE            TLS 1.3 certificate chain, PEM (with --tls-key)",
+            "  --tls-key FILE             its private key, PKCS#8 PEM",
+            "  --self-signed-tls          TLS 1.3 with a generated self-signed certificate (dev and tests)",
+            "  --plaintext                no TLS: only with --dev or a loopback --bind (the default there)",
+            "  --dev                      on a non-loopback bind address, allow --plaintext and debug mode",
+            "                             (no --token-secret)",
             "  --help                     print this help");
 
     /** Why a standalone server without a token secret refuses to start on a reachable address. */
@@ -51,9 +56,10 @@ public final class RoomServerMain {
 
     private static final List<String> OPTIONS = List.of("--signal-port", "--media-port", "--token-secret", "--bind",
             "--advertise-media", "--session-grace-ms", "--idle-timeout-ms", "--io-threads", "--accept-backlog",
-            "--max-token-lifetime-s", "--same-uid-policy", "--token-expiry-warning-ms");
+            "--max-token-lifetime-s", "--same-uid-policy", "--token-expiry-warning-ms", "--tls-cert", "--tls-key");
     /** Options that take no value. */
-    private static final List<String> FLAGS = List.of("--enforce-token-expiry", "--dev");
+    private static final List<String> FLAGS = List.of("--enforce-token-expiry", "--self-signed-tls", "--plaintext",
+            "--dev");
 
     private RoomServerMain() {
     }
@@ -61,7 +67,8 @@ public final class RoomServerMain {
     /** Parsed command line. */
     record Options(int signalPort, int mediaPort, String tokenSecret, String bind, String advertiseHost,
                    int advertisePort, Long sessionGraceMs, Long idleTimeoutMs, Integer ioThreads, Integer acceptBacklog,
-                   boolean help, Credentials credentials) {
+                   boolean help, Credentials credentials, String tlsCert, String tlsKey, boolean selfSignedTls,
+                   boolean plaintext) {
 
         RoomServer.Builder toBuilder() {
             RoomServer.Builder b = RoomServer.builder()
@@ -69,6 +76,13 @@ public final class RoomServerMain {
                     .mediaPort(mediaPort)
                     .bindAddress(bind)
                     .tokenSecret(tokenSecret);
+            if (tlsCert != null) {
+                b.tls(java.nio.file.Path.of(tlsCert), java.nio.file.Path.of(tlsKey));
+            } else if (selfSignedTls) {
+                b.selfSignedTls();
+            } else if (plaintext) {
+                b.plaintext();
+            }
             if (advertiseHost != null) {
                 b.advertisedMediaAddress(advertiseHost, advertisePort);
             }
@@ -130,11 +144,14 @@ public final class RoomServerMain {
         boolean enforceExpiry = false;
         Long warningMs = null;
         boolean dev = false;
+        String tlsCert = null;
+        String tlsKey = null;
         List<String> seen = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             if (a.equals("--help") || a.equals("-h")) {
-                return new Options(0, 0, null, bind, null, 0, null, null, null, null, true, Credentials.DEFAULTS);
+                return new Options(0, 0, null, bind, null, 0, null, null, null, null, true, Credentials.DEFAULTS,
+                        null, null, false, false);
             }
             if (!a.startsWith("--")) {
                 throw new UsageException("unexpected argument '" + a + "'");
@@ -156,7 +173,7 @@ public final class RoomServerMain {
                 seen.add(name);
                 if (name.equals("--dev")) {
                     dev = true;
-                } else {
+                } else if (name.equals("--enforce-token-expiry")) {
                     enforceExpiry = true;
                 }
                 continue;
@@ -219,6 +236,8 @@ public final class RoomServerMain {
                             "--same-uid-policy must be newest-wins or reject-newcomer, got '" + value + "'");
                 };
                 case "--token-expiry-warning-ms" -> warningMs = millis(name, value);
+                case "--tls-cert" -> tlsCert = value;
+                case "--tls-key" -> tlsKey = value;
                 default -> throw new UsageException("unknown option " + name);
             }
         }
@@ -228,8 +247,29 @@ public final class RoomServerMain {
         if (mediaPort == null) {
             throw new UsageException("--media-port is required");
         }
+        boolean selfSigned = seen.contains("--self-signed-tls");
+        boolean plaintext = seen.contains("--plaintext");
+        if ((tlsCert == null) != (tlsKey == null)) {
+            throw new UsageException("--tls-cert and --tls-key go together");
+        }
+        if ((tlsCert != null ? 1 : 0) + (selfSigned ? 1 : 0) + (plaintext ? 1 : 0) > 1) {
+            throw new UsageException("choose one of --tls-cert/--tls-key, --self-signed-tls and --plaintext");
+        }
+        boolean loopback = isLoopback(bind);
+        if (tlsCert == null && !selfSigned && !plaintext) {
+            if (!loopback) {
+                throw new UsageException("signaling on " + bind + " needs --tls-cert/--tls-key or --self-signed-tls "
+                        + "(or --plaintext --dev for a development server)");
+            }
+            plaintext = true; // a loopback-only server: nobody else is on the path
+        }
+        if (plaintext && !loopback && !dev) {
+            throw new UsageException("--plaintext on " + bind + " needs --dev: tokens and session secrets would cross "
+                    + "the network in the clear");
+        }
         return new Options(signalPort, mediaPort, secret, bind, advHost, advPort, grace, idle, ioThreads, backlog, false,
-                new Credentials(maxLifetime, sameUid, enforceExpiry, warningMs, dev));
+                new Credentials(maxLifetime, sameUid, enforceExpiry, warningMs, dev), tlsCert, tlsKey, selfSigned,
+                plaintext);
     }
 
     private static int port(String name, String value) throws UsageException {

@@ -25,12 +25,13 @@ public final class RoomServerOptions {
     private final SameUidPolicy sameUidPolicy;
     private final boolean enforceTokenExpiry;
     private final Duration tokenExpiryWarning;
+    private final SignalTls signalTls;
 
     RoomServerOptions(int signalPort, int mediaPort, String bindAddress, String tokenSecret, String advertisedHost,
                       int advertisedPort, Duration sessionGrace, Duration idleTimeout,
                       Duration expiredSessionRetention, int ioThreads, int acceptBacklog, boolean nativeTransport,
                       Duration maxTokenLifetime, SameUidPolicy sameUidPolicy, boolean enforceTokenExpiry,
-                      Duration tokenExpiryWarning) {
+                      Duration tokenExpiryWarning, SignalTls signalTls) {
         this.signalPort = signalPort;
         this.mediaPort = mediaPort;
         this.bindAddress = bindAddress;
@@ -47,6 +48,15 @@ public final class RoomServerOptions {
         this.sameUidPolicy = sameUidPolicy;
         this.enforceTokenExpiry = enforceTokenExpiry;
         this.tokenExpiryWarning = tokenExpiryWarning;
+        this.signalTls = signalTls;
+    }
+
+    /**
+     * How signaling is secured: {@link RoomServer.Builder#tls}, {@link RoomServer.Builder#selfSignedTls()}
+     * or {@link RoomServer.Builder#plaintext()}; null if none was chosen (such a server refuses to start).
+     */
+    public SignalTls signalTls() {
+        return signalTls;
     }
 
     /** A builder preset with these settings. */
@@ -144,6 +154,7 @@ public final class RoomServerOptions {
                 + expiredSessionRetention + ", ioThreads=" + ioThreads + ", acceptBacklog=" + acceptBacklog
                 + ", nativeTransport=" + nativeTransport + ", maxTokenLifetime=" + maxTokenLifetime
                 + ", sameUidPolicy=" + sameUidPolicy + ", enforceTokenExpiry=" + enforceTokenExpiry
-                + ", tokenExpiryWarning=" + tokenExpiryWarning + "]";
+                + ", tokenExpiryWarning=" + tokenExpiryWarning
+                + ", signaling=" + (signalTls == null ? "not chosen" : signalTls) + "]";
     }
 }

@@ -44,7 +44,7 @@ class RoomServerMainTest {
         assertEquals(3, o.ioThreads());
         assertEquals(8192, o.acceptBacklog());
 
-        RoomServerMain.Options d = parse("--signal-port", "0", "--media-port", "0");
+        RoomServerMain.Options d = parse("--signal-port", "0", "--media-port", "0", "--self-signed-tls");
         assertEquals("0.0.0.0", d.bind());
         assertNull(d.tokenSecret());
         assertNull(d.advertiseHost());
@@ -52,10 +52,29 @@ class RoomServerMainTest {
         assertNull(d.ioThreads());
         assertNull(d.acceptBacklog());
 
-        RoomServerMain.Options v6 = parse("--signal-port", "1", "--media-port", "2", "--advertise-media", "[::1]:5000");
+        RoomServerMain.Options v6 = parse("--signal-port", "1", "--media-port", "2", "--advertise-media", "[::1]:5000", "--self-signed-tls");
         assertEquals("::1", v6.advertiseHost());
         assertEquals(5000, v6.advertisePort());
         assertTrue(parse("--help").help());
+    }
+
+    @Test
+    void signalingSecurityIsChosenAndPlaintextNeedsDevOrLoopback() throws Exception {
+        RoomServerMain.Options self = parse("--signal-port", "0", "--media-port", "0", "--self-signed-tls");
+        assertTrue(self.selfSignedTls() && !self.plaintext());
+        assertTrue(self.toBuilder().options().signalTls().isSelfSigned());
+        RoomServerMain.Options local = parse("--signal-port", "0", "--media-port", "0", "--bind", "127.0.0.1");
+        assertTrue(local.plaintext(), "loopback: plaintext by default");
+        assertTrue(parse("--signal-port", "0", "--media-port", "0", "--plaintext", "--dev").plaintext());
+        String[][] refused = {
+            {"--signal-port", "0", "--media-port", "0"},
+            {"--signal-port", "0", "--media-port", "0", "--plaintext"},
+            {"--signal-port", "0", "--media-port", "0", "--tls-cert", "c.pem"},
+            {"--signal-port", "0", "--media-port", "0", "--self-signed-tls", "--plaintext", "--dev"},
+        };
+        for (String[] args : refused) {
+            assertThrows(RoomServerMain.UsageException.class, () -> RoomServerMain.parse(args), String.join(" ", args));
+        }
     }
 
     @Test

@@ -17,9 +17,10 @@ final class TestServers implements AutoCloseable {
     private final List<AutoCloseable> resources = new ArrayList<>();
     private ScheduledExecutorService keepAlives;
 
-    /** Loopback, ephemeral ports, 1 s grace, 10 s idle timeout (tests that need idling set it). */
+    /** Loopback, plaintext (TestClient speaks the bare wire), ephemeral ports, 1 s grace, 10 s idle timeout (tests that need idling set it). */
     RoomServer.Builder builder() {
         return RoomServer.builder()
+                .plaintext()
                 .bindAddress("127.0.0.1")
                 .signalPort(0)
                 .mediaPort(0)

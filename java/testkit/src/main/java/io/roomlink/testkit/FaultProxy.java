@@ -151,6 +151,19 @@ public final class FaultProxy implements AutoCloseable {
         return start(seed, UdpRelay.DEFAULT_FLOW_IDLE);
     }
 
+    /** Open proxies by signal port, for {@link #withSignalPort}. */
+    private static final java.util.Map<Integer, FaultProxy> OPEN = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /**
+     * The open proxy of this JVM that listens on {@code signalPort}, if any. Inside TLS a proxy
+     * cannot rewrite the media address the server advertises, so an engine configured with only
+     * a signal port is told the proxy's media address by the test's config helper:
+     * {@code mediaAddressOverride(proxy.host(), proxy.mediaPort())}.
+     */
+    public static java.util.Optional<FaultProxy> withSignalPort(int signalPort) {
+        return java.util.Optional.ofNullable(OPEN.get(signalPort));
+    }
+
     /** Like {@link #start(long)}, with another idle time after which a client's upstream media socket is closed. */
     static FaultProxy start(long seed, Duration mediaFlowIdle) {
         ServerSocketChannel tcpListener = null;
@@ -166,6 +179,7 @@ public final class FaultProxy implements AutoCloseable {
             loop = new IoLoop("roomlink-fault-proxy-" + port);
             FaultProxy proxy = new FaultProxy(seed, loop, tcpListener, udpListener, mediaFlowIdle);
             loop.start(proxy::shutDownOnLoop);
+            OPEN.put(proxy.signalPort, proxy);
             log.info("FaultProxy started: signal {}:{}, media {}:{}, seed {}", HOST, proxy.signalPort, HOST,
                     proxy.mediaPort, seed);
             return proxy;
@@ -220,9 +234,11 @@ public final class FaultProxy implements AutoCloseable {
 
     /**
      * Whether JOIN_OK and RESUME_OK from the server get this proxy's media address (on by default;
-     * it takes effect only once {@link #forwardMediaTo} was called). Off, they pass unchanged, and
-     * a client uses the media address the server advertises, bypassing this proxy for media.
-     * Applies to frames that complete from now on, on open connections too.
+     * it takes effect only once {@link #forwardMediaTo} was called). Off, every byte passes
+     * unchanged. Only a plaintext server's frames can be rewritten: in front of a TLS server turn
+     * it off (TestRoomServer does) and give the client the proxy's media address with
+     * {@code RoomEngineConfig.Builder.mediaAddressOverride(host(), mediaPort())}. Applies to
+     * frames from now on; a connection accepted while it was off is never rewritten.
      */
     public void rewriteMediaAddress(boolean on) {
         loop.run(() -> state.rewriteMediaAddress = on);
@@ -326,6 +342,7 @@ public final class FaultProxy implements AutoCloseable {
             }
             closed = true;
         }
+        OPEN.remove(signalPort, this);
         loop.close();
         log.info("FaultProxy closed: signal port {}, media port {}", signalPort, mediaPort);
     }

@@ -63,7 +63,9 @@ final class TcpLink {
         } catch (IOException e) {
             name = "connection";
         }
-        rewriter = new MediaAddressRewriter(st.mediaHost, st.mediaPort, st.counters, name);
+        // Chosen per connection: TLS bytes (a TLS server) must pass untouched from the first one.
+        rewriter = st.rewritingMediaAddress()
+                ? new MediaAddressRewriter(st.mediaHost, st.mediaPort, st.counters, name) : null;
         try {
             clientSide.channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
             clientSide.key = st.loop.register(clientSide.channel, SelectionKey.OP_READ, clientSide);
@@ -206,6 +208,9 @@ final class TcpLink {
      * keeps (a frame not yet complete) count as held.
      */
     private byte[] rewriteDownstream(byte[] bytes) {
+        if (rewriter == null) {
+            return bytes;
+        }
         int before = rewriter.held();
         byte[] out = rewriter.process(bytes, st.rewritingMediaAddress());
         st.counters.signalBytesHeld += rewriter.held() - before;
@@ -214,6 +219,9 @@ final class TcpLink {
 
     /** The server's side ended: what the rewriter holds goes out, unchanged, ahead of the FIN or reset. */
     private void drainRewriter(long now, PathFaults faults) {
+        if (rewriter == null) {
+            return;
+        }
         int held = rewriter.held();
         byte[] rest = rewriter.drain();
         st.counters.signalBytesHeld -= held;

@@ -2,6 +2,7 @@ package io.roomlink.testkit;
 
 import io.roomlink.server.RoomServer;
 import io.roomlink.server.RoomServerOptions;
+import io.roomlink.server.SelfSignedCertificate;
 import io.roomlink.server.TokenBuilder;
 import java.time.Duration;
 import java.time.Instant;
@@ -25,10 +26,15 @@ import org.slf4j.LoggerFactory;
  * }
  * }</pre>
  *
- * Each proxy is one client's network. The server advertises its real media address; a proxy
- * rewrites it in the JOIN_OK and RESUME_OK it carries to its own media port, so a client that
- * signals through a proxy sends its media through the same proxy, and a client connected to
- * {@link #serverSignalPort()} talks to the server directly on both paths. To cut one client's
+ * Signaling is TLS 1.3 with the JVM's self-signed certificate ({@link RoomServer.Builder#selfSignedTls()})
+ * unless {@link Builder#plaintext()}: engines trust {@link #trustedCertificatesPem()}.
+ *
+ * Each proxy is one client's network. The server advertises its real media address, and a proxy
+ * cannot change it inside TLS: a client that signals through a proxy is configured with the
+ * proxy's media address ({@code RoomEngineConfig.Builder.mediaAddressOverride(proxy.host(),
+ * proxy.mediaPort())}), so it sends its media through the same proxy, and a client connected to
+ * {@link #serverSignalPort()} talks to the server directly on both paths. (On a plaintext server
+ * the proxies also rewrite JOIN_OK / RESUME_OK to their own media port, as before.) To cut one client's
  * network while its peer is unaffected, give that client a proxy of its own:
  *
  * <pre>{@code
@@ -140,6 +146,19 @@ public final class TestRoomServer implements AutoCloseable {
     /** Every proxy fronting this server: the default one (if any) first, then those of {@link #newFaultProxy()}. */
     public synchronized List<FaultProxy> proxies() {
         return List.copyOf(proxies);
+    }
+
+    /** True if signaling is plaintext ({@link Builder#plaintext()}); TLS 1.3 otherwise. */
+    public boolean plaintext() {
+        return serverOptions.signalTls().isPlaintext();
+    }
+
+    /**
+     * What an engine must trust to reach this server: the PEM of the JVM's self-signed
+     * certificate (it names localhost, 127.0.0.1 and ::1); null on a plaintext server.
+     */
+    public String trustedCertificatesPem() {
+        return plaintext() ? null : SelfSignedCertificate.shared().pem();
     }
 
     /** The host clients connect to, directly or through a proxy. */
@@ -257,7 +276,9 @@ public final class TestRoomServer implements AutoCloseable {
     private void front(FaultProxy p) {
         try {
             p.forwardSignalTo(LOOPBACK, signalPort);
-            p.forwardMediaTo(LOOPBACK, mediaPort); // the proxy rewrites JOIN_OK/RESUME_OK to its own media port
+            p.forwardMediaTo(LOOPBACK, mediaPort);
+            // Inside TLS there is nothing to rewrite: clients are told the proxy's media address.
+            p.rewriteMediaAddress(plaintext());
         } catch (RuntimeException e) {
             p.close();
             throw e;
@@ -303,7 +324,7 @@ public final class TestRoomServer implements AutoCloseable {
          * {@link RoomServer.Builder} after {@link #configureServer}'s, so that they win. The server's
          * builder defaults and validates them; nothing is declared twice.
          */
-        private Consumer<RoomServer.Builder> serverSettings = b -> b.tokenSecret(DEFAULT_TOKEN_SECRET);
+        private Consumer<RoomServer.Builder> serverSettings = b -> b.tokenSecret(DEFAULT_TOKEN_SECRET).selfSignedTls();
         private Consumer<RoomServer.Builder> serverCustomizer = b -> { };
 
         private Builder() {
@@ -329,6 +350,11 @@ public final class TestRoomServer implements AutoCloseable {
         /** The server's token secret; {@code null} runs it in debug mode (any token accepted). */
         public Builder tokenSecret(String secret) {
             return serverSetting(b -> b.tokenSecret(secret));
+        }
+
+        /** Plaintext signaling ({@link RoomServer.Builder#plaintext()}) instead of self-signed TLS. */
+        public Builder plaintext() {
+            return serverSetting(RoomServer.Builder::plaintext);
         }
 
         /** See {@link RoomServer.Builder#sessionGrace(Duration)}. */

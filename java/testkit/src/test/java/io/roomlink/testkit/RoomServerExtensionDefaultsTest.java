@@ -15,7 +15,7 @@ class RoomServerExtensionDefaultsTest {
     void injectsAPlainServer(TestRoomServer server) throws IOException {
         assertFalse(server.hasFaultProxy());
         assertEquals(TestRoomServer.DEFAULT_TOKEN_SECRET, server.tokenSecret());
-        try (WireClient client = new WireClient(server.clientHost(), server.clientSignalPort())) {
+        try (WireClient client = new WireClient(server.clientHost(), server.clientSignalPort(), server.trustedCertificatesPem())) {
             client.join("demo", "room-1", 1, server.token("demo", "room-1", 1), 1);
             client.readUntil(WireClient.JOIN_OK, Duration.ofSeconds(5));
         }

@@ -35,7 +35,7 @@ class RoomServerExtensionTest {
         assertSame(fromBeforeEach, server);
         assertSame(rooms.proxy(), proxy);
         assertSame(server.proxy(), proxy);
-        try (WireClient client = new WireClient(server.clientHost(), server.clientSignalPort())) {
+        try (WireClient client = new WireClient(server.clientHost(), server.clientSignalPort(), server.trustedCertificatesPem())) {
             client.join("demo", "room-1", 1, server.token("demo", "room-1", 1), 1);
             client.readUntil(WireClient.JOIN_OK, Duration.ofSeconds(5));
         }

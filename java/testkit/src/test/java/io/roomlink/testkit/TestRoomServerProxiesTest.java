@@ -56,7 +56,7 @@ class TestRoomServerProxiesTest {
 
     @Test
     void eachClientIsToldTheMediaAddressOfItsOwnNetwork() throws Exception {
-        try (TestRoomServer rooms = TestRoomServer.builder().withFaultProxy(1).start();
+        try (TestRoomServer rooms = TestRoomServer.builder().plaintext().withFaultProxy(1).start();
              WireClient viaP1 = new WireClient(rooms.clientHost(), rooms.clientSignalPort());
              WireClient direct = new WireClient(rooms.clientHost(), rooms.serverSignalPort());
              UdpPeer mediaP1 = new UdpPeer(); UdpPeer mediaDirect = new UdpPeer(); UdpPeer mediaP2 = new UdpPeer()) {
@@ -94,7 +94,7 @@ class TestRoomServerProxiesTest {
 
     @Test
     void resumeOkIsRewrittenForTheNetworkItCrosses() throws Exception {
-        try (TestRoomServer rooms = TestRoomServer.builder().withFaultProxy(1).start();
+        try (TestRoomServer rooms = TestRoomServer.builder().plaintext().withFaultProxy(1).start();
              WireClient first = new WireClient(rooms.clientHost(), rooms.clientSignalPort())) {
             FaultProxy p1 = rooms.proxy();
             FaultProxy p2 = rooms.newFaultProxy(2);
@@ -133,7 +133,7 @@ class TestRoomServerProxiesTest {
 
     @Test
     void cuttingOneClientsNetworkLeavesItsPeersNetworkAlone() throws Exception {
-        try (TestRoomServer rooms = TestRoomServer.builder().withFaultProxy(1).start();
+        try (TestRoomServer rooms = TestRoomServer.builder().plaintext().withFaultProxy(1).start();
              WireClient a = new WireClient(rooms.clientHost(), rooms.clientSignalPort());
              UdpPeer mediaA = new UdpPeer(); UdpPeer mediaB = new UdpPeer()) {
             FaultProxy networkOfA = rooms.proxy();
@@ -178,7 +178,7 @@ class TestRoomServerProxiesTest {
 
     @Test
     void newFaultProxyFrontsAServerWithoutADefaultProxyAndIsOwnedByIt() throws Exception {
-        TestRoomServer rooms = TestRoomServer.start();
+        TestRoomServer rooms = TestRoomServer.builder().plaintext().start();
         FaultProxy p;
         try {
             p = rooms.newFaultProxy(9);
@@ -207,7 +207,7 @@ class TestRoomServerProxiesTest {
 
     @Test
     void aSlowLossyNetworkStillGetsItsOwnMediaAddress() throws Exception {
-        try (TestRoomServer rooms = TestRoomServer.start()) {
+        try (TestRoomServer rooms = TestRoomServer.builder().plaintext().start()) {
             FaultProxy slow = rooms.newFaultProxy(11);
             slow.delay(Path.SIGNAL, Duration.ofMillis(30), Duration.ofMillis(20));
             slow.loss(Path.SIGNAL, 0.3);

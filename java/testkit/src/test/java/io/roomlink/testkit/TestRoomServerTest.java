@@ -27,7 +27,7 @@ class TestRoomServerTest {
 
     @Test
     void joinPingAndMediaBindWorkThroughTheProxy() throws IOException {
-        try (TestRoomServer rooms = TestRoomServer.builder().withFaultProxy().start();
+        try (TestRoomServer rooms = TestRoomServer.builder().plaintext().withFaultProxy().start();
              WireClient client = new WireClient(rooms.clientHost(), rooms.clientSignalPort());
              UdpPeer media = new UdpPeer()) {
             assertTrue(rooms.hasFaultProxy());
@@ -64,7 +64,7 @@ class TestRoomServerTest {
 
     @Test
     void joinDuringSignalBlackholeIsAnsweredRightAfterRestore() throws IOException {
-        try (TestRoomServer rooms = TestRoomServer.builder().withFaultProxy().start();
+        try (TestRoomServer rooms = TestRoomServer.builder().plaintext().withFaultProxy().start();
              WireClient warmUp = new WireClient(rooms.clientHost(), rooms.clientSignalPort())) {
             // The first JOIN in a JVM is slow (class loading, JCE): keep that out of the timing.
             warmUp.join(APP, "room-0", 1, rooms.token(APP, "room-0", 1), 1);
@@ -93,7 +93,7 @@ class TestRoomServerTest {
 
     @Test
     void withoutAProxyClientsTalkToTheServerDirectly() throws IOException {
-        try (TestRoomServer rooms = TestRoomServer.start();
+        try (TestRoomServer rooms = TestRoomServer.builder().plaintext().start();
              WireClient client = new WireClient(rooms.clientHost(), rooms.clientSignalPort())) {
             assertFalse(rooms.hasFaultProxy());
             assertThrows(IllegalStateException.class, rooms::proxy);
@@ -109,7 +109,7 @@ class TestRoomServerTest {
 
     @Test
     void tokensAreCheckedAgainstTheSecret() throws IOException {
-        try (TestRoomServer rooms = TestRoomServer.builder().tokenSecret("another-secret").start();
+        try (TestRoomServer rooms = TestRoomServer.builder().plaintext().tokenSecret("another-secret").start();
              WireClient good = new WireClient(rooms.clientHost(), rooms.clientSignalPort());
              WireClient bad = new WireClient(rooms.clientHost(), rooms.clientSignalPort())) {
             good.join(APP, "room-1", 1, rooms.token(APP, "room-1", 1), 1);
@@ -121,7 +121,7 @@ class TestRoomServerTest {
 
     @Test
     void restartKeepsThePortsAndTheProxyForwardsToTheNewServer() throws IOException {
-        try (TestRoomServer rooms = TestRoomServer.builder().withFaultProxy()
+        try (TestRoomServer rooms = TestRoomServer.builder().plaintext().withFaultProxy()
                 .sessionGrace(Duration.ofSeconds(2)).idleTimeout(Duration.ofSeconds(5)).start()) {
             int signal = rooms.serverSignalPort();
             int media = rooms.serverMediaPort();
@@ -155,7 +155,7 @@ class TestRoomServerTest {
 
     @Test
     void stoppedServerRefusesUntilRestart() throws IOException {
-        try (TestRoomServer rooms = TestRoomServer.start()) {
+        try (TestRoomServer rooms = TestRoomServer.builder().plaintext().start()) {
             int port = rooms.clientSignalPort();
             rooms.stopServer();
             assertThrows(IllegalStateException.class, rooms::server);
@@ -170,7 +170,7 @@ class TestRoomServerTest {
 
     @Test
     void closeStopsServerAndProxy() {
-        TestRoomServer rooms = TestRoomServer.builder().withFaultProxy().start();
+        TestRoomServer rooms = TestRoomServer.builder().plaintext().withFaultProxy().start();
         FaultProxy proxy = rooms.proxy();
         rooms.close();
         rooms.close();

@@ -4,6 +4,7 @@ import io.roomlink.ConnectionState;
 import io.roomlink.ErrorCode;
 import io.roomlink.RoomEngine;
 import io.roomlink.RoomEngineConfig;
+import io.roomlink.server.SelfSignedCertificate;
 import io.roomlink.testkit.FaultProxy;
 import io.roomlink.testkit.TestRoomServer;
 import java.time.Duration;
@@ -26,8 +27,15 @@ public final class Local {
         }
     }
 
+    /**
+     * An engine for the in-process test server on {@code port}: TLS trusting this JVM's
+     * self-signed certificate, and a FaultProxy's media address when {@code port} is a proxy's.
+     */
     public static RoomEngineConfig.Builder config(int port) {
-        return RoomEngineConfig.builder().appKey(APP_KEY).server("127.0.0.1", port);
+        RoomEngineConfig.Builder b = RoomEngineConfig.builder().appKey(APP_KEY).server("127.0.0.1", port)
+                .trustedCertificates(SelfSignedCertificate.shared().pem());
+        FaultProxy.withSignalPort(port).ifPresent(p -> b.mediaAddressOverride(p.host(), p.mediaPort()));
+        return b;
     }
 
     /** Creates an engine and starts joining; does not wait. */

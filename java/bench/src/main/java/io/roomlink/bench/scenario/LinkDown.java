@@ -52,7 +52,7 @@ final class LinkDown extends Scenario {
         Samples ipCommand = new Samples();
         try (ClientNetns net = ClientNetns.create();
              RoomServer server = RoomServer.builder().bindAddress(ClientNetns.HOST_ADDRESS).signalPort(0).mediaPort(0)
-                     .tokenSecret(TestRoomServer.DEFAULT_TOKEN_SECRET).start()) {
+                     .tokenSecret(TestRoomServer.DEFAULT_TOKEN_SECRET).plaintext().start()) {
             String token = TokenBuilder.build(TestRoomServer.DEFAULT_TOKEN_SECRET, Local.APP_KEY, "link-down", 1,
                     Instant.now().plus(Duration.ofHours(1)));
             List<String> cmd = new ArrayList<>(net.exec());

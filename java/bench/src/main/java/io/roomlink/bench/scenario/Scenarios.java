@@ -31,6 +31,7 @@ public final class Scenarios {
         Map<String, Supplier<Scenario>> scenarios = new LinkedHashMap<>();
         scenarios.put("callback", CallbackLatency::new);
         scenarios.put("join", JoinLatency::new);
+        scenarios.put("tls", TlsCost::new);
         scenarios.put("detection", Detection::new);
         scenarios.put("recovery", Recovery::new);
         scenarios.put("link-down", LinkDown::new);

@@ -169,7 +169,9 @@ final class ClientWorker {
     private static String create(String[] a) {
         int n = Integer.parseInt(a[1]);
         long firstUid = Long.parseLong(a[2]);
-        RoomEngineConfig.Builder b = RoomEngineConfig.builder().appKey(APP_KEY).server(a[3], Integer.parseInt(a[4]));
+        // The worker server is plaintext (its wire clients speak the bare protocol; see ServerWorker).
+        RoomEngineConfig.Builder b = RoomEngineConfig.builder().appKey(APP_KEY).server(a[3], Integer.parseInt(a[4]))
+                .plaintext(true);
         for (int i = 5; i < a.length; i++) {
             String[] kv = a[i].split("=");
             Duration d = Duration.ofMillis(Long.parseLong(kv[1]));

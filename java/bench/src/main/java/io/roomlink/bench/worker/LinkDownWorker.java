@@ -29,7 +29,7 @@ public final class LinkDownWorker {
         int rounds = Integer.parseInt(args[6]);
         Random phase = new Random(Long.parseLong(args[7]));
         Probe probe = new Probe("link-down");
-        try (RoomEngine engine = RoomEngine.create(Local.config(port).server(host, port).build(), probe)) {
+        try (RoomEngine engine = RoomEngine.create(Local.config(port).server(host, port).plaintext(true).build(), probe)) {
             engine.joinChannel(args[2], args[3], Long.parseLong(args[4]));
             probe.require(0, e -> e.is(ConnectionState.CONNECTED), Local.WAIT, "joined");
             for (int round = 0; round < rounds; round++) {

@@ -27,7 +27,9 @@ final class ServerWorker {
     }
 
     public static void main(String[] args) throws IOException {
-        RoomServer.Builder b = RoomServer.builder().bindAddress("127.0.0.1");
+        // Plaintext: the bench's wire clients (WireClientWorker) speak the bare protocol, and the
+        // engines of a separate ClientWorker JVM could not trust this JVM's self-signed certificate.
+        RoomServer.Builder b = RoomServer.builder().bindAddress("127.0.0.1").plaintext();
         for (int i = 0; i + 1 < args.length; i += 2) {
             String v = args[i + 1];
             switch (args[i]) {
