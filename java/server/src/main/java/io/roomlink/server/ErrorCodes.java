@@ -14,6 +14,11 @@ public final class ErrorCodes {
     public static final int PROTOCOL = 31006;
     /** SESSION_END: the server is shutting down. */
     public static final int SERVER_SHUTDOWN = 31009;
+    /**
+     * JOIN_ERR: a server limit refused the join: the channel is full, the server holds its maximum
+     * of channels, or the client's address made too many JOIN/RESUME attempts per second.
+     */
+    public static final int SERVER_LIMIT = 31020;
     /** JOIN_ERR: the server failed internally while admitting the client. */
     public static final int INTERNAL = 31099;
 

@@ -240,6 +240,7 @@ public final class RoomServerMain {
     }
 
     public static void main(String[] args) {
+        NettyLogging.install(); // the standalone jar has no SLF4J binding: keep Netty off java.util.logging
         Result r = run(args, System.out, System.err);
         if (r.server() == null) {
             System.exit(r.exitStatus());

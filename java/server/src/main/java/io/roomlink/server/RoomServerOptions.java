@@ -21,10 +21,12 @@ public final class RoomServerOptions {
     private final int ioThreads;
     private final int acceptBacklog;
     private final boolean nativeTransport;
+    private final ServerLimits limits;
 
     RoomServerOptions(int signalPort, int mediaPort, String bindAddress, String tokenSecret, String advertisedHost,
                       int advertisedPort, Duration sessionGrace, Duration idleTimeout,
-                      Duration expiredSessionRetention, int ioThreads, int acceptBacklog, boolean nativeTransport) {
+                      Duration expiredSessionRetention, int ioThreads, int acceptBacklog, boolean nativeTransport,
+                      ServerLimits limits) {
         this.signalPort = signalPort;
         this.mediaPort = mediaPort;
         this.bindAddress = bindAddress;
@@ -37,6 +39,7 @@ public final class RoomServerOptions {
         this.ioThreads = ioThreads;
         this.acceptBacklog = acceptBacklog;
         this.nativeTransport = nativeTransport;
+        this.limits = limits;
     }
 
     /** A builder preset with these settings. */
@@ -104,6 +107,11 @@ public final class RoomServerOptions {
         return nativeTransport;
     }
 
+    /** The limits on connections, pre-auth traffic, output backlog, channels and join rate. */
+    public ServerLimits limits() {
+        return limits;
+    }
+
     /** Every setting but the token secret. */
     @Override
     public String toString() {
@@ -112,6 +120,6 @@ public final class RoomServerOptions {
                 + ", advertisedMedia=" + (advertisedHost == null ? "-" : advertisedHost + ":" + advertisedPort)
                 + ", sessionGrace=" + sessionGrace + ", idleTimeout=" + idleTimeout + ", expiredSessionRetention="
                 + expiredSessionRetention + ", ioThreads=" + ioThreads + ", acceptBacklog=" + acceptBacklog
-                + ", nativeTransport=" + nativeTransport + "]";
+                + ", nativeTransport=" + nativeTransport + ", limits=" + limits + "]";
     }
 }

@@ -22,7 +22,8 @@ final class RoomShards {
     private final RoomRegistry[] shards;
 
     RoomShards(List<? extends EventExecutor> executors, MediaBindings bindings, MediaHandler media,
-               ServerStats stats, ByteBufAllocator alloc, long graceNanos, long idleNanos, long retentionNanos) {
+               ServerStats stats, ByteBufAllocator alloc, long graceNanos, long idleNanos, long retentionNanos,
+               RoomCaps caps) {
         if (executors.isEmpty()) {
             throw new IllegalArgumentException("no executors");
         }
@@ -30,7 +31,7 @@ final class RoomShards {
         shards = new RoomRegistry[executors.size()];
         for (int i = 0; i < shards.length; i++) {
             shards[i] = new RoomRegistry(executors.get(i), i, shards.length, channelIds, bindings, media, stats, alloc,
-                    graceNanos, idleNanos, retentionNanos);
+                    graceNanos, idleNanos, retentionNanos, caps);
         }
     }
 
