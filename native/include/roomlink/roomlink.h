@@ -78,6 +78,9 @@ enum rl_error {
     RL_ERR_ENGINE_CLOSED = 31007,
     RL_ERR_RECONNECT_TIMEOUT = 31008,
     RL_ERR_SERVER_SHUTDOWN = 31009,
+    /* JOIN refused by a server limit: channel full, too many channels, too many join attempts
+     * from the client's address. A RESUME refused so is retried with backoff, session kept. */
+    RL_ERR_SERVER_LIMIT = 31020,
     RL_ERR_INTERNAL = 31099
 };
 

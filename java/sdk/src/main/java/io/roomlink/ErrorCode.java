@@ -27,6 +27,13 @@ public final class ErrorCode {
     public static final int ENGINE_CLOSED = 31007;
     public static final int RECONNECT_TIMEOUT = 31008;
     public static final int SERVER_SHUTDOWN = 31009;
+    /**
+     * The server refused the join because one of its limits was reached: the channel is full, the
+     * server holds its maximum of channels, or too many joins came from this address. A join gets
+     * FAILED/REQUEST_CHANNEL_FAILED and {@code onJoinChannel(31020)}; a reconnect that meets it keeps
+     * retrying (with backoff, until {@code reconnectTimeout}).
+     */
+    public static final int SERVER_LIMIT = 31020;
     public static final int INTERNAL = 31099;
 
     private static final Map<Integer, String> NAMES = names();

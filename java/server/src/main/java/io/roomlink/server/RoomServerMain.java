@@ -11,7 +11,7 @@ import java.util.List;
  * <pre>
  * java -jar roomlink-server-VERSION-standalone.jar --signal-port 7000 --media-port 7001 \
  *      [--token-secret S] [--bind 0.0.0.0] [--advertise-media host:port] [--session-grace-ms N] \
- *      [--idle-timeout-ms N] [--io-threads N] [--accept-backlog N]
+ *      [--idle-timeout-ms N] [--io-threads N] [--accept-backlog N] [limits: --max-connections N ...]
  * </pre>
  *
  * Bad arguments print the usage and exit with status 2; a port that cannot be bound exits with 1.
@@ -30,6 +30,7 @@ public final class RoomServerMain {
             "  --idle-timeout-ms N        silence after which a connection is dropped (default 3000)",
             "  --io-threads N             I/O event loops, each serving a shard of the rooms (default: cores, at least 2)",
             "  --accept-backlog N         accept queue of the signal port (default 16384; Linux caps it at net.core.somaxconn)",
+            String.join("\n", LimitFlags.USAGE),
             "  --help                     print this help");
 
     private static final List<String> OPTIONS = List.of("--signal-port", "--media-port", "--token-secret", "--bind",
@@ -41,7 +42,7 @@ public final class RoomServerMain {
     /** Parsed command line. */
     record Options(int signalPort, int mediaPort, String tokenSecret, String bind, String advertiseHost,
                    int advertisePort, Long sessionGraceMs, Long idleTimeoutMs, Integer ioThreads, Integer acceptBacklog,
-                   boolean help) {
+                   boolean help, LimitFlags limits) {
 
         RoomServer.Builder toBuilder() {
             RoomServer.Builder b = RoomServer.builder()
@@ -63,6 +64,9 @@ public final class RoomServerMain {
             }
             if (acceptBacklog != null) {
                 b.acceptBacklog(acceptBacklog);
+            }
+            if (limits != null) {
+                limits.applyTo(b);
             }
             return b;
         }
@@ -89,11 +93,12 @@ public final class RoomServerMain {
         Long idle = null;
         Integer ioThreads = null;
         Integer backlog = null;
+        LimitFlags limits = new LimitFlags();
         List<String> seen = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             if (a.equals("--help") || a.equals("-h")) {
-                return new Options(0, 0, null, bind, null, 0, null, null, null, null, true);
+                return new Options(0, 0, null, bind, null, 0, null, null, null, null, true, null);
             }
             if (!a.startsWith("--")) {
                 throw new UsageException("unexpected argument '" + a + "'");
@@ -105,7 +110,7 @@ public final class RoomServerMain {
                 name = a.substring(0, eq);
                 value = a.substring(eq + 1);
             }
-            if (!OPTIONS.contains(name)) {
+            if (!OPTIONS.contains(name) && !LimitFlags.NAMES.contains(name)) {
                 throw new UsageException("unknown option " + name);
             }
             if (eq <= 0) {
@@ -155,7 +160,12 @@ public final class RoomServerMain {
                 case "--idle-timeout-ms" -> idle = millis(name, value);
                 case "--io-threads" -> ioThreads = count(name, value, 256);
                 case "--accept-backlog" -> backlog = count(name, value, Integer.MAX_VALUE);
-                default -> throw new UsageException("unknown option " + name);
+                default -> {
+                    if (!LimitFlags.NAMES.contains(name)) {
+                        throw new UsageException("unknown option " + name);
+                    }
+                    limits.put(name, value);
+                }
             }
         }
         if (signalPort == null) {
@@ -164,7 +174,8 @@ public final class RoomServerMain {
         if (mediaPort == null) {
             throw new UsageException("--media-port is required");
         }
-        return new Options(signalPort, mediaPort, secret, bind, advHost, advPort, grace, idle, ioThreads, backlog, false);
+        return new Options(signalPort, mediaPort, secret, bind, advHost, advPort, grace, idle, ioThreads, backlog, false,
+                limits);
     }
 
     private static int port(String name, String value) throws UsageException {
