@@ -64,6 +64,9 @@ final class SignalHandler extends SimpleChannelInboundHandler<Message> {
     private final RoomShards shards;
     private final TokenVerifier verifier;
     private final ServerStats stats;
+    /** Largest PONG batch kept before it is handed to the channel (and writability checked). */
+    private static final int PONG_BATCH_MAX = 16 * 1024;
+
     private final SignalLimits limits;
     private final String advertisedHost;
     private final int advertisedPort;
@@ -259,6 +262,11 @@ final class SignalHandler extends SimpleChannelInboundHandler<Message> {
         }
         WireCodec.encode(m, pongs);
         flushPending = true;
+        if (pongs.readableBytes() >= PONG_BATCH_MAX) {
+            // One read batch can hold a megabyte of PINGs: hand the PONGs over in slices, so that
+            // a client that does not read is paused after one read, before its backlog nears the cap.
+            writePongs(ctx);
+        }
     }
 
     private void writePongs(ChannelHandlerContext ctx) {
@@ -337,6 +345,9 @@ final class SignalHandler extends SimpleChannelInboundHandler<Message> {
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         if (cause instanceof DecoderException && cause.getCause() instanceof ProtocolException pe) {
             if (phase != Phase.CLOSING) {
+                if (ctx.pipeline().get("decoder") instanceof FrameDecoder d && d.overLimit()) {
+                    stats.preAuthViolations.increment(); // a first frame longer than any JOIN/RESUME
+                }
                 protocolError(ctx, pe.reason());
             }
             return;

@@ -15,6 +15,7 @@ import java.util.List;
  */
 public final class FrameDecoder extends ByteToMessageDecoder {
     private boolean failed;
+    private boolean overLimit;
     private int maxFrame;
 
     /** A decoder that accepts frames up to {@link WireCodec#MAX_FRAME}. */
@@ -43,12 +44,19 @@ public final class FrameDecoder extends ByteToMessageDecoder {
             m = WireCodec.decode(in, maxFrame);
         } catch (ProtocolException e) {
             failed = true;
+            overLimit = maxFrame < WireCodec.MAX_FRAME && in.readableBytes() >= WireCodec.LENGTH_FIELD
+                    && in.getUnsignedInt(in.readerIndex()) > maxFrame;
             in.skipBytes(in.readableBytes());
             throw e;
         }
         if (m != null) {
             out.add(m);
         }
+    }
+
+    /** True if the violation was a frame longer than the lowered limit of {@link #maxFrame(int)}. */
+    public boolean overLimit() {
+        return overLimit;
     }
 
     /** True once a protocol violation was seen on this connection. */
