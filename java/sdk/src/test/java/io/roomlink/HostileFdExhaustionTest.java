@@ -13,15 +13,16 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.jar.JarFile;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -128,9 +129,10 @@ class HostileFdExhaustionTest {
 
         static ServerProcess start(String... extra) throws Exception {
             String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-            String cp = Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
+            String cp = classPath().stream()
                     .filter(e -> !e.contains("slf4j-simple") && !e.contains("logback"))
                     .collect(Collectors.joining(File.pathSeparator));
+            assertFalse(cp.contains("surefirebooter"), cp);
             List<String> command = new ArrayList<>(List.of("bash", "-c",
                     "ulimit -n " + FD_LIMIT + " && exec \"$@\"", "server",
                     java, "-Xmx256m", "-cp", cp, "io.roomlink.server.RoomServerMain", "--bind", "127.0.0.1",
@@ -176,6 +178,28 @@ class HostileFdExhaustionTest {
                 throw new AssertionError("server did not start: " + sp.stderr, e);
             }
             return sp;
+        }
+
+        /** This JVM's class path, with surefire's manifest-only jar replaced by what its manifest lists. */
+        private static List<String> classPath() throws IOException {
+            List<String> out = new ArrayList<>();
+            for (String e : System.getProperty("java.class.path").split(File.pathSeparator)) {
+                Path p = Path.of(e);
+                if (!p.getFileName().toString().startsWith("surefirebooter")) {
+                    out.add(e);
+                    continue;
+                }
+                try (JarFile jar = new JarFile(e)) {
+                    String listed = jar.getManifest().getMainAttributes().getValue("Class-Path");
+                    URI base = p.toAbsolutePath().getParent().toUri();
+                    for (String u : listed.split(" ")) {
+                        if (!u.isBlank()) {
+                            out.add(Path.of(base.resolve(u)).toString());
+                        }
+                    }
+                }
+            }
+            return out;
         }
 
         String stderr() {
