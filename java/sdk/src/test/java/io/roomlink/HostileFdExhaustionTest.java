@@ -93,6 +93,50 @@ class HostileFdExhaustionTest {
         }
     }
 
+    @Test
+    void atTheDerivedCapIdleConnectionsMakeRoomForJoins() throws Exception {
+        // the default cap: the fd limit minus the reserve, so the server never runs out of descriptors
+        ServerProcess server = ServerProcess.start("--handshake-timeout-ms", "60000", "--max-connections-per-ip",
+                "100000");
+        List<RoomEngine> engines = new ArrayList<>();
+        List<Socket> attack = new ArrayList<>();
+        try {
+            RecordingListener wa = new RecordingListener("witness-A");
+            RecordingListener wb = new RecordingListener("witness-B");
+            engines.add(join(server.port, wa, "witnessed", 1));
+            wa.awaitEvent("onJoinChannel(OK, uid=1)", WAIT);
+            engines.add(join(server.port, wb, "witnessed", 2));
+            wb.awaitEvent("onUserJoined(1)", WAIT);
+            wa.awaitEvent("onUserJoined(2)", WAIT);
+            int seenA = wa.events().size();
+            int seenB = wb.events().size();
+            long baseline = server.fds();
+            for (int i = 0; i < FD_LIMIT; i++) {
+                Socket s = new Socket();
+                s.connect(new InetSocketAddress("127.0.0.1", server.port), 5000);
+                attack.add(s);
+            }
+            Fixtures.awaitTrue(() -> server.fds() >= baseline + 100, WAIT,
+                    "the idle connections to be accepted (" + server.fds() + " open)");
+            // during the attack: the oldest idle connection makes room for the newcomer
+            RecordingListener during = new RecordingListener("during");
+            engines.add(join(server.port, during, "witnessed", 3));
+            during.awaitEvent("onJoinChannel(OK, uid=3)", WAIT);
+            assertTrue(server.fds() < FD_LIMIT - 50, "the cap keeps a reserve: " + server.fds() + " open");
+            assertTrue(server.acceptThreadAlive(), "the accept thread died:\n" + server.stderr());
+            attack.forEach(HostileFdExhaustionTest::closeQuietly);
+            attack.clear();
+            Fixtures.awaitTrue(() -> server.fds() <= baseline + 3, Duration.ofSeconds(30),
+                    "descriptors back to the baseline of " + baseline + " (" + server.fds() + " open)");
+            assertUndisturbed(wa, seenA);
+            assertUndisturbed(wb, seenB);
+        } finally {
+            attack.forEach(HostileFdExhaustionTest::closeQuietly);
+            engines.forEach(RoomEngine::close);
+            server.stop();
+        }
+    }
+
     private static RoomEngine join(int port, RecordingListener l, String channel, long uid) {
         RoomEngine e = RoomEngine.create(config(port).build(), l);
         assertEquals(ErrorCode.OK, e.joinChannel(token(channel, uid), channel, uid));

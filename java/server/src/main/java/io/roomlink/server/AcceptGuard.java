@@ -7,7 +7,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Keeps the accept loop alive when accepting fails, typically with EMFILE/ENFILE (out of file
- * descriptors): the server channel stops accepting for a short delay that doubles while the
+ * descriptors): the oldest unauthenticated connection is closed to free a descriptor (see
+ * {@link ConnectionGate}), and the server channel stops accepting for a short delay that doubles while the
  * failures go on ({@link #MIN_PAUSE_MILLIS} up to {@link #MAX_PAUSE_MILLIS}) and starts again at
  * the shortest after an accept succeeds. The failure is counted and goes no further down the
  * pipeline, where Netty would log it for every attempt (and a logger that touches files can
@@ -18,11 +19,13 @@ final class AcceptGuard extends ChannelInboundHandlerAdapter {
     static final long MAX_PAUSE_MILLIS = 1000;
 
     private final ServerStats stats;
+    private final ConnectionGate gate;
     private long pauseMillis = MIN_PAUSE_MILLIS;
     private boolean paused;
 
-    AcceptGuard(ServerStats stats) {
+    AcceptGuard(ServerStats stats, ConnectionGate gate) {
         this.stats = stats;
+        this.gate = gate;
     }
 
     @Override
@@ -34,6 +37,9 @@ final class AcceptGuard extends ChannelInboundHandlerAdapter {
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         stats.acceptErrors.increment();
+        if (gate != null) {
+            gate.evictOldestUnauthenticated(); // out of descriptors: free one for a client that will use it
+        }
         if (paused) {
             return;
         }

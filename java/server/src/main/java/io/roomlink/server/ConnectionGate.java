@@ -4,6 +4,8 @@ import io.netty.channel.Channel;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.util.Iterator;
+import java.util.LinkedHashSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -12,6 +14,12 @@ import java.util.concurrent.atomic.AtomicInteger;
  * {@code maxPerIp} from one address. A connection over either cap is closed at once, before any
  * handler or buffer is set up for it. The per-address table holds only addresses with open
  * connections, so it is bounded by the total cap. Thread-safe (the I/O loops admit and release).
+ *
+ * <p>At the total cap, or when accepting fails for want of descriptors, the oldest connection
+ * that has not authenticated yet is closed to make room (counted in
+ * {@link ServerStats#preAuthEvictions}): a flood of idle connections then costs the attacker its
+ * own oldest ones, while a real client, which sends JOIN/RESUME one round trip after connecting,
+ * is never the oldest for long. Only when every connection is authenticated is a newcomer refused.
  */
 final class ConnectionGate {
     private final int maxTotal;
@@ -19,6 +27,8 @@ final class ConnectionGate {
     private final ServerStats stats;
     private final AtomicInteger open = new AtomicInteger();
     private final ConcurrentHashMap<InetAddress, AtomicInteger> perIp = new ConcurrentHashMap<>();
+    /** Admitted connections that have not sent JOIN/RESUME yet, oldest first (guarded by itself). */
+    private final LinkedHashSet<Channel> unauthenticated = new LinkedHashSet<>();
 
     ConnectionGate(int maxTotal, int maxPerIp, ServerStats stats) {
         this.maxTotal = maxTotal;
@@ -31,7 +41,7 @@ final class ConnectionGate {
      * channel is counted out when it closes.
      */
     boolean admit(Channel ch) {
-        if (open.incrementAndGet() > maxTotal) {
+        if (open.incrementAndGet() > maxTotal && !evictOldestUnauthenticated()) {
             open.decrementAndGet();
             stats.connectionsRejected.increment();
             ch.close();
@@ -44,12 +54,43 @@ final class ConnectionGate {
             ch.close();
             return false;
         }
+        synchronized (unauthenticated) {
+            unauthenticated.add(ch);
+        }
         ch.closeFuture().addListener(f -> {
+            authenticated(ch);
             if (ip != null) {
                 release(ip);
             }
             open.decrementAndGet();
         });
+        return true;
+    }
+
+    /** {@code ch} sent its JOIN/RESUME: it is no longer a candidate for eviction. */
+    void authenticated(Channel ch) {
+        synchronized (unauthenticated) {
+            unauthenticated.remove(ch);
+        }
+    }
+
+    /**
+     * Closes the oldest connection that has not authenticated, if there is one. Its descriptor
+     * comes back once its event loop has closed it, so the cap may be exceeded by the few
+     * evictions in flight (the descriptor reserve covers them).
+     */
+    boolean evictOldestUnauthenticated() {
+        Channel victim;
+        synchronized (unauthenticated) {
+            Iterator<Channel> it = unauthenticated.iterator();
+            if (!it.hasNext()) {
+                return false;
+            }
+            victim = it.next();
+            it.remove();
+        }
+        stats.preAuthEvictions.increment();
+        victim.close();
         return true;
     }
 

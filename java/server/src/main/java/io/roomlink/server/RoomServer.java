@@ -157,7 +157,7 @@ public final class RoomServer implements AutoCloseable {
                     .option(ChannelOption.SO_BACKLOG, options.acceptBacklog())
                     .childOption(ChannelOption.TCP_NODELAY, true)
                     .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(high / 4, high))
-                    .handler(new AcceptGuard(stats))
+                    .handler(new AcceptGuard(stats, gate))
                     .childHandler(new ChannelInitializer<SocketChannel>() {
                         @Override
                         protected void initChannel(SocketChannel ch) {
@@ -168,7 +168,7 @@ public final class RoomServer implements AutoCloseable {
                             ch.pipeline().addLast("encoder", FrameEncoder.INSTANCE);
                             ch.pipeline().addLast("decoder", new FrameDecoder(WireCodec.MAX_FIRST_FRAME));
                             ch.pipeline().addLast("signal", new SignalHandler(rooms, verifier, stats,
-                                    signalLimits, fixedHost, advertisedPort));
+                                    signalLimits, fixedHost, advertisedPort, gate));
                         }
                     })
                     .bind(bindAddr, options.signalPort()), bindAddr, options.signalPort());

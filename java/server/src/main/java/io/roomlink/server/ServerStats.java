@@ -25,6 +25,7 @@ public final class ServerStats {
     final LongAdder channelFullRejects = new LongAdder();
     final LongAdder channelLimitRejects = new LongAdder();
     final LongAdder joinRateRejects = new LongAdder();
+    final LongAdder preAuthEvictions = new LongAdder();
 
     /** Successful JOINs (including those re-admitted through RESUME after grace). */
     public long joins() {
@@ -132,6 +133,14 @@ public final class ServerStats {
         return joinRateRejects.sum();
     }
 
+    /**
+     * Connections closed before they authenticated to make room for a newer one: the connection
+     * cap was reached, or accepting failed for want of file descriptors.
+     */
+    public long preAuthEvictions() {
+        return preAuthEvictions.sum();
+    }
+
     @Override
     public String toString() {
         return "ServerStats[joins=" + joins() + ", resumes=" + resumes() + ", joinRejects=" + joinRejects()
@@ -143,6 +152,6 @@ public final class ServerStats {
                 + ", handshakeTimeouts=" + handshakeTimeouts() + ", preAuthViolations=" + preAuthViolations()
                 + ", writePauses=" + writePauses() + ", slowConsumerDisconnects=" + slowConsumerDisconnects()
                 + ", channelFullRejects=" + channelFullRejects() + ", channelLimitRejects=" + channelLimitRejects()
-                + ", joinRateRejects=" + joinRateRejects() + "]";
+                + ", joinRateRejects=" + joinRateRejects() + ", preAuthEvictions=" + preAuthEvictions() + "]";
     }
 }

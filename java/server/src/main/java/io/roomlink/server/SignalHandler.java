@@ -68,6 +68,8 @@ final class SignalHandler extends SimpleChannelInboundHandler<Message> {
     private static final int PONG_BATCH_MAX = 16 * 1024;
 
     private final SignalLimits limits;
+    /** Admission of connections ({@code null} in unit tests): told when this one authenticates. */
+    private final ConnectionGate gate;
     private final String advertisedHost;
     private final int advertisedPort;
 
@@ -99,11 +101,12 @@ final class SignalHandler extends SimpleChannelInboundHandler<Message> {
     SignalHandler(RoomShards shards, TokenVerifier verifier, ServerStats stats, long handshakeTimeoutNanos,
                   String advertisedHost, int advertisedPort) {
         this(shards, verifier, stats, SignalLimits.handshakeOnly(handshakeTimeoutNanos), advertisedHost,
-                advertisedPort);
+                advertisedPort, null);
     }
 
     SignalHandler(RoomShards shards, TokenVerifier verifier, ServerStats stats, SignalLimits limits,
-                  String advertisedHost, int advertisedPort) {
+                  String advertisedHost, int advertisedPort, ConnectionGate gate) {
+        this.gate = gate;
         this.shards = shards;
         this.verifier = verifier;
         this.stats = stats;
@@ -178,6 +181,9 @@ final class SignalHandler extends SimpleChannelInboundHandler<Message> {
             }
             write(ctx, new Message.Pong(p.nonce()));
             return;
+        }
+        if (gate != null) {
+            gate.authenticated(ctx.channel()); // no longer evicted to make room for newcomers
         }
         if (handshakeTimer != null) {
             handshakeTimer.cancel(false); // from now on the room sweep watches the connection

@@ -69,7 +69,7 @@ class ServerLimitsTest {
     @Test
     void aFailedAcceptPausesAcceptingForAGrowingDelayAndIsCounted() throws Exception {
         ServerStats stats = new ServerStats();
-        AcceptGuard guard = new AcceptGuard(stats);
+        AcceptGuard guard = new AcceptGuard(stats, null);
         EmbeddedChannel ch = new EmbeddedChannel(guard);
         ch.pipeline().fireExceptionCaught(new IOException("accept(..) failed: Too many open files"));
         assertFalse(ch.config().isAutoRead(), "paused");
