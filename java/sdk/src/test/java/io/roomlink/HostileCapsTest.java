@@ -68,7 +68,7 @@ class HostileCapsTest {
     @Test
     void joinAttemptsPerAddressAreRateLimited() throws Exception {
         int rate = 20;
-        try (RoomServer server = Fixtures.server().joinRatePerIp(rate).start();
+        try (RoomServer server = Fixtures.server().joinRatePerIp(rate, rate).start();
                 Witnesses witnesses = Witnesses.join(server, "rated")) {
             int invalid = 0;
             int limited = 0;

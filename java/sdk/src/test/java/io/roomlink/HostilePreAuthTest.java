@@ -86,7 +86,7 @@ class HostilePreAuthTest {
         int clients = 4;
         long highWater = 256 * 1024;
         try (RoomServer server = Fixtures.server().writeBufferLimits((int) highWater, 4 * highWater)
-                .joinRatePerIp(1000).start();
+                .joinRatePerIp(1000, 1000).start();
                 Witnesses witnesses = Witnesses.join(server, "witnessed")) {
             long before = nettyDirectBytes();
             long idleBefore = server.stats().idleDisconnects();

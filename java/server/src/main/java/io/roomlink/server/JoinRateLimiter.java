@@ -6,7 +6,7 @@ import java.util.Map;
 
 /**
  * JOIN/RESUME attempts per client address: a token bucket per address ({@code ratePerSecond}
- * tokens a second, holding at most that many, so a burst of one second is allowed), in a table
+ * tokens a second, holding at most {@code burst}), in a table
  * of at most {@link #MAX_ADDRESSES} addresses; the least recently seen is forgotten first, which
  * gives it a full bucket again but needs that many other addresses to happen. Thread-safe.
  */
@@ -24,9 +24,9 @@ final class JoinRateLimiter {
         }
     };
 
-    JoinRateLimiter(int ratePerSecond) {
+    JoinRateLimiter(int ratePerSecond, int burst) {
         this.ratePerNano = ratePerSecond / 1e9;
-        this.burst = ratePerSecond;
+        this.burst = burst;
     }
 
     /** Takes one token for {@code ip} at {@code nowNanos}; false if its bucket is empty. */

@@ -19,11 +19,13 @@ final class LimitFlags {
             "  --max-pending-write-bytes N output backlog at which a client is disconnected (default 16777216)",
             "  --max-members-per-channel N sessions per channel (default 1000)",
             "  --max-channels N           channels on the server (default 100000)",
-            "  --join-rate-per-ip N       JOIN/RESUME attempts per second from one address (default 100)");
+            "  --join-rate-per-ip N       JOIN/RESUME attempts per second from one address, sustained (default 100)",
+            "  --join-burst-per-ip N      JOIN/RESUME attempts one address may make at once (default 1000)");
 
     static final List<String> NAMES = List.of("--max-connections", "--max-connections-per-ip",
             "--handshake-timeout-ms", "--max-pre-auth-pings", "--write-high-water-bytes",
-            "--max-pending-write-bytes", "--max-members-per-channel", "--max-channels", "--join-rate-per-ip");
+            "--max-pending-write-bytes", "--max-members-per-channel", "--max-channels", "--join-rate-per-ip",
+            "--join-burst-per-ip");
 
     /** Flag → value, as given. */
     private final Map<String, Long> values = new LinkedHashMap<>();
@@ -59,10 +61,14 @@ final class LimitFlags {
                 case "--max-pre-auth-pings" -> b.maxPreAuthPings(i);
                 case "--max-members-per-channel" -> b.maxMembersPerChannel(i);
                 case "--max-channels" -> b.maxChannels(i);
-                case "--join-rate-per-ip" -> b.joinRatePerIp(i);
-                default -> { } // the two write-buffer flags, below
+                default -> { } // the pairs, below
             }
         });
+        if (values.containsKey("--join-rate-per-ip") || values.containsKey("--join-burst-per-ip")) {
+            int rate = (int) (long) values.getOrDefault("--join-rate-per-ip", (long) d.joinRatePerIp());
+            int burst = (int) (long) values.getOrDefault("--join-burst-per-ip", (long) Math.max(rate, d.joinBurstPerIp()));
+            b.joinRatePerIp(rate, burst);
+        }
         if (values.containsKey("--write-high-water-bytes") || values.containsKey("--max-pending-write-bytes")) {
             b.writeBufferLimits((int) Math.min(Integer.MAX_VALUE,
                             values.getOrDefault("--write-high-water-bytes", (long) d.writeBufferHighWaterMark())),

@@ -148,7 +148,7 @@ public final class RoomServer implements AutoCloseable {
             String fixedHost = advertisedHost;
             ServerLimits limits = options.limits();
             SignalLimits signalLimits = new SignalLimits(limits.handshakeTimeout().toNanos(), limits.maxPreAuthPings(),
-                    limits.maxPendingWriteBytes(), new JoinRateLimiter(limits.joinRatePerIp()));
+                    limits.maxPendingWriteBytes(), new JoinRateLimiter(limits.joinRatePerIp(), limits.joinBurstPerIp()));
             int high = limits.writeBufferHighWaterMark();
             serverChannel = bind("signal (TCP)", new ServerBootstrap()
                     .group(bossGroup, workerGroup)
@@ -541,11 +541,14 @@ public final class RoomServer implements AutoCloseable {
         }
 
         /**
-         * JOIN/RESUME attempts per second from one IP address (default 100, in bursts of as many);
-         * one over gets JOIN_ERR(31020) and its connection is closed.
+         * JOIN/RESUME attempts from one IP address: {@code perSecond} sustained (default 100), and
+         * up to {@code burst} at once (default 1000, at least perSecond: a classroom behind one NAT
+         * reconnecting together). One over gets JOIN_ERR(31020) and its connection is closed.
          */
-        public Builder joinRatePerIp(int perSecond) {
-            this.limits = limits.withJoinRatePerIp(checkAtLeast("joinRatePerIp", perSecond, 1));
+        public Builder joinRatePerIp(int perSecond, int burst) {
+            checkAtLeast("joinRatePerIp", perSecond, 1);
+            checkAtLeast("joinBurstPerIp", burst, perSecond);
+            this.limits = limits.withJoinRatePerIp(perSecond, burst);
             return this;
         }
 

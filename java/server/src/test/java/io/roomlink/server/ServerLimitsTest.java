@@ -37,7 +37,7 @@ class ServerLimitsTest {
 
     @Test
     void theJoinRateBucketAllowsABurstThenTheRate() throws Exception {
-        JoinRateLimiter rate = new JoinRateLimiter(10);
+        JoinRateLimiter rate = new JoinRateLimiter(10, 10);
         InetAddress ip = InetAddress.getByName("192.0.2.1");
         InetAddress other = InetAddress.getByName("192.0.2.2");
         long t = 1_000_000_000L;
@@ -54,7 +54,7 @@ class ServerLimitsTest {
 
     @Test
     void theAddressTableIsBounded() throws Exception {
-        JoinRateLimiter rate = new JoinRateLimiter(1);
+        JoinRateLimiter rate = new JoinRateLimiter(1, 1);
         byte[] a = new byte[4];
         for (int i = 0; i < JoinRateLimiter.MAX_ADDRESSES + 1000; i++) {
             a[0] = 10;
@@ -120,14 +120,15 @@ class ServerLimitsTest {
         assertThrows(IllegalArgumentException.class, () -> b.writeBufferLimits(1 << 20, 1 << 19));
         assertThrows(IllegalArgumentException.class, () -> b.maxMembersPerChannel(0));
         assertThrows(IllegalArgumentException.class, () -> b.maxChannels(0));
-        assertThrows(IllegalArgumentException.class, () -> b.joinRatePerIp(0));
+        assertThrows(IllegalArgumentException.class, () -> b.joinRatePerIp(0, 1));
+        assertThrows(IllegalArgumentException.class, () -> b.joinRatePerIp(10, 9));
         ServerLimits set = RoomServer.builder().maxConnections(5).maxConnectionsPerIp(2)
                 .handshakeTimeout(Duration.ofMillis(500)).maxPreAuthPings(3).writeBufferLimits(65536, 131072)
-                .maxMembersPerChannel(7).maxChannels(8).joinRatePerIp(9).options().limits();
-        assertEquals(new ServerLimits(5, 2, Duration.ofMillis(500), 3, 65536, 131072, 7, 8, 9), set);
+                .maxMembersPerChannel(7).maxChannels(8).joinRatePerIp(9, 10).options().limits();
+        assertEquals(new ServerLimits(5, 2, Duration.ofMillis(500), 3, 65536, 131072, 7, 8, 9, 10), set);
         assertEquals(set, RoomServer.builder().maxConnections(5).maxConnectionsPerIp(2)
                 .handshakeTimeout(Duration.ofMillis(500)).maxPreAuthPings(3).writeBufferLimits(65536, 131072)
-                .maxMembersPerChannel(7).maxChannels(8).joinRatePerIp(9).options().toBuilder().options().limits());
+                .maxMembersPerChannel(7).maxChannels(8).joinRatePerIp(9, 10).options().toBuilder().options().limits());
         assertEquals(5, set.effectiveMaxConnections());
     }
 
@@ -136,8 +137,8 @@ class ServerLimitsTest {
         RoomServerMain.Options o = RoomServerMain.parse(new String[] {"--signal-port", "0", "--media-port", "0",
             "--max-connections", "5", "--max-connections-per-ip", "2", "--handshake-timeout-ms", "500",
             "--max-pre-auth-pings", "3", "--write-high-water-bytes", "65536", "--max-pending-write-bytes", "131072",
-            "--max-members-per-channel", "7", "--max-channels", "8", "--join-rate-per-ip", "9"});
-        assertEquals(new ServerLimits(5, 2, Duration.ofMillis(500), 3, 65536, 131072, 7, 8, 9),
+            "--max-members-per-channel", "7", "--max-channels", "8", "--join-rate-per-ip", "9", "--join-burst-per-ip", "10"});
+        assertEquals(new ServerLimits(5, 2, Duration.ofMillis(500), 3, 65536, 131072, 7, 8, 9, 10),
                 o.toBuilder().options().limits());
         assertThrows(RoomServerMain.UsageException.class, () -> RoomServerMain.parse(new String[] {
             "--signal-port", "0", "--media-port", "0", "--max-channels", "0"}));

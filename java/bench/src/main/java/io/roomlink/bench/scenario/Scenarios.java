@@ -39,6 +39,8 @@ public final class Scenarios {
         scenarios.put("capacity", Capacity::new);
         scenarios.put("storm", Storm::new);
         scenarios.put("false-outages", FalseOutages::new);
+        scenarios.put("fd-flood", FdFlood::new);
+        scenarios.put("pingers", NonReadingPingers::new);
         return scenarios;
     }
 }
