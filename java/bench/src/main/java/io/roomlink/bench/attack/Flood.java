@@ -12,7 +12,8 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * Hostile signaling connections kept up by one thread: {@code count} connections that either sit
  * idle (never sending a byte) or send pre-JOIN PINGs as fast as the server takes them and never
- * read. Each one the server closes is opened again at once, so the pressure stays on.
+ * read. Each one the server closes is opened again at once (unless told not to), so the pressure
+ * stays on.
  */
 public final class Flood implements AutoCloseable {
     public enum Mode { IDLE, PING }
@@ -20,6 +21,7 @@ public final class Flood implements AutoCloseable {
     private final InetSocketAddress server;
     private final int count;
     private final Mode mode;
+    private final boolean reopen;
     private final Selector selector;
     private final Thread thread;
     private volatile boolean running = true;
@@ -29,6 +31,12 @@ public final class Flood implements AutoCloseable {
     private final ByteBuffer pings;
 
     public Flood(int port, int count, Mode mode) throws IOException {
+        this(port, count, mode, true);
+    }
+
+    /** {@code reopen}: open a new connection for each one the server closes. */
+    public Flood(int port, int count, Mode mode, boolean reopen) throws IOException {
+        this.reopen = reopen;
         this.server = new InetSocketAddress("127.0.0.1", port);
         this.count = count;
         this.mode = mode;
@@ -89,7 +97,7 @@ public final class Flood implements AutoCloseable {
                         k.cancel();
                         ch.close();
                         closedByServer.incrementAndGet();
-                        if (running) {
+                        if (running && reopen) {
                             open();
                         }
                     }
