@@ -40,8 +40,12 @@ final class FdFlood extends Scenario {
         config.put("serverUlimitN", fdLimit);
         config.put("idleConnections", attackers + " kept open (reopened as the server closes them)");
         config.put("legitimateJoins", joins);
-        config.put("server", "RoomServerMain defaults (maxConnections = ulimit - 256, handshake timeout 3 s)");
-        try (AttackedServer server = AttackedServer.start(bench, id(), fdLimit);
+        config.put("server", "RoomServerMain defaults (maxConnections = ulimit - 256, handshake timeout 3 s), "
+                + "but --max-connections-per-ip " + (attackers * 2) + ": on loopback the attacker and the real client "
+                + "share 127.0.0.1, and the default per-address cap (1024) would refuse both; this models a flood "
+                + "from many addresses");
+        try (AttackedServer server = AttackedServer.start(bench, id(), fdLimit, "--max-connections-per-ip",
+                Integer.toString(attackers * 2));
                 Witnessed witnesses = new Witnessed(server.signalPort, "witnessed")) {
             long baseline = server.fds();
             Samples latency = new Samples();
