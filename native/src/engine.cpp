@@ -572,6 +572,12 @@ void Engine::on_join_err(const wire::JoinErr& err) {
         signal_failed("unexpected JOIN_ERR");
         return;
     }
+    if (attempt_->resume && err.code == RL_ERR_SERVER_LIMIT) {
+        // A busy server or a busy address says nothing about the session: keep it and try again
+        // after the usual backoff (reconnectTimeout still bounds the wait).
+        attempt_failed("RESUME refused by a server limit: " + err.message, true);
+        return;
+    }
     if (attempt_->resume) {
         // The server no longer knows the session (restarted, or the secret is stale). The
         // original token is still ours to use: join afresh right away.

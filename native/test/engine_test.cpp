@@ -409,6 +409,26 @@ TEST(refused_fresh_join_during_reconnect_fails_with_rejoin_result) {
     CHECK_EQ(e.state(), RL_STATE_FAILED);
 }
 
+TEST(resume_refused_by_a_server_limit_keeps_the_session_and_retries) {
+    LoopbackServer server;
+    TestEngine e(fast_options(server.signal_port()));
+    e.join_and_wait_connected();
+    size_t from = e.recorder.size();
+    server.configure([](LoopbackServer::Config& c) { c.resume_join_err = RL_ERR_SERVER_LIMIT; });
+    server.drop_all_connections();
+    REQUIRE(server.wait_for([](const Stats& st) { return st.resumes >= 2; }));  // retried, not given up
+    server.configure([](LoopbackServer::Config& c) { c.resume_join_err = 0; });
+    REQUIRE(e.recorder.wait_for(RL_EVENT_REJOIN_RESULT, std::nullopt, from));
+    EXPECT_SEQUENCE(e.events(), from,
+                    {{kSC, RL_STATE_RECONNECTING, RL_REASON_SIGNAL_DISCONNECTED},
+                     {RL_EVENT_RECONNECTING_START, 0, 0},
+                     {kSC, RL_STATE_CONNECTED, RL_REASON_REJOIN_SUCCEED},
+                     {RL_EVENT_REJOIN_RESULT, RL_OK, 0}});
+    Stats s = server.stats();
+    CHECK_EQ(s.joins, 1);  // the session was kept: no fresh JOIN
+    CHECK(s.resumes >= 3);
+}
+
 TEST(fresh_session_from_resume_is_used_for_the_next_resume) {
     LoopbackServer::Config config;
     config.resume_fresh = true;

@@ -38,6 +38,7 @@ struct LoopbackConfig {
     uint64_t channel_id = 7;
     std::vector<uint64_t> peers;   // presence snapshot: PEER_JOINED each, before JOIN_OK / RESUME_OK
     int32_t resume_session_end = 0;  // answer RESUME with SESSION_END(code), e.g. kicked meanwhile
+    int32_t resume_join_err = 0;     // answer RESUME with JOIN_ERR(code), e.g. a server limit (31022)
     std::string media_host = "127.0.0.1";
     int media_port_override = 0;  // advertise this port instead of the real one
     // New signal connections are stalled from the start (see stall_connections).
@@ -411,6 +412,11 @@ private:
             stats_.resumed_media_keys.push_back(resume->media_key);
             if (config_.resume_session_end != 0) {
                 send_frame(fd, SessionEnd{config_.resume_session_end, "ended while you were away"});
+                close_client(fd);
+                return false;
+            }
+            if (config_.resume_join_err != 0) {
+                send_frame(fd, JoinErr{config_.resume_join_err, "refused by a limit"});
                 close_client(fd);
                 return false;
             }

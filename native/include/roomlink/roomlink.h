@@ -81,6 +81,9 @@ enum rl_error {
     RL_ERR_TOKEN_EXPIRED = 31020,       /* SESSION_END: the token expired and was not renewed */
     RL_ERR_SAME_UID_REJECTED = 31021,   /* JOIN_ERR: the uid is already in the channel and the
                                            server keeps the first login (REJECT_NEWCOMER) */
+    /* JOIN refused by a server limit: channel full, too many channels, too many join attempts
+     * from the client's address. A RESUME refused so is retried with backoff, session kept. */
+    RL_ERR_SERVER_LIMIT = 31022,
     RL_ERR_INTERNAL = 31099
 };
 

@@ -31,6 +31,13 @@ public final class ErrorCode {
     public static final int TOKEN_EXPIRED = 31020;
     /** onJoinChannel: the uid is already in the channel and the server keeps the first login. */
     public static final int SAME_UID_REJECTED = 31021;
+    /**
+     * The server refused the join because one of its limits was reached: the channel is full, the
+     * server holds its maximum of channels, or too many joins came from this address. A join gets
+     * FAILED/REQUEST_CHANNEL_FAILED and {@code onJoinChannel(31022)}; a reconnect that meets it keeps
+     * retrying (with backoff, until {@code reconnectTimeout}).
+     */
+    public static final int SERVER_LIMIT = 31022;
     public static final int INTERNAL = 31099;
 
     private static final Map<Integer, String> NAMES = names();

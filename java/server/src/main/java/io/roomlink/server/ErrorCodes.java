@@ -18,6 +18,11 @@ public final class ErrorCodes {
     public static final int TOKEN_EXPIRED = 31020;
     /** JOIN_ERR: the uid already has a live session in the channel (SameUidPolicy.REJECT_NEWCOMER). */
     public static final int SAME_UID_REJECTED = 31021;
+    /**
+     * JOIN_ERR: a server limit refused the join: the channel is full, the server holds its maximum
+     * of channels, or the client's address made too many JOIN/RESUME attempts per second.
+     */
+    public static final int SERVER_LIMIT = 31022;
     /** JOIN_ERR: the server failed internally while admitting the client. */
     public static final int INTERNAL = 31099;
 

@@ -24,6 +24,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The room and session state of one shard (see {@link RoomShards}: a room and all its sessions
@@ -71,6 +72,7 @@ final class RoomRegistry {
     private final ByteBufAllocator alloc;
     private final long graceNanos;
     private final long idleNanos;
+    private final RoomCaps caps;
     private final SecureRandom random = new SecureRandom();
     private final CredentialPolicy credentials;
 
@@ -83,8 +85,10 @@ final class RoomRegistry {
 
     RoomRegistry(EventExecutor executor, int shardIndex, int shardCount, AtomicLong channelIds,
                  MediaBindings bindings, MediaHandler media, ServerStats stats, ByteBufAllocator alloc,
-                 long graceNanos, long idleNanos, long retentionNanos, CredentialPolicy credentials) {
+                 long graceNanos, long idleNanos, long retentionNanos, CredentialPolicy credentials,
+                 RoomCaps caps) {
         this.executor = executor;
+        this.caps = caps;
         this.shardIndex = shardIndex;
         this.shardCount = shardCount;
         this.channelIds = channelIds;
@@ -171,8 +175,15 @@ final class RoomRegistry {
             return;
         }
         if (room == null) {
+            if (!caps.tryOpenChannel()) {
+                refuse(conn, stats.channelLimitRejects, "the server holds its maximum of channels");
+                return;
+            }
             room = new Room(key, channelIds.getAndIncrement());
             rooms.put(key, room);
+        } else if (room.members.size() >= caps.maxMembersPerChannel && !room.members.containsKey(uid)) {
+            refuse(conn, stats.channelFullRejects, "the channel is full");
+            return;
         }
         tombstones.supersede(key, uid);
         Session s = new Session(newSessionId(), newSecret(), room, uid, mediaKey);
@@ -199,6 +210,14 @@ final class RoomRegistry {
         if (log.isDebugEnabled()) {
             log.debug("{} joined (channelId {}, {} sessions)", s, room.channelId, room.members.size());
         }
+    }
+
+    /** JOIN_ERR(31022): a server limit, counted in {@code counter}. */
+    private void refuse(SignalHandler conn, LongAdder counter, String why) {
+        counter.increment();
+        stats.joinRejects.increment();
+        log.debug("{}: join refused: {}", conn, why);
+        conn.sendAndClose(new Message.JoinErr(ErrorCodes.SERVER_LIMIT, why));
     }
 
     void resume(SignalHandler conn, Message.Resume r) {
@@ -355,7 +374,9 @@ final class RoomRegistry {
         for (Session s : new ArrayList<>(room.members.values())) {
             endSession(s, ErrorCodes.CHANNEL_CLOSED, "channel closed by the server");
         }
-        rooms.remove(key, room);
+        if (rooms.remove(key, room)) {
+            caps.channelClosed();
+        }
         log.debug("{} closed", room);
         return true;
     }
@@ -528,8 +549,8 @@ final class RoomRegistry {
         bindings.remove(s);
         Room room = s.room;
         room.members.remove(s.uid, s);
-        if (room.members.isEmpty()) {
-            rooms.remove(room.key, room);
+        if (room.members.isEmpty() && rooms.remove(room.key, room)) {
+            caps.channelClosed();
         }
     }
 

@@ -96,8 +96,16 @@ public final class RoomServer implements AutoCloseable {
         return new Builder();
     }
 
+    static {
+        NettyLogging.install(); // before any Netty class makes its logger
+    }
+
+    private final ConnectionGate gate;
+
     private RoomServer(RoomServerOptions options) {
         this.options = options;
+        ServerLimits limits = options.limits();
+        this.gate = new ConnectionGate(limits.effectiveMaxConnections(), limits.maxConnectionsPerIp(), stats);
         this.verifier = new TokenVerifier(options.tokenSecret(), options.maxTokenLifetime());
         this.transport = ServerTransport.select(options.nativeTransport());
         this.bossGroup = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("roomlink-accept"),
@@ -113,7 +121,8 @@ public final class RoomServer implements AutoCloseable {
                 options.sessionGrace().toNanos(), options.idleTimeout().toNanos(),
                 options.expiredSessionRetention().toNanos(),
                 new CredentialPolicy(verifier, options.sameUidPolicy(), options.enforceTokenExpiry(),
-                        options.tokenExpiryWarning()));
+                        options.tokenExpiryWarning()),
+                new RoomCaps(limits.maxMembersPerChannel(), limits.maxChannels()));
         this.mediaHandler.bindListener((s, key) -> {
             RoomRegistry shard = rooms.forSession(s.id);
             shard.post(() -> shard.mediaBound(s, key));
@@ -151,17 +160,24 @@ public final class RoomServer implements AutoCloseable {
                 advertisedHost = io.netty.util.NetUtil.toAddressString(bindAddr);
             }
             String fixedHost = advertisedHost;
-            long handshakeNanos = options.idleTimeout().toNanos();
+            ServerLimits limits = options.limits();
+            SignalLimits signalLimits = new SignalLimits(limits.handshakeTimeout().toNanos(), limits.maxPreAuthPings(),
+                    limits.maxPendingWriteBytes(), new JoinRateLimiter(limits.joinRatePerIp(), limits.joinBurstPerIp()));
+            int high = limits.writeBufferHighWaterMark();
             serverChannel = bind("signal (TCP)", new ServerBootstrap()
                     .group(bossGroup, workerGroup)
                     .channel(transport.serverChannel())
                     // A reconnect storm arrives all at once; the kernel clamps this to net.core.somaxconn.
                     .option(ChannelOption.SO_BACKLOG, options.acceptBacklog())
                     .childOption(ChannelOption.TCP_NODELAY, true)
-                    .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(1 << 20, 4 << 20))
+                    .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(high / 4, high))
+                    .handler(new AcceptGuard(stats, gate))
                     .childHandler(new ChannelInitializer<SocketChannel>() {
                         @Override
                         protected void initChannel(SocketChannel ch) {
+                            if (!gate.admit(ch)) {
+                                return; // over a connection cap: closed already, nothing set up
+                            }
                             signalChannels.add(ch);
                             if (tls != null) {
                                 // Pre-auth: the handshake shares the JOIN deadline below; Netty's own
@@ -171,9 +187,9 @@ public final class RoomServer implements AutoCloseable {
                                 ch.pipeline().addLast("tls", handler);
                             }
                             ch.pipeline().addLast("encoder", FrameEncoder.INSTANCE);
-                            ch.pipeline().addLast("decoder", new FrameDecoder());
+                            ch.pipeline().addLast("decoder", new FrameDecoder(WireCodec.MAX_FIRST_FRAME));
                             ch.pipeline().addLast("signal", new SignalHandler(rooms, verifier, stats,
-                                    handshakeNanos, fixedHost, advertisedPort));
+                                    signalLimits, fixedHost, advertisedPort, gate));
                         }
                     })
                     .bind(bindAddr, options.signalPort()), bindAddr, options.signalPort());
@@ -242,6 +258,16 @@ public final class RoomServer implements AutoCloseable {
     /** True if the server was started without a token secret and accepts any token. */
     public boolean debugMode() {
         return verifier.debugMode();
+    }
+
+    /** Signaling connections open now (admitted by the connection caps and not closed yet). */
+    public int connectionCount() {
+        return gate.open();
+    }
+
+    /** The total connection cap in force (the configured one, or the one derived from the open-files limit). */
+    public int connectionCap() {
+        return gate.maxTotal();
     }
 
     /** Counters since start. */
@@ -364,6 +390,7 @@ public final class RoomServer implements AutoCloseable {
         private boolean enforceTokenExpiry;
         private Duration tokenExpiryWarning = Duration.ofSeconds(30);
         private SignalTls signalTls;
+        private ServerLimits limits = ServerLimits.DEFAULTS;
 
         private Builder() {
         }
@@ -513,6 +540,88 @@ public final class RoomServer implements AutoCloseable {
             return this;
         }
 
+        // ---- limits (docs: README "Server limits"; each is counted in ServerStats) ----
+
+        /**
+         * Signaling connections open at once (default 0 = derived: the soft open-files limit,
+         * RLIMIT_NOFILE, minus {@value FdLimit#RESERVE} descriptors kept for the server's own
+         * files). One over the cap is closed as soon as it is accepted
+         * ({@link ServerStats#connectionsRejected}).
+         */
+        public Builder maxConnections(int max) {
+            this.limits = limits.withMaxConnections(checkAtLeast("maxConnections", max, 0));
+            return this;
+        }
+
+        /** Signaling connections open at once from one IP address (default 1024); more are closed at once. */
+        public Builder maxConnectionsPerIp(int max) {
+            this.limits = limits.withMaxConnectionsPerIp(checkAtLeast("maxConnectionsPerIp", max, 1));
+            return this;
+        }
+
+        /** Time a new connection has to send JOIN or RESUME before it is closed (default 3 s). */
+        public Builder handshakeTimeout(Duration timeout) {
+            this.limits = limits.withHandshakeTimeout(checkPositive("handshakeTimeout", timeout));
+            return this;
+        }
+
+        /**
+         * PINGs (path probes) a connection may send before JOIN/RESUME (default 10); the next one
+         * gets ERROR(31006). With the handshake deadline and the first-frame cap this bounds what an
+         * unauthenticated connection can make the server hold or send.
+         */
+        public Builder maxPreAuthPings(int max) {
+            this.limits = limits.withMaxPreAuthPings(checkAtLeast("maxPreAuthPings", max, 0));
+            return this;
+        }
+
+        /**
+         * Output backlog per connection: at {@code highWaterMark} bytes waiting for a client
+         * (default 4 MiB) the server stops reading from it until the backlog falls below a quarter
+         * of that; past {@code maxPending} bytes (default 16 MiB, at least highWaterMark) it is
+         * disconnected. Other members are not affected.
+         */
+        public Builder writeBufferLimits(int highWaterMark, long maxPending) {
+            checkAtLeast("writeBufferHighWaterMark", highWaterMark, 1024);
+            if (maxPending < highWaterMark) {
+                throw new IllegalArgumentException("maxPendingWriteBytes must be at least the high-water mark "
+                        + highWaterMark + ", got " + maxPending);
+            }
+            this.limits = limits.withWriteBuffer(highWaterMark, maxPending);
+            return this;
+        }
+
+        /** Sessions per channel (default 1000); a JOIN into a full channel gets JOIN_ERR(31022). */
+        public Builder maxMembersPerChannel(int max) {
+            this.limits = limits.withMaxMembersPerChannel(checkAtLeast("maxMembersPerChannel", max, 1));
+            return this;
+        }
+
+        /** Channels on the server (default 100,000); a JOIN that would open one more gets JOIN_ERR(31022). */
+        public Builder maxChannels(int max) {
+            this.limits = limits.withMaxChannels(checkAtLeast("maxChannels", max, 1));
+            return this;
+        }
+
+        /**
+         * JOIN/RESUME attempts from one IP address: {@code perSecond} sustained (default 100), and
+         * up to {@code burst} at once (default 1000, at least perSecond: a classroom behind one NAT
+         * reconnecting together). One over gets JOIN_ERR(31022) and its connection is closed.
+         */
+        public Builder joinRatePerIp(int perSecond, int burst) {
+            checkAtLeast("joinRatePerIp", perSecond, 1);
+            checkAtLeast("joinBurstPerIp", burst, perSecond);
+            this.limits = limits.withJoinRatePerIp(perSecond, burst);
+            return this;
+        }
+
+        private static int checkAtLeast(String what, int value, int min) {
+            if (value < min) {
+                throw new IllegalArgumentException(what + " must be at least " + min + ", got " + value);
+            }
+            return value;
+        }
+
         /**
          * The longest a join token may still be valid when it is presented (default 24 h): a token
          * whose expiry lies further in the future gets {@code JOIN_ERR(31001)}, so a leaked token
@@ -578,7 +687,7 @@ public final class RoomServer implements AutoCloseable {
         public RoomServerOptions options() {
             return new RoomServerOptions(signalPort, mediaPort, bindAddress, tokenSecret, advertisedHost,
                     advertisedPort, sessionGrace, idleTimeout, expiredSessionRetention, ioThreads, acceptBacklog,
-                    nativeTransport, maxTokenLifetime, sameUidPolicy, enforceTokenExpiry, tokenExpiryWarning, signalTls);
+                    nativeTransport, maxTokenLifetime, sameUidPolicy, enforceTokenExpiry, tokenExpiryWarning, signalTls, limits);
         }
 
         /** See {@link RoomServerOptions#toBuilder()}. */
@@ -601,6 +710,7 @@ public final class RoomServer implements AutoCloseable {
             b.sameUidPolicy = o.sameUidPolicy();
             b.enforceTokenExpiry = o.enforceTokenExpiry();
             b.tokenExpiryWarning = o.tokenExpiryWarning();
+            b.limits = o.limits();
             return b;
         }
 

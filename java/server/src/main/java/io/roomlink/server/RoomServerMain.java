@@ -16,6 +16,7 @@ import java.util.List;
  *      [--idle-timeout-ms N] [--io-threads N] [--accept-backlog N] [--max-token-lifetime-s N]
  *      [--same-uid-policy newest-wins|reject-newcomer] [--enforce-token-expiry] [--token-expiry-warning-ms N]
  *      [--tls-cert CHAIN.pem --tls-key KEY.pem | --self-signed-tls | --plaintext] [--dev]
+ *      [limits: --max-connections N ...]
  * </pre>
  *
  * Without {@code --token-secret} the server would run in debug mode (any token joins as any uid):
@@ -48,6 +49,7 @@ public final class RoomServerMain {
             "  --plaintext                no TLS: only with --dev or a loopback --bind (the default there)",
             "  --dev                      on a non-loopback bind address, allow --plaintext and debug mode",
             "                             (no --token-secret)",
+            String.join("\n", LimitFlags.USAGE),
             "  --help                     print this help");
 
     /** Why a standalone server without a token secret refuses to start on a reachable address. */
@@ -68,7 +70,7 @@ public final class RoomServerMain {
     record Options(int signalPort, int mediaPort, String tokenSecret, String bind, String advertiseHost,
                    int advertisePort, Long sessionGraceMs, Long idleTimeoutMs, Integer ioThreads, Integer acceptBacklog,
                    boolean help, Credentials credentials, String tlsCert, String tlsKey, boolean selfSignedTls,
-                   boolean plaintext) {
+                   boolean plaintext, LimitFlags limits) {
 
         RoomServer.Builder toBuilder() {
             RoomServer.Builder b = RoomServer.builder()
@@ -108,6 +110,9 @@ public final class RoomServerMain {
             if (credentials.tokenExpiryWarningMs() != null) {
                 b.tokenExpiryWarning(Duration.ofMillis(credentials.tokenExpiryWarningMs()));
             }
+            if (limits != null) {
+                limits.applyTo(b);
+            }
             return b;
         }
     }
@@ -146,12 +151,13 @@ public final class RoomServerMain {
         boolean dev = false;
         String tlsCert = null;
         String tlsKey = null;
+        LimitFlags limits = new LimitFlags();
         List<String> seen = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             if (a.equals("--help") || a.equals("-h")) {
                 return new Options(0, 0, null, bind, null, 0, null, null, null, null, true, Credentials.DEFAULTS,
-                        null, null, false, false);
+                        null, null, false, false, null);
             }
             if (!a.startsWith("--")) {
                 throw new UsageException("unexpected argument '" + a + "'");
@@ -178,7 +184,7 @@ public final class RoomServerMain {
                 }
                 continue;
             }
-            if (!OPTIONS.contains(name)) {
+            if (!OPTIONS.contains(name) && !LimitFlags.NAMES.contains(name)) {
                 throw new UsageException("unknown option " + name);
             }
             if (eq <= 0) {
@@ -238,7 +244,12 @@ public final class RoomServerMain {
                 case "--token-expiry-warning-ms" -> warningMs = millis(name, value);
                 case "--tls-cert" -> tlsCert = value;
                 case "--tls-key" -> tlsKey = value;
-                default -> throw new UsageException("unknown option " + name);
+                default -> {
+                    if (!LimitFlags.NAMES.contains(name)) {
+                        throw new UsageException("unknown option " + name);
+                    }
+                    limits.put(name, value);
+                }
             }
         }
         if (signalPort == null) {
@@ -269,7 +280,7 @@ public final class RoomServerMain {
         }
         return new Options(signalPort, mediaPort, secret, bind, advHost, advPort, grace, idle, ioThreads, backlog, false,
                 new Credentials(maxLifetime, sameUid, enforceExpiry, warningMs, dev), tlsCert, tlsKey, selfSigned,
-                plaintext);
+                plaintext, limits);
     }
 
     private static int port(String name, String value) throws UsageException {
@@ -363,6 +374,7 @@ public final class RoomServerMain {
     }
 
     public static void main(String[] args) {
+        NettyLogging.install(); // the standalone jar has no SLF4J binding: keep Netty off java.util.logging
         Result r = run(args, System.out, System.err);
         if (r.server() == null) {
             System.exit(r.exitStatus());

@@ -26,12 +26,14 @@ public final class RoomServerOptions {
     private final boolean enforceTokenExpiry;
     private final Duration tokenExpiryWarning;
     private final SignalTls signalTls;
+    private final ServerLimits limits;
 
     RoomServerOptions(int signalPort, int mediaPort, String bindAddress, String tokenSecret, String advertisedHost,
                       int advertisedPort, Duration sessionGrace, Duration idleTimeout,
                       Duration expiredSessionRetention, int ioThreads, int acceptBacklog, boolean nativeTransport,
                       Duration maxTokenLifetime, SameUidPolicy sameUidPolicy, boolean enforceTokenExpiry,
-                      Duration tokenExpiryWarning, SignalTls signalTls) {
+                      Duration tokenExpiryWarning, SignalTls signalTls,
+                      ServerLimits limits) {
         this.signalPort = signalPort;
         this.mediaPort = mediaPort;
         this.bindAddress = bindAddress;
@@ -49,6 +51,7 @@ public final class RoomServerOptions {
         this.enforceTokenExpiry = enforceTokenExpiry;
         this.tokenExpiryWarning = tokenExpiryWarning;
         this.signalTls = signalTls;
+        this.limits = limits;
     }
 
     /**
@@ -144,6 +147,11 @@ public final class RoomServerOptions {
         return tokenExpiryWarning;
     }
 
+    /** The limits on connections, pre-auth traffic, output backlog, channels and join rate. */
+    public ServerLimits limits() {
+        return limits;
+    }
+
     /** Every setting but the token secret. */
     @Override
     public String toString() {
@@ -155,6 +163,6 @@ public final class RoomServerOptions {
                 + ", nativeTransport=" + nativeTransport + ", maxTokenLifetime=" + maxTokenLifetime
                 + ", sameUidPolicy=" + sameUidPolicy + ", enforceTokenExpiry=" + enforceTokenExpiry
                 + ", tokenExpiryWarning=" + tokenExpiryWarning
-                + ", signaling=" + (signalTls == null ? "not chosen" : signalTls) + "]";
+                + ", signaling=" + (signalTls == null ? "not chosen" : signalTls) + ", limits=" + limits + "]";
     }
 }

@@ -23,7 +23,7 @@ final class RoomShards {
 
     RoomShards(List<? extends EventExecutor> executors, MediaBindings bindings, MediaHandler media,
                ServerStats stats, ByteBufAllocator alloc, long graceNanos, long idleNanos, long retentionNanos,
-               CredentialPolicy credentials) {
+               CredentialPolicy credentials, RoomCaps caps) {
         if (executors.isEmpty()) {
             throw new IllegalArgumentException("no executors");
         }
@@ -31,7 +31,7 @@ final class RoomShards {
         shards = new RoomRegistry[executors.size()];
         for (int i = 0; i < shards.length; i++) {
             shards[i] = new RoomRegistry(executors.get(i), i, shards.length, channelIds, bindings, media, stats, alloc,
-                    graceNanos, idleNanos, retentionNanos, credentials);
+                    graceNanos, idleNanos, retentionNanos, credentials, caps);
         }
     }
 

@@ -20,6 +20,18 @@ public final class ServerStats {
     final LongAdder tokenRenewals = new LongAdder();
     final LongAdder tokenRenewalRejects = new LongAdder();
     final LongAdder tokenExpiries = new LongAdder();
+    // Server limits (see RoomServer.Builder)
+    final LongAdder connectionsRejected = new LongAdder();
+    final LongAdder connectionsRejectedPerIp = new LongAdder();
+    final LongAdder acceptErrors = new LongAdder();
+    final LongAdder handshakeTimeouts = new LongAdder();
+    final LongAdder preAuthViolations = new LongAdder();
+    final LongAdder writePauses = new LongAdder();
+    final LongAdder slowConsumerDisconnects = new LongAdder();
+    final LongAdder channelFullRejects = new LongAdder();
+    final LongAdder channelLimitRejects = new LongAdder();
+    final LongAdder joinRateRejects = new LongAdder();
+    final LongAdder preAuthEvictions = new LongAdder();
 
     /** Successful JOINs (including those re-admitted through RESUME after grace). */
     public long joins() {
@@ -96,6 +108,70 @@ public final class ServerStats {
         return tokenExpiries.sum();
     }
 
+    /** Connections closed at once because the server held {@code maxConnections} already. */
+    public long connectionsRejected() {
+        return connectionsRejected.sum();
+    }
+
+    /** Connections closed at once because their address held {@code maxConnectionsPerIp} already. */
+    public long connectionsRejectedPerIp() {
+        return connectionsRejectedPerIp.sum();
+    }
+
+    /**
+     * Failed accepts (EMFILE/ENFILE and the like): each pauses accepting for a short, growing delay
+     * (10 ms doubling up to 1 s, back to 10 ms after the next accept) instead of spinning or dying.
+     */
+    public long acceptErrors() {
+        return acceptErrors.sum();
+    }
+
+    /** Connections closed because no JOIN/RESUME arrived within {@code handshakeTimeout}. */
+    public long handshakeTimeouts() {
+        return handshakeTimeouts.sum();
+    }
+
+    /**
+     * Unauthenticated connections closed with ERROR(31006) for breaking a pre-auth limit: a first
+     * frame longer than a JOIN/RESUME can be, or more than {@code maxPreAuthPings} PINGs.
+     */
+    public long preAuthViolations() {
+        return preAuthViolations.sum();
+    }
+
+    /** Times a connection stopped being read from because its client did not read its output. */
+    public long writePauses() {
+        return writePauses.sum();
+    }
+
+    /** Connections closed because more than {@code maxPendingWriteBytes} waited to be written to them. */
+    public long slowConsumerDisconnects() {
+        return slowConsumerDisconnects.sum();
+    }
+
+    /** JOINs refused with JOIN_ERR(31022) because the channel held {@code maxMembersPerChannel}. */
+    public long channelFullRejects() {
+        return channelFullRejects.sum();
+    }
+
+    /** JOINs refused with JOIN_ERR(31022) because the server held {@code maxChannels} channels. */
+    public long channelLimitRejects() {
+        return channelLimitRejects.sum();
+    }
+
+    /** JOIN/RESUMEs refused with JOIN_ERR(31022) because their address exceeded {@code joinRatePerIp}. */
+    public long joinRateRejects() {
+        return joinRateRejects.sum();
+    }
+
+    /**
+     * Connections closed before they authenticated to make room for a newer one: the connection
+     * cap was reached, or accepting failed for want of file descriptors.
+     */
+    public long preAuthEvictions() {
+        return preAuthEvictions.sum();
+    }
+
     @Override
     public String toString() {
         return "ServerStats[joins=" + joins() + ", resumes=" + resumes() + ", joinRejects=" + joinRejects()
@@ -104,6 +180,12 @@ public final class ServerStats {
                 + ", unboundDatagrams=" + unboundDatagrams() + ", pendingBinds=" + pendingBinds()
                 + ", droppedPendingBinds=" + droppedPendingBinds() + ", tokenLifetimeRejects=" + tokenLifetimeRejects()
                 + ", sameUidRejects=" + sameUidRejects() + ", tokenRenewals=" + tokenRenewals()
-                + ", tokenRenewalRejects=" + tokenRenewalRejects() + ", tokenExpiries=" + tokenExpiries() + "]";
+                + ", tokenRenewalRejects=" + tokenRenewalRejects() + ", tokenExpiries=" + tokenExpiries()
+                + ", connectionsRejected=" + connectionsRejected()
+                + ", connectionsRejectedPerIp=" + connectionsRejectedPerIp() + ", acceptErrors=" + acceptErrors()
+                + ", handshakeTimeouts=" + handshakeTimeouts() + ", preAuthViolations=" + preAuthViolations()
+                + ", writePauses=" + writePauses() + ", slowConsumerDisconnects=" + slowConsumerDisconnects()
+                + ", channelFullRejects=" + channelFullRejects() + ", channelLimitRejects=" + channelLimitRejects()
+                + ", joinRateRejects=" + joinRateRejects() + ", preAuthEvictions=" + preAuthEvictions() + "]";
     }
 }

@@ -4,12 +4,14 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.EventLoop;
 import io.netty.channel.SingleThreadEventLoop;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.handler.codec.DecoderException;
 import io.netty.util.NetUtil;
 import io.netty.util.ReferenceCountUtil;
+import io.roomlink.server.protocol.FrameDecoder;
 import io.roomlink.server.protocol.Message;
 import io.roomlink.server.protocol.ProtocolException;
 import io.roomlink.server.protocol.WireCodec;
@@ -62,7 +64,12 @@ final class SignalHandler extends SimpleChannelInboundHandler<Message> {
     private final RoomShards shards;
     private final TokenVerifier verifier;
     private final ServerStats stats;
-    private final long handshakeTimeoutNanos;
+    /** Largest PONG batch kept before it is handed to the channel (and writability checked). */
+    private static final int PONG_BATCH_MAX = 16 * 1024;
+
+    private final SignalLimits limits;
+    /** Admission of connections ({@code null} in unit tests): told when this one authenticates. */
+    private final ConnectionGate gate;
     private final String advertisedHost;
     private final int advertisedPort;
 
@@ -77,6 +84,12 @@ final class SignalHandler extends SimpleChannelInboundHandler<Message> {
     /** A flush at the end of this event-loop iteration is already scheduled. */
     private boolean flushScheduled;
     private final Runnable flushNow = this::flushNow;
+    /** PINGs answered before JOIN/RESUME. */
+    private int preAuthPings;
+    /** PONGs of this read batch, encoded into one buffer and written at its end (one buffer, not one per PONG). */
+    private ByteBuf pongs;
+    /** Reading is paused because the client does not read what it is sent. */
+    private boolean writePaused;
 
     // set once in channelActive, then read-only
     private volatile Channel channel;
@@ -87,10 +100,17 @@ final class SignalHandler extends SimpleChannelInboundHandler<Message> {
 
     SignalHandler(RoomShards shards, TokenVerifier verifier, ServerStats stats, long handshakeTimeoutNanos,
                   String advertisedHost, int advertisedPort) {
+        this(shards, verifier, stats, SignalLimits.handshakeOnly(handshakeTimeoutNanos), advertisedHost,
+                advertisedPort, null);
+    }
+
+    SignalHandler(RoomShards shards, TokenVerifier verifier, ServerStats stats, SignalLimits limits,
+                  String advertisedHost, int advertisedPort, ConnectionGate gate) {
+        this.gate = gate;
         this.shards = shards;
         this.verifier = verifier;
         this.stats = stats;
-        this.handshakeTimeoutNanos = handshakeTimeoutNanos;
+        this.limits = limits;
         this.advertisedHost = advertisedHost;
         this.advertisedPort = advertisedPort;
     }
@@ -117,11 +137,12 @@ final class SignalHandler extends SimpleChannelInboundHandler<Message> {
         });
         handshakeTimer = ctx.executor().schedule(() -> {
             if (phase == Phase.AWAIT_FIRST && ch.isActive()) {
-                log.debug("{}: no JOIN/RESUME within the idle timeout, closing", ch.remoteAddress());
+                log.debug("{}: no JOIN/RESUME within the handshake timeout, closing", ch.remoteAddress());
+                stats.handshakeTimeouts.increment();
                 phase = Phase.CLOSING;
                 ch.close();
             }
-        }, handshakeTimeoutNanos, TimeUnit.NANOSECONDS);
+        }, limits.handshakeTimeoutNanos(), TimeUnit.NANOSECONDS);
         super.channelActive(ctx);
     }
 
@@ -152,12 +173,28 @@ final class SignalHandler extends SimpleChannelInboundHandler<Message> {
         if (m instanceof Message.Ping p) {
             // A reachability probe from a reconnecting client: answer it and keep waiting for
             // JOIN/RESUME; the handshake timer still closes a connection that never sends one.
+            // A client probes a path with one or two; more is someone making the server talk.
+            if (++preAuthPings > limits.maxPreAuthPings()) {
+                stats.preAuthViolations.increment();
+                protocolError(ctx, "more than " + limits.maxPreAuthPings() + " PINGs before JOIN/RESUME");
+                return;
+            }
             write(ctx, new Message.Pong(p.nonce()));
             return;
+        }
+        if (gate != null) {
+            gate.authenticated(ctx.channel()); // no longer evicted to make room for newcomers
         }
         if (handshakeTimer != null) {
             handshakeTimer.cancel(false); // from now on the room sweep watches the connection
             handshakeTimer = null;
+        }
+        writePongs(ctx); // the probe answers go before anything the room executor writes
+        if ((m instanceof Message.Join || m instanceof Message.Resume) && !joinRateAllows(ctx)) {
+            return;
+        }
+        if (ctx.pipeline().get("decoder") instanceof FrameDecoder d) {
+            d.maxFrame(WireCodec.MAX_FRAME); // authenticated or about to be closed: the first-frame cap is done
         }
         if (m instanceof Message.Join j) {
             TokenVerifier.Result r = verifier.verify(j.appKey(), j.channel(), j.uid(), j.token(), Instant.now());
@@ -216,31 +253,97 @@ final class SignalHandler extends SimpleChannelInboundHandler<Message> {
         }
     }
 
-    /** A reply from the I/O thread: flushed with the rest of this read batch. */
-    private void write(ChannelHandlerContext ctx, Message m) {
-        ctx.write(m, ctx.voidPromise());
+    /** The JOIN/RESUME rate of the client's address; answers JOIN_ERR(31022) and closes when over it. */
+    private boolean joinRateAllows(ChannelHandlerContext ctx) {
+        JoinRateLimiter rate = limits.joinRate();
+        if (rate == null || !(ctx.channel().remoteAddress() instanceof InetSocketAddress isa)
+                || isa.getAddress() == null || rate.tryAcquire(isa.getAddress(), System.nanoTime())) {
+            return true;
+        }
+        stats.joinRateRejects.increment();
+        stats.joinRejects.increment();
+        phase = Phase.CLOSING;
+        ctx.channel().config().setAutoRead(false);
+        ctx.writeAndFlush(new Message.JoinErr(ErrorCodes.SERVER_LIMIT, "too many join attempts from this address"))
+                .addListener(ChannelFutureListener.CLOSE);
+        return false;
+    }
+
+    /** A PONG from the I/O thread: batched with the others of this read batch, written and flushed at its end. */
+    private void write(ChannelHandlerContext ctx, Message.Pong m) {
+        if (pongs == null) {
+            pongs = ctx.alloc().buffer(256);
+        }
+        WireCodec.encode(m, pongs);
         flushPending = true;
+        if (pongs.readableBytes() >= PONG_BATCH_MAX) {
+            // One read batch can hold a megabyte of PINGs: hand the PONGs over in slices, so that
+            // a client that does not read is paused after one read, before its backlog nears the cap.
+            writePongs(ctx);
+        }
+    }
+
+    private void writePongs(ChannelHandlerContext ctx) {
+        ByteBuf batch = pongs;
+        if (batch != null) {
+            pongs = null;
+            ctx.write(batch, ctx.voidPromise());
+            checkBackpressure(ctx.channel());
+        }
     }
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) throws Exception {
         if (flushPending) {
             flushPending = false;
+            writePongs(ctx);
             ctx.flush();
-            if (!ctx.channel().isWritable() && phase != Phase.CLOSING) {
-                // The client sends but does not read: stop reading until it catches up.
-                ctx.channel().config().setAutoRead(false);
-            }
         }
         super.channelReadComplete(ctx);
     }
 
+    /**
+     * After every write: a client that does not read what it is sent stops being read from (so
+     * its PINGs cannot make more output) until its backlog drains below the low-water mark; past
+     * {@code maxPendingWriteBytes} it is closed. Its peers notice nothing, since every member has
+     * its own buffer.
+     */
+    private void checkBackpressure(Channel ch) {
+        if (ch.isWritable() || phase == Phase.CLOSING) {
+            return;
+        }
+        ChannelOutboundBuffer out = ch.unsafe().outboundBuffer();
+        if (out != null && out.totalPendingWriteBytes() > limits.maxPendingWriteBytes()) {
+            log.debug("{}: {} bytes wait for a client that does not read, closing", ch.remoteAddress(),
+                    out.totalPendingWriteBytes());
+            stats.slowConsumerDisconnects.increment();
+            phase = Phase.CLOSING;
+            ch.close();
+            return;
+        }
+        if (!writePaused) {
+            writePaused = true;
+            stats.writePauses.increment();
+            ch.config().setAutoRead(false);
+        }
+    }
+
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
-        if (ctx.channel().isWritable() && phase != Phase.CLOSING) {
+        if (ctx.channel().isWritable() && writePaused && phase != Phase.CLOSING) {
+            writePaused = false;
             ctx.channel().config().setAutoRead(true);
         }
         super.channelWritabilityChanged(ctx);
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        ByteBuf batch = pongs;
+        pongs = null;
+        if (batch != null) {
+            batch.release();
+        }
     }
 
     private void protocolError(ChannelHandlerContext ctx, String reason) {
@@ -256,6 +359,9 @@ final class SignalHandler extends SimpleChannelInboundHandler<Message> {
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         if (cause instanceof DecoderException && cause.getCause() instanceof ProtocolException pe) {
             if (phase != Phase.CLOSING) {
+                if (ctx.pipeline().get("decoder") instanceof FrameDecoder d && d.overLimit()) {
+                    stats.preAuthViolations.increment(); // a first frame longer than any JOIN/RESUME
+                }
                 protocolError(ctx, pe.reason());
             }
             return;
@@ -356,6 +462,7 @@ final class SignalHandler extends SimpleChannelInboundHandler<Message> {
             return;
         }
         ch.write(msg, ch.voidPromise());
+        checkBackpressure(ch);
         if (flushScheduled) {
             return;
         }

@@ -42,6 +42,8 @@ public final class Scenarios {
         scenarios.put("storm", Storm::new);
         scenarios.put("false-outages", FalseOutages::new);
         scenarios.put("hijack", Hijack::new);
+        scenarios.put("fd-flood", FdFlood::new);
+        scenarios.put("pingers", NonReadingPingers::new);
         return scenarios;
     }
 }

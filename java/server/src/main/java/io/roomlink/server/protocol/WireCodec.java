@@ -22,6 +22,14 @@ public final class WireCodec {
     public static final int VERSION = 1;
     /** Maximum value of the {@code len} field. */
     public static final int MAX_FRAME = 65536;
+    /**
+     * Maximum value of the {@code len} field of the first frame on a connection, before it is
+     * authenticated: the largest JOIN (ver + type, appKey, channel and token at their limits, uid,
+     * mediaKey, mediaSecret), the larger of the two frames that may come first. A longer first
+     * frame is a protocol error as soon as its length field arrives, so an unauthenticated
+     * connection never makes the server buffer more than this.
+     */
+    public static final int MAX_FIRST_FRAME = 2 + (2 + 64) + (2 + 64) + 8 + (2 + 1024) + 8 + 16;
     /** Minimum value of the {@code len} field (ver + type). */
     public static final int MIN_FRAME = 2;
     /** Size of the {@code len} field. */
@@ -85,6 +93,14 @@ public final class WireCodec {
      *     unspecified and the connection must be dropped
      */
     public static Message decode(ByteBuf in) throws ProtocolException {
+        return decode(in, MAX_FRAME);
+    }
+
+    /**
+     * {@link #decode(ByteBuf)} with a lower limit on the {@code len} field, e.g.
+     * {@link #MAX_FIRST_FRAME} before the connection is authenticated.
+     */
+    public static Message decode(ByteBuf in, int maxFrame) throws ProtocolException {
         int readable = in.readableBytes();
         if (readable < LENGTH_FIELD) {
             return null;
@@ -94,8 +110,9 @@ public final class WireCodec {
         if (len < MIN_FRAME) {
             throw new ProtocolException("frame length " + len + " below minimum " + MIN_FRAME);
         }
-        if (len > MAX_FRAME) {
-            throw new ProtocolException("frame length " + len + " exceeds maximum " + MAX_FRAME);
+        if (len > maxFrame) {
+            throw new ProtocolException("frame length " + len + " exceeds maximum " + maxFrame
+                    + (maxFrame < MAX_FRAME ? " before JOIN/RESUME" : ""));
         }
         // Header checks as soon as the bytes are there, so garbage is rejected without buffering.
         if (readable >= LENGTH_FIELD + 1 && in.getUnsignedByte(start + LENGTH_FIELD) != VERSION) {

@@ -1,0 +1,111 @@
+package io.roomlink;
+
+import static io.roomlink.Fixtures.WAIT;
+import static io.roomlink.Fixtures.config;
+import static io.roomlink.Fixtures.token;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.roomlink.server.ErrorCodes;
+import io.roomlink.server.RoomServer;
+import io.roomlink.server.protocol.Message;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Over-cap members, channels and join rate: the newcomer over a cap gets JOIN_ERR(31022), which the
+ * SDK reports as FAILED/REQUEST_CHANNEL_FAILED with onJoinChannel(SERVER_LIMIT); the members already
+ * in see nothing.
+ */
+class HostileCapsTest {
+    @Test
+    void aFullChannelRefusesTheNextMemberAndItsMembersSeeNothing() {
+        try (RoomServer server = Fixtures.server().maxMembersPerChannel(3).start();
+                Witnesses witnesses = Witnesses.join(server, "full")) {
+            RecordingListener third = new RecordingListener("third");
+            try (RoomEngine e3 = RoomEngine.create(config(server).build(), third)) {
+                e3.joinChannel(token("full", 3), "full", 3);
+                third.awaitEvent("onJoinChannel(OK, uid=3)", WAIT);
+                assertRefused(server, "full", 4);
+                // a member that is already in may come back (same uid), the cap counts sessions
+                assertEquals(1, server.stats().channelFullRejects());
+            }
+            assertEquals(ErrorCode.SERVER_LIMIT, ErrorCodes.SERVER_LIMIT);
+            witnesses.assertUndisturbed();
+        }
+    }
+
+    @Test
+    void theChannelCapRefusesAJoinThatWouldOpenOneMore() {
+        try (RoomServer server = Fixtures.server().maxChannels(2).start();
+                Witnesses witnesses = Witnesses.join(server, "room-a")) {
+            RecordingListener other = new RecordingListener("other");
+            try (RoomEngine e = RoomEngine.create(config(server).build(), other)) {
+                e.joinChannel(token("room-b", 7), "room-b", 7);
+                other.awaitEvent("onJoinChannel(OK, uid=7)", WAIT);
+                assertRefused(server, "room-c", 8);
+                assertEquals(1, server.stats().channelLimitRejects());
+                // an existing channel still takes members
+                RecordingListener more = new RecordingListener("more");
+                try (RoomEngine e2 = RoomEngine.create(config(server).build(), more)) {
+                    e2.joinChannel(token("room-b", 9), "room-b", 9);
+                    more.awaitEvent("onJoinChannel(OK, uid=9)", WAIT);
+                }
+            }
+            // once a channel closes, its slot is free again
+            Fixtures.awaitTrue(() -> server.members(Fixtures.APP_KEY, "room-b").isEmpty()
+                    && server.channelId(Fixtures.APP_KEY, "room-b").isEmpty(), WAIT, "room-b to close");
+            RecordingListener later = new RecordingListener("later");
+            try (RoomEngine e = RoomEngine.create(config(server).build(), later)) {
+                e.joinChannel(token("room-c", 8), "room-c", 8);
+                later.awaitEvent("onJoinChannel(OK, uid=8)", WAIT);
+            }
+            witnesses.assertUndisturbed();
+        }
+    }
+
+    @Test
+    void joinAttemptsPerAddressAreRateLimited() throws Exception {
+        int rate = 20;
+        try (RoomServer server = Fixtures.server().joinRatePerIp(rate, rate).start();
+                Witnesses witnesses = Witnesses.join(server, "rated")) {
+            int invalid = 0;
+            int limited = 0;
+            long start = System.nanoTime();
+            // A password-guessing loop: bad tokens as fast as one connection after another allows.
+            for (int i = 0; i < 200; i++) {
+                try (RawSignal c = new RawSignal(server.signalPort())) {
+                    c.send(new Message.Join(Fixtures.APP_KEY, "rated", 5000 + i, "guess-" + i, i));
+                    Message m = c.read(5000);
+                    Message.JoinErr err = assertInstanceOf(Message.JoinErr.class, m);
+                    if (err.code() == ErrorCodes.SERVER_LIMIT) {
+                        limited++;
+                    } else {
+                        assertEquals(ErrorCodes.INVALID_TOKEN, err.code());
+                        invalid++;
+                    }
+                }
+            }
+            double seconds = (System.nanoTime() - start) / 1e9;
+            // the bucket holds `rate` (minus the two witness joins) and refills at `rate` per second
+            assertTrue(invalid <= rate + rate * seconds + 1, invalid + " guesses checked in " + seconds + " s");
+            assertTrue(limited > 0, "no attempt was rate-limited");
+            assertEquals(limited, server.stats().joinRateRejects());
+            witnesses.assertUndisturbed();
+        }
+    }
+
+    private static void assertRefused(RoomServer server, String channel, long uid) {
+        RecordingListener l = new RecordingListener("refused");
+        try (RoomEngine e = RoomEngine.create(config(server).build(), l)) {
+            assertEquals(ErrorCode.OK, e.joinChannel(token(channel, uid), channel, uid));
+            List<String> events = l.awaitEvent("onJoinChannel(SERVER_LIMIT, uid=" + uid + ")", WAIT);
+            assertEquals(List.of(
+                    "state(CONNECTING, JOIN_CHANNEL)",
+                    "state(FAILED, REQUEST_CHANNEL_FAILED)",
+                    "onJoinChannel(SERVER_LIMIT, uid=" + uid + ")"), events);
+            assertEquals(ConnectionState.FAILED, e.getConnectionState());
+        }
+    }
+}
