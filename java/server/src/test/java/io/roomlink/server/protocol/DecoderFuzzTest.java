@@ -170,6 +170,11 @@ class DecoderFuzzTest {
         if (m == null) {
             assertEquals(0, buf.readerIndex(), "an incomplete frame consumes nothing");
             assertTrue(input.length < WireCodec.LENGTH_FIELD + WireCodec.MAX_FRAME, "incomplete only below the cap");
+            if (input.length >= WireCodec.LENGTH_FIELD) {
+                long len = buf.getUnsignedInt(0);
+                assertTrue(len >= WireCodec.MIN_FRAME && len <= WireCodec.MAX_FRAME,
+                        "waits for more bytes behind a header claiming " + len);
+            }
             return;
         }
         byte[] consumed = Arrays.copyOf(input, buf.readerIndex());
