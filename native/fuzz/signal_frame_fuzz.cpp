@@ -4,7 +4,8 @@
 //
 // Invariants: a decoded frame re-encodes to exactly the bytes it was decoded from; the reader
 // never buffers more than one unfinished frame (a hostile len is rejected from its header); an
-// error is final for the connection (the engine closes it), so the stream stops there.
+// error is final for the connection (the engine closes it), so the stream stops there; bad_version
+// is set only for a frame whose version byte is wrong.
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -33,6 +34,10 @@ void decode_whole(const uint8_t* data, size_t size) {
         if (r.status != DecodeStatus::kFrame) {
             RL_FUZZ_CHECK(r.consumed == 0);
             RL_FUZZ_CHECK(r.status == DecodeStatus::kNeedMore || !r.error.empty());
+            // bad_version (the peer then gets ERROR "unsupported version") means exactly that.
+            RL_FUZZ_CHECK(!r.bad_version || (r.status == DecodeStatus::kError &&
+                                             size - offset > kFrameHeader &&
+                                             data[offset + kFrameHeader] != kVersion));
             return;
         }
         check_frame(r, data + offset, size - offset);
