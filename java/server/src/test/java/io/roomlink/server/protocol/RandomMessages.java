@@ -1,0 +1,70 @@
+package io.roomlink.server.protocol;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+
+import java.util.SplittableRandom;
+
+/** Random valid signaling messages of every type, fields anywhere within their limits. */
+final class RandomMessages {
+    private static final String ALPHABET = "abcXYZ019-_. é房间😀";
+
+    private final SplittableRandom random;
+
+    RandomMessages(SplittableRandom random) {
+        this.random = random;
+    }
+
+    byte[] frame() {
+        ByteBuf buf = Unpooled.buffer();
+        WireCodec.encode(message(), buf);
+        return ByteBufUtil.getBytes(buf);
+    }
+
+    Message message() {
+        return switch (WireCodec.JOIN + random.nextInt(WireCodec.ERROR)) {
+            case WireCodec.JOIN -> new Message.Join(str(1, WireCodec.APP_KEY_MAX), str(1, WireCodec.CHANNEL_MAX),
+                    random.nextLong(), str(0, WireCodec.TOKEN_MAX), random.nextLong());
+            case WireCodec.JOIN_OK -> new Message.JoinOk(random.nextLong(), random.nextLong(), secret(),
+                    str(1, WireCodec.MEDIA_HOST_MAX), random.nextInt(65536), random.nextLong());
+            case WireCodec.JOIN_ERR -> new Message.JoinErr(random.nextInt(), str(0, WireCodec.MESSAGE_MAX));
+            case WireCodec.RESUME -> new Message.Resume(random.nextLong(), secret(), random.nextLong());
+            case WireCodec.RESUME_OK -> new Message.ResumeOk(random.nextLong(), random.nextBoolean(),
+                    random.nextLong(), secret(), str(1, WireCodec.MEDIA_HOST_MAX), random.nextInt(65536));
+            case WireCodec.LEAVE -> Message.Leave.INSTANCE;
+            case WireCodec.LEAVE_OK -> Message.LeaveOk.INSTANCE;
+            case WireCodec.PEER_JOINED -> new Message.PeerJoined(random.nextLong());
+            case WireCodec.PEER_LEFT -> new Message.PeerLeft(random.nextLong(), random.nextInt(256));
+            case WireCodec.PING -> new Message.Ping(random.nextLong());
+            case WireCodec.PONG -> new Message.Pong(random.nextLong());
+            case WireCodec.SESSION_END -> new Message.SessionEnd(random.nextInt(), str(0, WireCodec.MESSAGE_MAX));
+            default -> new Message.Error(random.nextInt(), str(0, WireCodec.MESSAGE_MAX));
+        };
+    }
+
+    private byte[] secret() {
+        byte[] s = new byte[WireCodec.SECRET_LEN];
+        random.nextBytes(s);
+        return s;
+    }
+
+    /** A string of minBytes..maxBytes UTF-8 bytes; short ones are likelier, the limit itself too. */
+    private String str(int minBytes, int maxBytes) {
+        int target = random.nextInt(4) == 0 ? maxBytes : minBytes + random.nextInt(Math.min(maxBytes - minBytes, 40) + 1);
+        StringBuilder sb = new StringBuilder();
+        int bytes = 0;
+        while (bytes < target) {
+            int cp = ALPHABET.codePointAt(ALPHABET.offsetByCodePoints(0, random.nextInt(ALPHABET.codePointCount(0,
+                    ALPHABET.length()))));
+            int n = new String(Character.toChars(cp)).getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+            if (bytes + n > target) {
+                cp = 'a';
+                n = 1;
+            }
+            sb.appendCodePoint(cp);
+            bytes += n;
+        }
+        return sb.toString();
+    }
+}
