@@ -34,7 +34,7 @@ Engine::Engine(EngineOptions options, EventLoop& loop, EventSink sink)
       options_(std::move(options)),
       loop_(loop),
       events_(sink),
-      presence_(events_),
+      presence_(events_, options_.max_peers),
       reconnect_(loop_, options_, *this, id_),
       attempt_role_(*this),
       host_network_(loop_, *this, options_.network_watcher) {}
@@ -237,7 +237,7 @@ void Engine::on_attempt_due(std::unique_ptr<SignalConnection> reached) {
 
 void Engine::on_resolve_failed(const std::string& error) { attempt_failed(error, false); }
 
-void Engine::start_attempt(std::unique_ptr<SignalConnection> connected) {
+void Engine::start_attempt(std::unique_ptr<SignalConnection> connected, bool spaced) {
     const bool was_establishing = establishing();
     reconnect_.cancel();
     loop_.cancel(attempt_timer_);
@@ -245,6 +245,12 @@ void Engine::start_attempt(std::unique_ptr<SignalConnection> connected) {
     if (!was_establishing) {
         loop_.close_and_release(std::move(connected));
         return;
+    }
+    if (!connected && spaced) {
+        if (const Duration wait = reconnect_.spacing_wait(); wait > Duration::zero()) {
+            reconnect_.retry_in(wait);  // damping: see kMinAttemptSpacing
+            return;
+        }
     }
     if (!reconnect_.has_addresses()) {
         loop_.close_and_release(std::move(connected));
@@ -254,6 +260,7 @@ void Engine::start_attempt(std::unique_ptr<SignalConnection> connected) {
         return;
     }
     attempt_ = std::make_unique<Attempt>();
+    attempt_->barrier = SessionBarrier(options_.max_peers);
     attempt_->number = ++attempt_count_;
     attempt_->media_key = random_nonzero_u64();
     attempt_->resume = session_.valid;
@@ -585,7 +592,7 @@ void Engine::on_join_err(const wire::JoinErr& err) {
                    static_cast<unsigned long long>(session_.session_id), err.code,
                    err.message.c_str());
         session_ = Session{};
-        start_attempt();
+        start_attempt(nullptr, false);
         return;
     }
     ENGINE_LOG(RL_LOG_WARN, "JOIN refused: %d %s", err.code, err.message.c_str());
@@ -631,7 +638,7 @@ void Engine::AttemptRole::on_media_bound(MediaPath& path) {
 void Engine::AttemptRole::on_media_lost(MediaPath&, const std::string& why) {
     RL_ASSERT_LOOP_THREAD(engine_.loop_);
     if (engine_.connected()) {
-        engine_.begin_outage(ConnEvent::kMediaLost, why);
+        engine_.begin_outage(ConnEvent::kMediaLost, why, true);
     }
 }
 
@@ -749,7 +756,7 @@ void Engine::signal_failed(const std::string& why) {
     }
 }
 
-void Engine::begin_outage(ConnEvent cause, const std::string& why) {
+void Engine::begin_outage(ConnEvent cause, const std::string& why, bool silent) {
     auto t = observe(cause);
     if (!t) {
         return;  // a newer app request is queued and will stop this session
@@ -769,7 +776,7 @@ void Engine::begin_outage(ConnEvent cause, const std::string& why) {
     loop_.cancel(signal_watch_timer_);
     drop_attempt();
     host_network_.on_outage();
-    reconnect_.restart(false);
+    const Duration first_attempt = reconnect_.outage_began(silent);
     emit_state(*t);
     events_.reconnecting_start();
     if (closed()) {
@@ -779,7 +786,11 @@ void Engine::begin_outage(ConnEvent cause, const std::string& why) {
         reconnect_timer_ = 0;
         on_reconnect_timeout();
     });
-    start_attempt();  // the first attempt goes out at once
+    if (first_attempt == Duration::zero()) {
+        start_attempt();  // after a stable session the first attempt goes out at once
+    } else {
+        reconnect_.retry_in(first_attempt);
+    }
 }
 
 void Engine::note_reach() {
@@ -900,7 +911,8 @@ void Engine::signal_watch_tick() {
     if (migration_ && silence >= 2 * timeout) {
         begin_outage(ConnEvent::kSignalLost,
                      "no data from server for " + std::to_string(to_millis(silence)) +
-                         " ms, signal migration unanswered");
+                         " ms, signal migration unanswered",
+                     true);
         return;
     }
     if (migration_ && now >= migration_->started() + timeout) {
@@ -913,7 +925,8 @@ void Engine::signal_watch_tick() {
         if (!media_healthy()) {
             begin_outage(ConnEvent::kSignalLost,
                          "no data from server for " + std::to_string(to_millis(silence)) +
-                             " ms, media silent too");
+                             " ms, media silent too",
+                         true);
             return;
         }
         start_migration(silence);
@@ -930,7 +943,8 @@ void Engine::start_migration(Duration silence) {
                "connection",
                static_cast<long long>(to_millis(silence)));
     SignalMigration::Owner& owner = *this;
-    migration_ = std::make_unique<SignalMigration>(loop_, owner, id_, loop_.now(), options_.tls);
+    migration_ = std::make_unique<SignalMigration>(loop_, owner, id_, loop_.now(), options_.tls,
+                                                   options_.max_peers);
     if (!attempt_->signal && !reconnect_.has_addresses()) {
         return;  // nowhere to go; the deadline decides
     }

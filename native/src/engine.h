@@ -129,7 +129,9 @@ private:
     void on_shutdown();
 
     // --- the attempt
-    void start_attempt(std::unique_ptr<SignalConnection> connected = nullptr);
+    // `spaced`: held back to kMinAttemptSpacing after the last attempt that reached the server
+    // (reconnect_driver.h); only the one JOIN that follows a refused RESUME goes at once.
+    void start_attempt(std::unique_ptr<SignalConnection> connected = nullptr, bool spaced = true);
     void drop_attempt();
     void note_reach();  // the attempt's connection reached the server (ever_reached_server_)
     void send_request();
@@ -157,7 +159,8 @@ private:
     // --- the session
     void on_session_end(const wire::SessionEnd& end);
     void signal_failed(const std::string& why);
-    void begin_outage(ConnEvent cause, const std::string& why);
+    // `silent`: detected by silence (a timeout), not ended by something the server did.
+    void begin_outage(ConnEvent cause, const std::string& why, bool silent = false);
     void on_join_timeout();
     void on_reconnect_timeout();
     // Ends the session (FAILED or DISCONNECTED) and reports the matching result event.

@@ -7,6 +7,7 @@
 #include <cerrno>
 
 #include "log.h"
+#include "read_budget.h"
 
 namespace roomlink {
 
@@ -61,6 +62,10 @@ void MediaPath::send_packet(wire::MediaType type) {
     packet.media_key = media_key_;
     packet.seq = next_seq_++;
     packet.echo_ns = static_cast<uint64_t>(loop_.now().time_since_epoch().count());
+    if (first_sent_ns_ == 0) {
+        first_sent_ns_ = packet.echo_ns;
+    }
+    last_sent_ns_ = packet.echo_ns;
     auto bytes = wire::encode_media(packet);
     // Loss is expected on UDP (and ECONNREFUSED after an ICMP unreachable): retransmission and
     // the silence timeout deal with it, so a failed send is not an error by itself.
@@ -87,7 +92,10 @@ void MediaPath::bind_tick() {
 
 void MediaPath::on_readable() {
     uint8_t buffer[wire::kMaxDatagram + 1];
-    for (;;) {
+    // Datagrams that are not ours (garbage, another key, a PONG nobody asked for) are read and
+    // dropped, but at most the budget's worth per wakeup: a flood must not pin the shared loop.
+    ReadBudget budget(kMediaDatagramsPerWakeup);
+    while (budget.spend(1)) {
         ssize_t n = ::recv(fd_.get(), buffer, sizeof buffer, 0);
         if (n < 0) {
             if (errno == EINTR || errno == ECONNREFUSED) {
@@ -96,8 +104,7 @@ void MediaPath::on_readable() {
             return;  // EAGAIN or a transient error: the keepalive timeout judges the path
         }
         auto packet = wire::decode_media(buffer, static_cast<size_t>(n));
-        if (!packet || packet->media_key != media_key_ ||
-            (packet->type != wire::MediaType::kBindAck && packet->type != wire::MediaType::kPong)) {
+        if (!packet || !expected(*packet)) {
             continue;
         }
         handle(*packet);
@@ -108,12 +115,25 @@ void MediaPath::on_readable() {
     }
 }
 
+// Liveness is only an answer to something this path sent: a BIND_ACK for our key, or a PONG for
+// our key echoing the send time of one of our datagrams (not older than the path, not in the
+// future). A server that floods made-up PONGs does not keep a dead path alive.
+bool MediaPath::expected(const wire::MediaPacket& packet) const {
+    if (packet.media_key != media_key_) {
+        return false;
+    }
+    if (packet.type == wire::MediaType::kBindAck) {
+        return true;
+    }
+    return packet.type == wire::MediaType::kPong && packet.echo_ns >= first_sent_ns_ &&
+           packet.echo_ns <= last_sent_ns_ && first_sent_ns_ != 0;
+}
+
 void MediaPath::handle(const wire::MediaPacket& packet) {
     const TimePoint now = loop_.now();
     last_inbound_ = now;
     const int64_t now_ns = now.time_since_epoch().count();
-    if (packet.type == wire::MediaType::kPong && packet.echo_ns != 0 &&
-        packet.echo_ns <= static_cast<uint64_t>(now_ns)) {
+    if (packet.type == wire::MediaType::kPong && packet.echo_ns <= static_cast<uint64_t>(now_ns)) {
         keepalive_.rtt_sample(Duration(now_ns - static_cast<int64_t>(packet.echo_ns)));
     }
     keepalive_.heard(now);

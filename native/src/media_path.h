@@ -1,7 +1,8 @@
 // The UDP media path of one connection attempt: binds the socket to the session by sending BIND
 // (retransmitted until BIND_ACK), then keeps it alive with PING/PONG, measuring RTT and reporting
-// loss after a silence. Reports to a Listener. It may not be destroyed from inside its own
-// callback: an owner drops it there with EventLoop::close_and_release.
+// loss after a silence. Only answers to what it sent count as liveness, and each wakeup reads at
+// most kMediaDatagramsPerWakeup (read_budget.h). Reports to a Listener. It may not be destroyed
+// from inside its own callback: an owner drops it there with EventLoop::close_and_release.
 #ifndef ROOMLINK_MEDIA_PATH_H
 #define ROOMLINK_MEDIA_PATH_H
 
@@ -54,6 +55,7 @@ public:
 
 private:
     void on_readable();
+    bool expected(const wire::MediaPacket& packet) const;
     void handle(const wire::MediaPacket& packet);
     void send_packet(wire::MediaType type);
     void bind_tick();
@@ -72,6 +74,8 @@ private:
     SocketAddress remote_;
     bool bound_ = false;
     uint32_t next_seq_ = 0;
+    uint64_t first_sent_ns_ = 0;  // echo_ns of the first and the latest datagram sent
+    uint64_t last_sent_ns_ = 0;
 
     EventLoop::TimerId bind_timer_ = 0;
     KeepaliveDriver keepalive_;

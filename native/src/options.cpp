@@ -142,6 +142,7 @@ void init_c_options(rl_engine_options* options) {
     options->backoff_jitter_pct = d.backoff.jitter_pct;
     options->probe_interval_ms = static_cast<int32_t>(to_millis(d.probe_interval));
     options->backoff_jitter_explicit = 0;  // 0 in backoff_jitter_pct keeps meaning "default"
+    options->max_peers = static_cast<int32_t>(d.max_peers);
 }
 
 bool parse_options(const rl_engine_options* o, EngineOptions* out, std::string* error) {
@@ -222,6 +223,15 @@ bool parse_options(const rl_engine_options* o, EngineOptions* out, std::string* 
             return false;
         }
         r.network_watcher = value == 0;
+    }
+    constexpr Range peers{1, 1'000'000};
+    if (read_field(o, offsetof(rl_engine_options, max_peers), &value) && value != 0) {
+        if (!in_range(value, peers)) {
+            *error = "max_peers: must be 0 (default) or " + range_text(peers, "") + ", got " +
+                     std::to_string(value);
+            return false;
+        }
+        r.max_peers = static_cast<size_t>(value);
     }
     if (!check_timeout("signal_timeout_ms", r.signal_timeout, "signal_keepalive_ms",
                        r.signal_keepalive, error) ||

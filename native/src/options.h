@@ -10,6 +10,7 @@
 
 #include "backoff.h"
 #include "clock.h"
+#include "presence.h"
 #include "roomlink/roomlink.h"
 #include "tls_context.h"
 
@@ -38,6 +39,7 @@ struct EngineOptions {
     std::shared_ptr<const TlsContext> tls;
     std::string media_host_override;  // empty: the server's advertised media address
     uint16_t media_port_override = 0;
+    size_t max_peers = kDefaultMaxPeers;     // the cap on known peers (presence.h)
 };
 
 constexpr size_t kMaxTrustedPem = 4u << 20;

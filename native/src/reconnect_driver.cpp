@@ -41,10 +41,57 @@ void ReconnectDriver::restart(bool forget_addresses) {
     backoff_.reset();
     probe_delay_.reset();
     failures_this_round_ = 0;
+    established_at_ = TimePoint{};
+    reached_at_ = TimePoint{};
+    short_sessions_ = 0;
     if (forget_addresses) {
         addresses_.clear();
         next_address_ = 0;
     }
+}
+
+Duration ReconnectDriver::outage_began(bool silent) {
+    probe_delay_.reset();
+    failures_this_round_ = 0;
+    const bool stable =
+        established_at_ != TimePoint{} && loop_.now() - established_at_ >= kStableSession;
+    established_at_ = TimePoint{};
+    short_sessions_ = stable ? 0 : short_sessions_ + (silent ? 0 : 1);
+    if (silent || short_sessions_ <= 1) {
+        backoff_.reset();
+        return Duration::zero();
+    }
+    const Duration delay = backoff_.next_delay();
+    DRIVER_LOG(RL_LOG_INFO, "%d sessions in a row lasted under %lld ms: first attempt in %lld ms",
+               short_sessions_, static_cast<long long>(to_millis(kStableSession)),
+               static_cast<long long>(to_millis(delay)));
+    return delay;
+}
+
+void ReconnectDriver::retry_in(Duration delay) {
+    loop_.cancel(retry_timer_);
+    retry_timer_ = loop_.schedule_after(delay, [this] {
+        retry_timer_ = 0;
+        owner_.on_attempt_due(nullptr);
+    });
+}
+
+Duration ReconnectDriver::spacing_wait() const {
+    if (reached_at_ == TimePoint{}) {
+        return Duration::zero();
+    }
+    const Duration since = loop_.now() - reached_at_;
+    return since >= kMinAttemptSpacing ? Duration::zero() : kMinAttemptSpacing - since;
+}
+
+void ReconnectDriver::attempt_reached_server() {
+    failures_this_round_ = 0;
+    reached_at_ = loop_.now();
+}
+
+void ReconnectDriver::succeeded() {
+    cancel();
+    established_at_ = loop_.now();
 }
 
 const SocketAddress& ReconnectDriver::current_address() const {

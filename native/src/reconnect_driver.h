@@ -19,6 +19,12 @@
 
 namespace roomlink {
 
+// A session must stay up this long before its loss is treated as news (immediate attempt, fresh
+// backoff) rather than as a server that keeps failing its sessions.
+constexpr Duration kStableSession = std::chrono::seconds(5);
+// The least time between two attempts that reached the server, whatever the backoff options say.
+constexpr Duration kMinAttemptSpacing = std::chrono::milliseconds(100);
+
 class ReconnectDriver final : private SignalConnection::Listener {
 public:
     class Owner {
@@ -39,9 +45,23 @@ public:
     ReconnectDriver(const ReconnectDriver&) = delete;
     ReconnectDriver& operator=(const ReconnectDriver&) = delete;
 
-    // A new session (forget_addresses: look the server up again) or a new outage: the schedule
-    // starts from its first step.
+    // A new join (forget_addresses: look the server up again): the schedule starts from its
+    // first step and the damping below forgets the previous session.
     void restart(bool forget_addresses);
+    // A new outage. Damped whatever the server does (a server that answers every request twice,
+    // or accepts and then drops, must not make the engine reconnect in a tight loop): a session
+    // that stayed up for kStableSession, or the first one since then (or since the join) that
+    // did not, earns a fresh backoff and an attempt at once (returns 0). After the second short
+    // session in a row ended by the server (EOF, reset, an error, a frame out of place) the
+    // backoff goes on growing and the first attempt waits for it. An outage detected by silence
+    // (`silent`) is not damped: its detection already took a timeout, which paces any loop
+    // through it, and the path may come back at any moment (a network cut).
+    Duration outage_began(bool silent);
+    // Retries after `delay` (the damped start of an outage, or the spacing below).
+    void retry_in(Duration delay);
+    // How long a fresh attempt must still wait: attempts that reach the server are at least
+    // kMinAttemptSpacing apart, so no server makes more than a few per second; 0 if none.
+    Duration spacing_wait() const;
     // The network changed: probes go back to their first interval.
     void reset_probe_delay() { probe_delay_.reset(); }
 
@@ -54,7 +74,7 @@ public:
     void resolve(std::weak_ptr<void> lifetime);
 
     // Outcomes of the current attempt.
-    void attempt_reached_server() { failures_this_round_ = 0; }
+    void attempt_reached_server();
     // Silent too long: counted as failed, retried after the backoff.
     void attempt_parked();
     // `reached_server`: the connection was up; otherwise the next address is tried at once
@@ -65,11 +85,9 @@ public:
 
     // Calls off the scheduled retry and the probes (an attempt is going out, or answered).
     void cancel();
-    // The session is established: as cancel(), and the backoff starts over.
-    void succeeded() {
-        cancel();
-        backoff_.reset();
-    }
+    // The session is established: as cancel(). The backoff starts over only once the session
+    // has stayed up for kStableSession (see outage_began).
+    void succeeded();
     // As cancel(), and lookups still in flight are forgotten.
     void stop();
 
@@ -96,6 +114,9 @@ private:
     bool resolving_ = false;
 
     Backoff backoff_;
+    TimePoint established_at_{};  // the current session's, TimePoint{} if none since the join
+    TimePoint reached_at_{};      // when the last attempt reached the server, TimePoint{} if none
+    int short_sessions_ = 0;      // sessions in a row lost before kStableSession
     GrowingDelay probe_delay_;  // grows while the server's host refuses connects
     std::unique_ptr<SignalConnection> probe_;
     EventLoop::TimerId retry_timer_ = 0;

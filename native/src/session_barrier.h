@@ -14,6 +14,9 @@ namespace roomlink {
 
 class SessionBarrier {
 public:
+    explicit SessionBarrier(size_t max_peers = kDefaultMaxPeers)
+        : snapshot_(max_peers), max_pending_(2 * max_peers) {}
+
     static bool complete(const AttemptMachine& attempt, bool media_bound) {
         return attempt.answered() && media_bound;
     }
@@ -21,6 +24,14 @@ public:
     // Presence heard on the attempt's connection before CONNECTED.
     void on_peer(const PeerEvent& event, const AttemptMachine& attempt) {
         if (attempt.answered()) {
+            if (pending_.size() >= max_pending_) {
+                // A server flooding presence before the BIND_ACK: fold what is held into the
+                // snapshot (the same membership, without the flaps) so memory stays bounded.
+                for (const auto& held : pending_) {
+                    snapshot_.add(held);
+                }
+                pending_.clear();
+            }
             pending_.push_back(event);
         } else if (attempt.request_sent()) {
             snapshot_.add(event);
@@ -39,6 +50,7 @@ public:
 
 private:
     PresenceSnapshot snapshot_;
+    size_t max_pending_;
     std::vector<PeerEvent> pending_;
 };
 

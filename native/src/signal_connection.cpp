@@ -9,6 +9,7 @@
 #include <cerrno>
 
 #include "log.h"
+#include "read_budget.h"
 
 namespace roomlink {
 
@@ -155,12 +156,10 @@ void SignalConnection::become_connected() {
 
 void SignalConnection::read_available() {
     uint8_t buffer[16384];
+    ReadBudget budget(kSignalReadBytesPerWakeup);
     for (;;) {
         ssize_t n = receive(buffer, sizeof buffer);
         if (n > 0) {
-            last_inbound_ = loop_.now();
-            last_data_ = last_inbound_;
-            keepalive_.heard(last_inbound_);
             reader_.append(buffer, static_cast<size_t>(n));
             for (;;) {
                 wire::DecodeResult r = reader_.next();
@@ -173,19 +172,20 @@ void SignalConnection::read_available() {
                     fail("protocol error: " + r.error);
                     return;
                 }
-                if (const auto* pong = std::get_if<wire::Pong>(&r.message)) {
-                    if (rtt_nonce_ != 0 && pong->nonce == rtt_nonce_) {
-                        keepalive_.rtt_sample(last_inbound_ - rtt_sent_);
-                        rtt_nonce_ = 0;
-                    }
+                if (counts_as_liveness(r.message)) {
+                    heard_valid_frame();
                 }
                 listener_->on_signal_message(*this, r.message);
                 if (closed_) {
                     return;
                 }
             }
-            if (static_cast<size_t>(n) < sizeof buffer && !(stream_ && stream_->pending())) {
-                return;  // drained; epoll is level-triggered, so nothing is lost
+            // A TLS record may hold more than the buffer took: those bytes are out of the socket, so
+            // epoll will not fire for them; drain them even past the budget (one record at most).
+            const bool spent = !budget.spend(static_cast<size_t>(n));
+            const bool buffered = stream_ && stream_->pending();
+            if (!buffered && (static_cast<size_t>(n) < sizeof buffer || spent)) {
+                return;  // drained, or the wakeup's budget is spent: epoll is level-triggered
             }
         } else {
             return;  // would block, or failed and reported
@@ -256,6 +256,29 @@ ssize_t SignalConnection::transmit(const uint8_t* data, size_t length) {
         fail(error_text(errno));
         return -1;
     }
+}
+
+// Liveness is a complete, valid frame the protocol lets the server send us, never a byte: a
+// server that trickles bytes (or floods PONGs nobody asked for) must not look alive. A PONG
+// counts only as the answer to a PING still unanswered (nonces increase; each answers once).
+bool SignalConnection::counts_as_liveness(const wire::Message& message) {
+    if (const auto* pong = std::get_if<wire::Pong>(&message)) {
+        if (pong->nonce <= last_answered_nonce_ || pong->nonce >= next_nonce_) {
+            return false;
+        }
+        last_answered_nonce_ = pong->nonce;
+        if (pong->nonce == rtt_nonce_) {
+            keepalive_.rtt_sample(loop_.now() - rtt_sent_);
+            rtt_nonce_ = 0;
+        }
+    }
+    return true;
+}
+
+void SignalConnection::heard_valid_frame() {
+    last_inbound_ = loop_.now();
+    last_data_ = last_inbound_;
+    keepalive_.heard(last_inbound_);
 }
 
 void SignalConnection::read_pending() {

@@ -1,7 +1,8 @@
 // One signaling TCP connection on a loop: nonblocking connect, a TLS handshake unless the engine
 // runs plaintext (tls_stream.h), frame reassembly, a write queue, and (once started) keepalive
-// PINGs. It counts as connected only once the handshake is done. Its silence is judged by its owner (the engine counts data
-// on any of its connections: see last_data() and silence()). Reports to a Listener; after it
+// PINGs. It counts as connected only once the handshake is done. Its silence is judged by its
+// owner (the engine counts valid frames on any of its connections: see last_data() and
+// silence()). Each wakeup reads at most kSignalReadBytesPerWakeup (read_budget.h). Reports to a Listener; after it
 // reports on_signal_closed, or after close(), the connection is inert. It may not be destroyed
 // from inside its own callback: an owner drops it there with EventLoop::close_and_release.
 #ifndef ROOMLINK_SIGNAL_CONNECTION_H
@@ -55,7 +56,7 @@ public:
     void close();
 
     // The adaptive keepalive (keepalive.h): PING every `timing.healthy`, every `timing.fast` while
-    // a PING is overdue (any inbound data answers it). `timing.timeout` only bounds the suspect
+    // a PING is overdue (any valid frame answers it). `timing.timeout` only bounds the suspect
     // delay: the owner judges silence itself (see last_data()).
     void start_keepalive(KeepaliveTiming timing);
     void ping_now();
@@ -80,7 +81,8 @@ public:
     // The socket's own address (getsockname); nullopt before connect or after close.
     std::optional<SocketAddress> local_address() const;
     Duration silence() const { return loop_.now() - last_inbound_; }
-    // When bytes last arrived from the server; TimePoint{} if none ever did.
+    // When the last valid frame the server may send arrived (bytes alone do not count: see
+    // counts_as_liveness); TimePoint{} if none ever did.
     TimePoint last_data() const { return last_data_; }
     const KeepaliveSchedule& keepalive() const { return keepalive_.schedule(); }
 
@@ -93,6 +95,8 @@ private:
     ssize_t receive(uint8_t* buffer, size_t capacity);
     ssize_t transmit(const uint8_t* data, size_t length);
     void read_available();
+    bool counts_as_liveness(const wire::Message& message);
+    void heard_valid_frame();
     void flush();
     bool send_ping();
     bool send_keepalive_ping() override;
@@ -122,9 +126,10 @@ private:
     std::vector<uint8_t> out_;
     size_t out_start_ = 0;
 
-    TimePoint last_inbound_{};  // last data, or the start of the connection
-    TimePoint last_data_{};     // last data only
+    TimePoint last_inbound_{};  // last valid frame, or the start of the connection
+    TimePoint last_data_{};     // last valid frame only
     uint64_t next_nonce_ = 1;
+    uint64_t last_answered_nonce_ = 0;  // the newest PING a PONG has answered
     uint64_t rtt_nonce_ = 0;    // the last PING sent, timed by its PONG
     TimePoint rtt_sent_{};
     KeepaliveDriver keepalive_;

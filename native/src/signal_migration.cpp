@@ -9,8 +9,10 @@
 namespace roomlink {
 
 SignalMigration::SignalMigration(EventLoop& loop, Owner& owner, uint64_t engine_id,
-                                 TimePoint started, std::shared_ptr<const TlsContext> tls)
-    : loop_(loop), owner_(owner), engine_id_(engine_id), started_(started), tls_(std::move(tls)) {}
+                                 TimePoint started, std::shared_ptr<const TlsContext> tls,
+                                 size_t max_peers)
+    : loop_(loop), owner_(owner), engine_id_(engine_id), started_(started), tls_(std::move(tls)),
+      snapshot_(max_peers) {}
 
 SignalMigration::~SignalMigration() = default;
 

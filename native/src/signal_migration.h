@@ -44,7 +44,7 @@ public:
 
     // tls: the engine's TLS context (null: plaintext), for the new connection.
     SignalMigration(EventLoop& loop, Owner& owner, uint64_t engine_id, TimePoint started,
-                    std::shared_ptr<const TlsContext> tls);
+                    std::shared_ptr<const TlsContext> tls, size_t max_peers);
     ~SignalMigration() override;
     SignalMigration(const SignalMigration&) = delete;
     SignalMigration& operator=(const SignalMigration&) = delete;

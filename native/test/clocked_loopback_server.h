@@ -54,6 +54,8 @@ public:
     void send_to_all(const roomlink::wire::Message& message, bool then_close = false) {
         protocol_.send_to_all(message, then_close);
     }
+    void send_bytes_to_all(const std::vector<uint8_t>& bytes) { protocol_.send_bytes_to_all(bytes); }
+    void send_media_pong_to_bound(uint64_t echo_ns) { protocol_.send_media_pong_to_bound(echo_ns); }
 
 private:
     void watch(int fd) {

@@ -9,6 +9,7 @@
 #include <functional>
 #include <vector>
 
+#include "clocked_engines.h"
 #include "clocked_scene.h"
 #include "roomlink/roomlink.h"
 #include "test_support.h"
@@ -16,45 +17,15 @@
 using test::At;
 using test::ClockedScene;
 using test::TimedEvent;
+using test::fast_options;
+using test::joined;
+using test::join_now;
 using roomlink::millis;
 
 namespace {
 
 constexpr int32_t kSC = RL_EVENT_STATE_CHANGED;
 using Times = std::vector<int64_t>;
-
-// Short timers, so that each scenario needs few steps: signal PING every 100 ms (lost after
-// 600), media PING every 50 ms (lost after 600), retries after 100, 200, 400, 400 ... ms.
-roomlink::EngineOptions fast_options(const ClockedScene& scene) {
-    roomlink::EngineOptions o = scene.options();
-    o.signal_keepalive = millis(100);
-    o.signal_timeout = millis(600);
-    o.media_keepalive = millis(50);
-    o.media_timeout = millis(600);
-    o.backoff.initial = millis(100);
-    o.backoff.max = millis(400);
-    o.probe_interval = millis(50);
-    return o;
-}
-
-// Joins at the current instant, which is also when CONNECTED is reported.
-void join_now(ClockedScene& scene, ClockedScene::Member& m) {
-    const int64_t t = scene.now_ms();
-    const size_t from = m.events.size();
-    REQUIRE_EQ(m.join(), RL_OK);
-    scene.settle();
-    EXPECT_TIMELINE(m.events, from,
-                    {{t, kSC, RL_STATE_CONNECTING, RL_REASON_JOIN_CHANNEL},
-                     {t, kSC, RL_STATE_CONNECTED, RL_REASON_JOIN_SUCCEED},
-                     {t, RL_EVENT_JOIN_RESULT, RL_OK, 0}});
-    REQUIRE_EQ(m.state(), RL_STATE_CONNECTED);
-}
-
-ClockedScene::Member& joined(ClockedScene& scene, roomlink::EngineOptions o) {
-    auto& m = scene.add_engine(std::move(o));
-    join_now(scene, m);
-    return m;
-}
 
 // A server that reads JOIN and never answers it.
 test::LoopbackConfig unanswered_joins() {

@@ -49,6 +49,8 @@ struct LoopbackConfig {
     // A RESUME closes the connection it replaces (as the real server does). With false, the old
     // connection stays open, so a test can see whether the client closes it itself.
     bool close_replaced = true;
+    // A hostile server: every JOIN_OK / RESUME_OK is sent twice.
+    bool answer_twice = false;
 };
 
 struct LoopbackStats {
@@ -212,6 +214,20 @@ public:
         }
     }
 
+    // Writes raw bytes to every unstalled connection (a hostile server's trickle or flood).
+    void send_bytes_to_all(const std::vector<uint8_t>& bytes) {
+        for (auto& c : clients_) {
+            if (c.second.stalled) continue;
+            ssize_t ignored = ::send(c.first, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+            (void)ignored;
+        }
+    }
+
+    // A media PONG to every bound path, echoing `echo_ns` (a hostile server's made-up answers).
+    void send_media_pong_to_bound(uint64_t echo_ns) {
+        for (auto& b : bound_) send_media(roomlink::wire::MediaType::kPong, b.first, b.second, 0, echo_ns);
+    }
+
     // Sends answers whose join_ok_delay has run out.
     void run_delayed() {
         const Time now = driver_.now();
@@ -368,6 +384,7 @@ private:
                                   advertised_port(), 1700000000000ULL};
         announce_peers(fd);  // the snapshot comes first; JOIN_OK ends it
         send_frame(fd, ok);
+        if (config_.answer_twice) send_frame(fd, ok);
         s.join_ok_sent = true;
         ack_pending_bind(s.media_key);
     }
@@ -454,9 +471,10 @@ private:
             key_to_session_[s.media_key] = resume->session_id;
             c.session_id = resume->session_id;
             announce_peers(fd);
-            send_frame(fd, ResumeOk{config_.channel_id, config_.resume_fresh ? uint8_t{0} : uint8_t{1},
-                                    resume->session_id, s.secret,
-                                    advertised_host(), advertised_port()});
+            const ResumeOk ok{config_.channel_id, config_.resume_fresh ? uint8_t{0} : uint8_t{1},
+                              resume->session_id, s.secret, advertised_host(), advertised_port()};
+            send_frame(fd, ok);
+            if (config_.answer_twice) send_frame(fd, ok);
             ack_pending_bind(s.media_key);
         } else if (std::holds_alternative<Leave>(message)) {
             ++stats_.leaves;

@@ -199,6 +199,10 @@ typedef struct rl_engine_options {
                                         literal or name, 1..255 bytes) instead: for a relay or NAT
                                         between client and server, and for tests */
     int32_t media_port_override;     /* 1..65535 with media_host_override; 0 without it */
+    int32_t max_peers;               /* the most channel members an engine knows; a PEER_JOINED
+                                        for a new uid past it is dropped (not reported, logged
+                                        once) until others leave (docs/STATES.md, "Hostile
+                                        servers"); 1..1000000; default 10000 */
 } rl_engine_options;
 
 typedef struct rl_engine rl_engine;

@@ -203,8 +203,13 @@ public final class RoomEngine implements AutoCloseable {
     }
 
     /** Runs on a native loop thread (NativeEventRouter has decoded the event): queue, nothing more. */
-    private void onNativeEvent(int type, long monoNs, Runnable callback) {
-        callbacks.submit(CallbackTiming.timed(type, monoNs, callback)); // as is unless a benchmark observes
+    private void onNativeEvent(int type, long uid, long monoNs, Runnable callback) {
+        Runnable task = CallbackTiming.timed(type, monoNs, callback); // as is unless a benchmark observes
+        switch (type) {
+            case NativeApi.EVENT_USER_JOINED -> callbacks.submitPresence(uid, true, task);
+            case NativeApi.EVENT_USER_LEFT -> callbacks.submitPresence(uid, false, task);
+            default -> callbacks.submit(task);
+        }
     }
 
     private static Pointer createNative(RoomEngineConfig config, Pointer token) {
@@ -237,6 +242,7 @@ public final class RoomEngine implements AutoCloseable {
         Memory mediaHost = config.mediaHostOverride() == null ? null : Utf8.cMemory(config.mediaHostOverride());
         options.media_host_override = mediaHost;
         options.media_port_override = config.mediaPortOverride();
+        options.max_peers = config.maxPeers();
         options.write();
 
         // The builder checked every value early; the core validates them once more by its own

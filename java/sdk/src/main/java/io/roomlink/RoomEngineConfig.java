@@ -20,6 +20,7 @@ public final class RoomEngineConfig {
     private final Duration reconnectTimeout;
     private final Duration probeInterval;
     private final BackoffPolicy backoff;
+    private final int maxPeers;
     private final Executor callbackExecutor;
     private final boolean networkWatcher;
     private final String trustedCertificates;
@@ -39,6 +40,7 @@ public final class RoomEngineConfig {
         this.reconnectTimeout = b.reconnectTimeout;
         this.probeInterval = b.probeInterval;
         this.backoff = b.backoff;
+        this.maxPeers = b.maxPeers;
         this.callbackExecutor = b.callbackExecutor;
         this.networkWatcher = b.networkWatcher;
         this.trustedCertificates = b.trustedCertificates;
@@ -65,6 +67,7 @@ public final class RoomEngineConfig {
         b.reconnectTimeout = reconnectTimeout;
         b.probeInterval = probeInterval;
         b.backoff = backoff;
+        b.maxPeers = maxPeers;
         b.callbackExecutor = callbackExecutor;
         b.networkWatcher = networkWatcher;
         b.trustedCertificates = trustedCertificates;
@@ -112,6 +115,11 @@ public final class RoomEngineConfig {
 
     public Duration probeInterval() {
         return probeInterval;
+    }
+
+    /** The most channel members this engine knows and reports; see {@link Builder#maxPeers(int)}. */
+    public int maxPeers() {
+        return maxPeers;
     }
 
     public BackoffPolicy backoff() {
@@ -174,6 +182,7 @@ public final class RoomEngineConfig {
         private Duration reconnectTimeout = Duration.ofSeconds(40);
         private Duration probeInterval = Duration.ofMillis(200);
         private BackoffPolicy backoff = BackoffPolicy.DEFAULT;
+        private int maxPeers = 10_000;
         private Executor callbackExecutor;
         private boolean networkWatcher = true;
         private String trustedCertificates;
@@ -290,6 +299,19 @@ public final class RoomEngineConfig {
          */
         public Builder networkWatcher(boolean enabled) {
             this.networkWatcher = enabled;
+            return this;
+        }
+
+        /**
+         * The most channel members this engine knows, 1 to 1,000,000; default 10,000. It bounds the
+         * memory a server can make the engine (and its callback queue) hold: a peer announced past
+         * it is not reported (and logged once) until others leave.
+         */
+        public Builder maxPeers(int maxPeers) {
+            if (maxPeers < 1 || maxPeers > 1_000_000) {
+                throw new IllegalArgumentException("maxPeers must be between 1 and 1000000, was " + maxPeers);
+            }
+            this.maxPeers = maxPeers;
             return this;
         }
 

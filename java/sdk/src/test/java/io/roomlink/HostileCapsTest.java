@@ -21,10 +21,10 @@ import org.junit.jupiter.api.Test;
 class HostileCapsTest {
     @Test
     void aFullChannelRefusesTheNextMemberAndItsMembersSeeNothing() {
-        try (RoomServer server = Fixtures.server().maxMembersPerChannel(3).start();
+        try (RoomServer server = Fixtures.server().plaintext().maxMembersPerChannel(3).start();
                 Witnesses witnesses = Witnesses.join(server, "full")) {
             RecordingListener third = new RecordingListener("third");
-            try (RoomEngine e3 = RoomEngine.create(config(server).build(), third)) {
+            try (RoomEngine e3 = RoomEngine.create(config(server).plaintext(true).build(), third)) {
                 e3.joinChannel(token("full", 3), "full", 3);
                 third.awaitEvent("onJoinChannel(OK, uid=3)", WAIT);
                 assertRefused(server, "full", 4);
@@ -38,17 +38,17 @@ class HostileCapsTest {
 
     @Test
     void theChannelCapRefusesAJoinThatWouldOpenOneMore() {
-        try (RoomServer server = Fixtures.server().maxChannels(2).start();
+        try (RoomServer server = Fixtures.server().plaintext().maxChannels(2).start();
                 Witnesses witnesses = Witnesses.join(server, "room-a")) {
             RecordingListener other = new RecordingListener("other");
-            try (RoomEngine e = RoomEngine.create(config(server).build(), other)) {
+            try (RoomEngine e = RoomEngine.create(config(server).plaintext(true).build(), other)) {
                 e.joinChannel(token("room-b", 7), "room-b", 7);
                 other.awaitEvent("onJoinChannel(OK, uid=7)", WAIT);
                 assertRefused(server, "room-c", 8);
                 assertEquals(1, server.stats().channelLimitRejects());
                 // an existing channel still takes members
                 RecordingListener more = new RecordingListener("more");
-                try (RoomEngine e2 = RoomEngine.create(config(server).build(), more)) {
+                try (RoomEngine e2 = RoomEngine.create(config(server).plaintext(true).build(), more)) {
                     e2.joinChannel(token("room-b", 9), "room-b", 9);
                     more.awaitEvent("onJoinChannel(OK, uid=9)", WAIT);
                 }
@@ -57,7 +57,7 @@ class HostileCapsTest {
             Fixtures.awaitTrue(() -> server.members(Fixtures.APP_KEY, "room-b").isEmpty()
                     && server.channelId(Fixtures.APP_KEY, "room-b").isEmpty(), WAIT, "room-b to close");
             RecordingListener later = new RecordingListener("later");
-            try (RoomEngine e = RoomEngine.create(config(server).build(), later)) {
+            try (RoomEngine e = RoomEngine.create(config(server).plaintext(true).build(), later)) {
                 e.joinChannel(token("room-c", 8), "room-c", 8);
                 later.awaitEvent("onJoinChannel(OK, uid=8)", WAIT);
             }
@@ -68,7 +68,7 @@ class HostileCapsTest {
     @Test
     void joinAttemptsPerAddressAreRateLimited() throws Exception {
         int rate = 20;
-        try (RoomServer server = Fixtures.server().joinRatePerIp(rate, rate).start();
+        try (RoomServer server = Fixtures.server().plaintext().joinRatePerIp(rate, rate).start();
                 Witnesses witnesses = Witnesses.join(server, "rated")) {
             int invalid = 0;
             int limited = 0;
@@ -98,7 +98,7 @@ class HostileCapsTest {
 
     private static void assertRefused(RoomServer server, String channel, long uid) {
         RecordingListener l = new RecordingListener("refused");
-        try (RoomEngine e = RoomEngine.create(config(server).build(), l)) {
+        try (RoomEngine e = RoomEngine.create(config(server).plaintext(true).build(), l)) {
             assertEquals(ErrorCode.OK, e.joinChannel(token(channel, uid), channel, uid));
             List<String> events = l.awaitEvent("onJoinChannel(SERVER_LIMIT, uid=" + uid + ")", WAIT);
             assertEquals(List.of(

@@ -46,7 +46,7 @@ class HostileCredentialsTest {
 
     @Test
     void replayedResumeWithARotatedSecretFailsAndDisturbsNobody() throws Exception {
-        server = Fixtures.server().start();
+        server = Fixtures.server().plaintext().start();
         try (Witnesses witnesses = Witnesses.join(server, CHANNEL);
                 WireAttacker owner = WireAttacker.connect(server.signalPort())) {
             owner.send(new Message.Join(Fixtures.APP_KEY, CHANNEL, 77, Fixtures.token(CHANNEL, 77), 1));
@@ -74,10 +74,10 @@ class HostileCredentialsTest {
 
     @Test
     void tokenValidForEverIsRefused() throws Exception {
-        server = Fixtures.server().start();
+        server = Fixtures.server().plaintext().start();
         try (Witnesses witnesses = Witnesses.join(server, CHANNEL)) {
             RecordingListener l = new RecordingListener("forever");
-            try (RoomEngine engine = RoomEngine.create(Fixtures.config(server).build(), l)) {
+            try (RoomEngine engine = RoomEngine.create(Fixtures.config(server).plaintext(true).build(), l)) {
                 engine.joinChannel(tokenExpiringAt(CHANNEL, 5, -1L), CHANNEL, 5); // expiry 2^64-1
                 List<String> events = l.awaitEvent("onJoinChannel(INVALID_TOKEN, uid=5)", WAIT);
                 assertEquals(List.of("state(CONNECTING, JOIN_CHANNEL)", "state(FAILED, REQUEST_CHANNEL_FAILED)",
@@ -90,11 +90,11 @@ class HostileCredentialsTest {
 
     @Test
     void tokenJustBeyondTheCapIsRefusedAndOneWithinItJoins() throws Exception {
-        server = Fixtures.server().maxTokenLifetime(Duration.ofHours(1)).start();
+        server = Fixtures.server().plaintext().maxTokenLifetime(Duration.ofHours(1)).start();
         RecordingListener tooLong = new RecordingListener("too long");
         RecordingListener fine = new RecordingListener("fine");
-        try (RoomEngine a = RoomEngine.create(Fixtures.config(server).build(), tooLong);
-                RoomEngine b = RoomEngine.create(Fixtures.config(server).build(), fine)) {
+        try (RoomEngine a = RoomEngine.create(Fixtures.config(server).plaintext(true).build(), tooLong);
+                RoomEngine b = RoomEngine.create(Fixtures.config(server).plaintext(true).build(), fine)) {
             long now = System.currentTimeMillis() / 1000;
             a.joinChannel(tokenExpiringAt(CHANNEL, 1, now + 3600 + 120), CHANNEL, 1);
             tooLong.awaitEvent("onJoinChannel(INVALID_TOKEN, uid=1)", WAIT);
@@ -105,13 +105,13 @@ class HostileCredentialsTest {
 
     @Test
     void rejectNewcomerKeepsTheRealUserAndRefusesTheStolenToken() throws Exception {
-        server = Fixtures.server().sameUidPolicy(SameUidPolicy.REJECT_NEWCOMER).start();
+        server = Fixtures.server().plaintext().sameUidPolicy(SameUidPolicy.REJECT_NEWCOMER).start();
         try (Witnesses witnesses = Witnesses.join(server, CHANNEL)) {
             String stolen = Fixtures.token(CHANNEL, 7);
             RecordingListener real = new RecordingListener("real");
             RecordingListener thief = new RecordingListener("thief");
-            try (RoomEngine realEngine = RoomEngine.create(Fixtures.config(server).build(), real);
-                    RoomEngine thiefEngine = RoomEngine.create(Fixtures.config(server).build(), thief)) {
+            try (RoomEngine realEngine = RoomEngine.create(Fixtures.config(server).plaintext(true).build(), real);
+                    RoomEngine thiefEngine = RoomEngine.create(Fixtures.config(server).plaintext(true).build(), thief)) {
                 realEngine.joinChannel(stolen, CHANNEL, 7);
                 real.awaitEvent("onJoinChannel(OK, uid=7)", WAIT);
                 Fixtures.awaitTrue(() -> server.members(Fixtures.APP_KEY, CHANNEL).contains(7L), WAIT, "uid 7 visible");

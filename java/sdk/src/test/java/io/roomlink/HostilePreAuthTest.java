@@ -34,7 +34,7 @@ class HostilePreAuthTest {
 
     @Test
     void aFirstFrameLongerThanTheLargestJoinIsRefusedAtItsLengthField() throws Exception {
-        try (RoomServer server = Fixtures.server().start(); RawSignal c = new RawSignal(server.signalPort())) {
+        try (RoomServer server = Fixtures.server().plaintext().start(); RawSignal c = new RawSignal(server.signalPort())) {
             c.sendRaw(RawSignal.header(WireCodec.MAX_FIRST_FRAME + 1, WireCodec.JOIN));
             Message.Error err = assertInstanceOf(Message.Error.class, c.read(5000));
             assertEquals(ErrorCodes.PROTOCOL, err.code());
@@ -50,7 +50,7 @@ class HostilePreAuthTest {
         Message.Join join = new Message.Join(big, "c".repeat(64), 1, "t".repeat(1024), 1);
         int len = WireCodec.encode(join).length - WireCodec.LENGTH_FIELD;
         assertEquals(WireCodec.MAX_FIRST_FRAME - 16, len, "MAX_FIRST_FRAME leaves 16 bytes for the mediaSecret");
-        try (RoomServer server = Fixtures.server().start(); RawSignal c = new RawSignal(server.signalPort())) {
+        try (RoomServer server = Fixtures.server().plaintext().start(); RawSignal c = new RawSignal(server.signalPort())) {
             c.send(join);
             Message.JoinErr err = assertInstanceOf(Message.JoinErr.class, c.read(5000));
             assertEquals(ErrorCodes.INVALID_TOKEN, err.code()); // decoded and judged, not cut off
@@ -60,7 +60,7 @@ class HostilePreAuthTest {
     @Test
     void twoHundredNonReadingPreAuthPingersGetTenPongsEachAndAreClosed() throws Exception {
         int pingers = 200;
-        try (RoomServer server = Fixtures.server().start();
+        try (RoomServer server = Fixtures.server().plaintext().start();
                 Witnesses witnesses = Witnesses.join(server, "witnessed")) {
             byte[] burst = pings(1000);
             List<Socket> sockets = new ArrayList<>();
@@ -85,7 +85,7 @@ class HostilePreAuthTest {
     void nonReadingJoinedPingersStopBeingReadAndAreBounded() throws Exception {
         int clients = 4;
         long highWater = 256 * 1024;
-        try (RoomServer server = Fixtures.server().writeBufferLimits((int) highWater, 4 * highWater)
+        try (RoomServer server = Fixtures.server().plaintext().writeBufferLimits((int) highWater, 4 * highWater)
                 .joinRatePerIp(1000, 1000).start();
                 Witnesses witnesses = Witnesses.join(server, "witnessed")) {
             long before = nettyDirectBytes();
@@ -131,7 +131,7 @@ class HostilePreAuthTest {
     @Test
     void fiveThousandHalfFramesAreBoundedAndGivenBack() throws Exception {
         int n = 5000;
-        try (RoomServer server = Fixtures.server().maxConnectionsPerIp(n + 10).handshakeTimeout(Duration.ofSeconds(3))
+        try (RoomServer server = Fixtures.server().plaintext().maxConnectionsPerIp(n + 10).handshakeTimeout(Duration.ofSeconds(3))
                 .start();
                 Witnesses witnesses = Witnesses.join(server, "witnessed")) {
             long before = nettyDirectBytes();
@@ -177,7 +177,7 @@ class HostilePreAuthTest {
 
     @Test
     void connectionsOverThePerAddressCapAreClosedAtOnce() throws Exception {
-        try (RoomServer server = Fixtures.server().maxConnectionsPerIp(5).start();
+        try (RoomServer server = Fixtures.server().plaintext().maxConnectionsPerIp(5).start();
                 Witnesses witnesses = Witnesses.join(server, "witnessed")) {
             List<RawSignal> conns = new ArrayList<>();
             try {

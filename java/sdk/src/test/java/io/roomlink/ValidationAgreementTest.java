@@ -82,6 +82,23 @@ class ValidationAgreementTest {
     }
 
     @Test
+    void maxPeersIsJudgedAlikeAndZeroIsTheCoresDefault() {
+        for (long value : new long[] {-1, 1, 1_000_000, 1_000_001}) {
+            boolean inRange = value >= 1 && value <= 1_000_000;
+            String what = "maxPeers/max_peers = " + value;
+            String javaRefusal = javaRefusal(() -> Fixtures.config(PORT).maxPeers((int) value).build());
+            String cRefusal = cRefusal(o -> o.max_peers = (int) value);
+            assertEquals(inRange, javaRefusal == null, what + ": builder says " + javaRefusal);
+            assertEquals(inRange, cRefusal == null, what + ": core says " + cRefusal);
+            if (!inRange) {
+                assertNames(what, javaRefusal, "maxPeers", cRefusal, "max_peers");
+            }
+        }
+        assertEquals(null, cRefusal(o -> o.max_peers = 0), "0 selects the default, as for every field");
+        assertEquals(10_000, Fixtures.config(PORT).build().maxPeers());
+    }
+
+    @Test
     void timeoutsOfAtLeastOneAndAHalfIntervalsAreJudgedAlike() {
         long[][] edges = {{1000, 1500}, {1000, 1499}, {1001, 1500}, {101, 152}, {101, 151}, {10_000, 15_000},
                 {10_000, 14_999}, {66, 100}, {67, 100}};

@@ -20,13 +20,16 @@ final class Witnesses implements AutoCloseable {
     private Witnesses() {
     }
 
-    /** Both CONNECTED, each sees the other. */
+    /**
+     * Both CONNECTED, each sees the other. The server is plaintext: the hostile tests' raw
+     * attackers speak the plaintext wire, and the witnesses share their server.
+     */
     static Witnesses join(RoomServer server, String channel) {
         Witnesses w = new Witnesses();
         try {
-            RoomEngine ea = RoomEngine.create(Fixtures.config(server).build(), w.a);
+            RoomEngine ea = RoomEngine.create(Fixtures.config(server).plaintext(true).build(), w.a);
             w.engines.add(ea);
-            RoomEngine eb = RoomEngine.create(Fixtures.config(server).build(), w.b);
+            RoomEngine eb = RoomEngine.create(Fixtures.config(server).plaintext(true).build(), w.b);
             w.engines.add(eb);
             ea.joinChannel(Fixtures.token(channel, UID_A), channel, UID_A);
             eb.joinChannel(Fixtures.token(channel, UID_B), channel, UID_B);

@@ -27,8 +27,11 @@ public final class NativeEventRouter {
 
     /** Where one engine's decoded events go. Implementations must only queue, never block. */
     public interface Sink {
-        /** {@code callback} calls the listener; {@code monoNs} is when the core emitted the event. */
-        void onNativeEvent(int type, long monoNs, Runnable callback);
+        /**
+         * {@code callback} calls the listener; {@code monoNs} is when the core emitted the event;
+         * {@code uid} is the peer of a USER_JOINED / USER_LEFT event (0 for the others).
+         */
+        void onNativeEvent(int type, long uid, long monoNs, Runnable callback);
     }
 
     private record Route(RoomEngineListener listener, Sink sink) {
@@ -95,7 +98,8 @@ public final class NativeEventRouter {
                     LOG.debug("ignoring native event of unknown type {}", type);
                     return;
                 }
-                route.sink().onNativeEvent(type, monoNs, callback);
+                boolean presence = type == NativeApi.EVENT_USER_JOINED || type == NativeApi.EVENT_USER_LEFT;
+                route.sink().onNativeEvent(type, presence ? x : 0, monoNs, callback);
             } catch (Throwable t) {
                 // Never let an exception unwind into native code.
                 LOG.error("dropping native event type {}", type, t);

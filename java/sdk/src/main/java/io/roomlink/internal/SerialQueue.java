@@ -1,6 +1,5 @@
 package io.roomlink.internal;
 
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -10,7 +9,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Runs one engine's callbacks one at a time, in order, on a shared executor. A task that throws
  * is logged and the next one still runs. After {@link #close()} returns no task runs, except one
- * that close() was called from.
+ * that close() was called from. What waits is bounded however slow the listener is: behind
+ * a slow listener presence changes are coalesced per uid ({@link PendingCallbacks}).
  */
 public final class SerialQueue {
     private static final Logger LOG = LoggerFactory.getLogger(SerialQueue.class);
@@ -19,7 +19,7 @@ public final class SerialQueue {
 
     private final Executor executor;
     private final String name;
-    private final ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
+    private final PendingCallbacks tasks = new PendingCallbacks();
     private final AtomicBoolean scheduled = new AtomicBoolean();
     private final Runnable drain = this::drain;
     private final Object lock = new Object();
@@ -36,6 +36,18 @@ public final class SerialQueue {
             return;
         }
         tasks.add(task);
+        schedule();
+    }
+
+    /**
+     * A presence change of {@code uid}. Behind a slow listener it cancels a still-queued opposite
+     * change of the same uid instead of queuing behind it (see {@link PendingCallbacks}).
+     */
+    public void submitPresence(long uid, boolean joined, Runnable task) {
+        if (isClosed()) {
+            return;
+        }
+        tasks.addPresence(uid, joined, task);
         schedule();
     }
 

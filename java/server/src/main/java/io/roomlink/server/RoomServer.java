@@ -44,7 +44,8 @@ import java.util.concurrent.TimeUnit;
  * (docs/PROTOCOL.md).
  *
  * <pre>{@code
- * try (RoomServer server = RoomServer.builder().signalPort(7000).mediaPort(7001).tokenSecret(s).start()) {
+ * try (RoomServer server = RoomServer.builder().signalPort(7000).mediaPort(7001).tokenSecret(s)
+ *         .tls(Path.of("chain.pem"), Path.of("key.pem")).start()) {
  *     ...
  * }
  * }</pre>

@@ -118,14 +118,15 @@ class RoomServerMainTest {
     void debugModeOnAReachableAddressNeedsDev() throws Exception {
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         RoomServerMain.Result refused = RoomServerMain.run(
-                new String[] {"--signal-port", "0", "--media-port", "0", "--bind", "0.0.0.0"},
+                new String[] {"--signal-port", "0", "--media-port", "0", "--bind", "0.0.0.0", "--self-signed-tls"},
                 new PrintStream(new ByteArrayOutputStream(), true), new PrintStream(err, true));
         assertNull(refused.server());
         assertEquals(2, refused.exitStatus());
         assertTrue(err.toString(StandardCharsets.UTF_8).contains(RoomServerMain.DEBUG_MODE_REFUSED), err.toString());
 
         RoomServerMain.Result dev = RoomServerMain.run(
-                new String[] {"--signal-port", "0", "--media-port", "0", "--bind", "0.0.0.0", "--dev"},
+                new String[] {"--signal-port", "0", "--media-port", "0", "--bind", "0.0.0.0", "--self-signed-tls",
+                        "--dev"},
                 new PrintStream(new ByteArrayOutputStream(), true), new PrintStream(new ByteArrayOutputStream(), true));
         assertNotNull(dev.server());
         dev.server().close();
@@ -137,21 +138,21 @@ class RoomServerMainTest {
     @Test
     void credentialOptionsReachTheBuilder() throws Exception {
         RoomServerOptions o = RoomServerMain.parse(new String[] {"--signal-port", "0", "--media-port", "0",
-                "--token-secret", "S", "--max-token-lifetime-s", "3600", "--same-uid-policy", "reject-newcomer",
+                "--bind", "127.0.0.1", "--token-secret", "S", "--max-token-lifetime-s", "3600", "--same-uid-policy", "reject-newcomer",
                 "--enforce-token-expiry", "--token-expiry-warning-ms", "5000"}).toBuilder().options();
         assertEquals(java.time.Duration.ofHours(1), o.maxTokenLifetime());
         assertEquals(SameUidPolicy.REJECT_NEWCOMER, o.sameUidPolicy());
         assertTrue(o.enforceTokenExpiry());
         assertEquals(java.time.Duration.ofSeconds(5), o.tokenExpiryWarning());
-        RoomServerOptions d = RoomServerMain.parse(new String[] {"--signal-port", "0", "--media-port", "0"})
+        RoomServerOptions d = RoomServerMain.parse(new String[] {"--signal-port", "0", "--media-port", "0", "--bind", "127.0.0.1"})
                 .toBuilder().options();
         assertEquals(java.time.Duration.ofHours(24), d.maxTokenLifetime());
         assertEquals(SameUidPolicy.NEWEST_WINS, d.sameUidPolicy());
         assertFalse(d.enforceTokenExpiry());
         assertThrows(RoomServerMain.UsageException.class, () -> RoomServerMain.parse(new String[] {
-            "--signal-port", "0", "--media-port", "0", "--same-uid-policy", "oldest"}));
+            "--signal-port", "0", "--media-port", "0", "--bind", "127.0.0.1", "--same-uid-policy", "oldest"}));
         assertThrows(RoomServerMain.UsageException.class, () -> RoomServerMain.parse(new String[] {
-            "--signal-port", "0", "--media-port", "0", "--dev=yes"}));
+            "--signal-port", "0", "--media-port", "0", "--bind", "127.0.0.1", "--dev=yes"}));
     }
 
     @Test

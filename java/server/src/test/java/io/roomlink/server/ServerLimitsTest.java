@@ -135,15 +135,15 @@ class ServerLimitsTest {
     @Test
     void everyLimitHasAFlag() throws Exception {
         RoomServerMain.Options o = RoomServerMain.parse(new String[] {"--signal-port", "0", "--media-port", "0",
-            "--max-connections", "5", "--max-connections-per-ip", "2", "--handshake-timeout-ms", "500",
+            "--bind", "127.0.0.1", "--max-connections", "5", "--max-connections-per-ip", "2", "--handshake-timeout-ms", "500",
             "--max-pre-auth-pings", "3", "--write-high-water-bytes", "65536", "--max-pending-write-bytes", "131072",
             "--max-members-per-channel", "7", "--max-channels", "8", "--join-rate-per-ip", "9", "--join-burst-per-ip", "10"});
         assertEquals(new ServerLimits(5, 2, Duration.ofMillis(500), 3, 65536, 131072, 7, 8, 9, 10),
                 o.toBuilder().options().limits());
         assertThrows(RoomServerMain.UsageException.class, () -> RoomServerMain.parse(new String[] {
-            "--signal-port", "0", "--media-port", "0", "--max-channels", "0"}));
+            "--signal-port", "0", "--media-port", "0", "--bind", "127.0.0.1", "--max-channels", "0"}));
         assertThrows(RoomServerMain.UsageException.class, () -> RoomServerMain.parse(new String[] {
-            "--signal-port", "0", "--media-port", "0", "--join-rate-per-ip", "x"}));
+            "--signal-port", "0", "--media-port", "0", "--bind", "127.0.0.1", "--join-rate-per-ip", "x"}));
         for (String flag : LimitFlags.NAMES) {
             assertTrue(RoomServerMain.USAGE.contains(flag), flag + " in --help");
         }

@@ -17,7 +17,7 @@ public final class Witnessed implements AutoCloseable {
     public Witnessed(int port, String channel) {
         for (int i = 0; i < 2; i++) {
             Probe p = new Probe("witness-" + i);
-            RoomEngine e = RoomEngine.create(Local.config(port).build(), p);
+            RoomEngine e = RoomEngine.create(Local.config(port).plaintext(true).build(), p); // loopback: plaintext
             engines.add(e);
             probes.add(p);
             e.joinChannel(token(channel, 100 + i), channel, 100 + i);

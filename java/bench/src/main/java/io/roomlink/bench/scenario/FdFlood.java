@@ -54,7 +54,7 @@ final class FdFlood extends Scenario {
                 bench.log("fd flood: server holds %d descriptors (limit %d), %d opened by the attacker", server.fds(),
                         fdLimit, flood.opened.get());
                 Probe probe = new Probe("legit");
-                try (RoomEngine engine = RoomEngine.create(Local.config(server.signalPort).build(), probe)) {
+                try (RoomEngine engine = RoomEngine.create(Local.config(server.signalPort).plaintext(true).build(), probe)) {
                     for (int i = 0; i < joins; i++) {
                         String channel = "legit-" + i;
                         int index = probe.size();

@@ -61,7 +61,7 @@ final class Hijack extends Scenario {
     public void run(Bench bench) throws Exception {
         Map<String, Boolean> outcome = new LinkedHashMap<>();
         List<String> notes = new ArrayList<>();
-        try (RoomServer server = RoomServer.builder().bindAddress("127.0.0.1").tokenSecret(SECRET).start();
+        try (RoomServer server = RoomServer.builder().bindAddress("127.0.0.1").tokenSecret(SECRET).selfSignedTls().start();
                 TapRelay tap = new TapRelay(server.signalPort())) {
             Probe victimProbe = new Probe("victim");
             try (RoomEngine victim = RoomEngine.create(Local.config(tap.port()).build(), victimProbe)) {

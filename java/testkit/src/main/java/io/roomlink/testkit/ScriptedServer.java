@@ -1,0 +1,206 @@
+package io.roomlink.testkit;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import io.roomlink.server.protocol.MediaCodec;
+import io.roomlink.server.protocol.MediaPacket;
+import io.roomlink.server.protocol.Message;
+import io.roomlink.server.protocol.WireCodec;
+import java.io.DataInputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketAddress;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A small scriptable fake room server for testing a client against a hostile server (the SDK's
+ * HostileServer*Test suite, the bench's hostile-server row): plain TCP and UDP on
+ * 127.0.0.1, speaking protocol v1 through the server's own codecs, answering JOIN / RESUME / PING /
+ * BIND / media PING like a real server unless the script says otherwise, and letting a test send
+ * whatever it likes on each connection (floods, trickles, repeated answers). Threads per
+ * connection; good for a handful of engines, which is all the suite needs.
+ */
+public final class ScriptedServer implements AutoCloseable {
+    /** One accepted signal connection. */
+    public final class Conn {
+        private final Socket socket;
+        private final OutputStream out;
+
+        Conn(Socket socket) throws IOException {
+            this.socket = socket;
+            this.out = socket.getOutputStream();
+        }
+
+        public void send(Message m) {
+            ByteBuf buf = Unpooled.buffer();
+            WireCodec.encode(m, buf);
+            sendRaw(ByteBufUtil.getBytes(buf));
+        }
+
+        public void sendRaw(byte[] bytes) {
+            try {
+                synchronized (out) {
+                    out.write(bytes);
+                    out.flush();
+                }
+            } catch (IOException e) {
+                close();
+            }
+        }
+
+        public boolean isOpen() {
+            return !socket.isClosed();
+        }
+
+        public void close() {
+            try {
+                socket.close();
+            } catch (IOException ignored) {
+                // already closed
+            }
+        }
+    }
+
+    /** What the script does after the server answered a JOIN / RESUME on a connection. */
+    public interface AfterAnswer {
+        void run(Conn conn) throws Exception;
+    }
+
+    public volatile boolean answerSignalPings = true;
+    public volatile boolean answerMediaPings = true;
+    public volatile boolean answerTwice;
+    public volatile AfterAnswer afterAnswer = conn -> { };
+    /** The media address of the last BIND, so a script can flood it. */
+    public volatile SocketAddress mediaClient;
+    /** The mediaKey of the last BIND. */
+    public volatile long mediaKey;
+
+    public final AtomicInteger accepted = new AtomicInteger();
+    public final AtomicInteger answers = new AtomicInteger();
+    public final List<Conn> conns = new CopyOnWriteArrayList<>();
+
+    private final ServerSocket listener;
+    private final DatagramSocket media;
+    private final AtomicLong nextSession = new AtomicLong(1000);
+    private volatile boolean closed;
+
+    public ScriptedServer() throws IOException {
+        listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        media = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+        daemon("scripted-accept", this::acceptLoop);
+        daemon("scripted-media", this::mediaLoop);
+    }
+
+    public int signalPort() {
+        return listener.getLocalPort();
+    }
+
+    public void sendMedia(SocketAddress to, MediaPacket p) throws IOException {
+        byte[] bytes = MediaCodec.encode(p);
+        media.send(new DatagramPacket(bytes, bytes.length, to));
+    }
+
+    private static void daemon(String name, Runnable r) {
+        Thread t = new Thread(r, name);
+        t.setDaemon(true);
+        t.start();
+    }
+
+    private void acceptLoop() {
+        while (!closed) {
+            try {
+                Socket s = listener.accept();
+                accepted.incrementAndGet();
+                Conn conn = new Conn(s);
+                conns.add(conn);
+                daemon("scripted-conn", () -> serve(conn));
+            } catch (IOException e) {
+                return;
+            }
+        }
+    }
+
+    private void serve(Conn conn) {
+        try (DataInputStream in = new DataInputStream(conn.socket.getInputStream())) {
+            while (!closed) {
+                int len = in.readInt();
+                byte[] frame = new byte[4 + len];
+                ByteBuf header = Unpooled.wrappedBuffer(frame);
+                header.writerIndex(0).writeInt(len);
+                in.readFully(frame, 4, len);
+                Message m = WireCodec.decodeFrame(frame);
+                if (m instanceof Message.Join join) {
+                    answer(conn, new Message.JoinOk(7, nextSession.getAndIncrement(), new byte[16], "127.0.0.1",
+                            media.getLocalPort(), System.currentTimeMillis()));
+                } else if (m instanceof Message.Resume resume) {
+                    answer(conn, new Message.ResumeOk(7, true, resume.sessionId(), new byte[16], "127.0.0.1",
+                            media.getLocalPort()));
+                } else if (m instanceof Message.Ping ping && answerSignalPings) {
+                    conn.send(new Message.Pong(ping.nonce()));
+                } else if (m instanceof Message.Leave) {
+                    conn.send(new Message.LeaveOk());
+                    conn.close();
+                    return;
+                }
+            }
+        } catch (Exception e) {
+            conn.close();
+        }
+    }
+
+    private void answer(Conn conn, Message answer) throws Exception {
+        conn.send(answer);
+        if (answerTwice) {
+            conn.send(answer);
+        }
+        answers.incrementAndGet();
+        afterAnswer.run(conn);
+    }
+
+    private void mediaLoop() {
+        byte[] buf = new byte[1500];
+        while (!closed) {
+            DatagramPacket d = new DatagramPacket(buf, buf.length);
+            try {
+                media.receive(d);
+                MediaPacket p = MediaCodec.decode(buf, 0, d.getLength());
+                if (p == null) {
+                    continue;
+                }
+                if (p.type() == MediaCodec.BIND) {
+                    mediaClient = d.getSocketAddress();
+                    mediaKey = p.mediaKey();
+                    sendMedia(d.getSocketAddress(), new MediaPacket(MediaCodec.BIND_ACK, p.mediaKey(), p.seq(), p.echoNs()));
+                } else if (p.type() == MediaCodec.PING && answerMediaPings) {
+                    sendMedia(d.getSocketAddress(), new MediaPacket(MediaCodec.PONG, p.mediaKey(), p.seq(), p.echoNs()));
+                }
+            } catch (IOException e) {
+                if (closed) {
+                    return;
+                }
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        try {
+            listener.close();
+        } catch (IOException ignored) {
+            // closing anyway
+        }
+        media.close();
+        conns.forEach(Conn::close);
+    }
+}
