@@ -29,7 +29,7 @@ struct EngineOptions {
     Duration media_timeout = millis(1500);
     Duration reconnect_timeout = millis(40000);
     BackoffPolicy backoff;  // initial 250 ms, max 5000 ms, x2.0, +/-20 %
-    Duration probe_interval = millis(200);
+    Duration probe_interval = millis(90);  // recovery within 2 RTT + 100 ms at p99 (issue 11)
     Duration bind_retransmit = millis(100);  // not configurable: protocol-level pacing
     Duration keepalive_fast = millis(50);    // not configurable; never slower than the intervals
     Duration leave_linger = millis(1000);    // how long a LEAVE waits for LEAVE_OK

@@ -115,7 +115,7 @@ TEST(options_init_fills_documented_defaults) {
     CHECK_EQ(o.backoff_max_ms, 5000);
     CHECK_EQ(o.backoff_multiplier_pct, 200);
     CHECK_EQ(o.backoff_jitter_pct, 20);
-    CHECK_EQ(o.probe_interval_ms, 200);
+    CHECK_EQ(o.probe_interval_ms, 90);
     rl_options_init(nullptr);  // ignored
 }
 

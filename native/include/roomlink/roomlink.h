@@ -178,7 +178,7 @@ typedef struct rl_engine_options {
     int32_t backoff_jitter_pct;      /* +/- random spread, percent of the delay; 0..100, where 0
                                         means "default" unless backoff_jitter_explicit; default 20 */
     int32_t probe_interval_ms;       /* cheap path probes while reconnecting; 20..5000;
-                                        default 200 */
+                                        default 90 */
     int32_t backoff_jitter_explicit; /* nonzero: backoff_jitter_pct is taken as given, so 0 means
                                         no jitter; 0 (as rl_options_init sets it): a 0 there
                                         means the default */

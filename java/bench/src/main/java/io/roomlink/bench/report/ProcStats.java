@@ -145,7 +145,8 @@ public final class ProcStats {
 
     /**
      * Machine-wide kernel counters: TCP ones from /proc/net/netstat (TcpExt: ListenOverflows,
-     * TCPSynRetrans, ...) and UDP ones from /proc/net/snmp (Udp: RcvbufErrors, ...); -1 if unknown.
+     * TCPSynRetrans, ...) and /proc/net/snmp (Tcp: ActiveOpens, AttemptFails, OutRsts, ...), UDP
+     * ones from /proc/net/snmp (Udp: RcvbufErrors, ...); -1 if unknown.
      */
     public static java.util.Map<String, Long> tcpExt(String... names) {
         java.util.Map<String, Long> out = new java.util.LinkedHashMap<>();
@@ -153,6 +154,7 @@ public final class ProcStats {
             out.put(n, -1L);
         }
         readCounters(Path.of("/proc/net/netstat"), "TcpExt:", out);
+        readCounters(Path.of("/proc/net/snmp"), "Tcp:", out);
         readCounters(Path.of("/proc/net/snmp"), "Udp:", out);
         return out;
     }

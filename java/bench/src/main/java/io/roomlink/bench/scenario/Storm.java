@@ -29,8 +29,8 @@ final class Storm extends Scenario {
         config.put("crash", "SIGKILL of the server JVM, new server JVM on the same ports");
         config.put("joining", "before the crash, at most 100 joins in flight per client JVM");
         config.put("engine.defaults", "defaults, joinTimeout 60 s (keepalives signal 1 s / media 500 ms while healthy, "
-                + "50 ms while a PING is overdue; reconnectTimeout 40 s, backoff 250 ms ×2 to 5 s, probes 200 ms jittered, "
-                + "slowing to 1 s while refused)");
+                + "50 ms while a PING is overdue; reconnectTimeout 40 s, backoff 250 ms ×2 to 5 s, probes 90 ms jittered, "
+                + "refused or not)");
         if (Bench.profileWanted("defaults")) {
             storm(bench, "defaults", "default keepalives", "", List.of());
         }
@@ -117,6 +117,28 @@ final class Storm extends Scenario {
                 }
             }
             check(down == n, "only " + down + " of " + n + " clients noticed the crash (RECONNECTING)");
+            // What probing a server that is down costs: every client is reconnecting and nothing listens, so
+            // each connect is answered by the host's kernel with RST. Measured over a window of its own,
+            // before the new server JVM starts (its start-up would swamp the CPU figure).
+            Map<String, Long> probesBefore = ProcStats.tcpExt("ActiveOpens", "AttemptFails", "OutRsts");
+            long[] cpuBefore = ProcStats.machineJiffies();
+            long windowStart = System.nanoTime();
+            Local.sleepMillis(2000);
+            long windowNanos = System.nanoTime() - windowStart;
+            Map<String, Long> probesAfter = ProcStats.tcpExt("ActiveOpens", "AttemptFails", "OutRsts");
+            double busy = ProcStats.machineBusyPercent(cpuBefore, ProcStats.machineJiffies());
+            double seconds = windowNanos / 1e9;
+            long connects = probesAfter.get("ActiveOpens") - probesBefore.get("ActiveOpens");
+            long resets = probesAfter.get("OutRsts") - probesBefore.get("OutRsts");
+            add(Metric.value(id(), "probe cost while the server is down: " + n + " clients (" + label + "), port closed",
+                    "", Report.fmt(connects / seconds / n) + " connects/s per client; the host's kernel sent "
+                            + Report.fmt(resets / seconds) + " RST/s; machine CPU " + Report.fmt(busy)
+                            + " % of " + Runtime.getRuntime().availableProcessors() + " cores (clients and kernel)", n)
+                    .goalText("report")
+                    .note("a " + Report.fmt(seconds) + " s window after every client was RECONNECTING, before the new server "
+                            + "started; machine-wide /proc/net/snmp Tcp ActiveOpens and OutRsts, /proc/stat")
+                    .extra("connectsPerSecondPerClient", connects / seconds / n).extra("rstPerSecond", resets / seconds)
+                    .extra("machineBusyPercent", busy));
             long restartAt = System.nanoTime();
             cluster.restartServerSamePorts(Duration.ofSeconds(20));
             long listeningAt = System.nanoTime();
