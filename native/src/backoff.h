@@ -2,11 +2,11 @@
 //
 //   the reconnect backoff  Backoff below: options' policy, +/- jitter_pct, grows per attempt
 //   early BIND             media_path.cpp: bind_retransmit doubling to max(it, 1 s), no jitter
-//   the probe delay        engine.cpp: starts at probe_interval, doubles on each ECONNREFUSED up
-//                          to max(probe_interval, 1 s), each probe waits jittered within [1/2, 1]:
-//                              GrowingDelay probe({probe_interval, max(probe_interval, 1 s), 200,
+//   the probe delay        reconnect_driver.cpp: probe_interval, each probe jittered within
+//                          [1/2, 1]; it does not grow (a refused probe costs the server's host
+//                          one RST, and a restarting server is found within one interval):
+//                              GrowingDelay probe({probe_interval, probe_interval, 100,
 //                                                  Jitter::below(50)}, &random_unit);
-//                              grow() on ECONNREFUSED, jittered() per probe, reset() once through
 //
 // The keepalive's fast pings are not a growing delay (a fixed fast interval for a bounded number
 // of pings, then the healthy interval again); they stay in keepalive.h.

@@ -215,7 +215,6 @@ void Engine::on_network_changed() {
         attempt_->media->send_bind_now();
     } else {
         ENGINE_LOG(RL_LOG_INFO, "network changed: new attempt now");
-        reconnect_.reset_probe_delay();
         start_attempt();
     }
 }
@@ -289,8 +288,11 @@ void Engine::start_attempt(std::unique_ptr<SignalConnection> connected, bool spa
     });
     std::string error;
     if (!attempt_->signal->connect(server, &error)) {
-        reconnect_.note_connect_error(attempt_->signal->connect_error());
         attempt_failed(error, false);
+        return;
+    }
+    if (options_.probe_interval < options_.signal_timeout) {
+        reconnect_.probe_while_connecting();
     }
 }
 
@@ -399,13 +401,20 @@ void Engine::attempt_silence_tick() {
     reconnect_.attempt_parked();
 }
 
-void Engine::attempt_failed(const std::string& why, bool reached_server) {
+void Engine::attempt_failed(const std::string& why, bool reached_server, bool server_closed) {
     loop_.cancel(attempt_timer_);
     if (attempt_ && attempt_->machine.parked()) {
-        // Already counted as failed when it went silent; its retry is scheduled.
-        ENGINE_LOG(RL_LOG_DEBUG, "attempt %llu (silent) closed: %s",
-                   static_cast<unsigned long long>(attempt_->number), why.c_str());
+        // Already counted as failed when it went silent; its retry is scheduled. But a close
+        // that came from the server (typically its idle timeout, held in a cut and delivered at
+        // the restore) shows the path is back: retry now, kMinAttemptSpacing apart, rather than
+        // in a backoff slot seconds away.
+        ENGINE_LOG(RL_LOG_INFO, "attempt %llu (silent) closed: %s%s",
+                   static_cast<unsigned long long>(attempt_->number), why.c_str(),
+                   server_closed ? ": the path is back, retrying now" : "");
         drop_attempt();
+        if (server_closed && establishing()) {
+            reconnect_.retry_in(reconnect_.spacing_wait());
+        }
         return;
     }
     const bool was_establishing = establishing();
@@ -498,6 +507,7 @@ void Engine::maybe_established() {
     // Signal silence is judged by the engine (the connections only ping): from now on across
     // the current connection and a migration's (see watch_signal).
     signal_heard_ = loop_.now();
+    media_asked_ = TimePoint{};
     watch_signal();
     SessionBarrier barrier = std::move(attempt_->barrier);
     const uint64_t channel_id = session_.channel_id;
@@ -528,6 +538,7 @@ void Engine::maybe_established() {
 
 void Engine::on_attempt_connected() {
     ever_reached_server_ = true;
+    reconnect_.stop_probing();
     reconnect_.attempt_reached_server();
     loop_.cancel(attempt_timer_);
     send_request();
@@ -547,8 +558,7 @@ void Engine::on_attempt_closed(SignalConnection& connection, const std::string& 
     if (connected()) {
         begin_outage(ConnEvent::kSignalLost, why);
     } else {
-        reconnect_.note_connect_error(connection.connect_error());
-        attempt_failed(why, was_connected);
+        attempt_failed(why, was_connected, connection.closed_by_server());
     }
 }
 
@@ -848,9 +858,16 @@ void Engine::finish_with(Transition t, int32_t code, bool say_leave) {
 // thus go silent for longer than signal_timeout while the UDP media path, which loses single
 // datagrams instead, stays perfectly healthy. So silence alone is judged like this:
 //   silence >= signal_timeout, media silent too     -> outage at once (a real cut)
-//   silence >= signal_timeout, media healthy        -> migrate: a fresh TCP connection (fresh RTO
+//   silence >= signal_timeout, media healthy        -> ask media: a PING out of turn. Its last
+//                                                      PONG may predate a cut that took both paths
+//                                                      (media pings more often than signaling, so
+//                                                      it is always the younger evidence). Then:
+//     media answers                                 -> migrate: a fresh TCP connection (fresh RTO
 //                                                      state) RESUMEs the session with the current
 //                                                      mediaKey; the old one stays open meanwhile
+//     media does not                                -> nothing here: media's own timeout (its fast
+//                                                      PINGs get every chance) reports the outage,
+//                                                      with no migration wasted on a dead network
 //   silence >= 2 x signal_timeout on all connections -> outage (the signal path really is gone)
 // Data on any of the connections counts as signal liveness. A migration answered by
 // RESUME_OK(resumed=1) is silent: peers and app see nothing but presence differences, if any.
@@ -921,6 +938,9 @@ void Engine::signal_watch_tick() {
                    static_cast<long long>(to_millis(now - migration_->started())));
         drop_migration();
     }
+    if (silence < timeout) {
+        media_asked_ = TimePoint{};
+    }
     if (!migration_ && silence >= timeout) {
         if (!media_healthy()) {
             begin_outage(ConnEvent::kSignalLost,
@@ -929,6 +949,27 @@ void Engine::signal_watch_tick() {
                          true);
             return;
         }
+        if (media_asked_ == TimePoint{}) {
+            media_asked_ = now;
+            attempt_->media->ping_now();
+        }
+        if (attempt_->media->last_inbound() < media_asked_) {
+            // No fresh answer yet: look again about when it is due (twice the smoothed RTT,
+            // within [1 ms, the fast ping interval]), and at that interval after that. If none
+            // comes, media's own timeout ends this.
+            const std::optional<Duration> srtt = attempt_->media->keepalive().smoothed_rtt();
+            const Duration again =
+                now == media_asked_ && srtt
+                    ? std::clamp<Duration>(2 * *srtt, millis(1), options_.keepalive_fast)
+                    : options_.keepalive_fast;
+            loop_.cancel(signal_watch_timer_);
+            signal_watch_timer_ = loop_.schedule_after(again, [this] {
+                signal_watch_timer_ = 0;
+                signal_watch_tick();
+            });
+            return;
+        }
+        media_asked_ = TimePoint{};
         start_migration(silence);
         if (closed() || !connected()) {
             return;

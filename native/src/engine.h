@@ -137,7 +137,9 @@ private:
     void send_request();
     void watch_attempt();
     void attempt_silence_tick();
-    void attempt_failed(const std::string& why, bool reached_server);
+    // `server_closed`: the attempt ended by the server's FIN or RST, which proves the path works
+    // now: a parked (silent) attempt's retry then goes out at once instead of in its backoff slot.
+    void attempt_failed(const std::string& why, bool reached_server, bool server_closed = false);
     bool open_media(const SocketAddress& to);
     void use_media_address(const std::string& host, uint16_t port);
     void set_media_address(const SocketAddress& address);
@@ -227,6 +229,9 @@ private:
     std::unique_ptr<SignalMigration> migration_;  // only while CONNECTED
     HostNetwork host_network_;
     TimePoint signal_heard_{};  // last signal data on any connection while CONNECTED
+    // When a stalled signal path asked media for fresh evidence (a PING out of turn); zero if
+    // it has not (see signal_watch_tick).
+    TimePoint media_asked_{};
     uint64_t attempt_count_ = 0;
     bool ever_reached_server_ = false;
 

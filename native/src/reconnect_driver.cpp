@@ -1,7 +1,6 @@
 #include "reconnect_driver.h"
 
 #include <algorithm>
-#include <cerrno>
 
 #include "log.h"
 #include "random_source.h"
@@ -12,13 +11,6 @@
            ##__VA_ARGS__)
 
 namespace roomlink {
-namespace {
-
-// Probes refused by the server's host (nothing listens: the server is restarting) slow down,
-// doubling per refusal up to this; a network that merely drops SYNs keeps the probe interval.
-constexpr Duration kRefusedProbeMax = std::chrono::seconds(1);
-
-}  // namespace
 
 ReconnectDriver::ReconnectDriver(EventLoop& loop, const EngineOptions& options, Owner& owner,
                                  uint64_t engine_id)
@@ -27,11 +19,12 @@ ReconnectDriver::ReconnectDriver(EventLoop& loop, const EngineOptions& options, 
       owner_(owner),
       engine_id_(engine_id),
       backoff_(options.backoff, &random_unit),
-      // Jittered within [1/2, 1] of the current interval: engines cut off together (a server
-      // restart) spread their connects instead of sending them in lockstep, and a restored path
-      // is still noticed within one interval.
-      probe_delay_({options.probe_interval, std::max(options.probe_interval, kRefusedProbeMax),
-                    200, Jitter::below(50)},
+      // Jittered within [1/2, 1] of the interval: engines cut off together (a server restart)
+      // spread their connects instead of sending them in lockstep, and a restored path is still
+      // noticed within one interval. It does not grow, not even while the server's host refuses
+      // (RST): a refused SYN costs that host one kernel reply, and a restarting server is found
+      // within one interval of listening again, not up to a second later.
+      probe_delay_({options.probe_interval, options.probe_interval, 100, Jitter::below(50)},
                    &random_unit) {}
 
 // stop() has run on the loop by then (the engine's shutdown), so nothing is left to cancel.
@@ -39,7 +32,6 @@ ReconnectDriver::~ReconnectDriver() = default;
 
 void ReconnectDriver::restart(bool forget_addresses) {
     backoff_.reset();
-    probe_delay_.reset();
     failures_this_round_ = 0;
     established_at_ = TimePoint{};
     reached_at_ = TimePoint{};
@@ -51,7 +43,6 @@ void ReconnectDriver::restart(bool forget_addresses) {
 }
 
 Duration ReconnectDriver::outage_began(bool silent) {
-    probe_delay_.reset();
     failures_this_round_ = 0;
     const bool stable =
         established_at_ != TimePoint{} && loop_.now() - established_at_ >= kStableSession;
@@ -142,6 +133,12 @@ void ReconnectDriver::attempt_failed(bool reached_server) {
 }
 
 void ReconnectDriver::schedule_retry(bool probe) {
+    // Probes of the failed attempt's connect (probe_while_connecting) give way to the schedule.
+    loop_.cancel(probe_timer_);
+    probe_timer_ = 0;
+    if (!probe) {
+        loop_.close_and_release(std::move(probe_));
+    }
     const Duration delay = backoff_.next_delay();
     DRIVER_LOG(RL_LOG_DEBUG, "next attempt in %lld ms%s", static_cast<long long>(to_millis(delay)),
                probe ? ", probing the server meanwhile" : "");
@@ -156,18 +153,8 @@ void ReconnectDriver::schedule_retry(bool probe) {
     }
 }
 
-// The probe delay: the one place that knows how it grows (ECONNREFUSED doubles it) and spreads.
+// The probe delay: the one place that knows how it spreads.
 Duration ReconnectDriver::next_probe_delay() const { return probe_delay_.jittered(); }
-
-void ReconnectDriver::note_connect_error(int error) {
-    if (error != ECONNREFUSED) {
-        return;
-    }
-    // The server's host answered that nothing listens: the server is down or restarting, and
-    // will not be back within milliseconds. Probing it slower spares a restarting server (and
-    // the machine) the connects of thousands of engines.
-    probe_delay_.grow();  // doubling, up to max(probe interval, kRefusedProbeMax)
-}
 
 void ReconnectDriver::probe_tick() {
     RL_ASSERT_LOOP_THREAD(loop_);
@@ -182,10 +169,19 @@ void ReconnectDriver::probe_tick() {
     probe_ = std::make_unique<SignalConnection>(loop_, probe_role, options_.tls);
     std::string error;
     if (!probe_->connect(current_address(), &error)) {
-        note_connect_error(probe_->connect_error());
         probe_.reset();
     }
     probe_timer_ = loop_.schedule_after(next_probe_delay(), [this] { probe_tick(); });
+}
+
+void ReconnectDriver::probe_while_connecting() {
+    loop_.cancel(probe_timer_);
+    probe_timer_ = loop_.schedule_after(next_probe_delay(), [this] { probe_tick(); });
+}
+
+void ReconnectDriver::stop_probing() {
+    loop_.cancel(probe_timer_);
+    loop_.close_and_release(std::move(probe_));
 }
 
 void ReconnectDriver::cancel() {
@@ -207,9 +203,8 @@ void ReconnectDriver::on_signal_connected(SignalConnection& connection) {
     owner_.on_attempt_due(std::move(probe_));
 }
 
-void ReconnectDriver::on_signal_closed(SignalConnection& connection, const std::string&, bool) {
+void ReconnectDriver::on_signal_closed(SignalConnection&, const std::string&, bool) {
     RL_ASSERT_LOOP_THREAD(loop_);
-    note_connect_error(connection.connect_error());
     loop_.close_and_release(std::move(probe_));
 }
 

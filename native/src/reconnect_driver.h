@@ -62,8 +62,6 @@ public:
     // How long a fresh attempt must still wait: attempts that reach the server are at least
     // kMinAttemptSpacing apart, so no server makes more than a few per second; 0 if none.
     Duration spacing_wait() const;
-    // The network changed: probes go back to their first interval.
-    void reset_probe_delay() { probe_delay_.reset(); }
 
     bool has_addresses() const { return !addresses_.empty(); }
     bool resolving() const { return resolving_; }
@@ -80,9 +78,13 @@ public:
     // `reached_server`: the connection was up; otherwise the next address is tried at once
     // until every address failed this round, then the backoff (with probes) applies.
     void attempt_failed(bool reached_server);
-    // The errno that failed a connect: refusals slow the probes down.
-    void note_connect_error(int error);
 
+    // An attempt's TCP connect is in progress (SYN sent, nothing back yet). On a dead network its
+    // SYN is lost and the kernel would resend it only 1 s, then 3 s later: probes (a fresh SYN
+    // every probe interval) run meanwhile too, and the first to connect becomes the attempt.
+    void probe_while_connecting();
+    // The attempt's connect completed: its probes stop.
+    void stop_probing();
     // Calls off the scheduled retry and the probes (an attempt is going out, or answered).
     void cancel();
     // The session is established: as cancel(). The backoff starts over only once the session
@@ -117,7 +119,7 @@ private:
     TimePoint established_at_{};  // the current session's, TimePoint{} if none since the join
     TimePoint reached_at_{};      // when the last attempt reached the server, TimePoint{} if none
     int short_sessions_ = 0;      // sessions in a row lost before kStableSession
-    GrowingDelay probe_delay_;  // grows while the server's host refuses connects
+    GrowingDelay probe_delay_;  // probe_interval, jittered; never grows
     std::unique_ptr<SignalConnection> probe_;
     EventLoop::TimerId retry_timer_ = 0;
     EventLoop::TimerId probe_timer_ = 0;

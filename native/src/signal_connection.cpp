@@ -205,7 +205,7 @@ ssize_t SignalConnection::receive(uint8_t* buffer, size_t capacity) {
             case TlsStream::Status::kDone: return static_cast<ssize_t>(r.bytes);
             case TlsStream::Status::kWantRead:
             case TlsStream::Status::kWantWrite: return 0;
-            case TlsStream::Status::kClosed: fail("connection closed by server"); return -1;
+            case TlsStream::Status::kClosed: closed_by_server_ = true; fail("connection closed by server"); return -1;
             case TlsStream::Status::kFailed: fail(r.why); return -1;
         }
         return -1;
@@ -216,6 +216,7 @@ ssize_t SignalConnection::receive(uint8_t* buffer, size_t capacity) {
             return n;
         }
         if (n == 0) {
+            closed_by_server_ = true;
             fail("connection closed by server");
             return -1;
         }
@@ -225,6 +226,7 @@ ssize_t SignalConnection::receive(uint8_t* buffer, size_t capacity) {
         if (errno == EAGAIN || errno == EWOULDBLOCK) {
             return 0;
         }
+        closed_by_server_ = errno == ECONNRESET;
         fail(error_text(errno));
         return -1;
     }
@@ -237,7 +239,7 @@ ssize_t SignalConnection::transmit(const uint8_t* data, size_t length) {
             case TlsStream::Status::kDone: return static_cast<ssize_t>(r.bytes);
             case TlsStream::Status::kWantRead:
             case TlsStream::Status::kWantWrite: return 0;  // EPOLLIN and EPOLLOUT both retry it
-            case TlsStream::Status::kClosed: fail("connection closed by server"); return -1;
+            case TlsStream::Status::kClosed: closed_by_server_ = true; fail("connection closed by server"); return -1;
             case TlsStream::Status::kFailed: fail(r.why); return -1;
         }
         return -1;

@@ -74,6 +74,9 @@ public:
     // The errno that failed the connect (ECONNREFUSED: the server's host said nothing listens;
     // ETIMEDOUT, EHOSTUNREACH, ...); 0 if none.
     int connect_error() const { return connect_error_; }
+    // The connection ended by the server's own FIN or RST (not a local timeout or error): so the
+    // path carried a packet from the server just now.
+    bool closed_by_server() const { return closed_by_server_; }
     // Everything queued so far was sent and acknowledged by the peer's TCP: the server's host
     // holds our request even if the server has not answered it yet.
     bool all_acknowledged() const;
@@ -114,6 +117,7 @@ private:
     bool want_write_ = false;
     bool graceful_close_ = false;
     int connect_error_ = 0;
+    bool closed_by_server_ = false;
 
     std::shared_ptr<const TlsContext> tls_;
     std::unique_ptr<TlsStream> stream_;

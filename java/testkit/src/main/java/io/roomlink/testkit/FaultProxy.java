@@ -46,8 +46,12 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li>A blackholed TCP direction forwards nothing but <em>holds</em> the bytes, as a sending TCP
  *       stack would keep retransmitting them; connections stay open and nothing is reset. A client
- *       that connects during an upstream blackhole is accepted (the kernel would complete the
- *       handshake too) but the proxy reaches the server only when the blackhole ends.
+ *       that connects while the signaling path is blackholed (either direction) gets no answer:
+ *       its SYN is lost like any other packet and its kernel retransmits it on its own schedule
+ *       (1 s, 3 s, 7 s, ... on Linux), so the connect completes only at the first retransmission
+ *       after {@link #restore()}. (The proxy keeps its accept queue full for that; on Linux the
+ *       kernel then drops SYNs silently.) A connection whose handshake finished before the cut
+ *       stays established and its bytes are held.
  *       A client that closes or resets a connection while upstream is blackholed is gone, like its
  *       kernel's retransmissions: the bytes held for that connection both ways are discarded and the
  *       proxy closes the client side at once, but the FIN or RST is lost in the blackhole too, so the
@@ -62,6 +66,8 @@ import org.slf4j.LoggerFactory;
  *       timeout (200 ms, doubling while losses come in a row, at most 3.2 s), and everything
  *       behind it waits. Delay and jitter keep each direction's byte order as well.</li>
  *   <li>Each packet's delay is uniform in [delay − jitter, delay + jitter], never below 0.</li>
+ *   <li>{@link #refuse()} is the other kind of outage: the server's host is up but nothing
+ *       listens (a server restart), so connects are refused at once and datagrams bounce.</li>
  *   <li>{@link #restore()} turns every fault off and lets everything held go out at once.</li>
  * </ul>
  *
@@ -172,7 +178,7 @@ public final class FaultProxy implements AutoCloseable {
         try {
             InetAddress host = InetAddress.getByName(HOST);
             tcpListener = ServerSocketChannel.open();
-            tcpListener.bind(new InetSocketAddress(host, 0), 256);
+            tcpListener.bind(new InetSocketAddress(host, 0), ListenQueueFiller.BACKLOG);
             udpListener = DatagramChannel.open();
             udpListener.bind(new InetSocketAddress(host, 0));
             int port = ((InetSocketAddress) tcpListener.getLocalAddress()).getPort();
@@ -254,6 +260,23 @@ public final class FaultProxy implements AutoCloseable {
         change(path, f -> f.withBlackhole(direction));
     }
 
+    /**
+     * The server's host refuses, as while a server restarts or when a load balancer has no
+     * backend: every proxied TCP connection is reset, and until {@link #restore()} nothing
+     * listens on {@link #signalPort()} or {@link #mediaPort()}, so the kernel answers a new
+     * connect with RST (ECONNREFUSED) and a datagram with ICMP port unreachable (ECONNREFUSED on
+     * a connected UDP socket; ICMP is rate-limited by the kernel, so some datagrams just vanish).
+     * Compare {@link #blackhole}, where nothing at all comes back.
+     */
+    public void refuse() {
+        loop.run(() -> {
+            tcp.refuse();
+            udp.refuse();
+            loop.flushClosedChannels(); // the resets go out and the ports close before this returns
+        });
+        log.info("FaultProxy refusing on signal port {} and media port {}", signalPort, mediaPort);
+    }
+
     /** Resets every proxied TCP connection on both sides (RST via SO_LINGER 0). New connections are unaffected. */
     public void resetConnections() {
         int n = loop.call(() -> {
@@ -303,9 +326,18 @@ public final class FaultProxy implements AutoCloseable {
     /**
      * Turns every fault off. Held TCP bytes and delayed or held-back datagrams go out at once; the
      * server side of a connection whose client went away during an upstream blackhole is reset.
+     * After {@link #refuse()} the proxy listens on the same ports again.
+     *
+     * @throws UncheckedIOException if a port closed by {@link #refuse()} was taken meanwhile
      */
     public void restore() {
         loop.run(() -> {
+            try {
+                tcp.listenAgain();
+                udp.listenAgain();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
             state.faults = Faults.NONE;
             tcp.onFaultsChanged(true);
             loop.runReleaseTimersNow();

@@ -28,7 +28,9 @@ final class UdpRelay implements IoLoop.Handler {
     static final int MAX_HELD_DATAGRAMS = 20_000;
 
     private final ProxyState st;
-    private final DatagramChannel listener;
+    private final InetSocketAddress address;
+    private DatagramChannel listener;
+    private SelectionKey key;
     private final Map<SocketAddress, UdpFlow> flows = new HashMap<>();
     private final long flowIdleNanos;
     private final long reapIntervalNanos;
@@ -37,9 +39,10 @@ final class UdpRelay implements IoLoop.Handler {
     UdpRelay(ProxyState st, DatagramChannel listener, Duration flowIdle) throws IOException {
         this.st = st;
         this.listener = listener;
+        this.address = (InetSocketAddress) listener.getLocalAddress();
         this.flowIdleNanos = flowIdle.toNanos();
         this.reapIntervalNanos = Math.max(1_000_000, Math.min(MAX_REAP_INTERVAL_NANOS, flowIdleNanos / 2));
-        st.loop.register(listener, SelectionKey.OP_READ, this);
+        this.key = st.loop.register(listener, SelectionKey.OP_READ, this);
         scheduleReap();
     }
 
@@ -55,8 +58,8 @@ final class UdpRelay implements IoLoop.Handler {
     }
 
     @Override
-    public void ready(SelectionKey key) throws IOException {
-        for (int i = 0; i < 256; i++) {
+    public void ready(SelectionKey ready) throws IOException {
+        for (int i = 0; i < 256 && listener != null; i++) {
             ByteBuffer buf = st.loop.readBuffer();
             SocketAddress from = listener.receive(buf);
             if (from == null) {
@@ -171,7 +174,7 @@ final class UdpRelay implements IoLoop.Handler {
 
     private void send(UdpFlow flow, Direction d, byte[] data) {
         // Checked again here: a cable pulled while a datagram was delayed loses it too.
-        if (flow.closed || st.faults.media().blackholed(d)) {
+        if (flow.closed || st.faults.media().blackholed(d) || (d == Direction.DOWNSTREAM && listener == null)) {
             st.counters.mediaDropped(d);
             return;
         }
@@ -211,12 +214,48 @@ final class UdpRelay implements IoLoop.Handler {
         st.counters.mediaClients--;
     }
 
+    /**
+     * Closes the media port, as on a server's host while the server restarts: the kernel answers
+     * each datagram to it with ICMP port unreachable (ECONNREFUSED on a connected client socket).
+     * Flows stay, so a client keeps its upstream address once the port is open again.
+     */
+    void refuse() {
+        if (listener == null) {
+            return;
+        }
+        key.cancel();
+        try {
+            listener.close();
+        } catch (IOException e) {
+            log.debug("closing media listener", e);
+        }
+        listener = null;
+    }
+
+    void listenAgain() throws IOException {
+        if (listener != null) {
+            return;
+        }
+        DatagramChannel again = DatagramChannel.open();
+        try {
+            again.setOption(java.net.StandardSocketOptions.SO_REUSEADDR, true);
+            again.bind(address);
+        } catch (IOException e) {
+            again.close();
+            throw new IOException("cannot open media port " + address + " again after refuse()", e);
+        }
+        listener = again;
+        key = st.loop.register(again, SelectionKey.OP_READ, this);
+    }
+
     void close() {
         for (UdpFlow flow : new ArrayList<>(flows.values())) {
             remove(flow);
         }
         try {
-            listener.close();
+            if (listener != null) {
+                listener.close();
+            }
         } catch (IOException e) {
             log.debug("closing media listener", e);
         }

@@ -3,6 +3,7 @@ package io.roomlink.testkit;
 import static java.nio.charset.StandardCharsets.US_ASCII;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -13,8 +14,14 @@ import io.roomlink.testkit.FaultProxy.Path;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.net.ConnectException;
+import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketException;
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.Random;
 import org.junit.jupiter.api.AfterEach;
@@ -112,23 +119,85 @@ class FaultProxyTcpTest {
         assertEquals(0, proxy.stats().signalConnectionsReset(), "a blackhole never resets");
     }
 
+    /**
+     * On a dead network a SYN is lost like any other packet: a connect made during the cut must not
+     * complete then, not even at the client kernel's first SYN retransmission (1 s), and completes
+     * only with a retransmission after restore.
+     */
     @Test
-    void connectDuringBlackholeIsAcceptedButGetsNoAnswerUntilRestore() throws IOException {
+    void connectDuringBlackholeGetsNoAnswerUntilASynAfterRestore() throws IOException {
+        Socket[] before = connectPair(); // established before the cut: stays established
         proxy.blackhole(Path.SIGNAL, Direction.BOTH);
-        Socket client = peer.connect(proxy.signalPort()); // the handshake with the proxy succeeds
-        client.getOutputStream().write("request".getBytes(US_ASCII));
-        assertNull(peer.accept(Duration.ofMillis(300)), "the server must not see the connection yet");
-        assertTrue(TcpPeer.silentFor(client, Duration.ofMillis(100)));
+        try (SocketChannel client = SocketChannel.open(); Selector selector = Selector.open()) {
+            client.configureBlocking(false);
+            assertFalse(client.connect(new InetSocketAddress("127.0.0.1", proxy.signalPort())));
+            client.register(selector, SelectionKey.OP_CONNECT);
+            // Past the client kernel's first SYN retransmission (1 s after the first SYN).
+            assertEquals(0, selector.select(1_500), "the connect must get no answer during the cut");
+            assertFalse(client.isConnected());
+            assertEquals(1, proxy.stats().signalConnectionsAccepted(), "only the connection from before the cut");
+            assertNull(peer.accept(Duration.ofMillis(1)), "the server must not see the connection");
 
+            proxy.restore();
+            // The next retransmission (3 s after the first SYN) gets through.
+            assertEquals(1, selector.select(WAIT.toMillis()), "the connect completes after restore");
+            assertTrue(client.finishConnect());
+            Socket server = peer.accept(WAIT);
+            assertNotNull(server, "the proxy connects it to the server");
+            client.write(ByteBuffer.wrap("request".getBytes(US_ASCII)));
+            assertArrayEquals("request".getBytes(US_ASCII), TcpPeer.readExactly(server, 7, WAIT));
+            assertEquals(2, proxy.stats().signalConnectionsAccepted(), "the proxy's own fillers never count");
+        }
+        before[0].getOutputStream().write("still".getBytes(US_ASCII));
+        assertArrayEquals("still".getBytes(US_ASCII), TcpPeer.readExactly(before[1], 5, WAIT));
+    }
+
+    /** A server restart: connections are reset, connects refused at once, and back on the same port after restore. */
+    @Test
+    void refuseResetsConnectionsRefusesConnectsAndRestoreListensOnTheSamePort() throws IOException {
+        Socket[] pair = connectPair();
+        proxy.refuse();
+        assertThrows(SocketException.class, () -> {
+            pair[0].setSoTimeout((int) WAIT.toMillis());
+            if (pair[0].getInputStream().read() == -1) {
+                throw new SocketException("EOF instead of a reset");
+            }
+        }, "the client's connection is reset");
         long start = System.nanoTime();
+        ConnectException refused = assertThrows(ConnectException.class, () -> peer.connect(proxy.signalPort()));
+        assertTrue(refused.getMessage().contains("refused"), refused.getMessage());
+        assertTrue(Await.millisSince(start) < 500, "refused at once (RST), not after a timeout");
+        assertEquals(1, proxy.stats().signalConnectionsAccepted());
+
         proxy.restore();
-        Socket server = peer.accept(WAIT);
-        assertNotNull(server);
-        assertArrayEquals("request".getBytes(US_ASCII), TcpPeer.readExactly(server, 7, WAIT));
-        long ms = Await.millisSince(start);
-        assertTrue(ms < 250, "the held request should arrive at once after restore, took " + ms + " ms");
-        server.getOutputStream().write("answer".getBytes(US_ASCII));
-        assertArrayEquals("answer".getBytes(US_ASCII), TcpPeer.readExactly(client, 6, WAIT));
+        Socket[] again = connectPair();
+        again[0].getOutputStream().write("back".getBytes(US_ASCII));
+        assertArrayEquals("back".getBytes(US_ASCII), TcpPeer.readExactly(again[1], 4, WAIT));
+    }
+
+    @Test
+    void aCutDuringRefusalStillLosesSynsOnceTheRefusalEnds() throws IOException {
+        proxy.refuse();
+        proxy.blackhole(Path.SIGNAL, Direction.BOTH);
+        assertThrows(ConnectException.class, () -> peer.connect(proxy.signalPort()), "refusing wins: RST");
+        proxy.restore();
+        Socket[] pair = connectPair();
+        assertNotNull(pair[1]);
+    }
+
+    @Test
+    void aDownstreamCutLosesTheSynAckSoNewConnectsGetNoAnswerEither() throws IOException {
+        proxy.blackhole(Path.SIGNAL, Direction.DOWNSTREAM);
+        try (SocketChannel client = SocketChannel.open(); Selector selector = Selector.open()) {
+            client.configureBlocking(false);
+            client.connect(new InetSocketAddress("127.0.0.1", proxy.signalPort()));
+            client.register(selector, SelectionKey.OP_CONNECT);
+            assertEquals(0, selector.select(300), "no answer while the cut lasts");
+        }
+        proxy.restore();
+        Socket[] pair = connectPair(); // and a connect after restore completes at once
+        pair[0].getOutputStream().write("x".getBytes(US_ASCII));
+        assertArrayEquals("x".getBytes(US_ASCII), TcpPeer.readExactly(pair[1], 1, WAIT));
     }
 
     @Test
@@ -185,17 +254,17 @@ class FaultProxyTcpTest {
     }
 
     @Test
-    void clientGoneBeforeTheServerWasReachedNeverReachesIt() throws IOException {
+    void aConnectAbandonedDuringTheCutNeverReachesTheServer() throws IOException {
         proxy.blackhole(Path.SIGNAL, Direction.UPSTREAM);
-        Socket client = peer.connect(proxy.signalPort());
-        client.getOutputStream().write("request".getBytes(US_ASCII));
-        Await.until(WAIT, "the proxy to hold the request", () -> proxy.stats().signalBytesHeld() == 7);
-        client.close();
-        Await.until(CLIENT_GONE, "the client side to count as closed", () -> proxy.stats().signalConnectionsOpen() == 0);
-
+        try (SocketChannel client = SocketChannel.open()) {
+            client.configureBlocking(false);
+            client.connect(new InetSocketAddress("127.0.0.1", proxy.signalPort()));
+        } // gives up: its SYN was lost, nothing of it is left anywhere
         proxy.restore();
         assertNull(peer.accept(Duration.ofMillis(300)), "the SYN never got through: the server sees nothing");
-        assertEquals(7, proxy.stats().signalBytesDiscarded());
+        FaultProxy.Stats stats = proxy.stats();
+        assertEquals(0, stats.signalConnectionsAccepted());
+        assertEquals(0, stats.signalConnectionsOpen());
     }
 
     @Test

@@ -10,7 +10,10 @@ import io.roomlink.testkit.FaultProxy.Direction;
 import io.roomlink.testkit.FaultProxy.Path;
 import java.io.IOException;
 import java.net.DatagramPacket;
+import java.net.PortUnreachableException;
 import java.net.SocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.DatagramChannel;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -259,5 +262,30 @@ class FaultProxyUdpTest {
             reordered |= order.get(i) < order.get(i - 1);
         }
         assertTrue(reordered, "50 datagrams sent at once with ±29 ms jitter should not all stay in order");
+    }
+
+    /** A server restart: datagrams to the media port bounce (ICMP port unreachable) until restore. */
+    @Test
+    void refuseClosesTheMediaPortUntilRestore() throws IOException {
+        UdpPeer c = client();
+        SocketAddress before = sendUp(c, 1);
+        proxy.refuse();
+        try (DatagramChannel connected = DatagramChannel.open()) {
+            connected.connect(UdpPeer.loopback(proxy.mediaPort()));
+            connected.write(ByteBuffer.wrap(new byte[] {1, 2, 3, 4}));
+            Await.until(WAIT, "the ICMP port unreachable to arrive", () -> {
+                try {
+                    connected.write(ByteBuffer.wrap(new byte[] {1, 2, 3, 4}));
+                    return false;
+                } catch (PortUnreachableException e) {
+                    return true;
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+        }
+        assertNull(server.receive(QUIET), "nothing reaches the server while refused");
+        proxy.restore();
+        assertEquals(before, sendUp(c, 2), "the client keeps its upstream flow across the restart");
     }
 }

@@ -20,7 +20,9 @@ import java.util.function.UnaryOperator;
 /**
  * A hard cut (FaultProxy blackhole, both paths, both directions) until
  * onConnectionStateChanged(RECONNECTING, …). Several engines, each behind a proxy of its own,
- * are cut together each round; each sample is timed from just before its own proxy's cut.
+ * are cut in each round at random phases of the keepalive cycle (a uniform offset in [0, 1 s),
+ * the default signal keepalive interval, from a seed reported in the settings), as cuts come on a
+ * real network; each sample is timed from just before its own proxy's cut.
  */
 final class Detection extends Scenario {
     Detection() {
@@ -37,9 +39,14 @@ final class Detection extends Scenario {
         int rounds = bench.size(2, 6);
         config.put("engines", engines);
         config.put("rounds", rounds);
+        long seed = Long.getLong("bench.detectionSeed", System.nanoTime());
+        config.put("phaseSeed", seed);
+        config.put("phases", "each cut at a uniform random offset in [0, 1000) ms from its round's start "
+                + "(-Dbench.detectionSeed=N replays them)");
+        java.util.Random phases = new java.util.Random(seed);
         List<Setting> settings = List.of(
                 new Setting("defaults", "signal 1 s/1.5 s, media 500 ms/1.5 s, 50 ms while overdue", b -> b,
-                        "p99 ≤ 2 s", 2000.0),
+                        "p99 ≤ 1.0 s", 1000.0),
                 new Setting("tuned", "media keepalive 20 ms/timeout 200 ms, signal 50 ms/200 ms",
                         b -> b.mediaKeepaliveInterval(Duration.ofMillis(20)).mediaTimeout(Duration.ofMillis(200))
                                 .signalKeepaliveInterval(Duration.ofMillis(50)).signalTimeout(Duration.ofMillis(200)),
@@ -50,11 +57,11 @@ final class Detection extends Scenario {
                         "report (best reachable)", null));
         for (Setting s : settings) {
             config.put("knobs." + s.label(), s.knobs());
-            measure(bench, s, engines, rounds);
+            measure(bench, s, engines, rounds, phases);
         }
     }
 
-    private void measure(Bench bench, Setting setting, int engines, int rounds) {
+    private void measure(Bench bench, Setting setting, int engines, int rounds, java.util.Random phases) {
         Samples samples = new Samples();
         int mediaFirst = 0;
         int signalFirst = 0;
@@ -70,7 +77,16 @@ final class Detection extends Scenario {
                 for (int round = 0; round < rounds; round++) {
                     int[] index = new int[engines];
                     long[] cutAt = new long[engines];
+                    Integer[] order = new Integer[engines];
+                    long[] offset = new long[engines];
                     for (int i = 0; i < engines; i++) {
+                        order[i] = i;
+                        offset[i] = (long) (phases.nextDouble() * 1_000_000_000L);
+                    }
+                    java.util.Arrays.sort(order, java.util.Comparator.comparingLong(i -> offset[i]));
+                    long roundStart = System.nanoTime();
+                    for (int i : order) {
+                        Local.sleepUntil(roundStart + offset[i]);
                         Local.Member m = members.get(i);
                         // A spurious outage before the cut would make the sample meaningless.
                         if (m.engine().getConnectionState() != ConnectionState.CONNECTED) {
