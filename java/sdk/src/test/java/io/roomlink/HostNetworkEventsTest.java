@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.roomlink.server.RoomServer;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
@@ -49,7 +48,7 @@ class HostNetworkEventsTest {
 
     @Test
     void linkDownIsAnOutageAtOnceAndLinkUpReconnectsPromptly() throws Exception {
-        TimedEvents events = new TimedEvents();
+        TimedEvents events = new TimedEvents("netns-client");
         try (ClientNamespace.Client client = net.startClient(server.signalPort(), Fixtures.token("links", 5),
                 "links", 5, events)) {
             // The connection type comes once, right after joining: a veth is an Ethernet device.
@@ -82,7 +81,7 @@ class HostNetworkEventsTest {
 
     @Test
     void aChangeOfAddressIsOneOutageAndAResume() throws Exception {
-        TimedEvents events = new TimedEvents();
+        TimedEvents events = new TimedEvents("netns-client");
         try (ClientNamespace.Client client = net.startClient(server.signalPort(), Fixtures.token("moves", 6),
                 "moves", 6, events)) {
             events.await(l -> l.contains("connectionType(ETHERNET)"), Duration.ofSeconds(30), "the type");
@@ -111,30 +110,5 @@ class HostNetworkEventsTest {
 
     private static List<String> types(List<String> lines) {
         return lines.stream().filter(l -> !NetworkNamespaceTest.isState(l)).toList();
-    }
-
-    /** Also remembers when each line first arrived from the client process. */
-    private static final class TimedEvents extends RecordingListener {
-        private final List<String> lines = new ArrayList<>();
-        private final List<Long> times = new ArrayList<>();
-
-        TimedEvents() {
-            super("netns-client");
-        }
-
-        @Override
-        synchronized void recordExternal(String line) {
-            lines.add(line);
-            times.add(System.nanoTime());
-            super.recordExternal(line);
-        }
-
-        synchronized long arrival(String line) {
-            int at = lines.lastIndexOf(line);
-            if (at < 0) {
-                throw new AssertionError("never saw " + line + "; saw " + lines);
-            }
-            return times.get(at);
-        }
     }
 }

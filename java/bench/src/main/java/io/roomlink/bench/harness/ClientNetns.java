@@ -9,7 +9,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A Linux network namespace for client JVMs, joined to this host by a veth pair: faults made by
- * the kernel ({@code ip link set down}) instead of a proxy. Needs root and iproute2;
+ * the kernel ({@code ip link set down}, nft DROP rules) instead of a proxy. Needs root and iproute2;
  * {@link #unavailableReason()} says why not otherwise, and the scenario reports that instead of a
  * number.
  */
@@ -68,6 +68,23 @@ public final class ClientNetns implements AutoCloseable {
             throw e;
         }
         return net;
+    }
+
+    /**
+     * Null if nft can add a table inside this namespace (nftables installed, nf_tables in the
+     * kernel), else why not. It adds a probe table and deletes it again.
+     */
+    public String nftUnavailableReason() throws Exception {
+        if (List.of("/usr/sbin/nft", "/sbin/nft", "/usr/bin/nft", "/bin/nft").stream()
+                .noneMatch(p -> Files.isExecutable(Path.of(p)))) {
+            return "the 'nft' command (nftables) is not installed";
+        }
+        String probe = "rlbprobe" + ProcessHandle.current().pid() % 100_000;
+        if (runQuietly("ip", "netns", "exec", namespace, "nft", "add", "table", "inet", probe) != 0) {
+            return "'nft add table' failed inside the namespace: no nf_tables in this kernel?";
+        }
+        runQuietly("ip", "netns", "exec", namespace, "nft", "delete", "table", "inet", probe);
+        return null;
     }
 
     /** The command prefix that runs a program inside the namespace. */

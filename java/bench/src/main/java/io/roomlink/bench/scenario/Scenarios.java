@@ -35,6 +35,7 @@ public final class Scenarios {
         scenarios.put("detection", Detection::new);
         scenarios.put("recovery", Recovery::new);
         scenarios.put("link-down", LinkDown::new);
+        scenarios.put("kernel-drop", KernelDrop::new);
         scenarios.put("jmh", Micro::new);
         scenarios.put("footprint", ClientFootprint::new);
         scenarios.put("throughput", JoinThroughput::new);
