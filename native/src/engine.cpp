@@ -6,6 +6,7 @@
 #include "leave_linger.h"
 #include "log.h"
 #include "media_address_cache.h"
+#include "media_cipher.h"
 #include "random_source.h"
 #include "resolver.h"
 
@@ -262,6 +263,12 @@ void Engine::start_attempt(std::unique_ptr<SignalConnection> connected, bool spa
     attempt_->barrier = SessionBarrier(options_.max_peers);
     attempt_->number = ++attempt_count_;
     attempt_->media_key = random_nonzero_u64();
+    if (!random_media_secret(&attempt_->media_secret)) {
+        // Media keyed from a guessable secret could be forged: this attempt fails, the next tries.
+        loop_.close_and_release(std::move(connected));
+        attempt_failed("no random bytes for the media secret", false);
+        return;
+    }
     attempt_->resume = session_.valid;
     const SocketAddress server = reconnect_.current_address();
     ENGINE_LOG(RL_LOG_INFO, "attempt %llu: %s to %s%s",
@@ -316,6 +323,7 @@ void Engine::send_request() {
         resume.session_id = session_.session_id;
         resume.session_secret = session_.secret;
         resume.media_key = attempt.media_key;
+        resume.media_secret = attempt.media_secret;
         sent = connection.send(resume);
     } else {
         wire::Join join;
@@ -324,6 +332,7 @@ void Engine::send_request() {
         join.uid = static_cast<uint64_t>(request_.uid);
         join.token = request_.token;
         join.media_key = attempt.media_key;
+        join.media_secret = attempt.media_secret;
         sent = connection.send(join);
     }
     if (connection.closed()) {
@@ -429,8 +438,9 @@ void Engine::attempt_failed(const std::string& why, bool reached_server, bool se
 }
 
 bool Engine::open_media(const SocketAddress& to) {
-    auto media = std::make_unique<MediaPath>(loop_, &attempt_role_, attempt_->media_key,
-                                             options_.bind_retransmit);
+    auto media = std::make_unique<MediaPath>(
+        loop_, &attempt_role_, attempt_->media_key,
+        derive_media_keys(attempt_->media_key, attempt_->media_secret), options_.bind_retransmit);
     std::string error;
     if (!media->open(to, &error, attempt_->machine.answered())) {
         ENGINE_LOG(RL_LOG_WARN, "%s", error.c_str());
@@ -996,6 +1006,7 @@ void Engine::start_migration(Duration silence) {
     resume.session_secret = session_.secret;
     // The current key: the server keeps the media binding as it is, so media never pauses.
     resume.media_key = attempt_->media_key;
+    resume.media_secret = attempt_->media_secret;  // the same key names the same keys
     migration_->connect(server, resume);
 }
 

@@ -86,6 +86,7 @@ private:
     struct Attempt {
         uint64_t number = 0;
         uint64_t media_key = 0;
+        wire::MediaSecret media_secret{};  // keys this attempt's media (media_cipher.h)
         bool resume = false;
         AttemptMachine machine;
         std::unique_ptr<SignalConnection> signal;

@@ -18,10 +18,12 @@ constexpr Duration kEarlyBindMaxInterval = std::chrono::seconds(1);
 }  // namespace
 
 MediaPath::MediaPath(EventLoop& loop, Listener* listener, uint64_t media_key,
-                     Duration bind_retransmit)
+                     const MediaKeys& keys, Duration bind_retransmit)
     : loop_(loop),
       listener_(listener),
       media_key_(media_key),
+      sealer_(keys.client_to_server),
+      opener_(keys.server_to_client),
       bind_retransmit_(bind_retransmit),
       early_bind_({bind_retransmit, std::max(bind_retransmit, kEarlyBindMaxInterval), 200,
                    Jitter::none()}),
@@ -60,13 +62,17 @@ void MediaPath::send_packet(wire::MediaType type) {
     wire::MediaPacket packet;
     packet.type = type;
     packet.media_key = media_key_;
+    packet.counter = next_counter_++;  // retransmissions too: a nonce is never sealed twice
     packet.seq = next_seq_++;
     packet.echo_ns = static_cast<uint64_t>(loop_.now().time_since_epoch().count());
     if (first_sent_ns_ == 0) {
         first_sent_ns_ = packet.echo_ns;
     }
     last_sent_ns_ = packet.echo_ns;
-    auto bytes = wire::encode_media(packet);
+    wire::MediaDatagram bytes;
+    if (!sealer_.seal(packet, &bytes)) {
+        return;  // OpenSSL failed: as good as a lost datagram, the timeout judges the path
+    }
     // Loss is expected on UDP (and ECONNREFUSED after an ICMP unreachable): retransmission and
     // the silence timeout deal with it, so a failed send is not an error by itself.
     ::send(fd_.get(), bytes.data(), bytes.size(), MSG_NOSIGNAL);
@@ -103,7 +109,7 @@ void MediaPath::on_readable() {
             }
             return;  // EAGAIN or a transient error: the keepalive timeout judges the path
         }
-        auto packet = wire::decode_media(buffer, static_cast<size_t>(n));
+        auto packet = authentic(buffer, static_cast<size_t>(n));
         if (!packet || !expected(*packet)) {
             continue;
         }
@@ -113,6 +119,25 @@ void MediaPath::on_readable() {
         // epoll is level-triggered, so anything still queued wakes the loop again.
         return;
     }
+}
+
+// A datagram for our key whose tag verifies and whose counter is fresh; the window moves only then.
+std::optional<wire::MediaPacket> MediaPath::authentic(const uint8_t* data, size_t size) {
+    auto header = wire::decode_media_header(data, size);
+    if (!header || header->media_key != media_key_) {
+        return std::nullopt;
+    }
+    auto packet = opener_.open(data, size);
+    if (!packet) {
+        ++unauthenticated_;
+        return std::nullopt;
+    }
+    if (!replay_.fresh(packet->counter)) {
+        ++replayed_;
+        return std::nullopt;
+    }
+    replay_.accept(packet->counter);
+    return packet;
 }
 
 // Liveness is only an answer to something this path sent: a BIND_ACK for our key, or a PONG for

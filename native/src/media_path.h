@@ -1,7 +1,8 @@
 // The UDP media path of one connection attempt: binds the socket to the session by sending BIND
 // (retransmitted until BIND_ACK), then keeps it alive with PING/PONG, measuring RTT and reporting
-// loss after a silence. Only answers to what it sent count as liveness, and each wakeup reads at
-// most kMediaDatagramsPerWakeup (read_budget.h). Reports to a Listener. It may not be destroyed
+// loss after a silence. Every datagram is sealed and opened with the attempt's media keys
+// (media_cipher.h); only authentic, fresh answers to what it sent count as liveness, and each
+// wakeup reads at most kMediaDatagramsPerWakeup (read_budget.h). Reports to a Listener. It may not be destroyed
 // from inside its own callback: an owner drops it there with EventLoop::close_and_release.
 #ifndef ROOMLINK_MEDIA_PATH_H
 #define ROOMLINK_MEDIA_PATH_H
@@ -14,6 +15,8 @@
 #include "event_loop.h"
 #include "keepalive.h"
 #include "keepalive_driver.h"
+#include "media_cipher.h"
+#include "replay_window.h"
 #include "socket_util.h"
 #include "wire_codec.h"
 
@@ -28,7 +31,8 @@ public:
         virtual void on_media_lost(MediaPath& path, const std::string& why) = 0;
     };
 
-    MediaPath(EventLoop& loop, Listener* listener, uint64_t media_key, Duration bind_retransmit);
+    MediaPath(EventLoop& loop, Listener* listener, uint64_t media_key, const MediaKeys& keys,
+              Duration bind_retransmit);
     ~MediaPath();
     MediaPath(const MediaPath&) = delete;
     MediaPath& operator=(const MediaPath&) = delete;
@@ -52,10 +56,14 @@ public:
     const KeepaliveSchedule& keepalive() const { return keepalive_.schedule(); }
     // When the last PONG / BIND_ACK arrived (or the keepalive started, if later).
     TimePoint last_inbound() const { return last_inbound_; }
+    // Datagrams dropped because their tag did not verify, or because they were replays.
+    uint64_t unauthenticated() const { return unauthenticated_; }
+    uint64_t replayed() const { return replayed_; }
 
 private:
     void on_readable();
     bool expected(const wire::MediaPacket& packet) const;
+    std::optional<wire::MediaPacket> authentic(const uint8_t* data, size_t size);
     void handle(const wire::MediaPacket& packet);
     void send_packet(wire::MediaType type);
     void bind_tick();
@@ -66,6 +74,12 @@ private:
     EventLoop& loop_;
     Listener* listener_;
     const uint64_t media_key_;
+    MediaCipher sealer_;  // client to server
+    MediaCipher opener_;  // server to client
+    ReplayWindow replay_;
+    uint64_t next_counter_ = 1;
+    uint64_t unauthenticated_ = 0;
+    uint64_t replayed_ = 0;
     const Duration bind_retransmit_;
     GrowingDelay early_bind_;  // the retransmit interval of BINDs sent ahead of the answer
     bool bind_eager_ = false;

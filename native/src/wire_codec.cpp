@@ -1,5 +1,6 @@
 #include "wire_codec.h"
 
+#include <algorithm>
 #include <type_traits>
 
 namespace roomlink::wire {
@@ -146,6 +147,7 @@ void encode_payload(const Message& message, Writer& w) {
                 w.u64(m.uid);
                 w.str(m.token);
                 w.u64(m.media_key);
+                w.secret(m.media_secret);
             } else if constexpr (std::is_same_v<T, JoinOk>) {
                 w.u64(m.channel_id);
                 w.u64(m.session_id);
@@ -161,6 +163,7 @@ void encode_payload(const Message& message, Writer& w) {
                 w.u64(m.session_id);
                 w.secret(m.session_secret);
                 w.u64(m.media_key);
+                w.secret(m.media_secret);
             } else if constexpr (std::is_same_v<T, ResumeOk>) {
                 w.u64(m.channel_id);
                 w.u8(m.resumed);
@@ -207,6 +210,7 @@ Message decode_payload(uint8_t type, Reader& r) {
             m.uid = r.u64();
             m.token = r.str("token", 0, kMaxToken);
             m.media_key = r.u64();
+            m.media_secret = r.secret();
             return m;
         }
         case 0x02: {
@@ -226,6 +230,7 @@ Message decode_payload(uint8_t type, Reader& r) {
             m.session_id = r.u64();
             m.session_secret = r.secret();
             m.media_key = r.u64();
+            m.media_secret = r.secret();
             return m;
         }
         case 0x05: {
@@ -397,40 +402,43 @@ DecodeResult FrameReader::next() {
     return r;
 }
 
-std::array<uint8_t, kMediaPacketSize> encode_media(const MediaPacket& packet) {
+void encode_media_layout(const MediaPacket& packet, MediaDatagram& out) {
     std::vector<uint8_t> bytes;
-    bytes.reserve(kMediaPacketSize);
+    bytes.reserve(kMediaHeaderSize + kMediaPayloadSize);
     Writer w(bytes);
     w.u16(kMediaMagic);
-    w.u8(kVersion);
+    w.u8(kMediaVersion);
     w.u8(static_cast<uint8_t>(packet.type));
     w.u64(packet.media_key);
+    w.u64(packet.counter);
     w.u32(packet.seq);
     w.u64(packet.echo_ns);
-    std::array<uint8_t, kMediaPacketSize> out{};
-    for (size_t i = 0; i < kMediaPacketSize; ++i) {
-        out[i] = bytes[i];
-    }
-    return out;
+    std::copy(bytes.begin(), bytes.end(), out.begin());
+    std::fill(out.begin() + static_cast<std::ptrdiff_t>(bytes.size()), out.end(), uint8_t{0});
 }
 
-std::optional<MediaPacket> decode_media(const uint8_t* data, size_t size) {
+std::optional<MediaPacket> decode_media_header(const uint8_t* data, size_t size) {
     if (size != kMediaPacketSize) {
         return std::nullopt;
     }
-    Reader r(data, size);
+    Reader r(data, kMediaHeaderSize);
     uint16_t magic = r.u16();
     uint8_t version = r.u8();
     uint8_t type = r.u8();
-    if (magic != kMediaMagic || version != kVersion || type < 1 || type > 4) {
+    if (magic != kMediaMagic || version != kMediaVersion || type < 1 || type > 4) {
         return std::nullopt;
     }
     MediaPacket p;
     p.type = static_cast<MediaType>(type);
     p.media_key = r.u64();
-    p.seq = r.u32();
-    p.echo_ns = r.u64();
+    p.counter = r.u64();
     return p;
+}
+
+void decode_media_payload(const uint8_t* payload, MediaPacket& packet) {
+    Reader r(payload, kMediaPayloadSize);
+    packet.seq = r.u32();
+    packet.echo_ns = r.u64();
 }
 
 bool is_valid_utf8(std::string_view text) {

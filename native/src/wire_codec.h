@@ -1,5 +1,6 @@
-// Encoding and strict decoding of protocol v1 (docs/PROTOCOL.md): signaling frames over TCP and
-// fixed-size media datagrams over UDP. Pure functions plus a small stream reassembler; no I/O.
+// Encoding and strict decoding of the protocol (docs/PROTOCOL.md): signaling frames (v1) over TCP
+// and the layout of fixed-size media datagrams (v2) over UDP, whose sealing lives in
+// media_cipher.h. Pure functions plus a small stream reassembler; no I/O.
 #ifndef ROOMLINK_WIRE_CODEC_H
 #define ROOMLINK_WIRE_CODEC_H
 
@@ -17,7 +18,11 @@ namespace roomlink::wire {
 constexpr uint8_t kVersion = 1;
 constexpr uint32_t kMaxFrame = 65536;  // bound on the len field (ver + type + payload)
 constexpr size_t kFrameHeader = 4;
-constexpr size_t kMediaPacketSize = 24;
+constexpr uint8_t kMediaVersion = 2;
+constexpr size_t kMediaHeaderSize = 20;   // magic, ver, type, mediaKey, counter: clear, the AEAD's AAD
+constexpr size_t kMediaPayloadSize = 12;  // seq, echoNs: sealed
+constexpr size_t kMediaTagSize = 16;
+constexpr size_t kMediaPacketSize = kMediaHeaderSize + kMediaPayloadSize + kMediaTagSize;
 constexpr size_t kMaxDatagram = 1200;
 constexpr uint16_t kMediaMagic = 0x524C;
 
@@ -28,6 +33,7 @@ constexpr size_t kMaxMessage = 512;
 constexpr size_t kMaxMediaHost = 255;
 
 using SessionSecret = std::array<uint8_t, 16>;
+using MediaSecret = std::array<uint8_t, 16>;  // keys the session's media AEAD (media_cipher.h)
 
 struct Join {
     std::string app_key;
@@ -35,6 +41,7 @@ struct Join {
     uint64_t uid = 0;
     std::string token;
     uint64_t media_key = 0;
+    MediaSecret media_secret{};
 };
 struct JoinOk {
     uint64_t channel_id = 0;
@@ -52,6 +59,7 @@ struct Resume {
     uint64_t session_id = 0;
     SessionSecret session_secret{};
     uint64_t media_key = 0;
+    MediaSecret media_secret{};
 };
 struct ResumeOk {
     uint64_t channel_id = 0;
@@ -139,13 +147,21 @@ enum class MediaType : uint8_t { kBind = 1, kBindAck = 2, kPing = 3, kPong = 4 }
 struct MediaPacket {
     MediaType type = MediaType::kBind;
     uint64_t media_key = 0;
+    uint64_t counter = 0;  // the sender's per-key datagram counter: the AEAD nonce
     uint32_t seq = 0;
     uint64_t echo_ns = 0;
 };
 
-std::array<uint8_t, kMediaPacketSize> encode_media(const MediaPacket& packet);
-// nullopt for a datagram of the wrong size, magic or version, or an unknown type.
-std::optional<MediaPacket> decode_media(const uint8_t* data, size_t size);
+using MediaDatagram = std::array<uint8_t, kMediaPacketSize>;
+
+// The clear header of `packet` into out[0, kMediaHeaderSize) and its payload, still to be sealed,
+// into out[kMediaHeaderSize, kMediaHeaderSize + kMediaPayloadSize); the tag is left to the AEAD.
+void encode_media_layout(const MediaPacket& packet, MediaDatagram& out);
+// The header fields (type, media_key, counter) of a datagram, or nullopt for the wrong size,
+// magic or version, or an unknown type. Nothing in it is authentic until the tag is checked.
+std::optional<MediaPacket> decode_media_header(const uint8_t* data, size_t size);
+// seq and echoNs from the kMediaPayloadSize opened payload bytes.
+void decode_media_payload(const uint8_t* payload, MediaPacket& packet);
 
 bool is_valid_utf8(std::string_view text);
 

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -15,6 +16,7 @@
 #include "event_loop.h"
 #include "keepalive_driver.h"
 #include "media_path.h"
+#include "media_server_key.h"
 #include "signal_connection.h"
 #include "socket_util.h"
 #include "test_support.h"
@@ -379,6 +381,29 @@ namespace {
 struct FakeMediaServer {
     UniqueFd fd;
     SocketAddress address;
+    std::map<uint64_t, std::unique_ptr<test::MediaServerKey>> keys_;
+    // The last answer sent, and what it answered: for replays and forgeries.
+    wire::MediaDatagram last_reply{};
+    uint64_t last_key = 0;
+    uint32_t last_seq = 0;
+    uint64_t last_echo_ns = 0;
+    sockaddr_storage last_from{};
+    socklen_t last_from_len = 0;
+
+    void send_raw(const wire::MediaDatagram& bytes) {
+        ::sendto(fd.get(), bytes.data(), bytes.size(), 0,
+                 reinterpret_cast<const sockaddr*>(&last_from), last_from_len);
+    }
+
+    // A PONG for the last PING, well-formed but sealed under keys made from another secret:
+    // what an on-path attacker who knows the mediaKey (it travels in clear) can make.
+    void send_forged_pong() {
+        wire::MediaSecret wrong = test::fixed_media_secret();
+        wrong[0] ^= 1;
+        test::MediaServerKey forger(last_key, wrong);
+        for (int i = 0; i < 3; ++i) forger.seal(wire::MediaType::kPong, 0, 0);  // a plausible counter
+        send_raw(forger.seal(wire::MediaType::kPong, last_seq, last_echo_ns));
+    }
 
     FakeMediaServer() {
         fd = UniqueFd(::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0));
@@ -404,24 +429,41 @@ struct FakeMediaServer {
             if (n < 0) {
                 return pings;
             }
-            auto packet = wire::decode_media(buffer, static_cast<size_t>(n));
+            auto header = wire::decode_media_header(buffer, static_cast<size_t>(n));
+            if (!header) continue;
+            auto& keys = keys_[header->media_key];
+            if (!keys) {
+                keys = std::make_unique<test::MediaServerKey>(header->media_key,
+                                                              test::fixed_media_secret());
+            }
+            auto packet = keys->open(buffer, static_cast<size_t>(n));
             if (!packet) continue;
-            wire::MediaPacket reply = *packet;
+            wire::MediaType reply;
             if (packet->type == wire::MediaType::kBind) {
-                reply.type = wire::MediaType::kBindAck;
+                reply = wire::MediaType::kBindAck;
             } else if (packet->type == wire::MediaType::kPing) {
                 ++pings;
                 if (!answer) continue;
-                reply.type = wire::MediaType::kPong;
+                reply = wire::MediaType::kPong;
             } else {
                 continue;
             }
-            auto bytes = wire::encode_media(reply);
+            auto bytes = keys->seal(reply, packet->seq, packet->echo_ns);
             ::sendto(fd.get(), bytes.data(), bytes.size(), 0, reinterpret_cast<sockaddr*>(&from),
                      len);
+            last_reply = bytes;
+            last_key = packet->media_key;
+            last_seq = packet->seq;
+            last_echo_ns = packet->echo_ns;
+            last_from = from;
+            last_from_len = len;
         }
     }
 };
+
+MediaKeys test_keys(uint64_t media_key) {
+    return derive_media_keys(media_key, test::fixed_media_secret());
+}
 
 struct Listener : MediaPath::Listener {
     bool bound = false;
@@ -444,7 +486,7 @@ struct BoundMediaPath {
     Listener listener;
     MediaPath path;
 
-    explicit BoundMediaPath(uint64_t media_key) : path(loop, &listener, media_key, millis(100)) {
+    explicit BoundMediaPath(uint64_t media_key) : path(loop, &listener, media_key, test_keys(media_key), millis(100)) {
         std::string error;
         REQUIRE(path.open(server.address, &error, true));
         settle(loop);
@@ -503,6 +545,27 @@ TEST(media_path_follows_the_adaptive_schedule_on_a_manual_clock) {
     CHECK(unanswered <= 1 + 26);
 }
 
+// An attacker on the path can replay the server's genuine PONGs and forge new ones for the
+// PING it just saw: neither is liveness, so the loss is reported exactly when it would be anyway.
+TEST(replayed_and_forged_media_pongs_are_not_liveness) {
+    BoundMediaPath bound(43);
+    ManualClock& clock = bound.clock;
+    for (int step = 0; step < 20; ++step) {  // 1 s, answered
+        bound.tick(millis(50), true);
+    }
+    const TimePoint last_pong = bound.path.last_inbound();
+    while (bound.listener.lost == 0 && clock.now() < last_pong + millis(3000)) {
+        bound.tick(millis(10), false);
+        bound.server.send_raw(bound.server.last_reply);
+        bound.server.send_forged_pong();
+        settle(bound.loop);
+    }
+    CHECK_EQ(bound.listener.lost, 1);
+    CHECK(clock.now() >= last_pong + millis(1500) && clock.now() < last_pong + millis(1510));
+    CHECK(bound.path.replayed() > 100);
+    CHECK(bound.path.unauthenticated() > 100);
+}
+
 TEST(media_path_returns_to_the_healthy_interval_after_a_pong) {
     BoundMediaPath bound(7);
     Listener& listener = bound.listener;
@@ -535,7 +598,7 @@ TEST(early_binds_back_off_until_the_answer_then_go_eagerly) {
     EventLoop loop{clock};
     FakeMediaServer server;
     Listener listener;
-    MediaPath path(loop, &listener, 9, millis(100));
+    MediaPath path(loop, &listener, 9, test_keys(9), millis(100));
     std::string error;
     const TimePoint t0 = clock.now();
     REQUIRE(path.open(server.address, &error, false));  // BIND sent ahead of the answer
@@ -546,7 +609,7 @@ TEST(early_binds_back_off_until_the_answer_then_go_eagerly) {
             uint8_t buffer[2048];
             ssize_t n = ::recv(server.fd.get(), buffer, sizeof buffer, 0);
             if (n < 0) return;
-            auto packet = wire::decode_media(buffer, static_cast<size_t>(n));
+            auto packet = wire::decode_media_header(buffer, static_cast<size_t>(n));
             if (packet && packet->type == wire::MediaType::kBind) {
                 binds.push_back(to_millis(clock.now() - t0));
             }

@@ -17,9 +17,11 @@
 #include <chrono>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "media_server_key.h"
 #include "wire_codec.h"
 
 namespace test {
@@ -69,6 +71,7 @@ struct LoopbackStats {
     int resets = 0;          // client connections that ended with a reset (ECONNRESET)
     roomlink::wire::Join last_join;
     std::vector<uint64_t> resumed_media_keys;
+    uint64_t unauthenticated_datagrams = 0;  // media datagrams whose tag did not verify
     // When things happened, on the driver's clock.
     std::vector<Time> accepted_at;
     std::vector<Time> joined_at;   // JOIN received (answered or not)
@@ -413,6 +416,7 @@ private:
             for (size_t i = 0; i < s.secret.size(); ++i) s.secret[i] = static_cast<uint8_t>(id + i);
             s.media_key = join->media_key;
             s.client_id = c.id;
+            register_media_key(join->media_key, join->media_secret);
             sessions_[id] = s;
             key_to_session_[join->media_key] = id;
             c.session_id = id;
@@ -427,6 +431,9 @@ private:
             ++stats_.resumes;
             stats_.resumed_at.push_back(driver_.now());
             stats_.resumed_media_keys.push_back(resume->media_key);
+            if (media_keys_.count(resume->media_key) == 0) {
+                register_media_key(resume->media_key, resume->media_secret);
+            }
             if (config_.resume_session_end != 0) {
                 send_frame(fd, SessionEnd{config_.resume_session_end, "ended while you were away"});
                 close_client(fd);
@@ -492,9 +499,16 @@ private:
         return true;
     }
 
+    // The keys a JOIN/RESUME named: what the client seals with `key` is opened with these.
+    void register_media_key(uint64_t key, const roomlink::wire::MediaSecret& secret) {
+        media_keys_[key] = std::make_unique<test::MediaServerKey>(key, secret);
+    }
+
     void send_media(roomlink::wire::MediaType type, uint64_t key, const sockaddr_in& to,
                     uint32_t seq = 0, uint64_t echo = 0) {
-        auto bytes = roomlink::wire::encode_media({type, key, seq, echo});
+        auto k = media_keys_.find(key);
+        if (k == media_keys_.end()) return;  // never named by a JOIN/RESUME: nothing to seal with
+        auto bytes = k->second->seal(type, seq, echo);
         sendto(udp_fd_, bytes.data(), bytes.size(), 0, reinterpret_cast<const sockaddr*>(&to),
                sizeof to);
     }
@@ -507,8 +521,19 @@ private:
             socklen_t len = sizeof from;
             ssize_t n = recvfrom(udp_fd_, buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&from), &len);
             if (n < 0) return;
-            auto p = decode_media(buf, static_cast<size_t>(n));
-            if (!p) continue;
+            auto header = decode_media_header(buf, static_cast<size_t>(n));
+            if (!header) continue;
+            auto keys = media_keys_.find(header->media_key);
+            std::optional<MediaPacket> p = header;
+            if (keys != media_keys_.end()) {
+                p = keys->second->open(buf, static_cast<size_t>(n));
+                if (!p) {
+                    ++stats_.unauthenticated_datagrams;
+                    continue;
+                }
+            } else if (header->type != MediaType::kBind) {
+                continue;  // a BIND may precede its JOIN (kept pending, checked by no one here)
+            }
             if (p->type == MediaType::kBind) {
                 ++stats_.binds;
                 auto it = key_to_session_.find(p->media_key);
@@ -533,6 +558,7 @@ private:
     }
 
 
+    std::map<uint64_t, std::unique_ptr<test::MediaServerKey>> media_keys_;
     Config config_;
     Driver driver_;
     Stats stats_;

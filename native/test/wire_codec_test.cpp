@@ -6,9 +6,14 @@
 #include <string>
 #include <vector>
 
+#include "media_cipher.h"
 #include "test_support.h"
 
 using namespace roomlink::wire;
+using roomlink::AeadKey;
+using roomlink::derive_media_keys;
+using roomlink::MediaCipher;
+using roomlink::MediaKeys;
 using Fields = std::map<std::string, std::string>;
 
 namespace {
@@ -87,9 +92,9 @@ std::vector<Vector> valid_vectors() {
 }
 
 uint64_t u64(const Fields& f, const char* key) { return std::stoull(f.at(key)); }
-SessionSecret secret(const Fields& f) {
+SessionSecret secret(const Fields& f, const char* key = "sessionSecret") {
     SessionSecret s{};
-    auto bytes = from_hex(f.at("sessionSecret"));
+    auto bytes = from_hex(f.at(key));
     for (size_t i = 0; i < s.size(); ++i) {
         s[i] = bytes.at(i);
     }
@@ -100,14 +105,16 @@ SessionSecret secret(const Fields& f) {
 Message build(const std::string& name, const Fields& f) {
     if (name == "join" || name == "join_unicode") {
         return Join{f.at("appKey"), f.at("channel"), u64(f, "uid"), f.at("token"),
-                    u64(f, "mediaKey")};
+                    u64(f, "mediaKey"), secret(f, "mediaSecret")};
     }
     if (name == "join_ok") {
         return JoinOk{u64(f, "channelId"), u64(f, "sessionId"), secret(f), f.at("mediaHost"),
                       static_cast<uint16_t>(u64(f, "mediaPort")), u64(f, "serverTimeMs")};
     }
     if (name == "join_err") return JoinErr{std::stoi(f.at("code")), f.at("message")};
-    if (name == "resume") return Resume{u64(f, "sessionId"), secret(f), u64(f, "mediaKey")};
+    if (name == "resume") {
+        return Resume{u64(f, "sessionId"), secret(f), u64(f, "mediaKey"), secret(f, "mediaSecret")};
+    }
     if (name == "resume_ok") {
         return ResumeOk{u64(f, "channelId"), static_cast<uint8_t>(u64(f, "resumed")),
                         u64(f, "sessionId"), secret(f), f.at("mediaHost"),
@@ -140,7 +147,8 @@ Fields fields_of(const Message& message) {
             using T = std::decay_t<decltype(m)>;
             if constexpr (std::is_same_v<T, Join>) {
                 f = {{"appKey", m.app_key}, {"channel", m.channel}, {"uid", std::to_string(m.uid)},
-                     {"token", m.token}, {"mediaKey", std::to_string(m.media_key)}};
+                     {"token", m.token}, {"mediaKey", std::to_string(m.media_key)},
+                     {"mediaSecret", hex_secret(m.media_secret)}};
             } else if constexpr (std::is_same_v<T, JoinOk>) {
                 f = {{"channelId", std::to_string(m.channel_id)},
                      {"sessionId", std::to_string(m.session_id)},
@@ -154,7 +162,8 @@ Fields fields_of(const Message& message) {
             } else if constexpr (std::is_same_v<T, Resume>) {
                 f = {{"sessionId", std::to_string(m.session_id)},
                      {"sessionSecret", hex_secret(m.session_secret)},
-                     {"mediaKey", std::to_string(m.media_key)}};
+                     {"mediaKey", std::to_string(m.media_key)},
+                     {"mediaSecret", hex_secret(m.media_secret)}};
             } else if constexpr (std::is_same_v<T, ResumeOk>) {
                 f = {{"channelId", std::to_string(m.channel_id)},
                      {"resumed", std::to_string(m.resumed)},
@@ -193,7 +202,7 @@ bool is_media(const std::string& name) { return name.rfind("media_", 0) == 0; }
 MediaType media_type(const std::string& name) {
     if (name == "media_bind") return MediaType::kBind;
     if (name == "media_bind_ack") return MediaType::kBindAck;
-    if (name == "media_ping") return MediaType::kPing;
+    if (name == "media_ping" || name == "media_ping_high_counter") return MediaType::kPing;
     return MediaType::kPong;
 }
 
@@ -201,7 +210,7 @@ MediaType media_type(const std::string& name) {
 
 TEST(vectors_file_is_complete) {
     auto vectors = valid_vectors();
-    CHECK_EQ(vectors.size(), size_t{22});  // update when docs/vectors grows
+    CHECK_EQ(vectors.size(), size_t{24});  // update when docs/vectors grows
     auto invalid = read_table("invalid.txt");
     CHECK(invalid.size() >= 10);
 }
@@ -226,26 +235,67 @@ TEST(signal_vectors_decode_to_golden_fields) {
     }
 }
 
-TEST(media_vectors_round_trip) {
+TEST(media_keys_derive_to_golden_bytes) {
     int seen = 0;
     for (const auto& v : valid_vectors()) {
-        if (!is_media(v.name)) continue;
+        if (v.name != "media_keys") continue;
+        ++seen;
+        MediaKeys keys = derive_media_keys(u64(v.fields, "mediaKey"), secret(v.fields, "mediaSecret"));
+        CHECK_EQ(to_hex(keys.client_to_server.data(), keys.client_to_server.size()) +
+                     to_hex(keys.server_to_client.data(), keys.server_to_client.size()),
+                 to_hex(v.bytes));
+    }
+    CHECK_EQ(seen, 1);
+}
+
+bool sent_by_client(MediaType t) { return t == MediaType::kBind || t == MediaType::kPing; }
+
+TEST(media_vectors_seal_and_open_to_golden_bytes) {
+    int seen = 0;
+    for (const auto& v : valid_vectors()) {
+        if (!is_media(v.name) || v.name == "media_keys") continue;
         ++seen;
         MediaPacket p;
         p.type = media_type(v.name);
         p.media_key = u64(v.fields, "mediaKey");
+        p.counter = u64(v.fields, "counter");
         p.seq = static_cast<uint32_t>(u64(v.fields, "seq"));
         p.echo_ns = u64(v.fields, "echoNs");
-        auto bytes = encode_media(p);
+        MediaKeys keys = derive_media_keys(p.media_key, secret(v.fields, "mediaSecret"));
+        const AeadKey& key = sent_by_client(p.type) ? keys.client_to_server : keys.server_to_client;
+        const AeadKey& other = sent_by_client(p.type) ? keys.server_to_client : keys.client_to_server;
+        MediaCipher cipher(key);
+        MediaDatagram bytes{};
+        REQUIRE(cipher.seal(p, &bytes));
         CHECK_EQ(to_hex(bytes.data(), bytes.size()), to_hex(v.bytes));
-        auto decoded = decode_media(v.bytes.data(), v.bytes.size());
-        REQUIRE(decoded.has_value());
-        CHECK(decoded->type == p.type);
-        CHECK_EQ(decoded->media_key, p.media_key);
-        CHECK_EQ(decoded->seq, p.seq);
-        CHECK_EQ(decoded->echo_ns, p.echo_ns);
+        auto opened = cipher.open(v.bytes.data(), v.bytes.size());
+        REQUIRE(opened.has_value());
+        CHECK(opened->type == p.type);
+        CHECK_EQ(opened->media_key, p.media_key);
+        CHECK_EQ(opened->counter, p.counter);
+        CHECK_EQ(opened->seq, p.seq);
+        CHECK_EQ(opened->echo_ns, p.echo_ns);
+        // The other direction's key opens nothing: a reflected datagram is not an answer.
+        MediaCipher wrong(other);
+        CHECK(!wrong.open(v.bytes.data(), v.bytes.size()).has_value());
     }
-    CHECK_EQ(seen, 4);
+    CHECK_EQ(seen, 5);
+}
+
+TEST(every_flipped_bit_of_a_datagram_fails_authentication) {
+    MediaSecret s{};
+    s[0] = 1;
+    MediaCipher cipher(derive_media_keys(42, s).client_to_server);
+    MediaDatagram good{};
+    REQUIRE(cipher.seal(MediaPacket{MediaType::kPing, 42, 9, 10, 11}, &good));
+    REQUIRE(cipher.open(good.data(), good.size()).has_value());
+    for (size_t bit = 0; bit < good.size() * 8; ++bit) {
+        MediaDatagram bad = good;
+        bad[bit / 8] ^= static_cast<uint8_t>(1u << (bit % 8));
+        if (cipher.open(bad.data(), bad.size()).has_value()) {
+            test::fail(__FILE__, __LINE__, "bit " + std::to_string(bit) + " flipped and still authentic");
+        }
+    }
 }
 
 TEST(invalid_vectors_are_protocol_errors) {
@@ -384,23 +434,27 @@ TEST(resume_ok_flag_must_be_boolean) {
 }
 
 TEST(media_datagrams_are_validated) {
-    auto good = encode_media(MediaPacket{MediaType::kPong, 5, 6, 7});
-    CHECK(decode_media(good.data(), good.size()).has_value());
-    CHECK(!decode_media(good.data(), good.size() - 1).has_value());
+    MediaDatagram good{};
+    encode_media_layout(MediaPacket{MediaType::kPong, 5, 8, 6, 7}, good);
+    auto header = decode_media_header(good.data(), good.size());
+    REQUIRE(header.has_value());
+    CHECK_EQ(header->media_key, uint64_t{5});
+    CHECK_EQ(header->counter, uint64_t{8});
+    CHECK(!decode_media_header(good.data(), good.size() - 1).has_value());
     std::vector<uint8_t> longer(good.begin(), good.end());
     longer.push_back(0);
-    CHECK(!decode_media(longer.data(), longer.size()).has_value());
+    CHECK(!decode_media_header(longer.data(), longer.size()).has_value());
     auto bad_magic = good;
     bad_magic[0] = 0x00;
-    CHECK(!decode_media(bad_magic.data(), bad_magic.size()).has_value());
+    CHECK(!decode_media_header(bad_magic.data(), bad_magic.size()).has_value());
     auto bad_version = good;
-    bad_version[2] = 2;
-    CHECK(!decode_media(bad_version.data(), bad_version.size()).has_value());
+    bad_version[2] = 1;  // the unauthenticated v1 layout is gone
+    CHECK(!decode_media_header(bad_version.data(), bad_version.size()).has_value());
     auto bad_type = good;
     bad_type[3] = 5;
-    CHECK(!decode_media(bad_type.data(), bad_type.size()).has_value());
+    CHECK(!decode_media_header(bad_type.data(), bad_type.size()).has_value());
     bad_type[3] = 0;
-    CHECK(!decode_media(bad_type.data(), bad_type.size()).has_value());
+    CHECK(!decode_media_header(bad_type.data(), bad_type.size()).has_value());
 }
 
 TEST(utf8_validation) {

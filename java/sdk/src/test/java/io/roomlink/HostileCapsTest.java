@@ -76,7 +76,7 @@ class HostileCapsTest {
             // A password-guessing loop: bad tokens as fast as one connection after another allows.
             for (int i = 0; i < 200; i++) {
                 try (RawSignal c = new RawSignal(server.signalPort())) {
-                    c.send(new Message.Join(Fixtures.APP_KEY, "rated", 5000 + i, "guess-" + i, i));
+                    c.send(new Message.Join(Fixtures.APP_KEY, "rated", 5000 + i, "guess-" + i, i, new byte[16]));
                     Message m = c.read(5000);
                     Message.JoinErr err = assertInstanceOf(Message.JoinErr.class, m);
                     if (err.code() == ErrorCodes.SERVER_LIMIT) {

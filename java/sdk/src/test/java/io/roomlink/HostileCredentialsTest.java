@@ -49,18 +49,18 @@ class HostileCredentialsTest {
         server = Fixtures.server().plaintext().start();
         try (Witnesses witnesses = Witnesses.join(server, CHANNEL);
                 WireAttacker owner = WireAttacker.connect(server.signalPort())) {
-            owner.send(new Message.Join(Fixtures.APP_KEY, CHANNEL, 77, Fixtures.token(CHANNEL, 77), 1));
+            owner.send(new Message.Join(Fixtures.APP_KEY, CHANNEL, 77, Fixtures.token(CHANNEL, 77), 1, new byte[16]));
             Message.JoinOk joined = owner.expect(Message.JoinOk.class);
             byte[] sniffed = joined.sessionSecret(); // what an eavesdropper on the JOIN_OK would hold
 
             try (WireAttacker resumer = WireAttacker.connect(server.signalPort())) {
-                resumer.send(new Message.Resume(joined.sessionId(), sniffed, 1));
+                resumer.send(new Message.Resume(joined.sessionId(), sniffed, 1, new byte[16]));
                 Message.ResumeOk resumed = resumer.expect(Message.ResumeOk.class);
                 assertTrue(resumed.resumed());
                 assertFalse(Arrays.equals(sniffed, resumed.sessionSecret()), "RESUME_OK rotates the secret");
 
                 try (WireAttacker replay = WireAttacker.connect(server.signalPort())) {
-                    replay.send(new Message.Resume(joined.sessionId(), sniffed, 2));
+                    replay.send(new Message.Resume(joined.sessionId(), sniffed, 2, new byte[16]));
                     assertEquals(ErrorCode.INVALID_TOKEN, replay.expect(Message.JoinErr.class).code());
                     assertTrue(replay.closedWithin(WAIT));
                 }

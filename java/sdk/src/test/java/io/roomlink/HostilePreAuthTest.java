@@ -47,9 +47,9 @@ class HostilePreAuthTest {
     @Test
     void theLargestJoinStillFits() throws Exception {
         String big = "k".repeat(64);
-        Message.Join join = new Message.Join(big, "c".repeat(64), 1, "t".repeat(1024), 1);
+        Message.Join join = new Message.Join(big, "c".repeat(64), 1, "t".repeat(1024), 1, new byte[16]);
         int len = WireCodec.encode(join).length - WireCodec.LENGTH_FIELD;
-        assertEquals(WireCodec.MAX_FIRST_FRAME - 16, len, "MAX_FIRST_FRAME leaves 16 bytes for the mediaSecret");
+        assertEquals(WireCodec.MAX_FIRST_FRAME, len, "MAX_FIRST_FRAME is the largest JOIN, mediaSecret included");
         try (RoomServer server = Fixtures.server().plaintext().start(); RawSignal c = new RawSignal(server.signalPort())) {
             c.send(join);
             Message.JoinErr err = assertInstanceOf(Message.JoinErr.class, c.read(5000));
@@ -98,7 +98,7 @@ class HostilePreAuthTest {
                     RawSignal c = new RawSignal(server.signalPort());
                     conns.add(c);
                     c.send(new Message.Join(Fixtures.APP_KEY, "pingers", 7000 + i, Fixtures.token("pingers", 7000 + i),
-                            1000 + i));
+                            1000 + i, new byte[16]));
                     Thread t = new Thread(() -> blast(c), "pinger-" + i);
                     t.setDaemon(true);
                     t.start();

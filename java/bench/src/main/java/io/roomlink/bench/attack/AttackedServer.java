@@ -28,11 +28,13 @@ public final class AttackedServer implements AutoCloseable {
 
     private final Process process;
     public final int signalPort;
+    public final int mediaPort;
     public final int fdLimit;
 
-    private AttackedServer(Process process, int signalPort, int fdLimit) {
+    private AttackedServer(Process process, int[] ports, int fdLimit) {
         this.process = process;
-        this.signalPort = signalPort;
+        this.signalPort = ports[0];
+        this.mediaPort = ports[1];
         this.fdLimit = fdLimit;
     }
 
@@ -44,14 +46,14 @@ public final class AttackedServer implements AutoCloseable {
         cmd.addAll(List.of(flags));
         Path log = bench.logDir.resolve(name + "-server.log");
         Process p = new ProcessBuilder(cmd).redirectError(log.toFile()).start();
-        CompletableFuture<Integer> port = new CompletableFuture<>();
+        CompletableFuture<int[]> port = new CompletableFuture<>();
         Thread reader = new Thread(() -> {
             try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
                 String line;
                 while ((line = r.readLine()) != null) {
                     Matcher m = LISTENING.matcher(line);
                     if (m.find()) {
-                        port.complete(Integer.parseInt(m.group(1)));
+                        port.complete(new int[] {Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2))});
                     }
                 }
             } catch (IOException e) {

@@ -45,6 +45,7 @@ public final class Scenarios {
         scenarios.put("hijack", Hijack::new);
         scenarios.put("fd-flood", FdFlood::new);
         scenarios.put("pingers", NonReadingPingers::new);
+        scenarios.put("bind-flood", BindFlood::new);
         scenarios.put("hostile-server", HostileServerVsSdk::new);
         return scenarios;
     }

@@ -1,0 +1,239 @@
+package io.roomlink;
+
+import static io.roomlink.Fixtures.WAIT;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.roomlink.server.RoomServer;
+import io.roomlink.server.protocol.MediaCodec;
+import io.roomlink.server.protocol.MediaKeys;
+import io.roomlink.server.protocol.MediaPacket;
+import io.roomlink.server.protocol.Message;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketTimeoutException;
+import java.nio.ByteBuffer;
+import java.nio.channels.DatagramChannel;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Attacks on the media path (docs/PROTOCOL.md, "Media packets"). The victim's datagrams pass a
+ * {@link MediaTap}, so the attacker knows its mediaKey and holds copies of its genuine datagrams,
+ * as an eavesdropper on the path would. Every attack must change nothing: the victim and the two
+ * witnesses see no state change, and the victim's media keeps being answered at its own address.
+ */
+class HostileMediaTest {
+    private static final String CHANNEL = "media";
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    @Test
+    void forgedAndReplayedBindsWithASniffedMediaKeyChangeNothing() throws Exception {
+        try (RoomServer server = Fixtures.server().plaintext().start();
+                Witnesses witnesses = Witnesses.join(server, CHANNEL);
+                MediaTap tap = new MediaTap(server.mediaPort());
+                Victim victim = Victim.join(server, tap);
+                DatagramSocket attacker = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
+            long key = victim.mediaKey();
+            InetSocketAddress media = new InetSocketAddress(InetAddress.getLoopbackAddress(), server.mediaPort());
+            // Forged: the right key under keys from a guessed secret, at counters low and high.
+            MediaKeys guessed = MediaKeys.derive(key, secret());
+            int forged = 0;
+            for (long counter : new long[] {1, 2, 3, 1_000, 1L << 40, Long.MAX_VALUE}) {
+                for (int type : new int[] {MediaCodec.BIND, MediaCodec.PING}) {
+                    byte[] d = MediaCodec.seal(new MediaPacket(type, key, counter, 1, 0), guessed.clientToServer());
+                    attacker.send(new DatagramPacket(d, d.length, media));
+                    forged++;
+                }
+            }
+            // Replayed: every genuine datagram the victim sent so far, from the attacker's address.
+            List<byte[]> sniffed = tap.upstream();
+            for (byte[] d : sniffed) {
+                attacker.send(new DatagramPacket(d, d.length, media));
+            }
+            int replays = sniffed.size();
+            long forgedTotal = forged;
+            Fixtures.awaitTrue(() -> server.stats().unauthenticatedDatagrams() >= forgedTotal
+                    && server.stats().replayedDatagrams() >= replays, WAIT, "the server to drop every attack datagram");
+            victim.awaitMediaAnswered(4);
+            assertNothingFor(attacker);
+            victim.assertUndisturbed();
+            witnesses.assertUndisturbed();
+        }
+    }
+
+    @Test
+    void aJoinNamingAnotherSessionsMediaKeyDoesNotTakeIt() throws Exception {
+        try (RoomServer server = Fixtures.server().plaintext().start();
+                Witnesses witnesses = Witnesses.join(server, CHANNEL);
+                MediaTap tap = new MediaTap(server.mediaPort());
+                Victim victim = Victim.join(server, tap);
+                RawSignal signal = new RawSignal(server.signalPort());
+                DatagramSocket attacker = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
+            long key = victim.mediaKey();
+            byte[] own = secret();
+            // The attacker's own channel and its own valid token: only the mediaKey is the victim's.
+            signal.send(new Message.Join(Fixtures.APP_KEY, "attackers-room", 666, Fixtures.token("attackers-room", 666),
+                    key, own));
+            assertInstanceOf(Message.JoinOk.class, signal.read(5000));
+            byte[] bind = MediaCodec.seal(new MediaPacket(MediaCodec.BIND, key, 1, 0, 0),
+                    MediaKeys.derive(key, own).clientToServer());
+            InetSocketAddress media = new InetSocketAddress(InetAddress.getLoopbackAddress(), server.mediaPort());
+            long before = server.stats().unauthenticatedDatagrams();
+            for (int i = 0; i < 5; i++) {
+                attacker.send(new DatagramPacket(bind, bind.length, media));
+            }
+            Fixtures.awaitTrue(() -> server.stats().unauthenticatedDatagrams() >= before + 5, WAIT,
+                    "the attacker's BINDs to be checked against the holder's keys");
+            assertEquals(1, server.stats().mediaKeyConflicts());
+            victim.awaitMediaAnswered(4);
+            assertNothingFor(attacker);
+            victim.assertUndisturbed();
+            witnesses.assertUndisturbed();
+        }
+    }
+
+    @Test
+    void aRandomBindFloodLeavesBoundSessionsAloneAndANewcomerStillJoins() throws Exception {
+        try (RoomServer server = Fixtures.server().plaintext().start();
+                Witnesses witnesses = Witnesses.join(server, CHANNEL)) {
+            AtomicBoolean stop = new AtomicBoolean();
+            AtomicLong sent = new AtomicLong();
+            List<Thread> flooders = new ArrayList<>();
+            for (int t = 0; t < 2; t++) {
+                long seed = t;
+                Thread f = new Thread(() -> flood(server.mediaPort(), seed, stop, sent), "bind-flood-" + t);
+                f.setDaemon(true);
+                f.start();
+                flooders.add(f);
+            }
+            try {
+                Fixtures.awaitTrue(() -> sent.get() > 50_000, WAIT, "the flood to get going");
+                RecordingListener newcomer = new RecordingListener("newcomer");
+                long start = System.nanoTime();
+                try (RoomEngine e = RoomEngine.create(Fixtures.config(server).plaintext(true).build(), newcomer)) {
+                    e.joinChannel(Fixtures.token(CHANNEL, 3), CHANNEL, 3);
+                    newcomer.awaitEvent("onJoinChannel(OK, uid=3)", WAIT);
+                    long ms = (System.nanoTime() - start) / 1_000_000;
+                    System.out.printf("random-BIND flood: newcomer joined in %d ms, %d BINDs sent so far, %d pending evicted%n",
+                            ms, sent.get(), server.stats().pendingBindsEvicted());
+                }
+                // Let the flood run past two media timeouts of the witnesses.
+                long mark = sent.get();
+                Fixtures.awaitTrue(() -> sent.get() > mark + 100_000, WAIT, "100,000 more BINDs");
+            } finally {
+                stop.set(true);
+                for (Thread f : flooders) {
+                    f.join();
+                }
+            }
+            assertTrue(server.stats().malformedDatagrams() == 0, "the flood's BINDs are well-formed");
+            witnesses.assertUndisturbed();
+        }
+    }
+
+    /** Well-formed BINDs with random keys and garbage tags, as fast as one thread sends them. */
+    private static void flood(int port, long seed, AtomicBoolean stop, AtomicLong sent) {
+        SplittableRandom random = new SplittableRandom(seed);
+        try (DatagramChannel ch = DatagramChannel.open()) {
+            ch.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
+            ByteBuffer d = ByteBuffer.allocate(MediaCodec.SIZE);
+            while (!stop.get()) {
+                d.clear();
+                d.putShort((short) MediaCodec.MAGIC).put((byte) MediaCodec.VERSION).put((byte) MediaCodec.BIND);
+                d.putLong(random.nextLong()).putLong(1);
+                while (d.hasRemaining()) {
+                    d.put((byte) random.nextInt());
+                }
+                d.flip();
+                try {
+                    ch.write(d);
+                    sent.incrementAndGet();
+                } catch (java.net.PortUnreachableException e) {
+                    // an ICMP error for an earlier datagram: keep going
+                }
+            }
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    private static byte[] secret() {
+        byte[] s = new byte[MediaKeys.SECRET_LEN];
+        RANDOM.nextBytes(s);
+        return s;
+    }
+
+    /** Nothing came back to the attacker: no BIND_ACK, no PONG. */
+    private static void assertNothingFor(DatagramSocket attacker) throws Exception {
+        attacker.setSoTimeout(1);
+        byte[] in = new byte[MediaCodec.MAX_DATAGRAM];
+        assertThrows(SocketTimeoutException.class, () -> attacker.receive(new DatagramPacket(in, in.length)),
+                "the server answered the attacker");
+    }
+
+    /** One engine in the channel whose media goes through the tap. */
+    private static final class Victim implements AutoCloseable {
+        private final RoomEngine engine;
+        private final RecordingListener listener;
+        private final MediaTap tap;
+        private final int baseline;
+
+        private Victim(RoomEngine engine, RecordingListener listener, MediaTap tap) {
+            this.engine = engine;
+            this.listener = listener;
+            this.tap = tap;
+            this.baseline = listener.events().size();
+        }
+
+        static Victim join(RoomServer server, MediaTap tap) {
+            RecordingListener l = new RecordingListener("victim");
+            RoomEngine e = RoomEngine.create(Fixtures.config(server).plaintext(true)
+                    .mediaAddressOverride(tap.host(), tap.port()).build(), l);
+            try {
+                e.joinChannel(Fixtures.token(CHANNEL, 1), CHANNEL, 1);
+                l.awaitEvent("onJoinChannel(OK, uid=1)", WAIT);
+                Fixtures.awaitTrue(() -> tap.latest(MediaCodec.PING) != null, WAIT, "the victim's first PING");
+            } catch (RuntimeException | Error failure) {
+                e.close();
+                throw failure;
+            }
+            return new Victim(e, l, tap);
+        }
+
+        /** The key of the victim's current media path, read off its clear header. */
+        long mediaKey() {
+            byte[] ping = tap.latest(MediaCodec.PING);
+            assertNotNull(ping);
+            return ByteBuffer.wrap(ping, 4, 8).getLong();
+        }
+
+        /** {@code n} more server answers reached the victim through its own binding. */
+        void awaitMediaAnswered(int n) {
+            long mark = tap.delivered();
+            Fixtures.awaitTrue(() -> tap.delivered() >= mark + n, WAIT, n + " more PONGs to the victim");
+        }
+
+        void assertUndisturbed() {
+            List<String> all = listener.events();
+            List<String> states = all.subList(baseline, all.size()).stream().filter(s -> s.startsWith("state(")).toList();
+            assertEquals(List.of(), states, "victim state changes during the attack");
+            assertEquals(ConnectionState.CONNECTED, engine.getConnectionState());
+        }
+
+        @Override
+        public void close() {
+            engine.close();
+        }
+    }
+}
