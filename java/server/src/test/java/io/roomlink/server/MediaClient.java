@@ -51,10 +51,11 @@ final class MediaClient implements AutoCloseable {
         return MediaKeys.derive(key, secret(key));
     }
 
-    private final java.util.Map<Long, long[]> counters = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Shared by all MediaClients: one key is one client, whichever socket (address) it sends from. */
+    private static final java.util.Map<Long, long[]> counters = new java.util.concurrent.ConcurrentHashMap<>();
 
     /** The next c2s counter of {@code key} (1, 2, …), as a real client numbers its datagrams. */
-    long nextCounter(long key) {
+    static long nextCounter(long key) {
         long[] c = counters.computeIfAbsent(key, k -> new long[1]);
         synchronized (c) {
             return ++c[0];
