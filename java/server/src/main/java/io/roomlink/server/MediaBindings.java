@@ -1,45 +1,57 @@
 package io.roomlink.server;
 
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+import io.roomlink.server.protocol.MediaKeys;
 
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 
 /**
- * Which session each mediaKey names, server-wide: the room executors register and remove keys
- * (each for the sessions of its own shard), the media loop looks them up for every datagram.
+ * Which session, and which AEAD keys, each mediaKey names, server-wide: the room executors
+ * register and remove keys (each for the sessions of its own shard), the media loop looks them up
+ * for every datagram.
  *
  * <p>A session has one current key, the one named by its last JOIN/RESUME. A new key is unbound
- * until its BIND arrives; meanwhile the last bound key stays registered, so PINGs from the old
- * binding keep the media side healthy (docs/PROTOCOL.md), and goes once the new key is bound.
- * The per-session fields this uses ({@link Session#mediaBound}, {@link Session#hasPreviousKey},
- * {@link Session#previousMediaKey}) are written here only.
+ * until its BIND arrives; meanwhile the last bound key stays registered, under its own keys, so
+ * PINGs from the old binding keep the media side healthy (docs/PROTOCOL.md), and goes once the
+ * new key is bound. The per-session fields this uses ({@link Session#mediaBound},
+ * {@link Session#hasPreviousKey}, {@link Session#previousMediaKey}) are written here only.
+ *
+ * <p>A key belongs to the session that registered it first: a later JOIN/RESUME of another
+ * session naming it does not take it (a client that learnt someone's key cannot hijack its
+ * media path by naming it; its own datagrams fail against the holder's keys).
  */
 final class MediaBindings {
-    private static final Logger log = LoggerFactory.getLogger(MediaBindings.class);
+    private final ConcurrentMap<Long, MediaKeyState> byKey = new ConcurrentHashMap<>();
 
-    private final ConcurrentMap<Long, Session> byKey = new ConcurrentHashMap<>();
-
-    /** Any thread: the session {@code key} is registered for, or {@code null}. */
-    Session lookup(long key) {
+    /** Any thread: the state {@code key} is registered with, or {@code null}. */
+    MediaKeyState lookup(long key) {
         return byKey.get(key);
     }
 
+    /** Any thread: the session {@code key} is registered for, or {@code null}. */
+    Session session(long key) {
+        MediaKeyState e = byKey.get(key);
+        return e == null ? null : e.session;
+    }
+
     /**
-     * Room executor of {@code s}: makes {@code key} its current mediaKey (JOIN, RESUME). A key
-     * already registered for another session moves to {@code s}.
+     * Room executor of {@code s}: makes {@code key}, keyed by {@code mediaSecret}, its current
+     * mediaKey (JOIN, RESUME).
+     *
+     * @return {@code false} if another session holds {@code key}: it stays with that session
+     *         (the caller counts the conflict), and {@code s} has a current key nobody can bind
      */
-    void register(Session s, long key) {
+    boolean register(Session s, long key, byte[] mediaSecret) {
+        MediaKeys keys = MediaKeys.derive(key, mediaSecret);
         if (s.mediaKey != key) {
             if (s.mediaBound) {
                 if (s.hasPreviousKey) {
-                    byKey.remove(s.previousMediaKey, s);
+                    removeIfOwned(s.previousMediaKey, s);
                 }
                 s.previousMediaKey = s.mediaKey; // bound: keep it until the new key is bound
                 s.hasPreviousKey = true;
             } else {
-                byKey.remove(s.mediaKey, s); // never bound: nothing to keep
+                removeIfOwned(s.mediaKey, s); // never bound: nothing to keep
             }
             if (s.hasPreviousKey && s.previousMediaKey == key) {
                 s.hasPreviousKey = false; // back to the previous key: it is the current one again
@@ -47,11 +59,19 @@ final class MediaBindings {
             s.mediaBound = false;
             s.mediaKey = key; // before the put: a media loop that finds s under key sees it
         }
-        Session previous = byKey.put(key, s);
-        if (previous != null && previous != s) {
-            log.warn("mediaKey {} of {} reused by {}: the binding moves to the newer session",
-                    Long.toHexString(key), previous, s);
-        }
+        MediaKeyState fresh = new MediaKeyState(s, key, keys);
+        MediaKeyState now = byKey.compute(key, (k, e) -> {
+            if (e == null) {
+                return fresh;
+            }
+            if (e.session != s) {
+                return e; // held by another session
+            }
+            // Same session names the key again: same secret keeps the window (no replays of what
+            // it already saw); a new secret means new keys, under which old datagrams fail anyway.
+            return java.util.Arrays.equals(e.keys.clientToServerBytes(), keys.clientToServerBytes()) ? e : fresh;
+        });
+        return now.session == s;
     }
 
     /**
@@ -67,20 +87,24 @@ final class MediaBindings {
         if (!s.mediaBound) {
             s.mediaBound = true;
             if (s.hasPreviousKey) {
-                byKey.remove(s.previousMediaKey, s); // the old binding has served its time
+                removeIfOwned(s.previousMediaKey, s); // the old binding has served its time
                 s.hasPreviousKey = false;
             }
         }
         return true;
     }
 
-    /** Room executor of {@code s}: the session is gone; its keys go with it (unless already moved on). */
+    /** Room executor of {@code s}: the session is gone; its keys go with it (unless held by another). */
     void remove(Session s) {
-        byKey.remove(s.mediaKey, s);
+        removeIfOwned(s.mediaKey, s);
         if (s.hasPreviousKey) {
-            byKey.remove(s.previousMediaKey, s);
+            removeIfOwned(s.previousMediaKey, s);
             s.hasPreviousKey = false;
         }
+    }
+
+    private void removeIfOwned(long key, Session s) {
+        byKey.computeIfPresent(key, (k, e) -> e.session == s ? null : e);
     }
 
     int size() {

@@ -11,9 +11,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.net.InetSocketAddress;
-import java.util.HashMap;
-import java.util.Iterator;
-import java.util.Map;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 
@@ -21,7 +18,8 @@ import java.util.concurrent.TimeUnit;
  * The media (UDP) path: BIND/BIND_ACK and PING/PONG on the one datagram channel.
  *
  * <p>Threading: runs on the datagram channel's event loop. The mediaKey → session table
- * ({@link MediaBindings}) is written by the room executors; the pending-bind table is confined to this loop.
+ * ({@link MediaBindings}) is written by the room executors; the {@link PendingBinds}, the replay
+ * windows and send counters ({@link MediaKeyState}) are confined to this loop.
  * The room executor announces a newly registered key through {@link #keyRegistered}, which runs
  * after any BIND this loop is processing at that moment, so a BIND that raced its JOIN is
  * always either bound directly or found pending.
@@ -37,28 +35,32 @@ final class MediaHandler extends SimpleChannelInboundHandler<DatagramPacket> {
 
     /** How long a BIND for a not-yet-known mediaKey is kept (docs/PROTOCOL.md: up to 2 s). */
     static final long PENDING_NANOS = TimeUnit.SECONDS.toNanos(2);
-    /** Upper bound of the pending table, against floods of BINDs with random keys. */
+    /** Default upper bound of the pending store, against floods of BINDs with random keys. */
     static final int MAX_PENDING = 65536;
+    /** Default bound of pending BINDs per source address. */
+    static final int MAX_PENDING_PER_SOURCE = 8;
 
     /** Told about every accepted BIND (called on the media loop, must not block). */
     interface BindListener {
         void bound(Session s, long key);
     }
 
-    private record Pending(InetSocketAddress from, int seq, long echoNs, long receivedNanos) {
-    }
-
     private final MediaBindings bindings;
     private final ServerStats stats;
     /** Media loop only. */
-    private final Map<Long, Pending> pending = new HashMap<>();
+    private final PendingBinds pending;
     private volatile Channel channel;
     private volatile BindListener bindListener = (s, key) -> { };
 
     MediaHandler(MediaBindings bindings, ServerStats stats) {
+        this(bindings, stats, MAX_PENDING, MAX_PENDING_PER_SOURCE);
+    }
+
+    MediaHandler(MediaBindings bindings, ServerStats stats, int maxPendingBinds, int maxPendingBindsPerSource) {
         super(DatagramPacket.class, true);
         this.bindings = bindings;
         this.stats = stats;
+        this.pending = new PendingBinds(maxPendingBinds, maxPendingBindsPerSource, PENDING_NANOS, stats);
     }
 
     void bindListener(BindListener listener) {
@@ -68,7 +70,7 @@ final class MediaHandler extends SimpleChannelInboundHandler<DatagramPacket> {
     @Override
     public void channelActive(ChannelHandlerContext ctx) throws Exception {
         channel = ctx.channel();
-        ctx.executor().scheduleAtFixedRate(this::prunePending, 500, 500, TimeUnit.MILLISECONDS);
+        ctx.executor().scheduleAtFixedRate(() -> pending.expire(System.nanoTime()), 500, 500, TimeUnit.MILLISECONDS);
         super.channelActive(ctx);
     }
 
@@ -77,53 +79,67 @@ final class MediaHandler extends SimpleChannelInboundHandler<DatagramPacket> {
         channel = ctx.channel();
     }
 
+    /**
+     * Checks in the order of docs/PROTOCOL.md, each O(1): shape, one key lookup, one tag check
+     * under that key, the replay window; only then does the datagram act. Nothing here throws on
+     * hostile input.
+     */
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, DatagramPacket packet) {
-        MediaPacket p = MediaCodec.decode(packet.content());
-        if (p == null) {
+        ByteBuf in = packet.content();
+        if (!MediaCodec.wellFormed(in)) {
             stats.malformedDatagrams.increment();
             return;
         }
-        InetSocketAddress from = packet.sender();
-        switch (p.type()) {
-            case MediaCodec.BIND -> onBind(ctx, p, from);
-            case MediaCodec.PING -> {
-                Session s = bindings.lookup(p.mediaKey());
-                if (s != null && from.equals(s.mediaAddress) && s.boundKey == p.mediaKey()) {
-                    s.touchMedia();
-                    reply(ctx, p.reply(MediaCodec.PONG), from);
-                } else {
-                    stats.unboundDatagrams.increment(); // the client notices the silence and rebinds
-                }
-            }
-            default -> stats.unboundDatagrams.increment(); // BIND_ACK / PONG are server → client only
+        int type = MediaCodec.type(in);
+        if (type != MediaCodec.BIND && type != MediaCodec.PING) {
+            stats.unboundDatagrams.increment(); // BIND_ACK / PONG are server → client only
+            return;
         }
+        long key = MediaCodec.mediaKey(in);
+        InetSocketAddress from = packet.sender();
+        MediaKeyState e = bindings.lookup(key);
+        if (e == null) {
+            if (type == MediaCodec.BIND) {
+                // The JOIN/RESUME naming this key may still be on its way over TCP.
+                byte[] raw = new byte[MediaCodec.SIZE];
+                in.getBytes(in.readerIndex(), raw);
+                pending.offer(key, raw, from, System.nanoTime());
+            } else {
+                stats.unboundDatagrams.increment();
+            }
+            return;
+        }
+        MediaPacket p = MediaCodec.open(in, e.keys.clientToServer());
+        if (p == null) {
+            stats.unauthenticatedDatagrams.increment();
+            return;
+        }
+        if (!e.replay.fresh(p.counter())) {
+            stats.replayedDatagrams.increment();
+            return;
+        }
+        e.replay.accept(p.counter());
+        act(ctx.channel(), e, p, from, false);
     }
 
-    private void onBind(ChannelHandlerContext ctx, MediaPacket p, InetSocketAddress from) {
-        Session s = bindings.lookup(p.mediaKey());
-        if (s != null) {
-            if (s.mediaKey != p.mediaKey()) {
+    private void act(Channel ch, MediaKeyState e, MediaPacket p, InetSocketAddress from, boolean flush) {
+        Session s = e.session;
+        if (p.type() == MediaCodec.BIND) {
+            if (s.mediaKey != e.key) {
                 // The previous key of a session that has resumed with a new one: it may still PING
                 // from its old binding, but it cannot be bound again.
                 stats.unboundDatagrams.increment();
                 return;
             }
-            bind(s, p.mediaKey(), from);
-            reply(ctx, p.reply(MediaCodec.BIND_ACK), from);
-            return;
+            bind(s, e.key, from);
+            reply(ch, e, p.reply(MediaCodec.BIND_ACK, e.nextCounter()), from, flush);
+        } else if (from.equals(s.mediaAddress) && s.boundKey == e.key) {
+            s.touchMedia();
+            reply(ch, e, p.reply(MediaCodec.PONG, e.nextCounter()), from, flush);
+        } else {
+            stats.unboundDatagrams.increment(); // the client notices the silence and rebinds
         }
-        // The JOIN/RESUME naming this key may still be on its way over TCP.
-        Long key = p.mediaKey();
-        if (!pending.containsKey(key) && pending.size() >= MAX_PENDING) {
-            prunePending();
-            if (pending.size() >= MAX_PENDING) {
-                stats.droppedPendingBinds.increment();
-                return;
-            }
-        }
-        pending.put(key, new Pending(from, p.seq(), p.echoNs(), System.nanoTime()));
-        stats.pendingBinds.increment();
     }
 
     /** First bind, or the binding moves (NAT rebinding, network switch, new key after a RESUME). */
@@ -134,10 +150,14 @@ final class MediaHandler extends SimpleChannelInboundHandler<DatagramPacket> {
         bindListener.bound(s, key); // before the BIND_ACK goes out
     }
 
-    private static void reply(ChannelHandlerContext ctx, MediaPacket p, InetSocketAddress to) {
-        ByteBuf buf = ctx.alloc().buffer(MediaCodec.SIZE);
-        MediaCodec.encode(p, buf);
-        ctx.write(new DatagramPacket(buf, to), ctx.voidPromise());
+    private static void reply(Channel ch, MediaKeyState e, MediaPacket p, InetSocketAddress to, boolean flush) {
+        ByteBuf buf = ch.alloc().buffer(MediaCodec.SIZE);
+        MediaCodec.seal(p, e.keys.serverToClient(), buf);
+        if (flush) {
+            ch.writeAndFlush(new DatagramPacket(buf, to), ch.voidPromise());
+        } else {
+            ch.write(new DatagramPacket(buf, to), ch.voidPromise());
+        }
     }
 
     @Override
@@ -162,25 +182,26 @@ final class MediaHandler extends SimpleChannelInboundHandler<DatagramPacket> {
     }
 
     private void bindPending(Channel ch, long key, Session s) {
-        Pending p = pending.remove(key);
-        if (p == null || System.nanoTime() - p.receivedNanos() > PENDING_NANOS || bindings.lookup(key) != s
-                || s.mediaKey != key) {
+        PendingBinds.Pending p = pending.take(key, System.nanoTime());
+        if (p == null) {
             return;
         }
-        bind(s, key, p.from());
-        ByteBuf buf = ch.alloc().buffer(MediaCodec.SIZE);
-        MediaCodec.encode(new MediaPacket(MediaCodec.BIND_ACK, key, p.seq(), p.echoNs()), buf);
-        ch.writeAndFlush(new DatagramPacket(buf, p.from()), ch.voidPromise());
-    }
-
-    private void prunePending() {
-        long now = System.nanoTime();
-        for (Iterator<Pending> it = pending.values().iterator(); it.hasNext(); ) {
-            if (now - it.next().receivedNanos() > PENDING_NANOS) {
-                it.remove();
-                stats.droppedPendingBinds.increment();
-            }
+        MediaKeyState e = bindings.lookup(key);
+        if (e == null || e.session != s || s.mediaKey != key) {
+            stats.droppedPendingBinds.increment();
+            return;
         }
+        MediaPacket m = MediaCodec.open(p.datagram(), 0, p.datagram().length, e.keys.clientToServer());
+        if (m == null) {
+            stats.unauthenticatedDatagrams.increment();
+            return;
+        }
+        if (!e.replay.fresh(m.counter())) {
+            stats.replayedDatagrams.increment();
+            return;
+        }
+        e.replay.accept(m.counter());
+        act(ch, e, m, p.from(), true);
     }
 
     @Override

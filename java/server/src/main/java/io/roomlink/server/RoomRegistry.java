@@ -153,7 +153,7 @@ final class RoomRegistry {
         if (shuttingDown || !conn.isActive()) {
             return; // the client is gone, or the server is closing and tells every connection itself
         }
-        admit(conn, new RoomKey(j.appKey(), j.channel()), j.uid(), j.mediaKey(), false,
+        admit(conn, new RoomKey(j.appKey(), j.channel()), j.uid(), j.mediaKey(), j.mediaSecret(), false,
                 credentials.sessionExpiry(j.token()));
     }
 
@@ -161,8 +161,8 @@ final class RoomRegistry {
      * Creates a fresh session for {@code uid} in the room {@code key} (JOIN, or RESUME after grace)
      * and replies with the presence snapshot ended by JOIN_OK (or RESUME_OK resumed=0).
      */
-    private void admit(SignalHandler conn, RoomKey key, long uid, long mediaKey, boolean viaResume,
-                       long tokenExpiresAt) {
+    private void admit(SignalHandler conn, RoomKey key, long uid, long mediaKey, byte[] mediaSecret,
+                       boolean viaResume, long tokenExpiresAt) {
         Room room = rooms.get(key);
         if (room != null && room.members.containsKey(uid)
                 && credentials.sameUidPolicy == SameUidPolicy.REJECT_NEWCOMER) {
@@ -198,7 +198,7 @@ final class RoomRegistry {
             log.debug("{} replaces {} (same uid joined again)", s, old);
             endSession(old, ErrorCodes.SAME_UID_LOGIN, "same uid joined elsewhere");
         }
-        bindings.register(s, mediaKey);
+        registerKey(s, mediaKey, mediaSecret);
         Message reply = viaResume
                 ? new Message.ResumeOk(room.channelId, false, s.id, s.secret, conn.mediaHost(), conn.mediaPort())
                 : new Message.JoinOk(room.channelId, s.id, s.secret, conn.mediaHost(), conn.mediaPort(),
@@ -211,6 +211,27 @@ final class RoomRegistry {
             log.debug("{} joined (channelId {}, {} sessions)", s, room.channelId, room.members.size());
         }
     }
+
+    /**
+     * Registers the key a JOIN/RESUME named. A key another live session holds stays with it: the
+     * newcomer can only hurt itself (docs/PROTOCOL.md). Warned about at most once a second, since a
+     * client with valid credentials could otherwise flood the log; the counter has every one.
+     */
+    private void registerKey(Session s, long mediaKey, byte[] mediaSecret) {
+        if (!bindings.register(s, mediaKey, mediaSecret)) {
+            stats.mediaKeyConflicts.increment();
+            long now = System.nanoTime();
+            long last = lastConflictWarnNanos;
+            if (last == 0 || now - last > 1_000_000_000L) {
+                lastConflictWarnNanos = now;
+                log.warn("{} named mediaKey {}, held by {}: the key stays with its holder ({} conflicts so far)",
+                        s, Long.toHexString(mediaKey), bindings.session(mediaKey), stats.mediaKeyConflicts.sum());
+            }
+        }
+    }
+
+    /** Any room executor (a racy read is fine: it only paces a log line). */
+    private volatile long lastConflictWarnNanos;
 
     /** JOIN_ERR(31022): a server limit, counted in {@code counter}. */
     private void refuse(SignalHandler conn, LongAdder counter, String why) {
@@ -239,7 +260,7 @@ final class RoomRegistry {
             s.touchSignal(); // the signal side only: a new mediaKey is healthy once it is bound
             // A fresh secret at every resume: one sniffed or leaked earlier is dead from now on.
             s.secret = newSecret();
-            bindings.register(s, r.mediaKey());
+            registerKey(s, r.mediaKey(), r.mediaSecret());
             replyWithSnapshot(conn, new Message.ResumeOk(s.room.channelId, true, s.id, s.secret, conn.mediaHost(),
                     conn.mediaPort()), s);
             media.keyRegistered(r.mediaKey(), s);
@@ -257,7 +278,7 @@ final class RoomRegistry {
                 conn.sendAndClose(new Message.SessionEnd(ErrorCodes.TOKEN_EXPIRED, "token expired"));
             } else if (t.resumable()) {
                 log.debug("session {} resumed after its grace period: admitted afresh", Long.toHexString(t.sessionId));
-                admit(conn, t.key, t.uid, r.mediaKey(), true, t.tokenExpiresAt);
+                admit(conn, t.key, t.uid, r.mediaKey(), r.mediaSecret(), true, t.tokenExpiresAt);
             } else {
                 conn.sendAndClose(new Message.SessionEnd(t.endCode, t.endMessage));
             }

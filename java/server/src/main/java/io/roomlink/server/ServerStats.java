@@ -14,6 +14,12 @@ public final class ServerStats {
     final LongAdder unboundDatagrams = new LongAdder();
     final LongAdder pendingBinds = new LongAdder();
     final LongAdder droppedPendingBinds = new LongAdder();
+    // authenticated media (v2)
+    final LongAdder unauthenticatedDatagrams = new LongAdder();
+    final LongAdder replayedDatagrams = new LongAdder();
+    final LongAdder mediaKeyConflicts = new LongAdder();
+    final LongAdder pendingBindEvictions = new LongAdder();
+    final LongAdder pendingBindSourceRefusals = new LongAdder();
     // credentials
     final LongAdder tokenLifetimeRejects = new LongAdder();
     final LongAdder sameUidRejects = new LongAdder();
@@ -78,9 +84,34 @@ public final class ServerStats {
         return pendingBinds.sum();
     }
 
-    /** Pending BINDs dropped (expired after 2 s or the pending table was full). */
+    /** Pending BINDs dropped: expired after 2 s, evicted from a full store, or failing authentication once their key was known. */
     public long droppedPendingBinds() {
         return droppedPendingBinds.sum();
+    }
+
+    /** Well-formed datagrams whose GCM tag did not verify under their mediaKey's keys (forged, corrupted). */
+    public long unauthenticatedDatagrams() {
+        return unauthenticatedDatagrams.sum();
+    }
+
+    /** Authentic datagrams dropped by the replay window (already seen, or older than 128 counters). */
+    public long replayedDatagrams() {
+        return replayedDatagrams.sum();
+    }
+
+    /** JOINs/RESUMEs naming a mediaKey another live session holds (the key stays with its holder). */
+    public long mediaKeyConflicts() {
+        return mediaKeyConflicts.sum();
+    }
+
+    /** Pending BINDs evicted, oldest first, to make room in a full store ({@code maxPendingBinds}). */
+    public long pendingBindEvictions() {
+        return pendingBindEvictions.sum();
+    }
+
+    /** BINDs not kept because their source address had {@code maxPendingBindsPerSource} pending already. */
+    public long pendingBindSourceRefusals() {
+        return pendingBindSourceRefusals.sum();
     }
 
     /** JOINs refused because the token's expiry lay beyond now + maxTokenLifetime (also in joinRejects). */
@@ -178,7 +209,10 @@ public final class ServerStats {
                 + ", protocolErrors=" + protocolErrors() + ", graceExpiries=" + graceExpiries()
                 + ", idleDisconnects=" + idleDisconnects() + ", malformedDatagrams=" + malformedDatagrams()
                 + ", unboundDatagrams=" + unboundDatagrams() + ", pendingBinds=" + pendingBinds()
-                + ", droppedPendingBinds=" + droppedPendingBinds() + ", tokenLifetimeRejects=" + tokenLifetimeRejects()
+                + ", droppedPendingBinds=" + droppedPendingBinds()
+                + ", unauthenticatedDatagrams=" + unauthenticatedDatagrams() + ", replayedDatagrams=" + replayedDatagrams()
+                + ", mediaKeyConflicts=" + mediaKeyConflicts() + ", pendingBindEvictions=" + pendingBindEvictions()
+                + ", pendingBindSourceRefusals=" + pendingBindSourceRefusals() + ", tokenLifetimeRejects=" + tokenLifetimeRejects()
                 + ", sameUidRejects=" + sameUidRejects() + ", tokenRenewals=" + tokenRenewals()
                 + ", tokenRenewalRejects=" + tokenRenewalRejects() + ", tokenExpiries=" + tokenExpiries()
                 + ", connectionsRejected=" + connectionsRejected()

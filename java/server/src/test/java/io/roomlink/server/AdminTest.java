@@ -76,7 +76,7 @@ class AdminTest {
         Await.until("a in grace", Duration.ofSeconds(5), () -> server.sessionCount() == 1);
         assertTrue(server.kickUser("app", "room", 1));
         TestClient a2 = servers.client(server);
-        a2.send(new Message.Resume(ok.sessionId(), ok.sessionSecret(), 2));
+        a2.send(new Message.Resume(ok.sessionId(), ok.sessionSecret(), 2, MediaClient.secret(2)));
         assertEquals(ErrorCodes.SERVER_KICKED, a2.expect(Message.SessionEnd.class).code());
         a2.expectClosed();
         assertEquals(0, server.sessionCount());
@@ -133,7 +133,7 @@ class AdminTest {
 
         // The replaced session cannot be resumed.
         TestClient old = servers.client(server);
-        old.send(new Message.Resume(okA.sessionId(), okA.sessionSecret(), 4));
+        old.send(new Message.Resume(okA.sessionId(), okA.sessionSecret(), 4, MediaClient.secret(4)));
         assertEquals(ErrorCodes.SAME_UID_LOGIN, old.expect(Message.SessionEnd.class).code());
         old.expectClosed();
         b.expectSilence(Duration.ofMillis(100));

@@ -55,7 +55,7 @@ class CredentialsTest {
 
         // The sniffed (JOIN_OK) secret replayed: refused, and the live session does not notice.
         TestClient replay = servers.client(server);
-        replay.send(new Message.Resume(ok.sessionId(), ok.sessionSecret(), 99));
+        replay.send(new Message.Resume(ok.sessionId(), ok.sessionSecret(), 99, MediaClient.secret(99)));
         assertEquals(ErrorCodes.INVALID_TOKEN, replay.expect(Message.JoinErr.class).code());
         replay.expectClosed();
         second.pingPong(5);
@@ -66,7 +66,7 @@ class CredentialsTest {
         assertTrue(r2.resumed());
         assertFalse(Arrays.equals(r1.sessionSecret(), r2.sessionSecret()));
         TestClient replay2 = servers.client(server);
-        replay2.send(new Message.Resume(ok.sessionId(), r1.sessionSecret(), 11));
+        replay2.send(new Message.Resume(ok.sessionId(), r1.sessionSecret(), 11, MediaClient.secret(11)));
         assertEquals(ErrorCodes.INVALID_TOKEN, replay2.expect(Message.JoinErr.class).code());
     }
 
@@ -74,14 +74,14 @@ class CredentialsTest {
     void tokenValidBeyondTheCapIsRefused() throws Exception {
         RoomServer server = servers.start(servers.builder().tokenSecret(SECRET).maxTokenLifetime(Duration.ofHours(1)));
         TestClient forever = servers.client(server);
-        forever.send(new Message.Join("app", "r", 1, tokenExpiringAt(SECRET, "app", "r", 1, -1L), 1));
+        forever.send(new Message.Join("app", "r", 1, tokenExpiringAt(SECRET, "app", "r", 1, -1L), 1, MediaClient.secret(1)));
         Message.JoinErr err = forever.expect(Message.JoinErr.class);
         assertEquals(ErrorCodes.INVALID_TOKEN, err.code());
         assertEquals("token lifetime beyond the server's cap", err.message());
         forever.expectClosed();
 
         TestClient tooLong = servers.client(server);
-        tooLong.send(new Message.Join("app", "r", 2, token("r", 2, Instant.now().plus(Duration.ofMinutes(61))), 2));
+        tooLong.send(new Message.Join("app", "r", 2, token("r", 2, Instant.now().plus(Duration.ofMinutes(61))), 2, MediaClient.secret(2)));
         assertEquals(ErrorCodes.INVALID_TOKEN, tooLong.expect(Message.JoinErr.class).code());
 
         TestClient fine = servers.client(server);
@@ -105,7 +105,7 @@ class CredentialsTest {
         assertEquals(8L, victim.expect(Message.PeerJoined.class).uid());
 
         TestClient thief = servers.client(server);
-        thief.send(new Message.Join("app", "r", 7, t, 77));
+        thief.send(new Message.Join("app", "r", 7, t, 77, MediaClient.secret(77)));
         Message.JoinErr err = thief.expect(Message.JoinErr.class);
         assertEquals(ErrorCodes.SAME_UID_REJECTED, err.code());
         thief.expectClosed();

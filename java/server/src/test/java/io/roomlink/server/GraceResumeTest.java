@@ -161,14 +161,14 @@ class GraceResumeTest {
         Message.JoinOk ok = a.join("app", "room", 1, "", 1);
 
         TestClient c = servers.client(server);
-        c.send(new Message.Resume(ok.sessionId() + 1, ok.sessionSecret(), 2));
+        c.send(new Message.Resume(ok.sessionId() + 1, ok.sessionSecret(), 2, MediaClient.secret(2)));
         assertEquals(ErrorCodes.INVALID_TOKEN, c.expect(Message.JoinErr.class).code());
         c.expectClosed();
 
         byte[] wrong = ok.sessionSecret();
         wrong[0] ^= 1;
         TestClient d = servers.client(server);
-        d.send(new Message.Resume(ok.sessionId(), wrong, 2));
+        d.send(new Message.Resume(ok.sessionId(), wrong, 2, MediaClient.secret(2)));
         assertEquals(ErrorCodes.INVALID_TOKEN, d.expect(Message.JoinErr.class).code());
         d.expectClosed();
         a.pingPong(1); // the real session is untouched
@@ -196,7 +196,7 @@ class GraceResumeTest {
 
         // The old secret is spent; the new one works.
         TestClient a3 = servers.client(server);
-        a3.send(new Message.Resume(ok[0].sessionId(), ok[0].sessionSecret(), 6));
+        a3.send(new Message.Resume(ok[0].sessionId(), ok[0].sessionSecret(), 6, MediaClient.secret(6)));
         assertEquals(ErrorCodes.INVALID_TOKEN, a3.expect(Message.JoinErr.class).code());
         TestClient a4 = servers.client(server);
         assertTrue(a4.resume(r.sessionId(), r.sessionSecret(), 7).resumed());
@@ -211,7 +211,7 @@ class GraceResumeTest {
         cutBoth(ab[0]);
         assertEquals(Message.PeerLeft.REASON_TIMEOUT, ab[1].expect(Message.PeerLeft.class).reason());
         TestClient a2 = servers.client(server);
-        a2.send(new Message.Resume(ok[0].sessionId(), ok[0].sessionSecret(), 5));
+        a2.send(new Message.Resume(ok[0].sessionId(), ok[0].sessionSecret(), 5, MediaClient.secret(5)));
         Message.JoinErr err = a2.expect(Message.JoinErr.class);
         assertEquals(ErrorCodes.INVALID_TOKEN, err.code());
         a2.expectClosed();
@@ -230,7 +230,7 @@ class GraceResumeTest {
         assertEquals(1, ab[1].expect(Message.PeerJoined.class).uid());
 
         TestClient stale = servers.client(server);
-        stale.send(new Message.Resume(ok[0].sessionId(), ok[0].sessionSecret(), 9));
+        stale.send(new Message.Resume(ok[0].sessionId(), ok[0].sessionSecret(), 9, MediaClient.secret(9)));
         assertEquals(ErrorCodes.SAME_UID_LOGIN, stale.expect(Message.SessionEnd.class).code());
         stale.expectClosed();
         newer.pingPong(1);

@@ -104,7 +104,7 @@ class JoinLeaveTest {
         };
         for (String[] c : cases) {
             TestClient client = servers.client(server);
-            client.send(new Message.Join("app", "room", 1, c[0], 1));
+            client.send(new Message.Join("app", "room", 1, c[0], 1, MediaClient.secret(1)));
             Message.JoinErr err = client.expect(Message.JoinErr.class);
             assertEquals(ErrorCodes.INVALID_TOKEN, err.code());
             assertEquals(c[1], err.message());
@@ -175,7 +175,7 @@ class JoinLeaveTest {
     void pipelinedJoinPingLeaveAreHandledInOrder() throws Exception {
         RoomServer server = servers.start();
         TestClient a = servers.client(server);
-        byte[] join = io.roomlink.server.protocol.WireCodec.encode(new Message.Join("app", "room", 1, "", 1));
+        byte[] join = io.roomlink.server.protocol.WireCodec.encode(new Message.Join("app", "room", 1, "", 1, MediaClient.secret(1)));
         byte[] ping = io.roomlink.server.protocol.WireCodec.encode(new Message.Ping(99));
         byte[] leave = io.roomlink.server.protocol.WireCodec.encode(Message.Leave.INSTANCE);
         java.io.ByteArrayOutputStream all = new java.io.ByteArrayOutputStream();
@@ -231,7 +231,7 @@ class JoinLeaveTest {
         assertEquals(null, m.receive(Duration.ofMillis(100)), "no ack before the JOIN");
         TestClient a = servers.client(server);
         a.join("app", "room", 1, "", key);
-        assertEquals(new MediaPacket(MediaCodec.BIND_ACK, key, 42, echo), m.receive(TestClient.WAIT));
+        assertEquals(new MediaPacket(MediaCodec.BIND_ACK, key, 42, echo).withCounter(1), m.receive(TestClient.WAIT));
         m.ping(key, 43); // the address is bound now
     }
 
@@ -242,7 +242,7 @@ class JoinLeaveTest {
         a.join("app", "room", 1, "", 77);
         MediaClient m = servers.media(server);
         m.bind(77, 1);
-        byte[] good = MediaCodec.encode(new MediaPacket(MediaCodec.PING, 77, 1, 1));
+        byte[] good = m.seal(new MediaPacket(MediaCodec.PING, 77, 1, 1));
         byte[] badMagic = good.clone();
         badMagic[0] = 0x00;
         byte[] badType = good.clone();
@@ -251,7 +251,7 @@ class JoinLeaveTest {
         m.sendRaw(badType);
         m.sendRaw(new byte[] {1, 2, 3});
         m.sendRaw(new byte[1200]);
-        m.sendRaw(java.util.Arrays.copyOf(good, 25));
+        m.sendRaw(java.util.Arrays.copyOf(good, 49));
         Await.until("5 malformed datagrams counted", Duration.ofSeconds(5),
                 () -> server.stats().malformedDatagrams() == 5);
         m.ping(77, 2); // the socket is fine

@@ -113,7 +113,7 @@ class MalformedFrameTest {
         TestClient c = servers.client(server);
         c.join("app", "room-2nd", 6, "", 6);
         servers.media(server).bind(6, 0);
-        c.send(new Message.Join("app", "room-2nd", 7, "", 7));
+        c.send(new Message.Join("app", "room-2nd", 7, "", 7, MediaClient.secret(7)));
         assertEquals(ErrorCodes.PROTOCOL, c.expect(Message.Error.class).code());
         c.expectClosed();
         assertEquals(Set.of(6L), server.members("app", "room-2nd"));
@@ -122,7 +122,7 @@ class MalformedFrameTest {
     @Test
     void validFramesBeforeTheErrorAreStillHandled() throws Exception {
         TestClient c = servers.client(server);
-        byte[] join = WireCodec.encode(new Message.Join("app", "room-mixed", 8, "", 8));
+        byte[] join = WireCodec.encode(new Message.Join("app", "room-mixed", 8, "", 8, MediaClient.secret(8)));
         byte[] ping = WireCodec.encode(new Message.Ping(77));
         byte[] bad = HexFormat.of().parseHex("00000002017f");
         byte[] all = new byte[join.length + ping.length + bad.length];

@@ -15,14 +15,14 @@ class MediaBindingsTest {
 
     private Session joined(long id, long key) {
         Session s = new Session(id, new byte[16], room, id, key);
-        bindings.register(s, key);
+        bindings.register(s, key, MediaClient.secret(key));
         return s;
     }
 
     @Test
     void aJoinRegistersItsKeyUnbound() {
         Session s = joined(1, 100);
-        assertSame(s, bindings.lookup(100));
+        assertSame(s, bindings.session(100));
         assertFalse(s.mediaBound);
         assertTrue(bindings.bound(s, 100));
         assertTrue(s.mediaBound);
@@ -31,9 +31,9 @@ class MediaBindingsTest {
     @Test
     void aNewKeyBeforeAnyBindReplacesTheOld() {
         Session s = joined(1, 100);
-        bindings.register(s, 200);
-        assertNull(bindings.lookup(100), "never bound: nothing to keep");
-        assertSame(s, bindings.lookup(200));
+        bindings.register(s, 200, MediaClient.secret(200));
+        assertNull(bindings.session(100), "never bound: nothing to keep");
+        assertSame(s, bindings.session(200));
         assertEquals(1, bindings.size());
         assertFalse(bindings.bound(s, 100), "a late BIND of the old key counts for nothing");
         assertFalse(s.mediaBound);
@@ -43,56 +43,59 @@ class MediaBindingsTest {
     void theBoundKeyStaysUntilTheNewKeyIsBound() {
         Session s = joined(1, 100);
         bindings.bound(s, 100);
-        bindings.register(s, 200);
-        assertSame(s, bindings.lookup(100), "the old binding keeps the media side alive meanwhile");
-        assertSame(s, bindings.lookup(200));
+        bindings.register(s, 200, MediaClient.secret(200));
+        assertSame(s, bindings.session(100), "the old binding keeps the media side alive meanwhile");
+        assertSame(s, bindings.session(200));
         assertFalse(s.mediaBound);
         assertTrue(bindings.bound(s, 200));
-        assertNull(bindings.lookup(100), "retired by the first BIND of the new key");
-        assertSame(s, bindings.lookup(200));
+        assertNull(bindings.session(100), "retired by the first BIND of the new key");
+        assertSame(s, bindings.session(200));
     }
 
     @Test
     void onlyTheLastBoundKeyIsKeptAcrossTwoResumes() {
         Session s = joined(1, 100);
         bindings.bound(s, 100);
-        bindings.register(s, 200); // not bound
-        bindings.register(s, 300);
-        assertSame(s, bindings.lookup(100), "still the last bound key");
-        assertNull(bindings.lookup(200));
-        assertSame(s, bindings.lookup(300));
+        bindings.register(s, 200, MediaClient.secret(200)); // not bound
+        bindings.register(s, 300, MediaClient.secret(300));
+        assertSame(s, bindings.session(100), "still the last bound key");
+        assertNull(bindings.session(200));
+        assertSame(s, bindings.session(300));
     }
 
     @Test
     void goingBackToThePreviousKeyMakesItCurrentAgain() {
         Session s = joined(1, 100);
         bindings.bound(s, 100);
-        bindings.register(s, 200);
-        bindings.register(s, 100);
+        bindings.register(s, 200, MediaClient.secret(200));
+        bindings.register(s, 100, MediaClient.secret(100));
         assertFalse(s.hasPreviousKey);
-        assertNull(bindings.lookup(200));
-        assertSame(s, bindings.lookup(100));
+        assertNull(bindings.session(200));
+        assertSame(s, bindings.session(100));
         bindings.remove(s);
         assertEquals(0, bindings.size());
     }
 
     @Test
-    void aReusedKeyMovesToTheNewerSession() {
+    void aHeldKeyStaysWithItsHolder() {
         Session older = joined(1, 100);
-        Session newer = joined(2, 100);
-        assertSame(newer, bindings.lookup(100));
+        Session newer = new Session(2, new byte[16], room, 2, 100);
+        assertFalse(bindings.register(newer, 100, new byte[16]), "a conflict");
+        assertSame(older, bindings.session(100));
+        bindings.remove(newer);
+        assertSame(older, bindings.session(100), "removing the newcomer leaves the holder's binding alone");
         bindings.remove(older);
-        assertSame(newer, bindings.lookup(100), "removing the older session leaves the newer binding alone");
+        assertEquals(0, bindings.size());
     }
 
     @Test
     void removalTakesTheCurrentAndThePreviousKey() {
         Session s = joined(1, 100);
         bindings.bound(s, 100);
-        bindings.register(s, 200);
+        bindings.register(s, 200, MediaClient.secret(200));
         bindings.remove(s);
-        assertNull(bindings.lookup(100));
-        assertNull(bindings.lookup(200));
+        assertNull(bindings.session(100));
+        assertNull(bindings.session(200));
         assertEquals(0, bindings.size());
         bindings.remove(s); // twice: harmless
         assertEquals(0, bindings.size());

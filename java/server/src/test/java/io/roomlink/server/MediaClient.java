@@ -1,6 +1,7 @@
 package io.roomlink.server;
 
 import io.roomlink.server.protocol.MediaCodec;
+import io.roomlink.server.protocol.MediaKeys;
 import io.roomlink.server.protocol.MediaPacket;
 
 import java.io.IOException;
@@ -32,8 +33,43 @@ final class MediaClient implements AutoCloseable {
         server = new InetSocketAddress(InetAddress.getLoopbackAddress(), serverPort);
     }
 
+    /**
+     * The mediaSecret tests send with {@code key}: a function of the key, so a test that names a key
+     * in its JOIN/RESUME and a MediaClient that binds it agree without passing secrets around.
+     * Distinct keys give distinct secrets, which is all the server needs to tell sessions apart.
+     */
+    static byte[] secret(long key) {
+        byte[] s = new byte[MediaKeys.SECRET_LEN];
+        for (int i = 0; i < 8; i++) {
+            s[i] = (byte) (key >>> (56 - 8 * i));
+            s[8 + i] = (byte) ~s[i];
+        }
+        return s;
+    }
+
+    static MediaKeys keys(long key) {
+        return MediaKeys.derive(key, secret(key));
+    }
+
+    /** Shared by all MediaClients: one key is one client, whichever socket (address) it sends from. */
+    private static final java.util.Map<Long, long[]> counters = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** The next c2s counter of {@code key} (1, 2, …), as a real client numbers its datagrams. */
+    static long nextCounter(long key) {
+        long[] c = counters.computeIfAbsent(key, k -> new long[1]);
+        synchronized (c) {
+            return ++c[0];
+        }
+    }
+
+    /** Seals {@code p} under its key's c2s key; a counter of 0 is replaced by the next one. */
+    byte[] seal(MediaPacket p) {
+        MediaPacket q = p.counter() == 0 ? p.withCounter(nextCounter(p.mediaKey())) : p;
+        return MediaCodec.seal(q, keys(q.mediaKey()).clientToServer());
+    }
+
     void send(MediaPacket p) throws IOException {
-        sendRaw(MediaCodec.encode(p));
+        sendRaw(seal(p));
     }
 
     void sendRaw(byte[] data) throws IOException {
@@ -53,7 +89,7 @@ final class MediaClient implements AutoCloseable {
             } catch (SocketTimeoutException e) {
                 return null;
             }
-            MediaPacket p = MediaCodec.decode(dp.getData(), dp.getOffset(), dp.getLength());
+            MediaPacket p = open(dp.getData(), dp.getOffset(), dp.getLength());
             boolean keepAlivePong = p != null && p.type() == MediaCodec.PONG
                     && (p.seq() & 0xFF00_0000) == KEEPALIVE_SEQ;
             if (p != null && !keepAlivePong) {
@@ -65,12 +101,21 @@ final class MediaClient implements AutoCloseable {
         }
     }
 
+    /** Opens a datagram from the server under the s2c key its clear mediaKey names; null if it fails. */
+    static MediaPacket open(byte[] data, int off, int len) {
+        if (len != MediaCodec.SIZE) {
+            return null;
+        }
+        long key = io.netty.buffer.Unpooled.wrappedBuffer(data, off, len).getLong(4);
+        return MediaCodec.open(data, off, len, keys(key).serverToClient());
+    }
+
     /** Sends {@code p} and expects the echo of type {@code replyType}. */
     MediaPacket exchange(MediaPacket p, int replyType) throws IOException {
         send(p);
         MediaPacket r = receive(TestClient.WAIT);
         assertNotNull(r, "no reply to " + p);
-        assertEquals(p.reply(replyType), r);
+        assertEquals(new MediaPacket(replyType, p.mediaKey(), p.seq(), p.echoNs()), r.withCounter(0));
         return r;
     }
 

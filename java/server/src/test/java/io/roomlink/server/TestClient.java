@@ -172,13 +172,13 @@ final class TestClient implements AutoCloseable {
 
     /** Sends JOIN and expects the presence snapshot ended by JOIN_OK (see {@link #snapshot()}). */
     Message.JoinOk join(String appKey, String channel, long uid, String token, long mediaKey) throws Exception {
-        send(new Message.Join(appKey, channel, uid, token, mediaKey));
+        send(new Message.Join(appKey, channel, uid, token, mediaKey, MediaClient.secret(mediaKey)));
         return expectAfterSnapshot(Message.JoinOk.class);
     }
 
     /** Sends RESUME and expects the presence snapshot ended by RESUME_OK (see {@link #snapshot()}). */
     Message.ResumeOk resume(long sessionId, byte[] secret, long mediaKey) throws Exception {
-        send(new Message.Resume(sessionId, secret, mediaKey));
+        send(new Message.Resume(sessionId, secret, mediaKey, MediaClient.secret(mediaKey)));
         return expectAfterSnapshot(Message.ResumeOk.class);
     }
 

@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.roomlink.server.protocol.MediaCodec;
+import io.roomlink.server.protocol.MediaKeys;
 import io.roomlink.server.protocol.MediaPacket;
 import io.roomlink.server.protocol.Message;
 import io.roomlink.server.protocol.WireCodec;
@@ -18,6 +19,8 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketAddress;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -25,7 +28,8 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * A small scriptable fake room server for testing a client against a hostile server (the SDK's
  * HostileServer*Test suite, the bench's hostile-server row): plain TCP and UDP on
- * 127.0.0.1, speaking protocol v1 through the server's own codecs, answering JOIN / RESUME / PING /
+ * 127.0.0.1, speaking signaling v1 and media v2 through the server's own codecs (it derives each client's
+ * media keys from the JOIN/RESUME it decoded, opens BINDs and PINGs with them and seals its answers), answering JOIN / RESUME / PING /
  * BIND / media PING like a real server unless the script says otherwise, and letting a test send
  * whatever it likes on each connection (floods, trickles, repeated answers). Threads per
  * connection; good for a handful of engines, which is all the suite needs.
@@ -105,10 +109,45 @@ public final class ScriptedServer implements AutoCloseable {
         return listener.getLocalPort();
     }
 
+    /**
+     * Sends {@code p} sealed under the s2c key of its mediaKey, as learnt from the JOIN/RESUME that
+     * named it: an authentic datagram, even if the client never asked for it (a PONG flood). A
+     * counter of 0 is replaced by the key's next one; a key no client named is sealed under keys
+     * derived from an all-zero secret, which the client cannot open (a forgery).
+     */
     public void sendMedia(SocketAddress to, MediaPacket p) throws IOException {
-        byte[] bytes = MediaCodec.encode(p);
+        KeyState k = keys.computeIfAbsent(p.mediaKey(), key -> new KeyState(MediaKeys.derive(key, new byte[16])));
+        MediaPacket numbered = p.counter() == 0 ? p.withCounter(k.sent.incrementAndGet()) : p;
+        sendRaw(to, MediaCodec.seal(numbered, k.keys.serverToClient()));
+    }
+
+    /** Sends {@code p} sealed under keys the client does not hold: a forged datagram it must drop. */
+    public void sendForgedMedia(SocketAddress to, MediaPacket p) throws IOException {
+        byte[] wrong = new byte[16];
+        wrong[0] = (byte) 0xFF;
+        MediaPacket numbered = p.counter() == 0 ? p.withCounter(1) : p;
+        sendRaw(to, MediaCodec.seal(numbered, MediaKeys.derive(p.mediaKey(), wrong).serverToClient()));
+    }
+
+    /** Sends raw bytes to the client's media address (malformed or replayed datagrams). */
+    public void sendRaw(SocketAddress to, byte[] bytes) throws IOException {
         media.send(new DatagramPacket(bytes, bytes.length, to));
     }
+
+    /** The media keys of {@code mediaKey} as named by a JOIN/RESUME, or {@code null}. */
+    public MediaKeys mediaKeys(long mediaKey) {
+        KeyState k = keys.get(mediaKey);
+        return k == null ? null : k.keys;
+    }
+
+    private record KeyState(MediaKeys keys, AtomicLong sent) {
+        KeyState(MediaKeys keys) {
+            this(keys, new AtomicLong());
+        }
+    }
+
+    /** mediaKey → keys and s2c counter, from every JOIN/RESUME decoded. */
+    private final Map<Long, KeyState> keys = new ConcurrentHashMap<>();
 
     private static void daemon(String name, Runnable r) {
         Thread t = new Thread(r, name);
@@ -140,9 +179,11 @@ public final class ScriptedServer implements AutoCloseable {
                 in.readFully(frame, 4, len);
                 Message m = WireCodec.decodeFrame(frame);
                 if (m instanceof Message.Join join) {
+                    keys.put(join.mediaKey(), new KeyState(MediaKeys.derive(join.mediaKey(), join.mediaSecret())));
                     answer(conn, new Message.JoinOk(7, nextSession.getAndIncrement(), new byte[16], "127.0.0.1",
                             media.getLocalPort(), System.currentTimeMillis()));
                 } else if (m instanceof Message.Resume resume) {
+                    keys.put(resume.mediaKey(), new KeyState(MediaKeys.derive(resume.mediaKey(), resume.mediaSecret())));
                     answer(conn, new Message.ResumeOk(7, true, resume.sessionId(), new byte[16], "127.0.0.1",
                             media.getLocalPort()));
                 } else if (m instanceof Message.Ping ping && answerSignalPings) {
@@ -173,16 +214,20 @@ public final class ScriptedServer implements AutoCloseable {
             DatagramPacket d = new DatagramPacket(buf, buf.length);
             try {
                 media.receive(d);
-                MediaPacket p = MediaCodec.decode(buf, 0, d.getLength());
-                if (p == null) {
+                if (d.getLength() != MediaCodec.SIZE) {
                     continue;
+                }
+                KeyState k = keys.get(io.netty.buffer.Unpooled.wrappedBuffer(buf, 0, MediaCodec.SIZE).getLong(4));
+                MediaPacket p = k == null ? null : MediaCodec.open(buf, 0, d.getLength(), k.keys.clientToServer());
+                if (p == null) {
+                    continue; // unknown key (BIND before JOIN: the client retransmits), or not authentic
                 }
                 if (p.type() == MediaCodec.BIND) {
                     mediaClient = d.getSocketAddress();
                     mediaKey = p.mediaKey();
-                    sendMedia(d.getSocketAddress(), new MediaPacket(MediaCodec.BIND_ACK, p.mediaKey(), p.seq(), p.echoNs()));
+                    sendMedia(d.getSocketAddress(), p.reply(MediaCodec.BIND_ACK, 0));
                 } else if (p.type() == MediaCodec.PING && answerMediaPings) {
-                    sendMedia(d.getSocketAddress(), new MediaPacket(MediaCodec.PONG, p.mediaKey(), p.seq(), p.echoNs()));
+                    sendMedia(d.getSocketAddress(), p.reply(MediaCodec.PONG, 0));
                 }
             } catch (IOException e) {
                 if (closed) {

@@ -98,6 +98,7 @@ final class WireClient implements AutoCloseable {
         d.writeLong(uid);
         writeStr(d, token);
         d.writeLong(mediaKey);
+        d.write(mediaSecret(mediaKey));
         ByteArrayOutputStream frame = new ByteArrayOutputStream();
         new DataOutputStream(frame).writeInt(body.size());
         body.writeTo(frame);
@@ -111,7 +112,8 @@ final class WireClient implements AutoCloseable {
     }
 
     static byte[] resumeFrame(long sessionId, byte[] secret, long mediaKey) {
-        return frame(RESUME, ByteBuffer.allocate(32).putLong(sessionId).put(secret).putLong(mediaKey).array());
+        return frame(RESUME, ByteBuffer.allocate(48).putLong(sessionId).put(secret).putLong(mediaKey)
+                .put(mediaSecret(mediaKey)).array());
     }
 
     static byte[] joinOkFrame(long channelId, long sessionId, byte[] secret, String mediaHost, int mediaPort,
@@ -136,10 +138,31 @@ final class WireClient implements AutoCloseable {
         d.write(b);
     }
 
-    /** A 24-byte media datagram (magic "RL", version 1). */
+    /** The mediaSecret these tests send with {@code mediaKey}: a function of the key, so no test passes secrets around. */
+    static byte[] mediaSecret(long mediaKey) {
+        return ByteBuffer.allocate(16).putLong(mediaKey).putLong(~mediaKey).array();
+    }
+
+    static io.roomlink.server.protocol.MediaKeys mediaKeys(long mediaKey) {
+        return io.roomlink.server.protocol.MediaKeys.derive(mediaKey, mediaSecret(mediaKey));
+    }
+
+    private static final java.util.Map<Long, java.util.concurrent.atomic.AtomicLong> COUNTERS =
+            new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** A 48-byte media v2 datagram, sealed under {@code mediaKey}'s c2s key with its next counter. */
     static byte[] mediaPacket(int type, long mediaKey, int seq, long echoNs) {
-        return ByteBuffer.allocate(24).putShort((short) 0x524C).put((byte) 1).put((byte) type)
-                .putLong(mediaKey).putInt(seq).putLong(echoNs).array();
+        long counter = COUNTERS.computeIfAbsent(mediaKey, k -> new java.util.concurrent.atomic.AtomicLong())
+                .incrementAndGet();
+        return io.roomlink.server.protocol.MediaCodec.seal(
+                new io.roomlink.server.protocol.MediaPacket(type, mediaKey, counter, seq, echoNs),
+                mediaKeys(mediaKey).clientToServer());
+    }
+
+    /** Opens a server → client datagram of {@code mediaKey}; null if it is not authentic. */
+    static io.roomlink.server.protocol.MediaPacket openReply(java.net.DatagramPacket d, long mediaKey) {
+        return io.roomlink.server.protocol.MediaCodec.open(d.getData(), d.getOffset(), d.getLength(),
+                mediaKeys(mediaKey).serverToClient());
     }
 
     void send(byte[] bytes) throws IOException {

@@ -29,8 +29,11 @@ public class CodecBench {
     /** A JOIN as the SDK sends it: app key, channel, uid, a real token, media key. */
     public static final Message.Join JOIN = new Message.Join("bench-app", "room-0001", 4242L,
             TokenBuilder.build("bench-secret", "bench-app", "room-0001", 4242L, Instant.parse("2030-01-01T00:00:00Z")),
-            0x1122334455667788L);
-    public static final MediaPacket PING = new MediaPacket(MediaCodec.PING, 0x1122334455667788L, 12345, 987654321L);
+            0x1122334455667788L, new byte[16]);
+    public static final MediaPacket PING = new MediaPacket(MediaCodec.PING, 0x1122334455667788L, 1, 12345, 987654321L);
+    /** The keys the JOIN above names. */
+    public static final io.roomlink.server.protocol.MediaKeys KEYS =
+            io.roomlink.server.protocol.MediaKeys.derive(0x1122334455667788L, new byte[16]);
 
     private final ByteBuf out = Unpooled.directBuffer(1024);
     private ByteBuf joinFrame;
@@ -39,7 +42,7 @@ public class CodecBench {
     @Setup
     public void encodeOnce() {
         joinFrame = Unpooled.wrappedBuffer(WireCodec.encode(JOIN));
-        pingDatagram = Unpooled.wrappedBuffer(MediaCodec.encode(PING));
+        pingDatagram = Unpooled.wrappedBuffer(MediaCodec.seal(PING, KEYS.clientToServer()));
     }
 
     @Benchmark
@@ -55,15 +58,25 @@ public class CodecBench {
         return WireCodec.decode(joinFrame);
     }
 
+    private long counter;
+
+    /** Seals a PING with a fresh counter each time, as a sender must (GCM refuses a repeated nonce). */
     @Benchmark
-    public ByteBuf encodeMediaPing() {
+    public ByteBuf sealPing() {
         out.clear();
-        MediaCodec.encode(PING, out);
+        MediaCodec.seal(PING.withCounter(++counter), KEYS.clientToServer(), out);
         return out;
     }
 
+    /** The clear-header shape check alone: what a garbage datagram costs. */
     @Benchmark
-    public MediaPacket decodeMediaPing() {
-        return MediaCodec.decode(pingDatagram);
+    public boolean decodeMediaPing() {
+        return MediaCodec.wellFormed(pingDatagram);
+    }
+
+    /** Shape check, then AES-GCM open and tag check: what an authentic datagram costs. */
+    @Benchmark
+    public MediaPacket openPing() {
+        return MediaCodec.open(pingDatagram, KEYS.clientToServer());
     }
 }

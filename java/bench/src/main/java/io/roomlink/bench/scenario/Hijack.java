@@ -177,9 +177,12 @@ final class Hijack extends Scenario {
         return out;
     }
 
+    /** The attacker's own mediaSecret (it cannot know the victim's, which travels inside TLS). */
+    private static final byte[] ATTACKER_SECRET = "attacker secret!".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+
     private static boolean resumeGranted(RoomServer server, long sessionId, byte[] secret) throws IOException {
         try (RawSignal s = new RawSignal(server.signalPort(), Duration.ofSeconds(2))) {
-            s.send(new Message.Resume(sessionId, secret, 0x4861636b4b657931L));
+            s.send(new Message.Resume(sessionId, secret, 0x4861636b4b657931L, ATTACKER_SECRET));
             return s.answer() instanceof Message.ResumeOk ok && ok.resumed();
         }
     }
@@ -187,14 +190,17 @@ final class Hijack extends Scenario {
     private static boolean bindAcked(RoomServer server, long mediaKey) throws IOException {
         try (DatagramSocket udp = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
             udp.setSoTimeout(500);
-            byte[] bind = MediaCodec.encode(new MediaPacket(MediaCodec.BIND, mediaKey, 1, 0));
+            // The attacker knows the mediaKey but not the victim's mediaSecret: it seals with its own.
+            io.roomlink.server.protocol.MediaKeys keys =
+                    io.roomlink.server.protocol.MediaKeys.derive(mediaKey, ATTACKER_SECRET);
+            byte[] bind = MediaCodec.seal(new MediaPacket(MediaCodec.BIND, mediaKey, 1, 1, 0), keys.clientToServer());
             for (int i = 0; i < 3; i++) {
                 udp.send(new DatagramPacket(bind, bind.length, InetAddress.getLoopbackAddress(), server.mediaPort()));
                 byte[] in = new byte[MediaCodec.MAX_DATAGRAM];
                 DatagramPacket p = new DatagramPacket(in, in.length);
                 try {
                     udp.receive(p);
-                    MediaPacket ack = MediaCodec.decode(in, 0, p.getLength());
+                    MediaPacket ack = MediaCodec.open(in, 0, p.getLength(), keys.serverToClient());
                     if (ack != null && ack.type() == MediaCodec.BIND_ACK) {
                         return true;
                     }
@@ -209,7 +215,8 @@ final class Hijack extends Scenario {
     /** JOIN of the attacker's own channel with the victim's key, then BIND: granted if the BIND is acked. */
     private static boolean crossChannelClaim(RoomServer server, long victimKey) throws IOException {
         try (RawSignal s = new RawSignal(server.signalPort(), Duration.ofSeconds(2))) {
-            s.send(new Message.Join(Local.APP_KEY, "attackers-room", 666, token("attackers-room", 666), victimKey));
+            s.send(new Message.Join(Local.APP_KEY, "attackers-room", 666, token("attackers-room", 666), victimKey,
+                    ATTACKER_SECRET));
             if (!(s.answer() instanceof Message.JoinOk)) {
                 return false;
             }

@@ -61,6 +61,8 @@ public final class WireClientWorker {
     }
 
     /** One session's socket and what happened to it. */
+    private static final java.security.SecureRandom SECRETS = new java.security.SecureRandom();
+
     private static final class Session {
         final long uid;
         final long mediaKey;
@@ -76,9 +78,16 @@ public final class WireClientWorker {
         String error;
         boolean closedByServer;
 
+        /** Drawn per JOIN, like the SDK's; keys the session's media AEAD. */
+        final byte[] mediaSecret = new byte[16];
+        final io.roomlink.server.protocol.MediaKeys keys;
+        long sent;
+
         Session(long uid, long mediaKey) {
             this.uid = uid;
             this.mediaKey = mediaKey;
+            SECRETS.nextBytes(mediaSecret);
+            this.keys = io.roomlink.server.protocol.MediaKeys.derive(mediaKey, mediaSecret);
         }
 
         boolean answered() {
@@ -118,7 +127,7 @@ public final class WireClientWorker {
             Session s = new Session(uid, random.nextLong() | 1);
             batch.add(s);
             s.joinFrame = WireCodec.encode(new Message.Join(APP_KEY, channel, uid,
-                    TokenBuilder.build(secret, APP_KEY, channel, uid, expiry), s.mediaKey));
+                    TokenBuilder.build(secret, APP_KEY, channel, uid, expiry), s.mediaKey, s.mediaSecret));
             byMediaKey.put(s.mediaKey, s);
         }
         long first = System.nanoTime();
@@ -257,7 +266,8 @@ public final class WireClientWorker {
 
     private void sendBind(Session s) throws IOException {
         s.bindSentNs = System.nanoTime();
-        media.send(ByteBuffer.wrap(MediaCodec.encode(new MediaPacket(MediaCodec.BIND, s.mediaKey, 0, 0))), s.mediaTo);
+        media.send(ByteBuffer.wrap(MediaCodec.seal(new MediaPacket(MediaCodec.BIND, s.mediaKey, ++s.sent, 0, 0),
+                s.keys.clientToServer())), s.mediaTo);
     }
 
     /** @return how many sessions became done */
@@ -269,9 +279,10 @@ public final class WireClientWorker {
                 return done;
             }
             datagram.flip();
-            MediaPacket p = MediaCodec.decode(Unpooled.wrappedBuffer(datagram));
+            io.netty.buffer.ByteBuf d = Unpooled.wrappedBuffer(datagram);
+            Session s = MediaCodec.wellFormed(d) ? byMediaKey.get(MediaCodec.mediaKey(d)) : null;
+            MediaPacket p = s == null ? null : MediaCodec.open(d, s.keys.serverToClient());
             if (p != null && p.type() == MediaCodec.BIND_ACK) {
-                Session s = byMediaKey.get(p.mediaKey());
                 if (s != null && s.boundNs == 0 && s.error == null) {
                     s.boundNs = System.nanoTime();
                     done++;

@@ -8,19 +8,26 @@ import java.util.Objects;
  * Unsigned wire integers ({@code u64}, {@code u16}, {@code u8}) are carried in Java's signed
  * types with the same bits: a {@code u64} uid above {@link Long#MAX_VALUE} is a negative long.
  * Byte-length limits of strings are enforced by {@link WireCodec}, not by the constructors.
- * {@code toString()} never prints tokens or session secrets.
+ * {@code toString()} never prints tokens, session secrets or media secrets.
  */
 public sealed interface Message {
 
     /** The wire type byte ({@code WireCodec.JOIN} …). */
     int type();
 
-    /** C→S 0x01. */
-    record Join(String appKey, String channel, long uid, String token, long mediaKey) implements Message {
+    /** C→S 0x01. {@code mediaSecret} keys the session's media AEAD (see {@link MediaKeys}). */
+    record Join(String appKey, String channel, long uid, String token, long mediaKey, byte[] mediaSecret)
+            implements Message {
         public Join {
             Objects.requireNonNull(appKey, "appKey");
             Objects.requireNonNull(channel, "channel");
             Objects.requireNonNull(token, "token");
+            mediaSecret = Secrets.copy(mediaSecret, "mediaSecret");
+        }
+
+        @Override
+        public byte[] mediaSecret() {
+            return mediaSecret.clone();
         }
 
         @Override
@@ -29,9 +36,22 @@ public sealed interface Message {
         }
 
         @Override
+        public boolean equals(Object o) {
+            return o instanceof Join m && appKey.equals(m.appKey) && channel.equals(m.channel) && uid == m.uid
+                    && token.equals(m.token) && mediaKey == m.mediaKey
+                    && Arrays.equals(mediaSecret, m.mediaSecret);
+        }
+
+        @Override
+        public int hashCode() {
+            return Objects.hash(appKey, channel, uid, token, mediaKey, Arrays.hashCode(mediaSecret));
+        }
+
+        @Override
         public String toString() {
             return "Join[appKey=" + appKey + ", channel=" + channel + ", uid=" + Long.toUnsignedString(uid)
-                    + ", token=<" + token.length() + " chars>, mediaKey=" + Long.toHexString(mediaKey) + "]";
+                    + ", token=<" + token.length() + " chars>, mediaKey=" + Long.toHexString(mediaKey)
+                    + ", mediaSecret=<redacted>]";
         }
     }
 
@@ -87,15 +107,21 @@ public sealed interface Message {
         }
     }
 
-    /** C→S 0x04. */
-    record Resume(long sessionId, byte[] sessionSecret, long mediaKey) implements Message {
+    /** C→S 0x04. {@code mediaSecret} keys the new {@code mediaKey}'s media AEAD. */
+    record Resume(long sessionId, byte[] sessionSecret, long mediaKey, byte[] mediaSecret) implements Message {
         public Resume {
             sessionSecret = Secrets.copy(sessionSecret);
+            mediaSecret = Secrets.copy(mediaSecret, "mediaSecret");
         }
 
         @Override
         public byte[] sessionSecret() {
             return sessionSecret.clone();
+        }
+
+        @Override
+        public byte[] mediaSecret() {
+            return mediaSecret.clone();
         }
 
         @Override
@@ -106,18 +132,18 @@ public sealed interface Message {
         @Override
         public boolean equals(Object o) {
             return o instanceof Resume m && sessionId == m.sessionId && mediaKey == m.mediaKey
-                    && Arrays.equals(sessionSecret, m.sessionSecret);
+                    && Arrays.equals(sessionSecret, m.sessionSecret) && Arrays.equals(mediaSecret, m.mediaSecret);
         }
 
         @Override
         public int hashCode() {
-            return Objects.hash(sessionId, mediaKey, Arrays.hashCode(sessionSecret));
+            return Objects.hash(sessionId, mediaKey, Arrays.hashCode(sessionSecret), Arrays.hashCode(mediaSecret));
         }
 
         @Override
         public String toString() {
             return "Resume[sessionId=" + Long.toHexString(sessionId) + ", sessionSecret=<redacted>, mediaKey="
-                    + Long.toHexString(mediaKey) + "]";
+                    + Long.toHexString(mediaKey) + ", mediaSecret=<redacted>]";
         }
     }
 
@@ -294,9 +320,13 @@ public sealed interface Message {
         }
 
         static byte[] copy(byte[] secret) {
-            Objects.requireNonNull(secret, "sessionSecret");
+            return copy(secret, "sessionSecret");
+        }
+
+        static byte[] copy(byte[] secret, String name) {
+            Objects.requireNonNull(secret, name);
             if (secret.length != WireCodec.SECRET_LEN) {
-                throw new IllegalArgumentException("sessionSecret must be " + WireCodec.SECRET_LEN + " bytes, got "
+                throw new IllegalArgumentException(name + " must be " + WireCodec.SECRET_LEN + " bytes, got "
                         + secret.length);
             }
             return secret.clone();

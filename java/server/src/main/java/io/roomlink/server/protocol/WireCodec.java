@@ -162,7 +162,8 @@ public final class WireCodec {
                     readStr(payload, "channel", CHANNEL_MIN, CHANNEL_MAX),
                     readU64(payload, "uid"),
                     readStr(payload, "token", 0, TOKEN_MAX),
-                    readU64(payload, "mediaKey"));
+                    readU64(payload, "mediaKey"),
+                    readBytes16(payload, "mediaSecret"));
             case JOIN_OK -> new Message.JoinOk(
                     readU64(payload, "channelId"),
                     readU64(payload, "sessionId"),
@@ -175,7 +176,8 @@ public final class WireCodec {
             case RESUME -> new Message.Resume(
                     readU64(payload, "sessionId"),
                     readBytes16(payload, "sessionSecret"),
-                    readU64(payload, "mediaKey"));
+                    readU64(payload, "mediaKey"),
+                    readBytes16(payload, "mediaSecret"));
             case RESUME_OK -> new Message.ResumeOk(
                     readU64(payload, "channelId"),
                     readFlag(payload, "resumed"),
@@ -336,6 +338,7 @@ public final class WireCodec {
                 out.writeLong(j.uid());
                 writeStr(out, "token", j.token(), 0, TOKEN_MAX);
                 out.writeLong(j.mediaKey());
+                out.writeBytes(j.mediaSecret());
             }
             case JOIN_OK -> {
                 Message.JoinOk j = (Message.JoinOk) m;
@@ -355,6 +358,7 @@ public final class WireCodec {
                 out.writeLong(r.sessionId());
                 out.writeBytes(r.sessionSecret());
                 out.writeLong(r.mediaKey());
+                out.writeBytes(r.mediaSecret());
             }
             case RESUME_OK -> {
                 Message.ResumeOk r = (Message.ResumeOk) m;

@@ -16,6 +16,8 @@ import java.util.List;
 import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -146,15 +148,30 @@ class DecoderFuzzTest {
     }
 
     @Test
-    void mediaCodecDecodesOrDropsMutatedDatagrams() {
-        FuzzRun.forAll("MediaCodec.decode", (random, inputs) -> {
-            byte[] input = inputs.record(mediaInput(random));
-            MediaPacket packet = MediaCodec.decode(input, 0, input.length);
-            if (packet != null) {
-                assertEquals(MediaCodec.SIZE, input.length);
-                assertArrayEquals(input, MediaCodec.encode(packet), "a decoded datagram re-encodes to its bytes");
+    void mediaCodecOpensOrDropsMutatedDatagrams() {
+        MediaKeys k = MediaKeys.derive(0x0123456789abcdefL, java.util.HexFormat.of().parseHex("101112131415161718191a1b1c1d1e1f"));
+        FuzzRun.forAll("MediaCodec.open", (random, inputs) -> {
+            byte[] input = inputs.record(mediaInput(random, k));
+            for (javax.crypto.SecretKey key : List.of(k.clientToServer(), k.serverToClient())) {
+                MediaPacket packet = MediaCodec.open(input, 0, input.length, key);
+                if (packet != null) {
+                    assertEquals(MediaCodec.SIZE, input.length);
+                    assertArrayEquals(input, MediaCodec.seal(packet, key), "an opened datagram re-seals to its bytes");
+                }
             }
         });
+    }
+
+    @Test
+    void everyFlippedBitFailsAuthentication() {
+        MediaKeys k = MediaKeys.derive(42, new byte[16]);
+        byte[] good = MediaCodec.seal(new MediaPacket(MediaCodec.PING, 42, 9, 5, 77), k.clientToServer());
+        assertNotNull(MediaCodec.open(good, 0, good.length, k.clientToServer()));
+        for (int bit = 0; bit < good.length * 8; bit++) {
+            byte[] bad = good.clone();
+            bad[bit / 8] ^= (byte) (1 << (bit % 8));
+            assertNull(MediaCodec.open(bad, 0, bad.length, k.clientToServer()), "bit " + bit);
+        }
     }
 
     /** One decode: a message re-encoding to what it consumed, or nothing consumed, or ProtocolException. */
@@ -190,11 +207,11 @@ class DecoderFuzzTest {
         };
     }
 
-    private static byte[] mediaInput(SplittableRandom random) {
+    private static byte[] mediaInput(SplittableRandom random, MediaKeys k) {
         return switch (random.nextInt(5)) {
             case 0 -> randomBytes(random, random.nextInt(MediaCodec.MAX_DATAGRAM + 1));
-            case 1 -> MediaCodec.encode(new MediaPacket(1 + random.nextInt(4), random.nextLong(), random.nextInt(),
-                    random.nextLong()));
+            case 1 -> MediaCodec.seal(new MediaPacket(1 + random.nextInt(4), random.nextLong(), random.nextLong(),
+                    random.nextInt(), random.nextLong()), random.nextBoolean() ? k.clientToServer() : k.serverToClient());
             default -> new WireMutator(random).mutate(pick(random, mediaSeeds), mediaSeeds);
         };
     }

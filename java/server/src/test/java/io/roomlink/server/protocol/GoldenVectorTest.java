@@ -32,12 +32,12 @@ class GoldenVectorTest {
             return new Message.JoinErr(Integer.parseInt(v.get("code")), v.get("message"));
         } else if (n.startsWith("join")) {
             return new Message.Join(v.get("appKey"), v.get("channel"), u64(v, "uid"), v.get("token"),
-                    u64(v, "mediaKey"));
+                    u64(v, "mediaKey"), hex(v, "mediaSecret"));
         } else if (n.startsWith("resume_ok")) {
             return new Message.ResumeOk(u64(v, "channelId"), flag(v, "resumed"), u64(v, "sessionId"), secret(v),
                     v.get("mediaHost"), Integer.parseInt(v.get("mediaPort")));
         } else if (n.startsWith("resume")) {
-            return new Message.Resume(u64(v, "sessionId"), secret(v), u64(v, "mediaKey"));
+            return new Message.Resume(u64(v, "sessionId"), secret(v), u64(v, "mediaKey"), hex(v, "mediaSecret"));
         } else if (n.startsWith("leave_ok")) {
             return Message.LeaveOk.INSTANCE;
         } else if (n.startsWith("leave")) {
@@ -67,12 +67,28 @@ class GoldenVectorTest {
     static MediaPacket media(Vectors.Vector v) {
         int type = switch (v.name()) {
             case "media_bind" -> MediaCodec.BIND;
+            case "media_ping_high_counter" -> MediaCodec.PING;
             case "media_bind_ack" -> MediaCodec.BIND_ACK;
             case "media_ping" -> MediaCodec.PING;
             case "media_pong" -> MediaCodec.PONG;
             default -> throw new IllegalArgumentException("unknown media vector: " + v);
         };
-        return new MediaPacket(type, u64(v, "mediaKey"), Integer.parseUnsignedInt(v.get("seq")), u64(v, "echoNs"));
+        return new MediaPacket(type, u64(v, "mediaKey"), u64(v, "counter"), Integer.parseUnsignedInt(v.get("seq")),
+                u64(v, "echoNs"));
+    }
+
+    /** The keys a media vector is sealed under. */
+    static MediaKeys keys(Vectors.Vector v) {
+        return MediaKeys.derive(u64(v, "mediaKey"), hex(v, "mediaSecret"));
+    }
+
+    /** The key of the direction a datagram type travels. */
+    static javax.crypto.SecretKey keyFor(MediaKeys k, int type) {
+        return type == MediaCodec.BIND || type == MediaCodec.PING ? k.clientToServer() : k.serverToClient();
+    }
+
+    private static byte[] hex(Vectors.Vector v, String field) {
+        return HexFormat.of().parseHex(v.get(field));
     }
 
     private static long u64(Vectors.Vector v, String f) {
@@ -94,10 +110,21 @@ class GoldenVectorTest {
         List<Vectors.Vector> all = Vectors.load("protocol.txt");
         assertTrue(all.size() >= 18, "expected the full vector set, got " + all.size());
         return all.stream().map(v -> DynamicTest.dynamicTest(v.name(), () -> {
-            if (v.name().startsWith("media_")) {
+            if (v.name().equals("media_keys")) {
+                MediaKeys k = keys(v);
+                byte[] both = new byte[32];
+                System.arraycopy(k.clientToServerBytes(), 0, both, 0, 16);
+                System.arraycopy(k.serverToClientBytes(), 0, both, 16, 16);
+                assertEquals(v.hex(), HexFormat.of().formatHex(both), "c2s ‖ s2c of " + v);
+            } else if (v.name().startsWith("media_")) {
                 MediaPacket p = media(v);
-                assertEquals(v.hex(), HexFormat.of().formatHex(MediaCodec.encode(p)), "encode " + v);
-                assertEquals(p, MediaCodec.decode(v.bytes(), 0, v.bytes().length), "decode " + v);
+                MediaKeys k = keys(v);
+                javax.crypto.SecretKey key = keyFor(k, p.type());
+                assertEquals(v.hex(), HexFormat.of().formatHex(MediaCodec.seal(p, key)), "seal " + v);
+                assertEquals(p, MediaCodec.open(v.bytes(), 0, v.bytes().length, key), "open " + v);
+                assertNull(MediaCodec.open(v.bytes(), 0, v.bytes().length,
+                        key == k.clientToServer() ? k.serverToClient() : k.clientToServer()),
+                        "the other direction's key does not open " + v);
             } else {
                 Message m = message(v);
                 assertEquals(v.hex(), HexFormat.of().formatHex(WireCodec.encode(m)), "encode " + v);
@@ -192,28 +219,28 @@ class GoldenVectorTest {
     void encoderEnforcesFieldLimits() {
         String s65 = "a".repeat(65);
         assertThrows(IllegalArgumentException.class,
-                () -> WireCodec.encode(new Message.Join(s65, "c", 1, "", 1)));
+                () -> WireCodec.encode(new Message.Join(s65, "c", 1, "", 1, new byte[16])));
         assertThrows(IllegalArgumentException.class,
-                () -> WireCodec.encode(new Message.Join("k", "", 1, "", 1)));
+                () -> WireCodec.encode(new Message.Join("k", "", 1, "", 1, new byte[16])));
         assertThrows(IllegalArgumentException.class,
-                () -> WireCodec.encode(new Message.Join("k", "c", 1, "t".repeat(1025), 1)));
+                () -> WireCodec.encode(new Message.Join("k", "c", 1, "t".repeat(1025), 1, new byte[16])));
         assertThrows(IllegalArgumentException.class,
                 () -> WireCodec.encode(new Message.Error(1, "m".repeat(513))));
         assertThrows(IllegalArgumentException.class,
                 () -> WireCodec.encode(new Message.JoinOk(1, 1, new byte[16], "", 1, 1)));
         // limits are in UTF-8 bytes: 22 three-byte characters = 66 bytes
         assertThrows(IllegalArgumentException.class,
-                () -> WireCodec.encode(new Message.Join("k", "房".repeat(22), 1, "", 1)));
-        WireCodec.encode(new Message.Join("k".repeat(64), "房".repeat(21), 1, "t".repeat(1024), 1));
+                () -> WireCodec.encode(new Message.Join("k", "房".repeat(22), 1, "", 1, new byte[16])));
+        WireCodec.encode(new Message.Join("k".repeat(64), "房".repeat(21), 1, "t".repeat(1024), 1, new byte[16]));
         ByteBuf buf = Unpooled.buffer();
-        assertThrows(IllegalArgumentException.class, () -> WireCodec.encode(new Message.Join(s65, "c", 1, "", 1), buf));
+        assertThrows(IllegalArgumentException.class, () -> WireCodec.encode(new Message.Join(s65, "c", 1, "", 1, new byte[16]), buf));
         assertEquals(0, buf.writerIndex(), "nothing written on failure");
     }
 
     @Test
     void stringLimitsAreCheckedOnDecode() throws Exception {
-        byte[] ok = WireCodec.encode(new Message.Join("k".repeat(64), "c".repeat(64), 1, "t".repeat(1024), 1));
-        assertEquals(new Message.Join("k".repeat(64), "c".repeat(64), 1, "t".repeat(1024), 1),
+        byte[] ok = WireCodec.encode(new Message.Join("k".repeat(64), "c".repeat(64), 1, "t".repeat(1024), 1, new byte[16]));
+        assertEquals(new Message.Join("k".repeat(64), "c".repeat(64), 1, "t".repeat(1024), 1, new byte[16]),
                 WireCodec.decodeFrame(ok));
         // an empty mediaHost in JOIN_OK
         ByteBuf b = Unpooled.buffer();
@@ -231,32 +258,36 @@ class GoldenVectorTest {
     }
 
     @Test
-    void malformedDatagramsDecodeToNull() {
-        byte[] good = MediaCodec.encode(new MediaPacket(MediaCodec.PING, 1, 2, 3));
-        assertNotNull(MediaCodec.decode(good, 0, good.length));
-        assertNull(MediaCodec.decode(good, 0, 23), "short");
-        byte[] longer = java.util.Arrays.copyOf(good, 25);
-        assertNull(MediaCodec.decode(longer, 0, 25), "long");
+    void malformedDatagramsOpenToNull() {
+        MediaKeys k = MediaKeys.derive(1, new byte[16]);
+        byte[] good = MediaCodec.seal(new MediaPacket(MediaCodec.PING, 1, 1, 2, 3), k.clientToServer());
+        assertNotNull(MediaCodec.open(good, 0, good.length, k.clientToServer()));
+        assertNull(MediaCodec.open(good, 0, 47, k.clientToServer()), "short");
+        byte[] longer = java.util.Arrays.copyOf(good, 49);
+        assertNull(MediaCodec.open(longer, 0, 49, k.clientToServer()), "long");
         byte[] magic = good.clone();
         magic[0] = 0;
-        assertNull(MediaCodec.decode(magic, 0, 24), "magic");
+        assertNull(MediaCodec.open(magic, 0, 48, k.clientToServer()), "magic");
         byte[] ver = good.clone();
-        ver[2] = 2;
-        assertNull(MediaCodec.decode(ver, 0, 24), "version");
+        ver[2] = 1;
+        assertNull(MediaCodec.open(ver, 0, 48, k.clientToServer()), "version");
         byte[] type = good.clone();
         type[3] = 5;
-        assertNull(MediaCodec.decode(type, 0, 24), "type");
+        assertNull(MediaCodec.open(type, 0, 48, k.clientToServer()), "type");
         type[3] = 0;
-        assertNull(MediaCodec.decode(type, 0, 24), "type 0");
+        assertNull(MediaCodec.open(type, 0, 48, k.clientToServer()), "type 0");
+        type[3] = MediaCodec.BIND;
+        assertNull(MediaCodec.open(type, 0, 48, k.clientToServer()), "a well-formed type change fails the tag");
+        assertNull(MediaCodec.open(good, 0, 48, null), "no key");
     }
 
     @Test
     void toStringRedactsCredentials() {
         String secretHex = "000102030405060708090a0b0c0d0e0f";
         byte[] secret = HexFormat.of().parseHex(secretHex);
-        String all = new Message.Join("k", "c", 1, "my-token-value", 2) + " "
+        String all = new Message.Join("k", "c", 1, "my-token-value", 2, secret) + " "
                 + new Message.JoinOk(1, 2, secret, "h", 3, 4) + " "
-                + new Message.Resume(1, secret, 2) + " "
+                + new Message.Resume(1, secret, 2, secret) + " "
                 + new Message.ResumeOk(1, true, 2, secret, "h", 3);
         assertFalse(all.contains("my-token-value"), all);
         assertFalse(all.contains(secretHex), all);

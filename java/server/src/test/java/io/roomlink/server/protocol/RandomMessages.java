@@ -25,11 +25,11 @@ final class RandomMessages {
     Message message() {
         return switch (WireCodec.JOIN + random.nextInt(WireCodec.ERROR)) {
             case WireCodec.JOIN -> new Message.Join(str(1, WireCodec.APP_KEY_MAX), str(1, WireCodec.CHANNEL_MAX),
-                    random.nextLong(), str(0, WireCodec.TOKEN_MAX), random.nextLong());
+                    random.nextLong(), str(0, WireCodec.TOKEN_MAX), random.nextLong(), new byte[16]);
             case WireCodec.JOIN_OK -> new Message.JoinOk(random.nextLong(), random.nextLong(), secret(),
                     str(1, WireCodec.MEDIA_HOST_MAX), random.nextInt(65536), random.nextLong());
             case WireCodec.JOIN_ERR -> new Message.JoinErr(random.nextInt(), str(0, WireCodec.MESSAGE_MAX));
-            case WireCodec.RESUME -> new Message.Resume(random.nextLong(), secret(), random.nextLong());
+            case WireCodec.RESUME -> new Message.Resume(random.nextLong(), secret(), random.nextLong(), new byte[16]);
             case WireCodec.RESUME_OK -> new Message.ResumeOk(random.nextLong(), random.nextBoolean(),
                     random.nextLong(), secret(), str(1, WireCodec.MEDIA_HOST_MAX), random.nextInt(65536));
             case WireCodec.LEAVE -> Message.Leave.INSTANCE;
