@@ -126,7 +126,7 @@ class HostileMediaTest {
                     newcomer.awaitEvent("onJoinChannel(OK, uid=3)", WAIT);
                     long ms = (System.nanoTime() - start) / 1_000_000;
                     System.out.printf("random-BIND flood: newcomer joined in %d ms, %d BINDs sent so far, %d pending evicted%n",
-                            ms, sent.get(), server.stats().pendingBindsEvicted());
+                            ms, sent.get(), server.stats().pendingBindEvictions());
                 }
                 // Let the flood run past two media timeouts of the witnesses.
                 long mark = sent.get();

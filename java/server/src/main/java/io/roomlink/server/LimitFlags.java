@@ -20,12 +20,14 @@ final class LimitFlags {
             "  --max-members-per-channel N sessions per channel (default 1000)",
             "  --max-channels N           channels on the server (default 100000)",
             "  --join-rate-per-ip N       JOIN/RESUME attempts per second from one address, sustained (default 100)",
-            "  --join-burst-per-ip N      JOIN/RESUME attempts one address may make at once (default 1000)");
+            "  --join-burst-per-ip N      JOIN/RESUME attempts one address may make at once (default 1000)",
+            "  --max-pending-binds N      media BINDs kept ahead of their JOIN, oldest evicted (default 65536)",
+            "  --max-pending-binds-per-source N  of those, from one address (default 8)");
 
     static final List<String> NAMES = List.of("--max-connections", "--max-connections-per-ip",
             "--handshake-timeout-ms", "--max-pre-auth-pings", "--write-high-water-bytes",
             "--max-pending-write-bytes", "--max-members-per-channel", "--max-channels", "--join-rate-per-ip",
-            "--join-burst-per-ip");
+            "--join-burst-per-ip", "--max-pending-binds", "--max-pending-binds-per-source");
 
     /** Flag → value, as given. */
     private final Map<String, Long> values = new LinkedHashMap<>();
@@ -68,6 +70,10 @@ final class LimitFlags {
             int rate = (int) (long) values.getOrDefault("--join-rate-per-ip", (long) d.joinRatePerIp());
             int burst = (int) (long) values.getOrDefault("--join-burst-per-ip", (long) Math.max(rate, d.joinBurstPerIp()));
             b.joinRatePerIp(rate, burst);
+        }
+        if (values.containsKey("--max-pending-binds") || values.containsKey("--max-pending-binds-per-source")) {
+            b.pendingBinds((int) (long) values.getOrDefault("--max-pending-binds", (long) d.maxPendingBinds()),
+                    (int) (long) values.getOrDefault("--max-pending-binds-per-source", (long) d.maxPendingBindsPerSource()));
         }
         if (values.containsKey("--write-high-water-bytes") || values.containsKey("--max-pending-write-bytes")) {
             b.writeBufferLimits((int) Math.min(Integer.MAX_VALUE,

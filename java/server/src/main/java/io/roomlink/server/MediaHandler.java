@@ -35,10 +35,6 @@ final class MediaHandler extends SimpleChannelInboundHandler<DatagramPacket> {
 
     /** How long a BIND for a not-yet-known mediaKey is kept (docs/PROTOCOL.md: up to 2 s). */
     static final long PENDING_NANOS = TimeUnit.SECONDS.toNanos(2);
-    /** Default upper bound of the pending store, against floods of BINDs with random keys. */
-    static final int MAX_PENDING = 65536;
-    /** Default bound of pending BINDs per source address. */
-    static final int MAX_PENDING_PER_SOURCE = 8;
 
     /** Told about every accepted BIND (called on the media loop, must not block). */
     interface BindListener {
@@ -52,10 +48,7 @@ final class MediaHandler extends SimpleChannelInboundHandler<DatagramPacket> {
     private volatile Channel channel;
     private volatile BindListener bindListener = (s, key) -> { };
 
-    MediaHandler(MediaBindings bindings, ServerStats stats) {
-        this(bindings, stats, MAX_PENDING, MAX_PENDING_PER_SOURCE);
-    }
-
+    /** The two bounds are {@link ServerLimits#maxPendingBinds()} and its per-source share. */
     MediaHandler(MediaBindings bindings, ServerStats stats, int maxPendingBinds, int maxPendingBindsPerSource) {
         super(DatagramPacket.class, true);
         this.bindings = bindings;

@@ -117,7 +117,8 @@ public final class RoomServer implements AutoCloseable {
                 transport.ioHandlerFactory());
         List<EventExecutor> loops = new ArrayList<>();
         workerGroup.forEach(loops::add);
-        this.mediaHandler = new MediaHandler(bindings, stats);
+        this.mediaHandler = new MediaHandler(bindings, stats, options.limits().maxPendingBinds(),
+                options.limits().maxPendingBindsPerSource());
         this.rooms = new RoomShards(loops, bindings, mediaHandler, stats, ByteBufAllocator.DEFAULT,
                 options.sessionGrace().toNanos(), options.idleTimeout().toNanos(),
                 options.expiredSessionRetention().toNanos(),
@@ -613,6 +614,19 @@ public final class RoomServer implements AutoCloseable {
             checkAtLeast("joinRatePerIp", perSecond, 1);
             checkAtLeast("joinBurstPerIp", burst, perSecond);
             this.limits = limits.withJoinRatePerIp(perSecond, burst);
+            return this;
+        }
+
+        /**
+         * Media BINDs kept, unauthenticated, for keys no JOIN/RESUME has named yet (the JOIN may
+         * still be on its way over TCP): at most {@code max} in all (default 65,536; when full the
+         * oldest makes room, in O(1)) and {@code perSource} from one IP address (default 8).
+         * Counted: {@code pendingBindEvictions}, {@code pendingBindSourceRefusals}.
+         */
+        public Builder pendingBinds(int max, int perSource) {
+            checkAtLeast("maxPendingBinds", max, 1);
+            checkAtLeast("maxPendingBindsPerSource", perSource, 1);
+            this.limits = limits.withPendingBinds(max, perSource);
             return this;
         }
 

@@ -18,14 +18,16 @@ import java.time.Duration;
  * @param maxChannels channels on the server
  * @param joinRatePerIp JOIN/RESUME attempts per second from one address, sustained
  * @param joinBurstPerIp JOIN/RESUME attempts one address may make at once (the bucket's size)
+ * @param maxPendingBinds media BINDs kept for keys no JOIN/RESUME has named yet (oldest evicted)
+ * @param maxPendingBindsPerSource of those, from one IP address
  */
 public record ServerLimits(int maxConnections, int maxConnectionsPerIp, Duration handshakeTimeout,
                            int maxPreAuthPings, int writeBufferHighWaterMark, long maxPendingWriteBytes,
                            int maxMembersPerChannel, int maxChannels, int joinRatePerIp,
-                           int joinBurstPerIp) {
+                           int joinBurstPerIp, int maxPendingBinds, int maxPendingBindsPerSource) {
     /** The defaults. */
     public static final ServerLimits DEFAULTS = new ServerLimits(0, 1024, Duration.ofSeconds(3), 10, 4 << 20,
-            16L << 20, 1000, 100_000, 100, 1000);
+            16L << 20, 1000, 100_000, 100, 1000, 65_536, 8);
 
     /** {@link #maxConnections}, or the cap derived from the open-files limit when it is 0. */
     public int effectiveMaxConnections() {
@@ -34,41 +36,55 @@ public record ServerLimits(int maxConnections, int maxConnectionsPerIp, Duration
 
     ServerLimits withMaxConnections(int v) {
         return new ServerLimits(v, maxConnectionsPerIp, handshakeTimeout, maxPreAuthPings, writeBufferHighWaterMark,
-                maxPendingWriteBytes, maxMembersPerChannel, maxChannels, joinRatePerIp, joinBurstPerIp);
+                maxPendingWriteBytes, maxMembersPerChannel, maxChannels, joinRatePerIp, joinBurstPerIp,
+                maxPendingBinds, maxPendingBindsPerSource);
     }
 
     ServerLimits withMaxConnectionsPerIp(int v) {
         return new ServerLimits(maxConnections, v, handshakeTimeout, maxPreAuthPings, writeBufferHighWaterMark,
-                maxPendingWriteBytes, maxMembersPerChannel, maxChannels, joinRatePerIp, joinBurstPerIp);
+                maxPendingWriteBytes, maxMembersPerChannel, maxChannels, joinRatePerIp, joinBurstPerIp,
+                maxPendingBinds, maxPendingBindsPerSource);
     }
 
     ServerLimits withHandshakeTimeout(Duration v) {
         return new ServerLimits(maxConnections, maxConnectionsPerIp, v, maxPreAuthPings, writeBufferHighWaterMark,
-                maxPendingWriteBytes, maxMembersPerChannel, maxChannels, joinRatePerIp, joinBurstPerIp);
+                maxPendingWriteBytes, maxMembersPerChannel, maxChannels, joinRatePerIp, joinBurstPerIp,
+                maxPendingBinds, maxPendingBindsPerSource);
     }
 
     ServerLimits withMaxPreAuthPings(int v) {
         return new ServerLimits(maxConnections, maxConnectionsPerIp, handshakeTimeout, v, writeBufferHighWaterMark,
-                maxPendingWriteBytes, maxMembersPerChannel, maxChannels, joinRatePerIp, joinBurstPerIp);
+                maxPendingWriteBytes, maxMembersPerChannel, maxChannels, joinRatePerIp, joinBurstPerIp,
+                maxPendingBinds, maxPendingBindsPerSource);
     }
 
     ServerLimits withWriteBuffer(int highWaterMark, long maxPending) {
         return new ServerLimits(maxConnections, maxConnectionsPerIp, handshakeTimeout, maxPreAuthPings, highWaterMark,
-                maxPending, maxMembersPerChannel, maxChannels, joinRatePerIp, joinBurstPerIp);
+                maxPending, maxMembersPerChannel, maxChannels, joinRatePerIp, joinBurstPerIp,
+                maxPendingBinds, maxPendingBindsPerSource);
     }
 
     ServerLimits withMaxMembersPerChannel(int v) {
         return new ServerLimits(maxConnections, maxConnectionsPerIp, handshakeTimeout, maxPreAuthPings,
-                writeBufferHighWaterMark, maxPendingWriteBytes, v, maxChannels, joinRatePerIp, joinBurstPerIp);
+                writeBufferHighWaterMark, maxPendingWriteBytes, v, maxChannels, joinRatePerIp, joinBurstPerIp,
+                maxPendingBinds, maxPendingBindsPerSource);
     }
 
     ServerLimits withMaxChannels(int v) {
         return new ServerLimits(maxConnections, maxConnectionsPerIp, handshakeTimeout, maxPreAuthPings,
-                writeBufferHighWaterMark, maxPendingWriteBytes, maxMembersPerChannel, v, joinRatePerIp, joinBurstPerIp);
+                writeBufferHighWaterMark, maxPendingWriteBytes, maxMembersPerChannel, v, joinRatePerIp, joinBurstPerIp,
+                maxPendingBinds, maxPendingBindsPerSource);
     }
 
     ServerLimits withJoinRatePerIp(int rate, int burst) {
         return new ServerLimits(maxConnections, maxConnectionsPerIp, handshakeTimeout, maxPreAuthPings,
-                writeBufferHighWaterMark, maxPendingWriteBytes, maxMembersPerChannel, maxChannels, rate, burst);
+                writeBufferHighWaterMark, maxPendingWriteBytes, maxMembersPerChannel, maxChannels, rate, burst,
+                maxPendingBinds, maxPendingBindsPerSource);
+    }
+
+    ServerLimits withPendingBinds(int max, int perSource) {
+        return new ServerLimits(maxConnections, maxConnectionsPerIp, handshakeTimeout, maxPreAuthPings,
+                writeBufferHighWaterMark, maxPendingWriteBytes, maxMembersPerChannel, maxChannels, joinRatePerIp,
+                joinBurstPerIp, max, perSource);
     }
 }

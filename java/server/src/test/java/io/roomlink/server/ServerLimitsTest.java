@@ -122,13 +122,15 @@ class ServerLimitsTest {
         assertThrows(IllegalArgumentException.class, () -> b.maxChannels(0));
         assertThrows(IllegalArgumentException.class, () -> b.joinRatePerIp(0, 1));
         assertThrows(IllegalArgumentException.class, () -> b.joinRatePerIp(10, 9));
+        assertThrows(IllegalArgumentException.class, () -> b.pendingBinds(0, 1));
+        assertThrows(IllegalArgumentException.class, () -> b.pendingBinds(1, 0));
         ServerLimits set = RoomServer.builder().maxConnections(5).maxConnectionsPerIp(2)
                 .handshakeTimeout(Duration.ofMillis(500)).maxPreAuthPings(3).writeBufferLimits(65536, 131072)
-                .maxMembersPerChannel(7).maxChannels(8).joinRatePerIp(9, 10).options().limits();
-        assertEquals(new ServerLimits(5, 2, Duration.ofMillis(500), 3, 65536, 131072, 7, 8, 9, 10), set);
+                .maxMembersPerChannel(7).maxChannels(8).joinRatePerIp(9, 10).pendingBinds(11, 12).options().limits();
+        assertEquals(new ServerLimits(5, 2, Duration.ofMillis(500), 3, 65536, 131072, 7, 8, 9, 10, 11, 12), set);
         assertEquals(set, RoomServer.builder().maxConnections(5).maxConnectionsPerIp(2)
                 .handshakeTimeout(Duration.ofMillis(500)).maxPreAuthPings(3).writeBufferLimits(65536, 131072)
-                .maxMembersPerChannel(7).maxChannels(8).joinRatePerIp(9, 10).options().toBuilder().options().limits());
+                .maxMembersPerChannel(7).maxChannels(8).joinRatePerIp(9, 10).pendingBinds(11, 12).options().toBuilder().options().limits());
         assertEquals(5, set.effectiveMaxConnections());
     }
 
@@ -137,8 +139,9 @@ class ServerLimitsTest {
         RoomServerMain.Options o = RoomServerMain.parse(new String[] {"--signal-port", "0", "--media-port", "0",
             "--bind", "127.0.0.1", "--max-connections", "5", "--max-connections-per-ip", "2", "--handshake-timeout-ms", "500",
             "--max-pre-auth-pings", "3", "--write-high-water-bytes", "65536", "--max-pending-write-bytes", "131072",
-            "--max-members-per-channel", "7", "--max-channels", "8", "--join-rate-per-ip", "9", "--join-burst-per-ip", "10"});
-        assertEquals(new ServerLimits(5, 2, Duration.ofMillis(500), 3, 65536, 131072, 7, 8, 9, 10),
+            "--max-members-per-channel", "7", "--max-channels", "8", "--join-rate-per-ip", "9", "--join-burst-per-ip", "10",
+            "--max-pending-binds", "11", "--max-pending-binds-per-source", "12"});
+        assertEquals(new ServerLimits(5, 2, Duration.ofMillis(500), 3, 65536, 131072, 7, 8, 9, 10, 11, 12),
                 o.toBuilder().options().limits());
         assertThrows(RoomServerMain.UsageException.class, () -> RoomServerMain.parse(new String[] {
             "--signal-port", "0", "--media-port", "0", "--bind", "127.0.0.1", "--max-channels", "0"}));

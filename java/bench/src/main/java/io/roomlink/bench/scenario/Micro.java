@@ -67,6 +67,7 @@ final class Micro extends Scenario {
                 .shouldFailOnError(true)
                 .build();
         Collection<RunResult> results = new Runner(options).run();
+        nativeAeadCost(bench);
 
         Map<String, Result<?>> average = new LinkedHashMap<>();
         Map<String, Result<?>> sampled = new LinkedHashMap<>();
@@ -83,8 +84,9 @@ final class Micro extends Scenario {
                 new String[] {"EngineStateBench.getConnectionState", "API call overhead: getConnectionState() through JNA"},
                 new String[] {"CodecBench.encodeJoin", "codec: encode a JOIN frame"},
                 new String[] {"CodecBench.decodeJoin", "codec: decode a JOIN frame"},
-                new String[] {"CodecBench.encodeMediaPing", "codec: encode a media ping"},
-                new String[] {"CodecBench.decodeMediaPing", "codec: decode a media ping"});
+                new String[] {"CodecBench.sealPing", "AEAD cost, server side: seal a media ping (AES-128-GCM)"},
+                new String[] {"CodecBench.openPing", "AEAD cost, server side: open a media ping (AES-128-GCM)"},
+                new String[] {"CodecBench.decodeMediaPing", "codec: check a media datagram's shape"});
         for (String[] e : expected) {
             Result<?> avg = average.get(e[0]);
             Result<?> sample = sampled.get(e[0]);
@@ -104,6 +106,31 @@ final class Micro extends Scenario {
             m.extra("avgNsPerOp", avg.getScore()).extra("avgError", avg.getScoreError());
             add(m);
             bench.log("JMH %s: %s", e[0], m.value);
+        }
+    }
+
+    /**
+     * The native side of the AEAD cost: the C++ test binary that times MediaCipher (built with the
+     * SDK's native code, RelWithDebInfo) seals and opens a million datagrams and prints the figures.
+     */
+    private void nativeAeadCost(Bench bench) throws Exception {
+        java.nio.file.Path binary = java.nio.file.Path.of("..", "sdk", "target", "native-build", "media_cipher_test");
+        check(java.nio.file.Files.isExecutable(binary), binary + " is not built (run the bench through Maven)");
+        ProcessBuilder pb = new ProcessBuilder(binary.toString()).redirectErrorStream(true);
+        pb.environment().put("ROOMLINK_CIPHER_BENCH", bench.quick ? "200000" : "2000000");
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        check(p.waitFor() == 0, "media_cipher_test failed: " + out);
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("seal_ns=([0-9.]+) open_ns=([0-9.]+) n=(\\d+)").matcher(out);
+        check(m.find(), "media_cipher_test printed no figures: " + out);
+        for (String[] row : new String[][] {{"seal", m.group(1)}, {"open", m.group(2)}}) {
+            double ns = Double.parseDouble(row[1]);
+            add(Metric.value(id(), "AEAD cost, native: " + row[0] + " a media ping (AES-128-GCM, OpenSSL 3)", "ns",
+                            Report.fmt(ns) + " ns/op", Integer.parseInt(m.group(3)))
+                    .goalText("report µs per datagram")
+                    .note("mean over " + m.group(3) + " datagrams, one thread (native/test/media_cipher_test.cpp)")
+                    .extra("avgNsPerOp", ns));
+            bench.log("native AEAD %s: %.1f ns", row[0], ns);
         }
     }
 }
