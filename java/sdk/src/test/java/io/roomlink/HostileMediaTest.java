@@ -12,19 +12,15 @@ import io.roomlink.server.protocol.MediaCodec;
 import io.roomlink.server.protocol.MediaKeys;
 import io.roomlink.server.protocol.MediaPacket;
 import io.roomlink.server.protocol.Message;
+import io.roomlink.testkit.BindFlood;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
-import java.nio.channels.DatagramChannel;
 import java.security.SecureRandom;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.SplittableRandom;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -107,18 +103,8 @@ class HostileMediaTest {
     void aRandomBindFloodLeavesBoundSessionsAloneAndANewcomerStillJoins() throws Exception {
         try (RoomServer server = Fixtures.server().plaintext().start();
                 Witnesses witnesses = Witnesses.join(server, CHANNEL)) {
-            AtomicBoolean stop = new AtomicBoolean();
-            AtomicLong sent = new AtomicLong();
-            List<Thread> flooders = new ArrayList<>();
-            for (int t = 0; t < 2; t++) {
-                long seed = t;
-                Thread f = new Thread(() -> flood(server.mediaPort(), seed, stop, sent), "bind-flood-" + t);
-                f.setDaemon(true);
-                f.start();
-                flooders.add(f);
-            }
-            try {
-                Fixtures.awaitTrue(() -> sent.get() > 50_000, WAIT, "the flood to get going");
+            try (BindFlood flood = BindFlood.start("127.0.0.1", server.mediaPort(), 2)) {
+                Fixtures.awaitTrue(() -> flood.sent() > 50_000, WAIT, "the flood to get going");
                 RecordingListener newcomer = new RecordingListener("newcomer");
                 long start = System.nanoTime();
                 try (RoomEngine e = RoomEngine.create(Fixtures.config(server).plaintext(true).build(), newcomer)) {
@@ -126,45 +112,14 @@ class HostileMediaTest {
                     newcomer.awaitEvent("onJoinChannel(OK, uid=3)", WAIT);
                     long ms = (System.nanoTime() - start) / 1_000_000;
                     System.out.printf("random-BIND flood: newcomer joined in %d ms, %d BINDs sent so far, %d pending evicted%n",
-                            ms, sent.get(), server.stats().pendingBindEvictions());
+                            ms, flood.sent(), server.stats().pendingBindEvictions());
                 }
                 // Let the flood run past two media timeouts of the witnesses.
-                long mark = sent.get();
-                Fixtures.awaitTrue(() -> sent.get() > mark + 100_000, WAIT, "100,000 more BINDs");
-            } finally {
-                stop.set(true);
-                for (Thread f : flooders) {
-                    f.join();
-                }
+                long mark = flood.sent();
+                Fixtures.awaitTrue(() -> flood.sent() > mark + 100_000, WAIT, "100,000 more BINDs");
             }
             assertTrue(server.stats().malformedDatagrams() == 0, "the flood's BINDs are well-formed");
             witnesses.assertUndisturbed();
-        }
-    }
-
-    /** Well-formed BINDs with random keys and garbage tags, as fast as one thread sends them. */
-    private static void flood(int port, long seed, AtomicBoolean stop, AtomicLong sent) {
-        SplittableRandom random = new SplittableRandom(seed);
-        try (DatagramChannel ch = DatagramChannel.open()) {
-            ch.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
-            ByteBuffer d = ByteBuffer.allocate(MediaCodec.SIZE);
-            while (!stop.get()) {
-                d.clear();
-                d.putShort((short) MediaCodec.MAGIC).put((byte) MediaCodec.VERSION).put((byte) MediaCodec.BIND);
-                d.putLong(random.nextLong()).putLong(1);
-                while (d.hasRemaining()) {
-                    d.put((byte) random.nextInt());
-                }
-                d.flip();
-                try {
-                    ch.write(d);
-                    sent.incrementAndGet();
-                } catch (java.net.PortUnreachableException e) {
-                    // an ICMP error for an earlier datagram: keep going
-                }
-            }
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
         }
     }
 

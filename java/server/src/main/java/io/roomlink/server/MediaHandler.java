@@ -103,17 +103,27 @@ final class MediaHandler extends SimpleChannelInboundHandler<DatagramPacket> {
             }
             return;
         }
-        MediaPacket p = MediaCodec.open(in, e.keys.clientToServer());
-        if (p == null) {
+        MediaPacket p = authentic(e, MediaCodec.open(in, e.keys.clientToServer()));
+        if (p != null) {
+            act(ctx.channel(), e, p, from, false);
+        }
+    }
+
+    /**
+     * {@code opened} (the datagram opened under {@code e}'s client key, or null if its tag failed)
+     * if it is also fresh; the replay window moves only then. Counts what it refuses.
+     */
+    private MediaPacket authentic(MediaKeyState e, MediaPacket opened) {
+        if (opened == null) {
             stats.unauthenticatedDatagrams.increment();
-            return;
+            return null;
         }
-        if (!e.replay.fresh(p.counter())) {
+        if (!e.replay.fresh(opened.counter())) {
             stats.replayedDatagrams.increment();
-            return;
+            return null;
         }
-        e.replay.accept(p.counter());
-        act(ctx.channel(), e, p, from, false);
+        e.replay.accept(opened.counter());
+        return opened;
     }
 
     private void act(Channel ch, MediaKeyState e, MediaPacket p, InetSocketAddress from, boolean flush) {
@@ -184,17 +194,10 @@ final class MediaHandler extends SimpleChannelInboundHandler<DatagramPacket> {
             stats.droppedPendingBinds.increment();
             return;
         }
-        MediaPacket m = MediaCodec.open(p.datagram(), 0, p.datagram().length, e.keys.clientToServer());
-        if (m == null) {
-            stats.unauthenticatedDatagrams.increment();
-            return;
+        MediaPacket m = authentic(e, MediaCodec.open(p.datagram(), 0, p.datagram().length, e.keys.clientToServer()));
+        if (m != null) {
+            act(ch, e, m, p.from(), true);
         }
-        if (!e.replay.fresh(m.counter())) {
-            stats.replayedDatagrams.increment();
-            return;
-        }
-        e.replay.accept(m.counter());
-        act(ch, e, m, p.from(), true);
     }
 
     @Override

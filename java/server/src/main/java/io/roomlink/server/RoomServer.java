@@ -148,13 +148,14 @@ public final class RoomServer implements AutoCloseable {
                     e);
         }
         try {
-            mediaChannel = bind("media (UDP)", new Bootstrap()
+            Bootstrap media = new Bootstrap()
                     .group(mediaGroup)
                     .channel(transport.datagramChannel())
                     .option(ChannelOption.SO_RCVBUF, 4 << 20)
                     .option(ChannelOption.SO_SNDBUF, 4 << 20)
-                    .handler(mediaHandler)
-                    .bind(bindAddr, options.mediaPort()), bindAddr, options.mediaPort());
+                    .handler(mediaHandler);
+            transport.batchDatagramReads(media);
+            mediaChannel = bind("media (UDP)", media.bind(bindAddr, options.mediaPort()), bindAddr, options.mediaPort());
             int mediaPort = ((InetSocketAddress) mediaChannel.localAddress()).getPort();
             String advertisedHost = options.advertisedHost();
             int advertisedPort = options.advertisedPort() > 0 ? options.advertisedPort() : mediaPort;

@@ -19,19 +19,11 @@ import java.net.DatagramPacket;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.PortUnreachableException;
 import java.net.SocketTimeoutException;
-import java.nio.ByteBuffer;
-import java.nio.channels.DatagramChannel;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
-import java.util.SplittableRandom;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A random-BIND flood (issue 10): well-formed BINDs with random mediaKeys and garbage tags, from
@@ -59,28 +51,16 @@ final class BindFlood extends Scenario {
         try (AttackedServer server = AttackedServer.start(bench, id(), 16384);
                 Witnessed witnesses = new Witnessed(server.signalPort, "witnessed")) {
             Samples quiet = legitimateBinds(server, 20, null);
-            AtomicBoolean stop = new AtomicBoolean();
-            AtomicLong sent = new AtomicLong();
-            List<Thread> flooders = new ArrayList<>();
             Map<String, Long> udpBefore = ProcStats.tcpExt("InDatagrams", "RcvbufErrors");
             long cpuBefore = ProcStats.cpuTicks(server.pid());
             long t0 = System.nanoTime();
-            for (int i = 0; i < senders; i++) {
-                long seed = i;
-                Thread t = new Thread(() -> flood(server.mediaPort, seed, stop, sent), "bind-flood-" + i);
-                t.setDaemon(true);
-                t.start();
-                flooders.add(t);
-            }
             Samples attacked;
-            try {
+            long sentTotal;
+            try (io.roomlink.testkit.BindFlood flood = io.roomlink.testkit.BindFlood.start("127.0.0.1", server.mediaPort,
+                    senders)) {
                 long until = System.nanoTime() + seconds * 1_000_000_000L;
                 attacked = legitimateBinds(server, Integer.MAX_VALUE, () -> System.nanoTime() >= until);
-            } finally {
-                stop.set(true);
-                for (Thread t : flooders) {
-                    t.join();
-                }
+                sentTotal = flood.sent();
             }
             long nanos = System.nanoTime() - t0;
             double elapsed = nanos / 1e9;
@@ -88,7 +68,7 @@ final class BindFlood extends Scenario {
             Map<String, Long> udpAfter = ProcStats.tcpExt("InDatagrams", "RcvbufErrors");
             long delivered = udpAfter.get("InDatagrams") - udpBefore.get("InDatagrams");
             long overflowed = udpAfter.get("RcvbufErrors") - udpBefore.get("RcvbufErrors");
-            double pps = sent.get() / elapsed;
+            double pps = sentTotal / elapsed;
             double absorbedPerCore = serverCores > 0 ? delivered / elapsed / serverCores : 0;
             int disturbed = witnesses.disturbances();
             check(attacked.size() > 0, "no legitimate BIND completed during the flood");
@@ -162,30 +142,6 @@ final class BindFlood extends Scenario {
             }
         }
         throw new CheckFailed("no BIND_ACK within 5 s");
-    }
-
-    /** Well-formed BINDs with random keys and garbage tags, as fast as one thread sends them. */
-    private static void flood(int port, long seed, AtomicBoolean stop, AtomicLong sent) {
-        SplittableRandom random = new SplittableRandom(seed);
-        try (DatagramChannel ch = DatagramChannel.open()) {
-            ch.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
-            ByteBuffer d = ByteBuffer.allocateDirect(MediaCodec.SIZE);
-            while (!stop.get()) {
-                d.clear();
-                d.putShort((short) MediaCodec.MAGIC).put((byte) MediaCodec.VERSION).put((byte) MediaCodec.BIND);
-                d.putLong(random.nextLong()).putLong(1 + random.nextInt(1 << 20));
-                d.putLong(random.nextLong()).putLong(random.nextLong()).putLong(random.nextLong()).putInt(random.nextInt());
-                d.flip();
-                try {
-                    ch.write(d);
-                    sent.incrementAndGet();
-                } catch (PortUnreachableException e) {
-                    // an ICMP error for an earlier datagram: keep going
-                }
-            }
-        } catch (IOException e) {
-            // the flood ends with the scenario
-        }
     }
 
     private static String token(String channel, long uid) {
