@@ -15,8 +15,15 @@ final class MediaKeyState {
     final MediaKeys keys;
     /** Media loop only. */
     final ReplayWindow replay = new ReplayWindow();
-    /** Media loop only: counter of the last datagram sealed under {@code keys.serverToClient()}. */
-    private long sent;
+    /**
+     * Media loop only: counter of the last datagram sealed under {@code keys.serverToClient()}.
+     * It starts at the monotonic clock, not at 0, because the same mediaKey and mediaSecret can
+     * be registered twice: a signal migration's RESUME names the attempt's current key, and if the
+     * server answers it with a fresh session (resumed=0) a new state is made for the same keys.
+     * Starting at 0 again would repeat nonces under one GCM key; a start at the clock is past every
+     * counter the earlier state reached, which sent far fewer than one datagram per nanosecond.
+     */
+    private long sent = System.nanoTime();
 
     MediaKeyState(Session session, long key, MediaKeys keys) {
         this.session = session;
@@ -24,7 +31,7 @@ final class MediaKeyState {
         this.keys = keys;
     }
 
-    /** Media loop only: the counter for the next s2c datagram (1, 2, …; a nonce never repeats). */
+    /** Media loop only: the counter for the next s2c datagram (it only grows; a nonce never repeats). */
     long nextCounter() {
         return ++sent;
     }

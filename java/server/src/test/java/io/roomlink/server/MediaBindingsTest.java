@@ -20,6 +20,23 @@ class MediaBindingsTest {
     }
 
     @Test
+    void theSameKeysRegisteredAgainNeverRepeatAServerCounter() {
+        // A migration's RESUME names the current key and secret; answered with a fresh session, the
+        // same keys get a second state, whose nonces must not repeat the first one's.
+        Session first = joined(1, 100);
+        MediaKeyState a = bindings.lookup(100);
+        long last = 0;
+        for (int i = 0; i < 1000; i++) {
+            last = a.nextCounter();
+        }
+        bindings.remove(first);
+        Session fresh = joined(2, 100);
+        MediaKeyState b = bindings.lookup(100);
+        assertSame(fresh, b.session);
+        assertTrue(Long.compareUnsigned(b.nextCounter(), last) > 0, "the fresh state's first counter is past the old one's last");
+    }
+
+    @Test
     void aJoinRegistersItsKeyUnbound() {
         Session s = joined(1, 100);
         assertSame(s, bindings.session(100));

@@ -54,6 +54,21 @@ final class MediaClient implements AutoCloseable {
     /** Shared by all MediaClients: one key is one client, whichever socket (address) it sends from. */
     private static final java.util.Map<Long, long[]> counters = new java.util.concurrent.ConcurrentHashMap<>();
 
+    /**
+     * {@code p} without its counter (null stays null), to compare a server answer's fields: the
+     * server's counters start at its monotonic clock (docs/PROTOCOL.md, "Nonce"), only their
+     * growth is defined. A counter that is not positive is a failure in itself.
+     */
+    static MediaPacket uncounted(MediaPacket p) {
+        if (p == null) {
+            return null;
+        }
+        if (p.counter() <= 0) {
+            throw new AssertionError("server answer without a counter: " + p);
+        }
+        return p.withCounter(0);
+    }
+
     /** The next c2s counter of {@code key} (1, 2, …), as a real client numbers its datagrams. */
     static long nextCounter(long key) {
         long[] c = counters.computeIfAbsent(key, k -> new long[1]);
