@@ -96,6 +96,78 @@ class HostileCapsTest {
         }
     }
 
+    @Test
+    void newConnectionsPerAddressAreRateLimitedBeforeTheirHandshake() throws Exception {
+        int rate = 10;
+        try (RoomServer server = Fixtures.server().plaintext().connectionRatePerIp(rate, rate).start();
+                Witnesses witnesses = Witnesses.join(server, "conn-rated")) {
+            long start = System.nanoTime();
+            int admitted = 0;
+            int refused = 0;
+            for (int i = 0; i < 60; i++) {
+                try (RawSignal c = new RawSignal(server.signalPort())) {
+                    if (answersAPing(c, i)) {
+                        admitted++;
+                    } else {
+                        refused++;
+                    }
+                }
+            }
+            double seconds = (System.nanoTime() - start) / 1e9;
+            // the bucket holds `rate` (minus the witnesses' two connections) and refills at `rate` per second
+            assertTrue(admitted <= rate + rate * seconds + 1, admitted + " admitted in " + seconds + " s");
+            assertTrue(refused > 0, "no connection was rate-limited");
+            assertEquals(refused, server.stats().connectionRateRejects());
+            try (RawSignal other = new RawSignal(server.signalPort(), "127.0.0.2")) {
+                assertTrue(answersAPing(other, 99), "another address has a bucket of its own");
+            }
+            witnesses.assertUndisturbed();
+        }
+    }
+
+    @Test
+    void renewalsShareTheAddressTokenCheckRateAndARefusedOneKeepsTheSession() {
+        int rate = 5;
+        try (RoomServer server = Fixtures.server().plaintext().joinRatePerIp(rate, rate).start();
+                Witnesses witnesses = Witnesses.join(server, "renew-rated")) {
+            RecordingListener l = new RecordingListener("renewer");
+            try (RoomEngine e = RoomEngine.create(config(server).plaintext(true).build(), l)) {
+                e.joinChannel(token("renew-rated", 3), "renew-rated", 3);
+                l.awaitEvent("onJoinChannel(OK, uid=3)", WAIT);
+                int renewals = 40;
+                long start = System.nanoTime();
+                for (int i = 0; i < renewals; i++) {
+                    assertEquals(ErrorCode.OK, e.renewToken(token("renew-rated", 3)));
+                }
+                Fixtures.awaitTrue(() -> l.events().stream().filter(s -> s.startsWith("onRenewTokenResult(")).count()
+                        == renewals, WAIT, "every renewal answered");
+                double seconds = (System.nanoTime() - start) / 1e9;
+                long ok = l.events().stream().filter(s -> s.equals("onRenewTokenResult(OK)")).count();
+                long limited = l.events().stream().filter(s -> s.equals("onRenewTokenResult(SERVER_LIMIT)")).count();
+                assertEquals(renewals, ok + limited, l.events().toString());
+                // three of the bucket's tokens went to the joins; it refills at `rate` per second
+                assertTrue(ok <= rate + rate * seconds + 1, ok + " renewals checked in " + seconds + " s");
+                assertTrue(limited > 0, "no renewal was rate-limited");
+                assertEquals(limited, server.stats().tokenRenewalRateRejects());
+                assertEquals(ConnectionState.CONNECTED, e.getConnectionState());
+                assertTrue(l.events().stream().noneMatch(s -> s.startsWith("state(")
+                        && !s.equals("state(CONNECTING, JOIN_CHANNEL)") && !s.equals("state(CONNECTED, JOIN_SUCCEED)")),
+                        l.events().toString());
+            }
+            witnesses.assertUndisturbed();
+        }
+    }
+
+    /** True if the server answers a pre-JOIN PING on {@code c}, false if it closed the connection. */
+    private static boolean answersAPing(RawSignal c, long nonce) throws Exception {
+        try {
+            c.send(new Message.Ping(nonce));
+            return c.read(5000) instanceof Message.Pong;
+        } catch (java.io.IOException e) {
+            return false; // reset: closed at accept
+        }
+    }
+
     private static void assertRefused(RoomServer server, String channel, long uid) {
         RecordingListener l = new RecordingListener("refused");
         try (RoomEngine e = RoomEngine.create(config(server).plaintext(true).build(), l)) {

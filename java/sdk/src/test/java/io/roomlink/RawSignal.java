@@ -20,7 +20,15 @@ final class RawSignal implements AutoCloseable {
     private final DataInputStream in;
 
     RawSignal(int port) throws IOException {
+        this(port, null);
+    }
+
+    /** From {@code source} (for example 127.0.0.2, another client address on loopback); null: any. */
+    RawSignal(int port, String source) throws IOException {
         socket = new Socket();
+        if (source != null) {
+            socket.bind(new InetSocketAddress(source, 0));
+        }
         socket.connect(new InetSocketAddress("127.0.0.1", port), 5000);
         socket.setTcpNoDelay(true);
         out = socket.getOutputStream();

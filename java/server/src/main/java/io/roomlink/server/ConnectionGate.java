@@ -10,9 +10,11 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Admission of signaling connections: at most {@code maxTotal} open at once, and at most
- * {@code maxPerIp} from one address. A connection over either cap is closed at once, before any
- * handler or buffer is set up for it. The per-address table holds only addresses with open
+ * Admission of signaling connections: at most {@code maxTotal} open at once, at most
+ * {@code maxPerIp} from one address, and new ones from one address no faster than its
+ * {@code connectionRate} bucket refills. A connection over any of them is closed at once, before
+ * any handler, buffer or TLS handshake is set up for it (a TLS handshake costs the server a
+ * signature: without the rate, one address could make it sign as fast as it can connect). The per-address table holds only addresses with open
  * connections, so it is bounded by the total cap. Thread-safe (the I/O loops admit and release).
  *
  * <p>At the total cap, or when accepting fails for want of descriptors, the oldest connection
@@ -24,15 +26,18 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class ConnectionGate {
     private final int maxTotal;
     private final int maxPerIp;
+    private final AddressRateLimiter connectionRate;
     private final ServerStats stats;
     private final AtomicInteger open = new AtomicInteger();
     private final ConcurrentHashMap<InetAddress, AtomicInteger> perIp = new ConcurrentHashMap<>();
     /** Admitted connections that have not sent JOIN/RESUME yet, oldest first (guarded by itself). */
     private final LinkedHashSet<Channel> unauthenticated = new LinkedHashSet<>();
 
-    ConnectionGate(int maxTotal, int maxPerIp, ServerStats stats) {
+    /** {@code connectionRate}: null for no rate limit. */
+    ConnectionGate(int maxTotal, int maxPerIp, AddressRateLimiter connectionRate, ServerStats stats) {
         this.maxTotal = maxTotal;
         this.maxPerIp = maxPerIp;
+        this.connectionRate = connectionRate;
         this.stats = stats;
     }
 
@@ -41,13 +46,18 @@ final class ConnectionGate {
      * channel is counted out when it closes.
      */
     boolean admit(Channel ch) {
+        InetAddress ip = ch.remoteAddress() instanceof InetSocketAddress isa ? isa.getAddress() : null;
+        if (ip != null && connectionRate != null && !connectionRate.tryAcquire(ip, System.nanoTime())) {
+            stats.connectionRateRejects.increment();
+            ch.close();
+            return false;
+        }
         if (open.incrementAndGet() > maxTotal && !evictOldestUnauthenticated()) {
             open.decrementAndGet();
             stats.connectionsRejected.increment();
             ch.close();
             return false;
         }
-        InetAddress ip = ch.remoteAddress() instanceof InetSocketAddress isa ? isa.getAddress() : null;
         if (ip != null && !acquire(ip)) {
             open.decrementAndGet();
             stats.connectionsRejectedPerIp.increment();

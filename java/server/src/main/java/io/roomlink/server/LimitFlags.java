@@ -19,15 +19,17 @@ final class LimitFlags {
             "  --max-pending-write-bytes N output backlog at which a client is disconnected (default 16777216)",
             "  --max-members-per-channel N sessions per channel (default 1000)",
             "  --max-channels N           channels on the server (default 100000)",
-            "  --join-rate-per-ip N       JOIN/RESUME attempts per second from one address, sustained (default 100)",
-            "  --join-burst-per-ip N      JOIN/RESUME attempts one address may make at once (default 1000)",
+            "  --join-rate-per-ip N       token checks (JOIN/RESUME/RENEW_TOKEN) per second from one address, sustained (default 100)",
+            "  --join-burst-per-ip N      token checks one address may make at once (default 1000)",
+            "  --connection-rate-per-ip N new connections per second from one address, sustained (default 200)",
+            "  --connection-burst-per-ip N new connections one address may open at once (default 2000)",
             "  --max-pending-binds N      media BINDs kept ahead of their JOIN, oldest evicted (default 65536)",
             "  --max-pending-binds-per-source N  of those, from one address (default 8)");
 
     static final List<String> NAMES = List.of("--max-connections", "--max-connections-per-ip",
             "--handshake-timeout-ms", "--max-pre-auth-pings", "--write-high-water-bytes",
             "--max-pending-write-bytes", "--max-members-per-channel", "--max-channels", "--join-rate-per-ip",
-            "--join-burst-per-ip", "--max-pending-binds", "--max-pending-binds-per-source");
+            "--join-burst-per-ip", "--connection-rate-per-ip", "--connection-burst-per-ip", "--max-pending-binds", "--max-pending-binds-per-source");
 
     /** Flag → value, as given. */
     private final Map<String, Long> values = new LinkedHashMap<>();
@@ -70,6 +72,12 @@ final class LimitFlags {
             int rate = (int) (long) values.getOrDefault("--join-rate-per-ip", (long) d.joinRatePerIp());
             int burst = (int) (long) values.getOrDefault("--join-burst-per-ip", (long) Math.max(rate, d.joinBurstPerIp()));
             b.joinRatePerIp(rate, burst);
+        }
+        if (values.containsKey("--connection-rate-per-ip") || values.containsKey("--connection-burst-per-ip")) {
+            int rate = (int) (long) values.getOrDefault("--connection-rate-per-ip", (long) d.connectionRatePerIp());
+            int burst = (int) (long) values.getOrDefault("--connection-burst-per-ip",
+                    (long) Math.max(rate, d.connectionBurstPerIp()));
+            b.connectionRatePerIp(rate, burst);
         }
         if (values.containsKey("--max-pending-binds") || values.containsKey("--max-pending-binds-per-source")) {
             b.pendingBinds((int) (long) values.getOrDefault("--max-pending-binds", (long) d.maxPendingBinds()),

@@ -314,12 +314,18 @@ final class RoomRegistry {
      * RENEW_TOKEN: a token for the same appKey, channel and uid replaces the session's. Accepted,
      * the session's expiry moves to the new token's (when expiry is enforced) and a new warning
      * will come before it; refused, the session keeps its old expiry. Either way the answer is
-     * RENEW_TOKEN_RESULT.
+     * RENEW_TOKEN_RESULT. Over its address's token-check rate ({@code withinRate} false) it is
+     * refused with 31022 without being checked.
      */
-    void renewToken(SignalHandler conn, String token) {
+    void renewToken(SignalHandler conn, String token, boolean withinRate) {
         Session s = conn.session;
         if (s == null || s.conn != conn || s.removed) {
             return; // replaced or ended meanwhile: nothing to renew on this connection
+        }
+        if (!withinRate) {
+            stats.tokenRenewalRateRejects.increment();
+            conn.send(new Message.RenewTokenResult(ErrorCodes.SERVER_LIMIT, s.tokenExpiresAt));
+            return;
         }
         RoomKey key = s.room.key;
         TokenVerifier.Result r = credentials.verifier.verify(key.appKey(), key.channel(), s.uid, token,

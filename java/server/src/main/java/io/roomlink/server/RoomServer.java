@@ -106,7 +106,8 @@ public final class RoomServer implements AutoCloseable {
     private RoomServer(RoomServerOptions options) {
         this.options = options;
         ServerLimits limits = options.limits();
-        this.gate = new ConnectionGate(limits.effectiveMaxConnections(), limits.maxConnectionsPerIp(), stats);
+        this.gate = new ConnectionGate(limits.effectiveMaxConnections(), limits.maxConnectionsPerIp(),
+                new AddressRateLimiter(limits.connectionRatePerIp(), limits.connectionBurstPerIp()), stats);
         this.verifier = new TokenVerifier(options.tokenSecret(), options.maxTokenLifetime());
         this.transport = ServerTransport.select(options.nativeTransport());
         this.bossGroup = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("roomlink-accept"),
@@ -165,7 +166,7 @@ public final class RoomServer implements AutoCloseable {
             String fixedHost = advertisedHost;
             ServerLimits limits = options.limits();
             SignalLimits signalLimits = new SignalLimits(limits.handshakeTimeout().toNanos(), limits.maxPreAuthPings(),
-                    limits.maxPendingWriteBytes(), new JoinRateLimiter(limits.joinRatePerIp(), limits.joinBurstPerIp()));
+                    limits.maxPendingWriteBytes(), new AddressRateLimiter(limits.joinRatePerIp(), limits.joinBurstPerIp()));
             int high = limits.writeBufferHighWaterMark();
             serverChannel = bind("signal (TCP)", new ServerBootstrap()
                     .group(bossGroup, workerGroup)
@@ -607,14 +608,30 @@ public final class RoomServer implements AutoCloseable {
         }
 
         /**
-         * JOIN/RESUME attempts from one IP address: {@code perSecond} sustained (default 100), and
-         * up to {@code burst} at once (default 1000, at least perSecond: a classroom behind one NAT
-         * reconnecting together). One over gets JOIN_ERR(31022) and its connection is closed.
+         * Token checks from one IP address (JOIN, RESUME and RENEW_TOKEN share one bucket):
+         * {@code perSecond} sustained (default 100), and up to {@code burst} at once (default 1000,
+         * at least perSecond: a classroom behind one NAT reconnecting together). A JOIN/RESUME over
+         * it gets JOIN_ERR(31022) and its connection is closed; a RENEW_TOKEN over it gets
+         * RENEW_TOKEN_RESULT(31022), unchecked, and the session goes on with its old expiry.
          */
         public Builder joinRatePerIp(int perSecond, int burst) {
             checkAtLeast("joinRatePerIp", perSecond, 1);
             checkAtLeast("joinBurstPerIp", burst, perSecond);
             this.limits = limits.withJoinRatePerIp(perSecond, burst);
+            return this;
+        }
+
+        /**
+         * New signaling connections from one IP address: {@code perSecond} sustained (default 200)
+         * and up to {@code burst} at once (default 2000, at least perSecond). A connection over it
+         * is closed at accept, before its TLS handshake ({@code connectionRateRejects}). The
+         * defaults are twice the join rate: a client's reconnect may spend a probe connection
+         * before its attempt's.
+         */
+        public Builder connectionRatePerIp(int perSecond, int burst) {
+            checkAtLeast("connectionRatePerIp", perSecond, 1);
+            checkAtLeast("connectionBurstPerIp", burst, perSecond);
+            this.limits = limits.withConnectionRatePerIp(perSecond, burst);
             return this;
         }
 

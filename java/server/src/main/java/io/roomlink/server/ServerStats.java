@@ -37,6 +37,8 @@ public final class ServerStats {
     final LongAdder channelFullRejects = new LongAdder();
     final LongAdder channelLimitRejects = new LongAdder();
     final LongAdder joinRateRejects = new LongAdder();
+    final LongAdder connectionRateRejects = new LongAdder();
+    final LongAdder tokenRenewalRateRejects = new LongAdder();
     final LongAdder preAuthEvictions = new LongAdder();
 
     /** Successful JOINs (including those re-admitted through RESUME after grace). */
@@ -196,6 +198,22 @@ public final class ServerStats {
     }
 
     /**
+     * Connections closed at accept, before any TLS or handler work, because their address opened
+     * more than {@code connectionRatePerIp} allows.
+     */
+    public long connectionRateRejects() {
+        return connectionRateRejects.sum();
+    }
+
+    /**
+     * RENEW_TOKENs answered with RENEW_TOKEN_RESULT(31022) unchecked, because their address made
+     * more token checks (JOIN, RESUME, RENEW_TOKEN) than {@code joinRatePerIp} allows.
+     */
+    public long tokenRenewalRateRejects() {
+        return tokenRenewalRateRejects.sum();
+    }
+
+    /**
      * Connections closed before they authenticated to make room for a newer one: the connection
      * cap was reached, or accepting failed for want of file descriptors.
      */
@@ -220,6 +238,7 @@ public final class ServerStats {
                 + ", handshakeTimeouts=" + handshakeTimeouts() + ", preAuthViolations=" + preAuthViolations()
                 + ", writePauses=" + writePauses() + ", slowConsumerDisconnects=" + slowConsumerDisconnects()
                 + ", channelFullRejects=" + channelFullRejects() + ", channelLimitRejects=" + channelLimitRejects()
-                + ", joinRateRejects=" + joinRateRejects() + ", preAuthEvictions=" + preAuthEvictions() + "]";
+                + ", joinRateRejects=" + joinRateRejects() + ", connectionRateRejects=" + connectionRateRejects()
+                + ", tokenRenewalRateRejects=" + tokenRenewalRateRejects() + ", preAuthEvictions=" + preAuthEvictions() + "]";
     }
 }

@@ -244,8 +244,9 @@ final class SignalHandler extends SimpleChannelInboundHandler<Message> {
             }
             case WireCodec.RENEW_TOKEN -> {
                 String token = ((Message.RenewToken) m).token();
+                boolean allowed = tokenCheckAllowed(ctx);
                 RoomRegistry shard = registry;
-                shard.post(() -> shard.renewToken(this, token));
+                shard.post(() -> shard.renewToken(this, token, allowed));
             }
             case WireCodec.JOIN, WireCodec.RESUME ->
                     protocolError(ctx, "unexpected " + WireCodec.typeName(m.type()) + " after the first frame");
@@ -253,11 +254,16 @@ final class SignalHandler extends SimpleChannelInboundHandler<Message> {
         }
     }
 
+    /** Takes one token check (JOIN, RESUME or RENEW_TOKEN) from the client's address's bucket. */
+    private boolean tokenCheckAllowed(ChannelHandlerContext ctx) {
+        AddressRateLimiter rate = limits.joinRate();
+        return rate == null || !(ctx.channel().remoteAddress() instanceof InetSocketAddress isa)
+                || isa.getAddress() == null || rate.tryAcquire(isa.getAddress(), System.nanoTime());
+    }
+
     /** The JOIN/RESUME rate of the client's address; answers JOIN_ERR(31022) and closes when over it. */
     private boolean joinRateAllows(ChannelHandlerContext ctx) {
-        JoinRateLimiter rate = limits.joinRate();
-        if (rate == null || !(ctx.channel().remoteAddress() instanceof InetSocketAddress isa)
-                || isa.getAddress() == null || rate.tryAcquire(isa.getAddress(), System.nanoTime())) {
+        if (tokenCheckAllowed(ctx)) {
             return true;
         }
         stats.joinRateRejects.increment();

@@ -7,7 +7,7 @@ package io.roomlink.server;
  * rate per address ({@code null}: unlimited).
  */
 record SignalLimits(long handshakeTimeoutNanos, int maxPreAuthPings, long maxPendingWriteBytes,
-                    JoinRateLimiter joinRate) {
+                    AddressRateLimiter joinRate) {
     /** No limits but the handshake deadline (unit tests that drive a handler by hand). */
     static SignalLimits handshakeOnly(long handshakeTimeoutNanos) {
         return new SignalLimits(handshakeTimeoutNanos, Integer.MAX_VALUE, Long.MAX_VALUE, null);

@@ -37,7 +37,7 @@ class ServerLimitsTest {
 
     @Test
     void theJoinRateBucketAllowsABurstThenTheRate() throws Exception {
-        JoinRateLimiter rate = new JoinRateLimiter(10, 10);
+        AddressRateLimiter rate = new AddressRateLimiter(10, 10);
         InetAddress ip = InetAddress.getByName("192.0.2.1");
         InetAddress other = InetAddress.getByName("192.0.2.2");
         long t = 1_000_000_000L;
@@ -54,16 +54,16 @@ class ServerLimitsTest {
 
     @Test
     void theAddressTableIsBounded() throws Exception {
-        JoinRateLimiter rate = new JoinRateLimiter(1, 1);
+        AddressRateLimiter rate = new AddressRateLimiter(1, 1);
         byte[] a = new byte[4];
-        for (int i = 0; i < JoinRateLimiter.MAX_ADDRESSES + 1000; i++) {
+        for (int i = 0; i < AddressRateLimiter.MAX_ADDRESSES + 1000; i++) {
             a[0] = 10;
             a[1] = (byte) (i >> 16);
             a[2] = (byte) (i >> 8);
             a[3] = (byte) i;
             rate.tryAcquire(InetAddress.getByAddress(a), 0);
         }
-        assertEquals(JoinRateLimiter.MAX_ADDRESSES, rate.size());
+        assertEquals(AddressRateLimiter.MAX_ADDRESSES, rate.size());
     }
 
     @Test
@@ -122,15 +122,17 @@ class ServerLimitsTest {
         assertThrows(IllegalArgumentException.class, () -> b.maxChannels(0));
         assertThrows(IllegalArgumentException.class, () -> b.joinRatePerIp(0, 1));
         assertThrows(IllegalArgumentException.class, () -> b.joinRatePerIp(10, 9));
+        assertThrows(IllegalArgumentException.class, () -> b.connectionRatePerIp(0, 1));
+        assertThrows(IllegalArgumentException.class, () -> b.connectionRatePerIp(10, 9));
         assertThrows(IllegalArgumentException.class, () -> b.pendingBinds(0, 1));
         assertThrows(IllegalArgumentException.class, () -> b.pendingBinds(1, 0));
         ServerLimits set = RoomServer.builder().maxConnections(5).maxConnectionsPerIp(2)
                 .handshakeTimeout(Duration.ofMillis(500)).maxPreAuthPings(3).writeBufferLimits(65536, 131072)
-                .maxMembersPerChannel(7).maxChannels(8).joinRatePerIp(9, 10).pendingBinds(11, 12).options().limits();
-        assertEquals(new ServerLimits(5, 2, Duration.ofMillis(500), 3, 65536, 131072, 7, 8, 9, 10, 11, 12), set);
+                .maxMembersPerChannel(7).maxChannels(8).joinRatePerIp(9, 10).pendingBinds(11, 12).connectionRatePerIp(13, 14).options().limits();
+        assertEquals(new ServerLimits(5, 2, Duration.ofMillis(500), 3, 65536, 131072, 7, 8, 9, 10, 11, 12, 13, 14), set);
         assertEquals(set, RoomServer.builder().maxConnections(5).maxConnectionsPerIp(2)
                 .handshakeTimeout(Duration.ofMillis(500)).maxPreAuthPings(3).writeBufferLimits(65536, 131072)
-                .maxMembersPerChannel(7).maxChannels(8).joinRatePerIp(9, 10).pendingBinds(11, 12).options().toBuilder().options().limits());
+                .maxMembersPerChannel(7).maxChannels(8).joinRatePerIp(9, 10).pendingBinds(11, 12).connectionRatePerIp(13, 14).options().toBuilder().options().limits());
         assertEquals(5, set.effectiveMaxConnections());
     }
 
@@ -140,8 +142,9 @@ class ServerLimitsTest {
             "--bind", "127.0.0.1", "--max-connections", "5", "--max-connections-per-ip", "2", "--handshake-timeout-ms", "500",
             "--max-pre-auth-pings", "3", "--write-high-water-bytes", "65536", "--max-pending-write-bytes", "131072",
             "--max-members-per-channel", "7", "--max-channels", "8", "--join-rate-per-ip", "9", "--join-burst-per-ip", "10",
-            "--max-pending-binds", "11", "--max-pending-binds-per-source", "12"});
-        assertEquals(new ServerLimits(5, 2, Duration.ofMillis(500), 3, 65536, 131072, 7, 8, 9, 10, 11, 12),
+            "--max-pending-binds", "11", "--max-pending-binds-per-source", "12",
+            "--connection-rate-per-ip", "13", "--connection-burst-per-ip", "14"});
+        assertEquals(new ServerLimits(5, 2, Duration.ofMillis(500), 3, 65536, 131072, 7, 8, 9, 10, 11, 12, 13, 14),
                 o.toBuilder().options().limits());
         assertThrows(RoomServerMain.UsageException.class, () -> RoomServerMain.parse(new String[] {
             "--signal-port", "0", "--media-port", "0", "--bind", "127.0.0.1", "--max-channels", "0"}));

@@ -13,12 +13,15 @@ import java.util.concurrent.atomic.AtomicLong;
  * Hostile signaling connections kept up by one thread: {@code count} connections that either sit
  * idle (never sending a byte) or send pre-JOIN PINGs as fast as the server takes them and never
  * read. Each one the server closes is opened again at once (unless told not to), so the pressure
- * stays on.
+ * stays on. Connections may come from several local addresses (on loopback, any of 127/8), one
+ * after another, as a flood from many hosts would.
  */
 public final class Flood implements AutoCloseable {
     public enum Mode { IDLE, PING }
 
     private final InetSocketAddress server;
+    private final java.util.List<InetSocketAddress> sources;
+    private int nextSource;
     private final int count;
     private final Mode mode;
     private final boolean reopen;
@@ -36,7 +39,13 @@ public final class Flood implements AutoCloseable {
 
     /** {@code reopen}: open a new connection for each one the server closes. */
     public Flood(int port, int count, Mode mode, boolean reopen) throws IOException {
+        this(port, count, mode, reopen, java.util.List.of());
+    }
+
+    /** {@code sources}: local addresses the connections come from in turn; empty: the kernel's choice. */
+    public Flood(int port, int count, Mode mode, boolean reopen, java.util.List<String> sources) throws IOException {
         this.reopen = reopen;
+        this.sources = sources.stream().map(s -> new InetSocketAddress(s, 0)).toList();
         this.server = new InetSocketAddress("127.0.0.1", port);
         this.count = count;
         this.mode = mode;
@@ -59,6 +68,9 @@ public final class Flood implements AutoCloseable {
     private void open() throws IOException {
         SocketChannel ch = SocketChannel.open();
         ch.configureBlocking(false);
+        if (!sources.isEmpty()) {
+            ch.bind(sources.get(nextSource++ % sources.size()));
+        }
         ch.connect(server);
         ch.register(selector, SelectionKey.OP_CONNECT, pings.duplicate());
         opened.incrementAndGet();

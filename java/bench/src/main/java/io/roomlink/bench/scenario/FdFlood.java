@@ -22,6 +22,8 @@ import java.time.Instant;
  * live, legitimate joins must stay fast, and the descriptors must come back afterwards.
  */
 final class FdFlood extends Scenario {
+    /** Enough that the attacker stays under the per-address cap (1024) at the full run's 4,608 connections. */
+    private static final int ATTACKER_ADDRESSES = 8;
     FdFlood() {
         super("fd-flood", "idle connections up to the fd limit");
     }
@@ -34,18 +36,19 @@ final class FdFlood extends Scenario {
         config.put("serverUlimitN", fdLimit);
         config.put("idleConnections", attackers + " kept open (reopened as the server closes them)");
         config.put("legitimateJoins", joins);
-        config.put("server", "RoomServerMain defaults (maxConnections = ulimit - 256, handshake timeout 3 s), "
-                + "but --max-connections-per-ip " + (attackers * 2) + ": on loopback the attacker and the real client "
-                + "share 127.0.0.1, and the default per-address cap (1024) would refuse both; this models a flood "
-                + "from many addresses");
-        try (AttackedServer server = AttackedServer.start(bench, id(), fdLimit, "--max-connections-per-ip",
-                Integer.toString(attackers * 2));
+        java.util.List<String> sources = java.util.stream.IntStream.rangeClosed(1, ATTACKER_ADDRESSES)
+                .mapToObj(i -> "127.0.2." + i).toList();
+        config.put("server", "RoomServerMain defaults (maxConnections = ulimit - 256, 1024 per address, "
+                + "handshake timeout 3 s, 200 new connections/s per address)");
+        config.put("attackerAddresses", sources.size() + " (127.0.2.1-" + sources.size() + "; the real client and the "
+                + "witnesses come from 127.0.0.1)");
+        try (AttackedServer server = AttackedServer.start(bench, id(), fdLimit);
                 Witnessed witnesses = new Witnessed(server.signalPort, "witnessed")) {
             long baseline = server.fds();
             Samples latency = new Samples();
             long peakFds = baseline;
             int failed = 0;
-            Flood flood = new Flood(server.signalPort, attackers, Flood.Mode.IDLE).start();
+            Flood flood = new Flood(server.signalPort, attackers, Flood.Mode.IDLE, true, sources).start();
             try {
                 long until = System.nanoTime() + 10_000_000_000L;
                 while (server.fds() < Math.min(fdLimit - 300, baseline + attackers / 2) && System.nanoTime() < until) {

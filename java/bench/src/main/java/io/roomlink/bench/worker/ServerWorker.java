@@ -32,7 +32,8 @@ final class ServerWorker {
         // Every bench client comes from 127.0.0.1: the per-address limits, meant for one client's
         // share of a public server, would measure themselves instead of the server.
         RoomServer.Builder b = RoomServer.builder().bindAddress("127.0.0.1").plaintext()
-                .maxConnectionsPerIp(Integer.MAX_VALUE).joinRatePerIp(Integer.MAX_VALUE, Integer.MAX_VALUE);
+                .maxConnectionsPerIp(Integer.MAX_VALUE).joinRatePerIp(Integer.MAX_VALUE, Integer.MAX_VALUE)
+                .connectionRatePerIp(Integer.MAX_VALUE, Integer.MAX_VALUE);
         for (int i = 0; i + 1 < args.length; i += 2) {
             String v = args[i + 1];
             switch (args[i]) {

@@ -10,7 +10,7 @@ import java.util.Map;
  * of at most {@link #MAX_ADDRESSES} addresses; the least recently seen is forgotten first, which
  * gives it a full bucket again but needs that many other addresses to happen. Thread-safe.
  */
-final class JoinRateLimiter {
+final class AddressRateLimiter {
     static final int MAX_ADDRESSES = 65_536;
 
     private final double ratePerNano;
@@ -24,7 +24,7 @@ final class JoinRateLimiter {
         }
     };
 
-    JoinRateLimiter(int ratePerSecond, int burst) {
+    AddressRateLimiter(int ratePerSecond, int burst) {
         this.ratePerNano = ratePerSecond / 1e9;
         this.burst = burst;
     }
