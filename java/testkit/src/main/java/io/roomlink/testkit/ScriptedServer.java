@@ -20,7 +20,6 @@ import java.net.Socket;
 import java.net.SocketAddress;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -146,8 +145,19 @@ public final class ScriptedServer implements AutoCloseable {
         }
     }
 
-    /** mediaKey → keys and s2c counter, from every JOIN/RESUME decoded. */
-    private final Map<Long, KeyState> keys = new ConcurrentHashMap<>();
+    /** The most media keys remembered; a script that names more forgets the oldest first. */
+    private static final int MAX_KEYS = 4096;
+
+    /** mediaKey → keys and s2c counter, from the latest {@value #MAX_KEYS} JOIN/RESUMEs decoded. */
+    private final Map<Long, KeyState> keys = java.util.Collections.synchronizedMap(
+            new java.util.LinkedHashMap<>(64, 0.75f, false) {
+                private static final long serialVersionUID = 1L;
+
+                @Override
+                protected boolean removeEldestEntry(Map.Entry<Long, KeyState> eldest) {
+                    return size() > MAX_KEYS;
+                }
+            });
 
     private static void daemon(String name, Runnable r) {
         Thread t = new Thread(r, name);
