@@ -44,6 +44,19 @@ void capture_log(int32_t level, const char* message) {
     g_log_lines.emplace_back(level, message);
 }
 
+// An engine made through the C ABI with nothing listening at its server (port 9, discard), and its
+// recorder: what the argument checks need. Destroyed at the end of the scope, before the recorder.
+struct UnservedEngine {
+    Recorder recorder;
+    rl_engine_options options = test::options_for(9);
+    rl_engine* e = rl_engine_create(&options, &Recorder::callback, &recorder, nullptr);
+
+    UnservedEngine() { REQUIRE(e != nullptr); }
+    ~UnservedEngine() { rl_engine_destroy(e); }
+    UnservedEngine(const UnservedEngine&) = delete;
+    UnservedEngine& operator=(const UnservedEngine&) = delete;
+};
+
 }  // namespace
 
 // Must run first: the pool size can only be chosen before the first engine exists.
@@ -288,10 +301,8 @@ TEST(zero_jitter_is_expressible_and_zero_alone_still_means_the_default) {
 }
 
 TEST(join_limits_are_inclusive_and_refusals_name_the_argument) {
-    Recorder recorder;
-    rl_engine_options o = test::options_for(9);
-    rl_engine* e = rl_engine_create(&o, &Recorder::callback, &recorder, nullptr);
-    REQUIRE(e != nullptr);
+    UnservedEngine unserved;
+    rl_engine* e = unserved.e;
     struct Case {
         std::string token;
         std::string channel;
@@ -323,7 +334,6 @@ TEST(join_limits_are_inclusive_and_refusals_name_the_argument) {
     CHECK(starts_with(rl_last_error_message(), "channel: "));
     CHECK_EQ(rl_engine_join(nullptr, "t", "c", 1), int32_t{RL_ERR_INVALID_ARGUMENT});
     CHECK(starts_with(rl_last_error_message(), "engine: "));
-    rl_engine_destroy(e);
 }
 
 TEST(older_hosts_with_a_shorter_struct_get_defaults_for_missing_fields) {
@@ -351,10 +361,8 @@ TEST(create_rejects_null_arguments) {
 }
 
 TEST(join_validates_its_arguments_and_changes_nothing_when_invalid) {
-    Recorder recorder;
-    rl_engine_options o = test::options_for(9);
-    rl_engine* e = rl_engine_create(&o, &Recorder::callback, &recorder, nullptr);
-    REQUIRE(e != nullptr);
+    UnservedEngine unserved;
+    rl_engine* e = unserved.e;
     const std::string channel64(64, 'c');
     const std::string channel65(65, 'c');
     const std::string token1025(1025, 't');
@@ -365,7 +373,7 @@ TEST(join_validates_its_arguments_and_changes_nothing_when_invalid) {
     CHECK_EQ(rl_engine_join(e, token1025.c_str(), "c", 1), int32_t{RL_ERR_INVALID_ARGUMENT});
     CHECK_EQ(rl_engine_join(e, "t", "c", -1), int32_t{RL_ERR_INVALID_ARGUMENT});
     CHECK_EQ(rl_engine_get_state(e), int32_t{RL_STATE_DISCONNECTED});
-    CHECK_EQ(recorder.size(), size_t{0});
+    CHECK_EQ(unserved.recorder.size(), size_t{0});
 
     CHECK_EQ(rl_engine_leave(e), int32_t{RL_ERR_NOT_JOINED});
     // Limits are inclusive; a NULL token means the empty token.
@@ -377,15 +385,12 @@ TEST(join_validates_its_arguments_and_changes_nothing_when_invalid) {
     CHECK_EQ(rl_engine_get_state(e), int32_t{RL_STATE_DISCONNECTED});
     CHECK_EQ(rl_engine_leave(e), int32_t{RL_ERR_NOT_JOINED});
     CHECK_EQ(rl_engine_notify_network_changed(e), int32_t{RL_OK});
-    CHECK(recorder.wait_for(RL_EVENT_LEAVE_RESULT));
-    rl_engine_destroy(e);
+    CHECK(unserved.recorder.wait_for(RL_EVENT_LEAVE_RESULT));
 }
 
 TEST(renew_token_validates_its_argument_and_needs_a_membership) {
-    Recorder recorder;
-    rl_engine_options o = test::options_for(9);
-    rl_engine* e = rl_engine_create(&o, &Recorder::callback, &recorder, nullptr);
-    REQUIRE(e != nullptr);
+    UnservedEngine unserved;
+    rl_engine* e = unserved.e;
     const std::string token1024(1024, 't');
     const std::string token1025(1025, 't');
     CHECK_EQ(rl_engine_renew_token(nullptr, "t"), int32_t{RL_ERR_INVALID_ARGUMENT});
@@ -399,8 +404,7 @@ TEST(renew_token_validates_its_argument_and_needs_a_membership) {
     CHECK_EQ(rl_engine_renew_token(e, ""), int32_t{RL_OK});
     CHECK_EQ(rl_engine_leave(e), int32_t{RL_OK});
     CHECK_EQ(rl_engine_renew_token(e, "t"), int32_t{RL_ERR_NOT_JOINED});
-    CHECK(recorder.wait_for(RL_EVENT_LEAVE_RESULT));
-    rl_engine_destroy(e);
+    CHECK(unserved.recorder.wait_for(RL_EVENT_LEAVE_RESULT));
 }
 
 TEST(two_hundred_engines_share_the_configured_loop_threads) {
