@@ -23,12 +23,7 @@ class HostileServerPresenceTest {
     void endlessDistinctPeerJoinedWithASlowListenerKeepsTheHeapBounded() throws Exception {
         try (ScriptedServer server = new ScriptedServer()) {
             AtomicLong sent = new AtomicLong();
-            server.afterAnswer = conn -> new Thread(() -> {
-                for (long uid = 1; conn.isOpen(); uid++) {
-                    conn.send(new Message.PeerJoined(uid));
-                    sent.incrementAndGet();
-                }
-            }, "peer-flood").start();
+            server.afterAnswer = ScriptedServer.peerJoinedFlood(sent);
             long before = HostileServerSupport.heapAfterGc();
             SlowListener listener = new SlowListener(100_000); // 0.1 ms per presence callback
             RoomEngine engine = HostileServerSupport.joined(server, HostileServerSupport.config(server), listener);
@@ -49,13 +44,7 @@ class HostileServerPresenceTest {
     void endlessJoinLeaveChurnWithASlowListenerIsCoalescedAndBounded() throws Exception {
         try (ScriptedServer server = new ScriptedServer()) {
             AtomicLong sent = new AtomicLong();
-            server.afterAnswer = conn -> new Thread(() -> {
-                for (long uid = 1; conn.isOpen(); uid++) {
-                    conn.send(new Message.PeerJoined(uid));
-                    conn.send(new Message.PeerLeft(uid, 0));
-                    sent.incrementAndGet();
-                }
-            }, "churn").start();
+            server.afterAnswer = ScriptedServer.joinLeaveChurn(sent);
             long before = HostileServerSupport.heapAfterGc();
             SlowListener listener = new SlowListener(1_000_000); // 1 ms per presence callback
             RoomEngine engine = HostileServerSupport.joined(server, HostileServerSupport.config(server), listener);
