@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.roomlink.testkit.AcceptThread;
 import java.io.BufferedReader;
 import java.io.File;
 import java.io.IOException;
@@ -260,16 +261,8 @@ class HostileFdExhaustionTest {
         }
 
         /** Whether a thread named roomlink-accept-* still runs (the kernel keeps 15 chars of a name). */
-        boolean acceptThreadAlive() throws IOException {
-            try (Stream<Path> tasks = Files.list(Path.of("/proc", Long.toString(process.pid()), "task"))) {
-                return tasks.anyMatch(t -> {
-                    try {
-                        return Files.readString(t.resolve("comm")).startsWith("roomlink-accep");
-                    } catch (IOException e) {
-                        return false;
-                    }
-                });
-            }
+        boolean acceptThreadAlive() {
+            return AcceptThread.alive(process.pid());
         }
 
         void stop() throws InterruptedException {
