@@ -55,9 +55,15 @@ final class Outages {
 
     /** User 3 joins the channel directly and leaves again; A and B must both see it, in order. */
     static void visitByThirdUser(TestRoomServer rooms, String channel, RecordingListener a, RecordingListener b) {
+        visitByThirdUser(config(rooms.serverSignalPort()), rooms.token(Fixtures.APP_KEY, channel, 3), channel, a, b);
+    }
+
+    /** The same, user 3's engine configured by {@code direct} and joining with {@code token}. */
+    static void visitByThirdUser(RoomEngineConfig.Builder direct, String token, String channel, RecordingListener a,
+            RecordingListener b) {
         RecordingListener c = new RecordingListener("C");
-        try (RoomEngine engineC = RoomEngine.create(config(rooms.serverSignalPort()).build(), c)) {
-            engineC.joinChannel(rooms.token(Fixtures.APP_KEY, channel, 3), channel, 3);
+        try (RoomEngine engineC = RoomEngine.create(direct.build(), c)) {
+            engineC.joinChannel(token, channel, 3);
             c.awaitEvent("onJoinChannel(OK, uid=3)", Fixtures.WAIT);
             a.awaitEvent("onUserJoined(3)", Fixtures.WAIT);
             b.awaitEvent("onUserJoined(3)", Fixtures.WAIT);
