@@ -72,8 +72,7 @@ class CallbackDeliveryTest {
                     "core to connect while the listener is blocked");
             RecordingListener other = new RecordingListener("other");
             try (RoomEngine otherEngine = RoomEngine.create(config(server()).build(), other)) {
-                otherEngine.joinChannel(token("room-2", 2), "room-2", 2);
-                other.awaitEvent("onJoinChannel(OK, uid=2)", WAIT);
+                Fixtures.joinAndAwait(otherEngine, other, "room-2", 2);
             }
             assertEquals(List.of(), recorder.events());
             release.countDown();
@@ -106,8 +105,7 @@ class CallbackDeliveryTest {
                 }
             };
             try (RoomEngine engine = RoomEngine.create(config(server()).callbackExecutor(uiThread).build(), listener)) {
-                engine.joinChannel(token("room-3", 1), "room-3", 1);
-                recorder.awaitEvent("onJoinChannel(OK, uid=1)", WAIT);
+                Fixtures.joinAndAwait(engine, recorder, "room-3", 1);
             }
             assertEquals(List.of("app-ui-thread", "app-ui-thread", "app-ui-thread"), threads);
         } finally {

@@ -108,8 +108,7 @@ class HostileMediaTest {
                 RecordingListener newcomer = new RecordingListener("newcomer");
                 long start = System.nanoTime();
                 try (RoomEngine e = RoomEngine.create(Fixtures.config(server).plaintext(true).build(), newcomer)) {
-                    e.joinChannel(Fixtures.token(CHANNEL, 3), CHANNEL, 3);
-                    newcomer.awaitEvent("onJoinChannel(OK, uid=3)", WAIT);
+                    Fixtures.joinAndAwait(e, newcomer, CHANNEL, 3);
                     long ms = (System.nanoTime() - start) / 1_000_000;
                     System.out.printf("random-BIND flood: newcomer joined in %d ms, %d BINDs sent so far, %d pending evicted%n",
                             ms, flood.sent(), server.stats().pendingBindEvictions());
@@ -156,8 +155,7 @@ class HostileMediaTest {
             RoomEngine e = RoomEngine.create(Fixtures.config(server).plaintext(true)
                     .mediaAddressOverride(tap.host(), tap.port()).build(), l);
             try {
-                e.joinChannel(Fixtures.token(CHANNEL, 1), CHANNEL, 1);
-                l.awaitEvent("onJoinChannel(OK, uid=1)", WAIT);
+                Fixtures.joinAndAwait(e, l, CHANNEL, 1);
                 Fixtures.awaitTrue(() -> tap.latest(MediaCodec.PING) != null, WAIT, "the victim's first PING");
             } catch (RuntimeException | Error failure) {
                 e.close();

@@ -49,8 +49,7 @@ class JoinLeaveTest {
         RecordingListener b = new RecordingListener("B");
         try (RoomEngine engineA = RoomEngine.create(config(server()).build(), a);
                 RoomEngine engineB = RoomEngine.create(config(server()).build(), b)) {
-            engineA.joinChannel(token("room-2", 1), "room-2", 1);
-            a.awaitEvent("onJoinChannel(OK, uid=1)", WAIT);
+            Fixtures.joinAndAwait(engineA, a, "room-2", 1);
             engineB.joinChannel(token("room-2", 2), "room-2", 2);
 
             List<String> seenByB = b.awaitEvent("onUserJoined(1)", WAIT);
@@ -99,8 +98,7 @@ class JoinLeaveTest {
     void rejoinAfterLeaveWorksOnTheSameEngine() {
         RecordingListener listener = new RecordingListener();
         try (RoomEngine engine = RoomEngine.create(config(server()).build(), listener)) {
-            engine.joinChannel(token("room-4", 7), "room-4", 7);
-            listener.awaitEvent("onJoinChannel(OK, uid=7)", WAIT);
+            Fixtures.joinAndAwait(engine, listener, "room-4", 7);
             engine.leaveChannel();
             listener.awaitEvent("onLeaveChannel(OK)", WAIT);
             assertEquals(ErrorCode.OK, engine.joinChannel(token("room-4", 7), "room-4", 7));

@@ -52,8 +52,7 @@ class MisuseTest {
         RecordingListener listener = new RecordingListener();
         try (RoomEngine engine = RoomEngine.create(config(server()).build(), listener)) {
             assertEquals(ErrorCode.NOT_JOINED, engine.leaveChannel(), "before any join");
-            engine.joinChannel(token("room-1", 2), "room-1", 2);
-            listener.awaitEvent("onJoinChannel(OK, uid=2)", WAIT);
+            Fixtures.joinAndAwait(engine, listener, "room-1", 2);
             assertEquals(ErrorCode.OK, engine.leaveChannel());
             assertEquals(ErrorCode.NOT_JOINED, engine.leaveChannel(), "after leaving");
             listener.awaitEvent("onLeaveChannel(OK)", WAIT);

@@ -63,8 +63,7 @@ final class Outages {
             RecordingListener b) {
         RecordingListener c = new RecordingListener("C");
         try (RoomEngine engineC = RoomEngine.create(direct.build(), c)) {
-            engineC.joinChannel(token, channel, 3);
-            c.awaitEvent("onJoinChannel(OK, uid=3)", Fixtures.WAIT);
+            Fixtures.joinAndAwait(engineC, c, token, channel, 3);
             a.awaitEvent("onUserJoined(3)", Fixtures.WAIT);
             b.awaitEvent("onUserJoined(3)", Fixtures.WAIT);
             engineC.leaveChannel();

@@ -24,8 +24,7 @@ class SecretRotationTest {
 
     private static void runOutages(TestRoomServer rooms, FaultProxy network, RecordingListener a) {
         try (RoomEngine engine = RoomEngine.create(Outages.config(network.signalPort()).build(), a)) {
-            engine.joinChannel(rooms.token(Fixtures.APP_KEY, "rotation", 1), "rotation", 1);
-            a.awaitEvent("onJoinChannel(OK, uid=1)", Fixtures.WAIT);
+            Fixtures.joinAndAwait(engine, a, rooms.token(Fixtures.APP_KEY, "rotation", 1), "rotation", 1);
             for (int outage = 1; outage <= 3; outage++) {
                 a.clear();
                 network.resetConnections();

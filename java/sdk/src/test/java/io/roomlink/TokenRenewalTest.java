@@ -55,8 +55,7 @@ class TokenRenewalTest {
         RecordingListener peer = new RecordingListener("peer");
         try (RoomEngine engine = RoomEngine.create(Fixtures.config(server).build(), l);
                 RoomEngine peerEngine = RoomEngine.create(Fixtures.config(server).build(), peer)) {
-            peerEngine.joinChannel(token(2, Instant.now().plusSeconds(600)), CHANNEL, 2);
-            peer.awaitEvent("onJoinChannel(OK, uid=2)", WAIT);
+            Fixtures.joinAndAwait(peerEngine, peer, token(2, Instant.now().plusSeconds(600)), CHANNEL, 2);
             Instant firstExpiry = Instant.ofEpochSecond(Instant.now().getEpochSecond() + 4);
             engine.joinChannel(token(1, firstExpiry), CHANNEL, 1);
             peer.awaitEvent("onUserJoined(1)", WAIT);
@@ -84,8 +83,7 @@ class TokenRenewalTest {
         RecordingListener peer = new RecordingListener("peer");
         try (RoomEngine engine = RoomEngine.create(Fixtures.config(server).build(), l);
                 RoomEngine peerEngine = RoomEngine.create(Fixtures.config(server).build(), peer)) {
-            peerEngine.joinChannel(token(2, Instant.now().plusSeconds(600)), CHANNEL, 2);
-            peer.awaitEvent("onJoinChannel(OK, uid=2)", WAIT);
+            Fixtures.joinAndAwait(peerEngine, peer, token(2, Instant.now().plusSeconds(600)), CHANNEL, 2);
             Instant expiry = Instant.ofEpochSecond(Instant.now().getEpochSecond() + 3);
             engine.joinChannel(token(1, expiry), CHANNEL, 1);
 
@@ -154,8 +152,7 @@ class TokenRenewalTest {
             assertEquals(ErrorCode.NOT_JOINED, engine.renewToken("t"));
             assertEquals(ErrorCode.INVALID_ARGUMENT, engine.renewToken(null));
             assertEquals(ErrorCode.INVALID_ARGUMENT, engine.renewToken("x".repeat(1025)));
-            engine.joinChannel(Fixtures.token(CHANNEL, 1), CHANNEL, 1);
-            l.awaitEvent("onJoinChannel(OK, uid=1)", WAIT);
+            Fixtures.joinAndAwait(engine, l, CHANNEL, 1);
             // A server that does not enforce expiry still checks and answers.
             assertEquals(ErrorCode.OK, engine.renewToken(Fixtures.token(CHANNEL, 1)));
             l.awaitEvent("onRenewTokenResult(OK)", WAIT);
