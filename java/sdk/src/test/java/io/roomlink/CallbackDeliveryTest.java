@@ -6,25 +6,14 @@ import static io.roomlink.Fixtures.token;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.roomlink.server.RoomServer;
-import io.roomlink.testkit.RoomServerExtension;
-import io.roomlink.testkit.TestRoomServer;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.RegisterExtension;
 
-class CallbackDeliveryTest {
-    @RegisterExtension
-    final RoomServerExtension rooms = RoomServerExtension.of(TestRoomServer.builder().tokenSecret(Fixtures.SECRET));
-
-    private RoomServer server() {
-        return rooms.server().server();
-    }
-
+class CallbackDeliveryTest extends LoopbackServerTest {
     @Test
     void aThrowingListenerStillGetsTheNextCallback() {
         RecordingListener recorder = new RecordingListener();

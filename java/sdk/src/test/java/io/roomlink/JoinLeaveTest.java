@@ -6,21 +6,10 @@ import static io.roomlink.Fixtures.token;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.roomlink.server.RoomServer;
-import io.roomlink.testkit.RoomServerExtension;
-import io.roomlink.testkit.TestRoomServer;
 import java.util.List;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.RegisterExtension;
 
-class JoinLeaveTest {
-    @RegisterExtension
-    final RoomServerExtension rooms = RoomServerExtension.of(TestRoomServer.builder().tokenSecret(Fixtures.SECRET));
-
-    private RoomServer server() {
-        return rooms.server().server();
-    }
-
+class JoinLeaveTest extends LoopbackServerTest {
     @Test
     void joinReportsConnectingThenConnectedThenJoinResult() {
         RecordingListener listener = new RecordingListener();

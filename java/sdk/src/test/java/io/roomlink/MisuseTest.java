@@ -5,24 +5,13 @@ import static io.roomlink.Fixtures.config;
 import static io.roomlink.Fixtures.token;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.roomlink.server.RoomServer;
-import io.roomlink.testkit.RoomServerExtension;
-import io.roomlink.testkit.TestRoomServer;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.RegisterExtension;
 
-class MisuseTest {
-    @RegisterExtension
-    final RoomServerExtension rooms = RoomServerExtension.of(TestRoomServer.builder().tokenSecret(Fixtures.SECRET));
-
-    private RoomServer server() {
-        return rooms.server().server();
-    }
-
+class MisuseTest extends LoopbackServerTest {
     @Test
     void secondJoinWhileJoinedIsRefusedAndChangesNothing() {
         RecordingListener listener = new RecordingListener();
