@@ -44,6 +44,44 @@ void capture_log(int32_t level, const char* message) {
     g_log_lines.emplace_back(level, message);
 }
 
+// Every numeric option with its documented range and default (README, "Configuration"); the Java
+// SDK's ValidationAgreementTest walks the same edges through the builder and this ABI.
+struct DocumentedOption {
+    const char* name;
+    int32_t rl_engine_options::*member;
+    int32_t min;
+    int32_t max;
+    int32_t default_value;
+    std::function<void(rl_engine_options&)> make_room;  // companions that let the range's edges pass
+};
+
+std::vector<DocumentedOption> documented_options() {
+    auto nothing = [](rl_engine_options&) {};
+    return {
+        {"join_timeout_ms", &rl_engine_options::join_timeout_ms, 100, 120000, 10000, nothing},
+        {"signal_keepalive_ms", &rl_engine_options::signal_keepalive_ms, 20, 10000, 1000,
+         [](rl_engine_options& o) { o.signal_timeout_ms = 60000; }},
+        {"signal_timeout_ms", &rl_engine_options::signal_timeout_ms, 100, 60000, 1500,
+         [](rl_engine_options& o) { o.signal_keepalive_ms = 20; }},
+        {"media_keepalive_ms", &rl_engine_options::media_keepalive_ms, 20, 10000, 500,
+         [](rl_engine_options& o) { o.media_timeout_ms = 60000; }},
+        {"media_timeout_ms", &rl_engine_options::media_timeout_ms, 100, 60000, 1500,
+         [](rl_engine_options& o) { o.media_keepalive_ms = 20; }},
+        {"reconnect_timeout_ms", &rl_engine_options::reconnect_timeout_ms, 1000, 600000, 40000, nothing},
+        {"backoff_initial_ms", &rl_engine_options::backoff_initial_ms, 10, 60000, 250,
+         [](rl_engine_options& o) { o.backoff_max_ms = 300000; }},
+        {"backoff_max_ms", &rl_engine_options::backoff_max_ms, 10, 300000, 5000,
+         [](rl_engine_options& o) { o.backoff_initial_ms = 10; }},
+        {"backoff_max_ms", &rl_engine_options::backoff_max_ms, 250, 300000, 5000, nothing},
+        {"backoff_multiplier_pct", &rl_engine_options::backoff_multiplier_pct, 100, 1000, 200, nothing},
+        {"backoff_jitter_pct", &rl_engine_options::backoff_jitter_pct, 0, 100, 20,
+         [](rl_engine_options& o) { o.backoff_jitter_explicit = 1; }},
+        {"probe_interval_ms", &rl_engine_options::probe_interval_ms, 20, 5000, 90, nothing},
+        {"network_watcher_off", &rl_engine_options::network_watcher_off, 0, 1, 0, nothing},
+        {"server_port", &rl_engine_options::server_port, 1, 65535, 0, nothing},  // no default: 0 is refused
+    };
+}
+
 // An engine made through the C ABI with nothing listening at its server (port 9, discard), and its
 // recorder: what the argument checks need. Destroyed at the end of the scope, before the recorder.
 struct UnservedEngine {
@@ -117,18 +155,9 @@ TEST(options_init_fills_documented_defaults) {
     CHECK_EQ(o.struct_size, uint32_t{sizeof(rl_engine_options)});
     CHECK(o.app_key == nullptr);
     CHECK(o.server_host == nullptr);
-    CHECK_EQ(o.server_port, 0);
-    CHECK_EQ(o.join_timeout_ms, 10000);
-    CHECK_EQ(o.signal_keepalive_ms, 1000);
-    CHECK_EQ(o.signal_timeout_ms, 1500);
-    CHECK_EQ(o.media_keepalive_ms, 500);
-    CHECK_EQ(o.media_timeout_ms, 1500);
-    CHECK_EQ(o.reconnect_timeout_ms, 40000);
-    CHECK_EQ(o.backoff_initial_ms, 250);
-    CHECK_EQ(o.backoff_max_ms, 5000);
-    CHECK_EQ(o.backoff_multiplier_pct, 200);
-    CHECK_EQ(o.backoff_jitter_pct, 20);
-    CHECK_EQ(o.probe_interval_ms, 90);
+    for (const DocumentedOption& f : documented_options()) {
+        test::equal(__FILE__, __LINE__, f.name, o.*f.member, f.default_value);
+    }
     rl_options_init(nullptr);  // ignored
 }
 
@@ -196,41 +225,9 @@ TEST(options_validation_names_the_offending_field) {
     CHECK_EQ(rl_options_validate(&bad, tiny, 0), int32_t{RL_ERR_INVALID_ARGUMENT});
 }
 
-// Every documented range (README, "Configuration") at min-1, min, max and max+1; the Java SDK's
-// ValidationAgreementTest walks the same edges through the builder and this ABI.
+// Every documented range at min-1, min, max and max+1.
 TEST(every_option_is_accepted_exactly_within_its_documented_range) {
-    struct Field {
-        const char* name;
-        int32_t rl_engine_options::*member;
-        int32_t min;
-        int32_t max;
-        std::function<void(rl_engine_options&)> make_room;  // companions that let the edges pass
-    };
-    auto nothing = [](rl_engine_options&) {};
-    std::vector<Field> fields = {
-        {"join_timeout_ms", &rl_engine_options::join_timeout_ms, 100, 120000, nothing},
-        {"signal_keepalive_ms", &rl_engine_options::signal_keepalive_ms, 20, 10000,
-         [](rl_engine_options& o) { o.signal_timeout_ms = 60000; }},
-        {"signal_timeout_ms", &rl_engine_options::signal_timeout_ms, 100, 60000,
-         [](rl_engine_options& o) { o.signal_keepalive_ms = 20; }},
-        {"media_keepalive_ms", &rl_engine_options::media_keepalive_ms, 20, 10000,
-         [](rl_engine_options& o) { o.media_timeout_ms = 60000; }},
-        {"media_timeout_ms", &rl_engine_options::media_timeout_ms, 100, 60000,
-         [](rl_engine_options& o) { o.media_keepalive_ms = 20; }},
-        {"reconnect_timeout_ms", &rl_engine_options::reconnect_timeout_ms, 1000, 600000, nothing},
-        {"backoff_initial_ms", &rl_engine_options::backoff_initial_ms, 10, 60000,
-         [](rl_engine_options& o) { o.backoff_max_ms = 300000; }},
-        {"backoff_max_ms", &rl_engine_options::backoff_max_ms, 10, 300000,
-         [](rl_engine_options& o) { o.backoff_initial_ms = 10; }},
-        {"backoff_max_ms", &rl_engine_options::backoff_max_ms, 250, 300000, nothing},
-        {"backoff_multiplier_pct", &rl_engine_options::backoff_multiplier_pct, 100, 1000, nothing},
-        {"backoff_jitter_pct", &rl_engine_options::backoff_jitter_pct, 0, 100,
-         [](rl_engine_options& o) { o.backoff_jitter_explicit = 1; }},
-        {"probe_interval_ms", &rl_engine_options::probe_interval_ms, 20, 5000, nothing},
-        {"network_watcher_off", &rl_engine_options::network_watcher_off, 0, 1, nothing},
-        {"server_port", &rl_engine_options::server_port, 1, 65535, nothing},
-    };
-    for (const auto& f : fields) {
+    for (const DocumentedOption& f : documented_options()) {
         for (int32_t value : {f.min - 1, f.min, f.max, f.max + 1}) {
             rl_engine_options o = test::options_for(4000);
             f.make_room(o);
