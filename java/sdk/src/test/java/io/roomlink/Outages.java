@@ -10,6 +10,10 @@ import java.util.concurrent.locks.LockSupport;
 
 /** Helpers for tests that break a client's network. */
 final class Outages {
+    /** What the app is told of a lost signal connection that a RESUME brings back, in order. */
+    static final List<String> SIGNAL_RESUMED = List.of("state(RECONNECTING, SIGNAL_DISCONNECTED)",
+            "onReconnectingStart()", "state(CONNECTED, REJOIN_SUCCEED)", "onRejoinChannel(OK)");
+
     private Outages() {
     }
 
