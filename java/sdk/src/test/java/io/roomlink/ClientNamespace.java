@@ -1,5 +1,7 @@
 package io.roomlink;
 
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -54,6 +56,16 @@ final class ClientNamespace implements AutoCloseable {
             return "'ip netns add' could not run: " + e.getMessage();
         }
         return null;
+    }
+
+    /**
+     * {@link #create}, or skips the calling test (a JUnit assumption, "skipping {@code tests}: why")
+     * where namespaces cannot be made here.
+     */
+    static ClientNamespace createOrSkip(String tests) throws Exception {
+        String why = unavailableReason();
+        assumeTrue(why == null, () -> "skipping " + tests + ": " + why);
+        return create();
     }
 
     /** Makes the namespace and the link, both ends up; the names carry this JVM's pid. */

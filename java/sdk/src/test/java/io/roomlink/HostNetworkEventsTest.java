@@ -2,7 +2,6 @@ package io.roomlink;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.roomlink.server.RoomServer;
 import java.time.Duration;
@@ -29,9 +28,7 @@ class HostNetworkEventsTest {
 
     @BeforeEach
     void makeNetwork() throws Exception {
-        String why = ClientNamespace.unavailableReason();
-        assumeTrue(why == null, () -> "skipping the host-network-events test: " + why);
-        net = ClientNamespace.create();
+        net = ClientNamespace.createOrSkip("the host-network-events test");
         server = RoomServer.builder().bindAddress(ClientNamespace.SERVER_ADDRESS).signalPort(0).mediaPort(0)
                 .tokenSecret(Fixtures.SECRET).plaintext().start();  // the certificate names only loopback
     }

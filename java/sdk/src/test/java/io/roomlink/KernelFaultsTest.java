@@ -44,9 +44,7 @@ class KernelFaultsTest {
 
     @BeforeEach
     void joinBoth() throws Exception {
-        String why = ClientNamespace.unavailableReason();
-        assumeTrue(why == null, () -> "skipping the kernel-fault tests: " + why);
-        net = ClientNamespace.create();
+        net = ClientNamespace.createOrSkip("the kernel-fault tests");
         faults = new KernelFaults(net);
         String noNft = faults.nftUnavailableReason();
         assumeTrue(noNft == null, () -> "skipping the kernel-fault tests: " + noNft);
