@@ -46,10 +46,7 @@ class HostNetworkEventsTest {
     @Test
     void linkDownIsAnOutageAtOnceAndLinkUpReconnectsPromptly() throws Exception {
         TimedEvents events = new TimedEvents("netns-client");
-        try (ClientNamespace.Client client = net.startClient(server.signalPort(), Fixtures.token("links", 5),
-                "links", 5, events)) {
-            // The connection type comes once, right after joining: a veth is an Ethernet device.
-            events.await(l -> l.contains("connectionType(ETHERNET)"), Duration.ofSeconds(30), "the type");
+        try (ClientNamespace.Client client = joinedClient("links", 5, events)) {
             assertEquals(List.of("state(CONNECTING, JOIN_CHANNEL)", "state(CONNECTED, JOIN_SUCCEED)",
                     "onJoinChannel(OK, uid=5)", "connectionType(ETHERNET)"), events.events());
             events.clear();
@@ -78,9 +75,7 @@ class HostNetworkEventsTest {
     @Test
     void aChangeOfAddressIsOneOutageAndAResume() throws Exception {
         TimedEvents events = new TimedEvents("netns-client");
-        try (ClientNamespace.Client client = net.startClient(server.signalPort(), Fixtures.token("moves", 6),
-                "moves", 6, events)) {
-            events.await(l -> l.contains("connectionType(ETHERNET)"), Duration.ofSeconds(30), "the type");
+        try (ClientNamespace.Client client = joinedClient("moves", 6, events)) {
             events.clear();
 
             long changedAt = System.nanoTime();
@@ -96,6 +91,20 @@ class HostNetworkEventsTest {
 
             assertEquals(Outages.SIGNAL_RESUMED, lifecycle(events.events()));
             assertEquals(Set.of(6L), server.members(Fixtures.APP_KEY, "moves"));
+        }
+    }
+
+    /** A client JVM in the namespace, joined as {@code uid} and told its connection type. */
+    private ClientNamespace.Client joinedClient(String channel, long uid, TimedEvents events) throws Exception {
+        ClientNamespace.Client client = net.startClient(server.signalPort(), Fixtures.token(channel, uid), channel, uid,
+                events);
+        try {
+            // The connection type comes once, right after joining: a veth is an Ethernet device.
+            events.await(l -> l.contains("connectionType(ETHERNET)"), Duration.ofSeconds(30), "the type");
+            return client;
+        } catch (RuntimeException | Error e) {
+            client.close();
+            throw e;
         }
     }
 
