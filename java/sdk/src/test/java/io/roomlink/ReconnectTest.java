@@ -43,6 +43,17 @@ class ReconnectTest {
         b.clear();
     }
 
+    /** What A was told up to its onRejoinChannel(OK), and how long that took from a change of its network. */
+    private record Rejoin(List<String> seen, double seconds) {
+    }
+
+    private Rejoin rejoinAfter(Runnable change) {
+        long changedAt = System.nanoTime();
+        change.run();
+        List<String> seen = a.awaitEvent("onRejoinChannel(OK)", Fixtures.WAIT);
+        return new Rejoin(seen, (System.nanoTime() - changedAt) / 1e9);
+    }
+
     @AfterEach
     void closeAll() {
         if (engineA != null) {
@@ -59,12 +70,9 @@ class ReconnectTest {
     @Test
     void tcpResetIsDetectedAtOnceAndResumed() {
         joinBoth(Outages.config(1));
-        long resetAt = System.nanoTime();
-        networkOfA.resetConnections();
-        List<String> seen = a.awaitEvent("onRejoinChannel(OK)", Fixtures.WAIT);
-        double took = (System.nanoTime() - resetAt) / 1e9;
-        assertEquals(Outages.SIGNAL_RESUMED, seen);
-        assertTrue(took < 3, "reset to rejoin took " + took + " s");
+        Rejoin rejoin = rejoinAfter(networkOfA::resetConnections);
+        assertEquals(Outages.SIGNAL_RESUMED, rejoin.seen());
+        assertTrue(rejoin.seconds() < 3, "reset to rejoin took " + rejoin.seconds() + " s");
         Outages.visitByThirdUser(rooms, CHANNEL, a, b);
         assertEquals(List.of("onUserJoined(3)", "onUserLeave(3, NORMAL)"), b.events(), "B saw nothing of it");
     }
@@ -91,12 +99,10 @@ class ReconnectTest {
         networkOfA.blackhole(Path.BOTH, Direction.BOTH);
         a.awaitEvent("onReconnectingStart()", Fixtures.WAIT);
         Outages.holdFor(cutAt, Duration.ofSeconds(8));
-        long restoredAt = System.nanoTime();
-        networkOfA.restore();
-        a.awaitEvent("onRejoinChannel(OK)", Fixtures.WAIT);
-        double took = (System.nanoTime() - restoredAt) / 1e9;
+        Rejoin rejoin = rejoinAfter(networkOfA::restore);
         // Goal: 2 RTT + 100 ms; the probes are at most 90 ms apart at the defaults.
-        assertTrue(took < 0.5, "CONNECTED " + took + " s after the network came back (goal: < 0.1 s + 2 RTT)");
+        assertTrue(rejoin.seconds() < 0.5, "CONNECTED " + rejoin.seconds()
+                + " s after the network came back (goal: < 0.1 s + 2 RTT)");
     }
 
     /**
@@ -111,12 +117,10 @@ class ReconnectTest {
         networkOfA.refuse();
         a.awaitEvent("onReconnectingStart()", Fixtures.WAIT);
         Outages.holdFor(refusedAt, Duration.ofSeconds(3));
-        long restoredAt = System.nanoTime();
-        networkOfA.restore();
-        List<String> seen = a.awaitEvent("onRejoinChannel(OK)", Fixtures.WAIT);
-        double took = (System.nanoTime() - restoredAt) / 1e9;
-        assertEquals(Outages.SIGNAL_RESUMED, seen);
-        assertTrue(took < 0.5, "CONNECTED " + took + " s after the server listened again (goal: < 0.1 s + 2 RTT)");
+        Rejoin rejoin = rejoinAfter(networkOfA::restore);
+        assertEquals(Outages.SIGNAL_RESUMED, rejoin.seen());
+        assertTrue(rejoin.seconds() < 0.5, "CONNECTED " + rejoin.seconds()
+                + " s after the server listened again (goal: < 0.1 s + 2 RTT)");
         assertEquals(List.of(), b.events(), "within the grace B saw nothing");
     }
 
