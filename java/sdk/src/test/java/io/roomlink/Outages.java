@@ -57,6 +57,20 @@ final class Outages {
         }, Fixtures.WAIT, "traffic through the proxy both ways on both paths");
     }
 
+    /**
+     * A (uid 1) and B (uid 2) join {@code channel} of {@code rooms}; once each has seen the other
+     * both records are cleared, so that a test sees only what its fault causes.
+     */
+    static void joinAsPeers(TestRoomServer rooms, String channel, RoomEngine engineA, RecordingListener a,
+            RoomEngine engineB, RecordingListener b) {
+        engineA.joinChannel(rooms.token(Fixtures.APP_KEY, channel, 1), channel, 1);
+        engineB.joinChannel(rooms.token(Fixtures.APP_KEY, channel, 2), channel, 2);
+        a.awaitEvent("onUserJoined(2)", Fixtures.WAIT);
+        b.awaitEvent("onUserJoined(1)", Fixtures.WAIT);
+        a.clear();
+        b.clear();
+    }
+
     /** User 3 joins the channel directly and leaves again; A and B must both see it, in order. */
     static void visitByThirdUser(TestRoomServer rooms, String channel, RecordingListener a, RecordingListener b) {
         visitByThirdUser(config(rooms.serverSignalPort()), rooms.token(Fixtures.APP_KEY, channel, 3), channel, a, b);

@@ -35,12 +35,7 @@ class ReconnectTest {
         engineA = RoomEngine.create(configOfA.server("127.0.0.1", networkOfA.signalPort())
                 .mediaAddressOverride(networkOfA.host(), networkOfA.mediaPort()).build(), a);
         engineB = RoomEngine.create(Outages.config(rooms.serverSignalPort()).build(), b);
-        engineA.joinChannel(rooms.token(Fixtures.APP_KEY, CHANNEL, 1), CHANNEL, 1);
-        engineB.joinChannel(rooms.token(Fixtures.APP_KEY, CHANNEL, 2), CHANNEL, 2);
-        a.awaitEvent("onUserJoined(2)", Fixtures.WAIT);
-        b.awaitEvent("onUserJoined(1)", Fixtures.WAIT);
-        a.clear();
-        b.clear();
+        Outages.joinAsPeers(rooms, CHANNEL, engineA, a, engineB, b);
     }
 
     /** What A was told up to its onRejoinChannel(OK), and how long that took from a change of its network. */
