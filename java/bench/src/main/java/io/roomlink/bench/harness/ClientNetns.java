@@ -1,5 +1,8 @@
 package io.roomlink.bench.harness;
 
+import io.roomlink.server.RoomServer;
+import io.roomlink.testkit.TestRoomServer;
+
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -85,6 +88,12 @@ public final class ClientNetns implements AutoCloseable {
         }
         runQuietly("ip", "netns", "exec", namespace, "nft", "delete", "table", "inet", probe);
         return null;
+    }
+
+    /** A plaintext server on the host end of the veth, at the defaults, for engines in the namespace. */
+    public static RoomServer startServer() {
+        return RoomServer.builder().bindAddress(HOST_ADDRESS).signalPort(0).mediaPort(0)
+                .tokenSecret(TestRoomServer.DEFAULT_TOKEN_SECRET).plaintext().start();
     }
 
     /** The command prefix that runs a program inside the namespace. */
