@@ -136,19 +136,12 @@ class HostileMediaTest {
                 "the server answered the attacker");
     }
 
-    /** One engine in the channel whose media goes through the tap. */
-    private static final class Victim implements AutoCloseable {
-        private final RoomEngine engine;
-        private final RecordingListener listener;
-        private final MediaTap tap;
-        private final int baseline;
-
-        private Victim(RoomEngine engine, RecordingListener listener, MediaTap tap) {
-            this.engine = engine;
-            this.listener = listener;
-            this.tap = tap;
-            this.baseline = listener.events().size();
-        }
+    /**
+     * One engine in the channel whose media goes through the tap; {@code baseline} is how many
+     * callbacks it had had when joined.
+     */
+    private record Victim(RoomEngine engine, RecordingListener listener, MediaTap tap, int baseline)
+            implements AutoCloseable {
 
         static Victim join(RoomServer server, MediaTap tap) {
             RecordingListener l = new RecordingListener("victim");
@@ -161,7 +154,7 @@ class HostileMediaTest {
                 e.close();
                 throw failure;
             }
-            return new Victim(e, l, tap);
+            return new Victim(e, l, tap, l.events().size());
         }
 
         /** The key of the victim's current media path, read off its clear header. */
