@@ -2,7 +2,9 @@
 // clock, against the in-test loopback server on its thread. What depends on timing (timeouts,
 // backoff, silence, migration) is asserted to the millisecond on a manual clock instead, in
 // engine_clock_test.cpp; the deadlines here only bound how long a test may hang.
+#include <array>
 #include <memory>
+#include <string>
 
 #include "engine_support.h"
 #include "loopback_server.h"
@@ -58,6 +60,31 @@ rl_engine_options fast_options(uint16_t port) {
     o.probe_interval_ms = 50;
     return o;
 }
+
+// An outage as the app sees it from `from` on: RECONNECTING (the signal connection lost), the
+// reconnecting start, then `end` (the state it ends in) and `result` (the event that settles it,
+// waited for). Returns the events; EXPECT_OUTAGE reports failures at the caller's line.
+std::vector<Event> expect_outage(TestEngine& e, size_t from, std::array<int32_t, 3> end,
+                                 std::array<int32_t, 3> result, const char* file, int line) {
+    if (!e.recorder.wait_for(result[0], std::nullopt, from)) {
+        test::fail(file, line, "no event " + std::to_string(result[0]) + " after the outage");
+        throw test::Abort{};
+    }
+    std::vector<Event> events = e.events();
+    test::expect_sequence(events, from,
+                          {{kSC, RL_STATE_RECONNECTING, RL_REASON_SIGNAL_DISCONNECTED},
+                           {RL_EVENT_RECONNECTING_START, 0, 0},
+                           end,
+                           result},
+                          file, line);
+    return events;
+}
+
+#define EXPECT_OUTAGE(e, from, ...) expect_outage(e, from, __VA_ARGS__, __FILE__, __LINE__)
+
+// How an outage that the engine recovers from ends.
+constexpr std::array<int32_t, 3> kRejoined = {kSC, RL_STATE_CONNECTED, RL_REASON_REJOIN_SUCCEED};
+constexpr std::array<int32_t, 3> kRejoinOk = {RL_EVENT_REJOIN_RESULT, RL_OK, 0};
 
 size_t count_type(const std::vector<Event>& events, int32_t type) {
     size_t n = 0;
@@ -351,13 +378,7 @@ TEST(dropped_signal_connection_resumes_the_session) {
     size_t from = e.recorder.size();
 
     server.drop_all_connections();
-    REQUIRE(e.recorder.wait_for(RL_EVENT_REJOIN_RESULT, std::nullopt, from));
-    auto events = e.events();
-    EXPECT_SEQUENCE(events, from,
-                    {{kSC, RL_STATE_RECONNECTING, RL_REASON_SIGNAL_DISCONNECTED},
-                     {RL_EVENT_RECONNECTING_START, 0, 0},
-                     {kSC, RL_STATE_CONNECTED, RL_REASON_REJOIN_SUCCEED},
-                     {RL_EVENT_REJOIN_RESULT, RL_OK, 0}});
+    auto events = EXPECT_OUTAGE(e, from, kRejoined, kRejoinOk);
     CHECK_EQ(find_type(events, RL_EVENT_REJOIN_RESULT)->x, int64_t{7});
     CHECK_EQ(e.state(), RL_STATE_CONNECTED);
     Stats s = server.stats();
@@ -377,12 +398,7 @@ TEST(restarted_server_gets_a_fresh_join_and_rejoin_succeeds) {
     size_t from = e.recorder.size();
     server.forget_sessions();
     server.drop_all_connections();
-    REQUIRE(e.recorder.wait_for(RL_EVENT_REJOIN_RESULT, std::nullopt, from));
-    EXPECT_SEQUENCE(e.events(), from,
-                    {{kSC, RL_STATE_RECONNECTING, RL_REASON_SIGNAL_DISCONNECTED},
-                     {RL_EVENT_RECONNECTING_START, 0, 0},
-                     {kSC, RL_STATE_CONNECTED, RL_REASON_REJOIN_SUCCEED},
-                     {RL_EVENT_REJOIN_RESULT, RL_OK, 0}});
+    EXPECT_OUTAGE(e, from, kRejoined, kRejoinOk);
     Stats s = server.stats();
     CHECK_EQ(s.resumes, 1);
     CHECK_EQ(s.joins, 2);
@@ -400,12 +416,8 @@ TEST(refused_fresh_join_during_reconnect_fails_with_rejoin_result) {
     });
     server.forget_sessions();
     server.drop_all_connections();
-    REQUIRE(e.recorder.wait_for(RL_EVENT_REJOIN_RESULT, std::nullopt, from));
-    EXPECT_SEQUENCE(e.events(), from,
-                    {{kSC, RL_STATE_RECONNECTING, RL_REASON_SIGNAL_DISCONNECTED},
-                     {RL_EVENT_RECONNECTING_START, 0, 0},
-                     {kSC, RL_STATE_FAILED, RL_REASON_REQUEST_CHANNEL_FAILED},
-                     {RL_EVENT_REJOIN_RESULT, RL_ERR_INVALID_TOKEN, 0}});
+    EXPECT_OUTAGE(e, from, {kSC, RL_STATE_FAILED, RL_REASON_REQUEST_CHANNEL_FAILED},
+                  {RL_EVENT_REJOIN_RESULT, RL_ERR_INVALID_TOKEN, 0});
     CHECK_EQ(e.state(), RL_STATE_FAILED);
 }
 
@@ -418,12 +430,7 @@ TEST(resume_refused_by_a_server_limit_keeps_the_session_and_retries) {
     server.drop_all_connections();
     REQUIRE(server.wait_for([](const Stats& st) { return st.resumes >= 2; }));  // retried, not given up
     server.configure([](LoopbackServer::Config& c) { c.resume_join_err = 0; });
-    REQUIRE(e.recorder.wait_for(RL_EVENT_REJOIN_RESULT, std::nullopt, from));
-    EXPECT_SEQUENCE(e.events(), from,
-                    {{kSC, RL_STATE_RECONNECTING, RL_REASON_SIGNAL_DISCONNECTED},
-                     {RL_EVENT_RECONNECTING_START, 0, 0},
-                     {kSC, RL_STATE_CONNECTED, RL_REASON_REJOIN_SUCCEED},
-                     {RL_EVENT_REJOIN_RESULT, RL_OK, 0}});
+    EXPECT_OUTAGE(e, from, kRejoined, kRejoinOk);
     Stats s = server.stats();
     CHECK_EQ(s.joins, 1);  // the session was kept: no fresh JOIN
     CHECK(s.resumes >= 3);
@@ -490,12 +497,8 @@ TEST(session_ended_while_away_is_reported_on_resume) {
     size_t from = e.recorder.size();
     server.configure([](LoopbackServer::Config& c) { c.resume_session_end = RL_ERR_SERVER_KICKED; });
     server.drop_all_connections();
-    REQUIRE(e.recorder.wait_for(RL_EVENT_DISCONNECT, std::nullopt, from));
-    EXPECT_SEQUENCE(e.events(), from,
-                    {{kSC, RL_STATE_RECONNECTING, RL_REASON_SIGNAL_DISCONNECTED},
-                     {RL_EVENT_RECONNECTING_START, 0, 0},
-                     {kSC, RL_STATE_DISCONNECTED, RL_REASON_BE_KICKED},
-                     {RL_EVENT_DISCONNECT, RL_ERR_SERVER_KICKED, 0}});
+    EXPECT_OUTAGE(e, from, {kSC, RL_STATE_DISCONNECTED, RL_REASON_BE_KICKED},
+                  {RL_EVENT_DISCONNECT, RL_ERR_SERVER_KICKED, 0});
     CHECK_EQ(e.state(), RL_STATE_DISCONNECTED);
 }
 
@@ -505,12 +508,7 @@ TEST(server_shutdown_notice_is_an_outage_not_a_disconnect) {
     e.join_and_wait_connected();
     size_t from = e.recorder.size();
     server.send_to_all(roomlink::wire::SessionEnd{RL_ERR_SERVER_SHUTDOWN, "restarting"}, true);
-    REQUIRE(e.recorder.wait_for(RL_EVENT_REJOIN_RESULT, std::nullopt, from));
-    EXPECT_SEQUENCE(e.events(), from,
-                    {{kSC, RL_STATE_RECONNECTING, RL_REASON_SIGNAL_DISCONNECTED},
-                     {RL_EVENT_RECONNECTING_START, 0, 0},
-                     {kSC, RL_STATE_CONNECTED, RL_REASON_REJOIN_SUCCEED},
-                     {RL_EVENT_REJOIN_RESULT, RL_OK, 0}});
+    EXPECT_OUTAGE(e, from, kRejoined, kRejoinOk);
 }
 
 TEST(leave_while_reconnecting_stops_at_once) {
@@ -523,12 +521,7 @@ TEST(leave_while_reconnecting_stops_at_once) {
     REQUIRE(e.recorder.wait_for(RL_EVENT_RECONNECTING_START, std::nullopt, from));
     REQUIRE_EQ(rl_engine_leave(e.engine), RL_OK);
     CHECK_EQ(e.state(), RL_STATE_DISCONNECTED);
-    REQUIRE(e.recorder.wait_for(RL_EVENT_LEAVE_RESULT, std::nullopt, from));
-    EXPECT_SEQUENCE(e.events(), from,
-                    {{kSC, RL_STATE_RECONNECTING, RL_REASON_SIGNAL_DISCONNECTED},
-                     {RL_EVENT_RECONNECTING_START, 0, 0},
-                     {kSC, RL_STATE_DISCONNECTED, RL_REASON_LEAVE_CHANNEL},
-                     {RL_EVENT_LEAVE_RESULT, RL_OK, 0}});
+    EXPECT_OUTAGE(e, from, {kSC, RL_STATE_DISCONNECTED, RL_REASON_LEAVE_CHANNEL}, {RL_EVENT_LEAVE_RESULT, RL_OK, 0});
     int accepted = server.stats().accepted;
     server.resume_listening();
     e.join_and_wait_connected();
