@@ -35,48 +35,35 @@ class HostileMediaTest {
 
     @Test
     void forgedAndReplayedBindsWithASniffedMediaKeyChangeNothing() throws Exception {
-        try (RoomServer server = Fixtures.server().plaintext().start();
-                Witnesses witnesses = Witnesses.join(server, CHANNEL);
-                MediaTap tap = new MediaTap(server.mediaPort());
-                Victim victim = Victim.join(server, tap);
-                DatagramSocket attacker = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
-            long key = victim.mediaKey();
-            InetSocketAddress media = new InetSocketAddress(InetAddress.getLoopbackAddress(), server.mediaPort());
+        try (Scene scene = Scene.start()) {
+            long key = scene.victim.mediaKey();
             // Forged: the right key under keys from a guessed secret, at counters low and high.
             MediaKeys guessed = MediaKeys.derive(key, secret());
             int forged = 0;
             for (long counter : new long[] {1, 2, 3, 1_000, 1L << 40, Long.MAX_VALUE}) {
                 for (int type : new int[] {MediaCodec.BIND, MediaCodec.PING}) {
                     byte[] d = MediaCodec.seal(new MediaPacket(type, key, counter, 1, 0), guessed.clientToServer());
-                    attacker.send(new DatagramPacket(d, d.length, media));
+                    scene.attacker.send(new DatagramPacket(d, d.length, scene.media));
                     forged++;
                 }
             }
             // Replayed: every genuine datagram the victim sent so far, from the attacker's address.
-            List<byte[]> sniffed = tap.upstream();
+            List<byte[]> sniffed = scene.tap.upstream();
             for (byte[] d : sniffed) {
-                attacker.send(new DatagramPacket(d, d.length, media));
+                scene.attacker.send(new DatagramPacket(d, d.length, scene.media));
             }
             int replays = sniffed.size();
             long forgedTotal = forged;
-            Fixtures.awaitTrue(() -> server.stats().unauthenticatedDatagrams() >= forgedTotal
-                    && server.stats().replayedDatagrams() >= replays, WAIT, "the server to drop every attack datagram");
-            victim.awaitMediaAnswered(4);
-            assertNothingFor(attacker);
-            victim.assertUndisturbed();
-            witnesses.assertUndisturbed();
+            Fixtures.awaitTrue(() -> scene.server.stats().unauthenticatedDatagrams() >= forgedTotal
+                    && scene.server.stats().replayedDatagrams() >= replays, WAIT, "the server to drop every attack datagram");
+            scene.assertUnharmed();
         }
     }
 
     @Test
     void aJoinNamingAnotherSessionsMediaKeyDoesNotTakeIt() throws Exception {
-        try (RoomServer server = Fixtures.server().plaintext().start();
-                Witnesses witnesses = Witnesses.join(server, CHANNEL);
-                MediaTap tap = new MediaTap(server.mediaPort());
-                Victim victim = Victim.join(server, tap);
-                RawSignal signal = new RawSignal(server.signalPort());
-                DatagramSocket attacker = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
-            long key = victim.mediaKey();
+        try (Scene scene = Scene.start(); RawSignal signal = new RawSignal(scene.server.signalPort())) {
+            long key = scene.victim.mediaKey();
             byte[] own = secret();
             // The attacker's own channel and its own valid token: only the mediaKey is the victim's.
             signal.send(new Message.Join(Fixtures.APP_KEY, "attackers-room", 666, Fixtures.token("attackers-room", 666),
@@ -84,18 +71,14 @@ class HostileMediaTest {
             assertInstanceOf(Message.JoinOk.class, signal.read(5000));
             byte[] bind = MediaCodec.seal(new MediaPacket(MediaCodec.BIND, key, 1, 0, 0),
                     MediaKeys.derive(key, own).clientToServer());
-            InetSocketAddress media = new InetSocketAddress(InetAddress.getLoopbackAddress(), server.mediaPort());
-            long before = server.stats().unauthenticatedDatagrams();
+            long before = scene.server.stats().unauthenticatedDatagrams();
             for (int i = 0; i < 5; i++) {
-                attacker.send(new DatagramPacket(bind, bind.length, media));
+                scene.attacker.send(new DatagramPacket(bind, bind.length, scene.media));
             }
-            Fixtures.awaitTrue(() -> server.stats().unauthenticatedDatagrams() >= before + 5, WAIT,
+            Fixtures.awaitTrue(() -> scene.server.stats().unauthenticatedDatagrams() >= before + 5, WAIT,
                     "the attacker's BINDs to be checked against the holder's keys");
-            assertEquals(1, server.stats().mediaKeyConflicts());
-            victim.awaitMediaAnswered(4);
-            assertNothingFor(attacker);
-            victim.assertUndisturbed();
-            witnesses.assertUndisturbed();
+            assertEquals(1, scene.server.stats().mediaKeyConflicts());
+            scene.assertUnharmed();
         }
     }
 
@@ -126,6 +109,52 @@ class HostileMediaTest {
         byte[] s = new byte[MediaKeys.SECRET_LEN];
         RANDOM.nextBytes(s);
         return s;
+    }
+
+    /**
+     * The scene of a media attack: a plaintext server, two witnesses, the victim (its media through
+     * a tap), and the attacker's own UDP socket; {@code media} is the server's media address.
+     */
+    private static final class Scene implements AutoCloseable {
+        RoomServer server;
+        Witnesses witnesses;
+        MediaTap tap;
+        Victim victim;
+        DatagramSocket attacker;
+        InetSocketAddress media;
+
+        static Scene start() throws Exception {
+            Scene s = new Scene();
+            try {
+                s.server = Fixtures.server().plaintext().start();
+                s.witnesses = Witnesses.join(s.server, CHANNEL);
+                s.tap = new MediaTap(s.server.mediaPort());
+                s.victim = Victim.join(s.server, s.tap);
+                s.attacker = new DatagramSocket(0, InetAddress.getLoopbackAddress());
+                s.media = new InetSocketAddress(InetAddress.getLoopbackAddress(), s.server.mediaPort());
+                return s;
+            } catch (Exception | Error e) {
+                s.close();
+                throw e;
+            }
+        }
+
+        /** After the attack: the victim's media still answered, nothing to the attacker, no one disturbed. */
+        void assertUnharmed() throws Exception {
+            victim.awaitMediaAnswered(4);
+            assertNothingFor(attacker);
+            victim.assertUndisturbed();
+            witnesses.assertUndisturbed();
+        }
+
+        @Override
+        public void close() throws Exception {
+            // Closed in the reverse order, each whatever the others do; what was never made is null.
+            try (RoomServer s = server; Witnesses w = witnesses; MediaTap t = tap; Victim v = victim;
+                    DatagramSocket a = attacker) {
+                // nothing but the closing
+            }
+        }
     }
 
     /** Nothing came back to the attacker: no BIND_ACK, no PONG. */
