@@ -1,5 +1,6 @@
 package io.roomlink.testkit;
 
+import static io.roomlink.testkit.Await.WAIT;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -21,7 +22,6 @@ import org.junit.jupiter.api.Test;
  * writes exactly the bytes a test wants, in exactly the chunks it wants.
  */
 class FaultProxyRewriteTest {
-    private static final Duration WAIT = Duration.ofSeconds(5);
     /** Not the proxy's host, and of another length: the rewrite must fix the frame length. */
     private static final String SERVER_MEDIA_HOST = "192.0.2.10";
     private static final int SERVER_MEDIA_PORT = 7000;

@@ -1,5 +1,6 @@
 package io.roomlink.testkit;
 
+import static io.roomlink.testkit.Await.WAIT;
 import static java.nio.charset.StandardCharsets.US_ASCII;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -29,7 +30,6 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 class FaultProxyTcpTest {
-    private static final Duration WAIT = Duration.ofSeconds(5);
     /** How soon the stats must show that the client closed: at once, not after some timeout. */
     private static final Duration CLIENT_GONE = Duration.ofMillis(500);
 
