@@ -29,7 +29,7 @@ class CallbackDeliveryTest extends LoopbackServerTest {
                 recorder.onJoinChannel(result, channelId, elapsedMs, uid);
             }
         };
-        try (RoomEngine engine = RoomEngine.create(config(server()).build(), throwing)) {
+        try (RoomEngine engine = engine(throwing)) {
             engine.joinChannel(token("room-1", 1), "room-1", 1);
             assertEquals(List.of(
                     "state(CONNECTING, JOIN_CHANNEL)",
@@ -54,13 +54,13 @@ class CallbackDeliveryTest extends LoopbackServerTest {
                 recorder.onJoinChannel(result, channelId, elapsedMs, uid);
             }
         };
-        try (RoomEngine engine = RoomEngine.create(config(server()).build(), slow)) {
+        try (RoomEngine engine = engine(slow)) {
             engine.joinChannel(token("room-2", 1), "room-2", 1);
             // The first callback is blocked, yet the core connects and other engines' callbacks flow.
             Fixtures.awaitTrue(() -> engine.getConnectionState() == ConnectionState.CONNECTED, WAIT,
                     "core to connect while the listener is blocked");
             RecordingListener other = new RecordingListener("other");
-            try (RoomEngine otherEngine = RoomEngine.create(config(server()).build(), other)) {
+            try (RoomEngine otherEngine = engine(other)) {
                 Fixtures.joinAndAwait(otherEngine, other, "room-2", 2);
             }
             assertEquals(List.of(), recorder.events());

@@ -1,7 +1,6 @@
 package io.roomlink;
 
 import static io.roomlink.Fixtures.WAIT;
-import static io.roomlink.Fixtures.config;
 import static io.roomlink.Fixtures.token;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -13,7 +12,7 @@ class JoinLeaveTest extends LoopbackServerTest {
     @Test
     void joinReportsConnectingThenConnectedThenJoinResult() {
         RecordingListener listener = new RecordingListener();
-        try (RoomEngine engine = RoomEngine.create(config(server()).build(), listener)) {
+        try (RoomEngine engine = engine(listener)) {
             assertEquals(ConnectionState.DISCONNECTED, engine.getConnectionState());
             assertEquals(ErrorCode.OK, engine.joinChannel(token("room-1", 42), "room-1", 42));
 
@@ -36,8 +35,7 @@ class JoinLeaveTest extends LoopbackServerTest {
     void twoUsersEachSeeTheOtherWhicheverCameFirst() {
         RecordingListener a = new RecordingListener("A");
         RecordingListener b = new RecordingListener("B");
-        try (RoomEngine engineA = RoomEngine.create(config(server()).build(), a);
-                RoomEngine engineB = RoomEngine.create(config(server()).build(), b)) {
+        try (RoomEngine engineA = engine(a); RoomEngine engineB = engine(b)) {
             Fixtures.joinAndAwait(engineA, a, "room-2", 1);
             engineB.joinChannel(token("room-2", 2), "room-2", 2);
 
@@ -63,8 +61,7 @@ class JoinLeaveTest extends LoopbackServerTest {
     void leaveReportsToLeaverAndPeer() {
         RecordingListener a = new RecordingListener("A");
         RecordingListener b = new RecordingListener("B");
-        try (RoomEngine engineA = RoomEngine.create(config(server()).build(), a);
-                RoomEngine engineB = RoomEngine.create(config(server()).build(), b)) {
+        try (RoomEngine engineA = engine(a); RoomEngine engineB = engine(b)) {
             engineA.joinChannel(token("room-3", 1), "room-3", 1);
             engineB.joinChannel(token("room-3", 2), "room-3", 2);
             a.awaitEvent("onUserJoined(2)", WAIT);
@@ -86,7 +83,7 @@ class JoinLeaveTest extends LoopbackServerTest {
     @Test
     void rejoinAfterLeaveWorksOnTheSameEngine() {
         RecordingListener listener = new RecordingListener();
-        try (RoomEngine engine = RoomEngine.create(config(server()).build(), listener)) {
+        try (RoomEngine engine = engine(listener)) {
             Fixtures.joinAndAwait(engine, listener, "room-4", 7);
             engine.leaveChannel();
             listener.awaitEvent("onLeaveChannel(OK)", WAIT);

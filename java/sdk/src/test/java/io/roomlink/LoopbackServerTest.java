@@ -1,5 +1,7 @@
 package io.roomlink;
 
+import static io.roomlink.Fixtures.config;
+
 import io.roomlink.server.RoomServer;
 import io.roomlink.testkit.RoomServerExtension;
 import io.roomlink.testkit.TestRoomServer;
@@ -12,5 +14,10 @@ abstract class LoopbackServerTest {
 
     final RoomServer server() {
         return rooms.server().server();
+    }
+
+    /** An engine for this test's server, at the fixtures' defaults, telling {@code listener}. */
+    final RoomEngine engine(RoomEngineListener listener) {
+        return RoomEngine.create(config(server()).build(), listener);
     }
 }

@@ -15,7 +15,7 @@ class MisuseTest extends LoopbackServerTest {
     @Test
     void secondJoinWhileJoinedIsRefusedAndChangesNothing() {
         RecordingListener listener = new RecordingListener();
-        try (RoomEngine engine = RoomEngine.create(config(server()).build(), listener)) {
+        try (RoomEngine engine = engine(listener)) {
             engine.joinChannel(token("room-1", 1), "room-1", 1);
             assertEquals(ErrorCode.ALREADY_JOINED, engine.joinChannel(token("room-1", 1), "room-1", 1),
                     "while CONNECTING");
@@ -39,7 +39,7 @@ class MisuseTest extends LoopbackServerTest {
     @Test
     void leaveWhenNotJoinedIsRefused() {
         RecordingListener listener = new RecordingListener();
-        try (RoomEngine engine = RoomEngine.create(config(server()).build(), listener)) {
+        try (RoomEngine engine = engine(listener)) {
             assertEquals(ErrorCode.NOT_JOINED, engine.leaveChannel(), "before any join");
             Fixtures.joinAndAwait(engine, listener, "room-1", 2);
             assertEquals(ErrorCode.OK, engine.leaveChannel());
@@ -96,8 +96,8 @@ class MisuseTest extends LoopbackServerTest {
     void closeWhileConnectedDeliversNothingAfterItReturnsAndPeersSeeANormalLeave() {
         RecordingListener a = new RecordingListener("A");
         RecordingListener b = new RecordingListener("B");
-        RoomEngine engineA = RoomEngine.create(config(server()).build(), a);
-        try (RoomEngine engineB = RoomEngine.create(config(server()).build(), b)) {
+        RoomEngine engineA = engine(a);
+        try (RoomEngine engineB = engine(b)) {
             engineA.joinChannel(token("room-5", 1), "room-5", 1);
             engineB.joinChannel(token("room-5", 2), "room-5", 2);
             a.awaitEvent("onUserJoined(2)", WAIT);
@@ -124,7 +124,7 @@ class MisuseTest extends LoopbackServerTest {
                 closed.countDown();
             }
         };
-        holder[0] = RoomEngine.create(config(server()).build(), closer);
+        holder[0] = engine(closer);
         holder[0].joinChannel(token("room-6", 1), "room-6", 1);
         try {
             assertEquals(true, closed.await(WAIT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS));
