@@ -147,12 +147,25 @@ class HostileMediaTest {
             witnesses.assertUndisturbed();
         }
 
+        /** Closes what was made, in the reverse order, each whatever the others do. */
         @Override
         public void close() throws Exception {
-            // Closed in the reverse order, each whatever the others do; what was never made is null.
-            try (RoomServer s = server; Witnesses w = witnesses; MediaTap t = tap; Victim v = victim;
-                    DatagramSocket a = attacker) {
-                // nothing but the closing
+            Exception failure = null;
+            for (AutoCloseable c : new AutoCloseable[] {attacker, victim, tap, witnesses, server}) {
+                try {
+                    if (c != null) {
+                        c.close();
+                    }
+                } catch (Exception e) {
+                    if (failure == null) {
+                        failure = e;
+                    } else {
+                        failure.addSuppressed(e);
+                    }
+                }
+            }
+            if (failure != null) {
+                throw failure;
             }
         }
     }

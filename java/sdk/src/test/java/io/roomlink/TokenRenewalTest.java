@@ -53,8 +53,10 @@ class TokenRenewalTest {
             Instant expiry) implements AutoCloseable {
         @Override
         public void close() {
-            try (RoomEngine e = engine; RoomEngine p = peerEngine) {
-                // the peer's engine closes first, then the session's
+            try {
+                peerEngine.close();
+            } finally {
+                engine.close();
             }
         }
     }
