@@ -40,6 +40,41 @@ thread_local char t_last_error[256];
 
 void set_last_error(const std::string& text) { copy_message(text, t_last_error, sizeof t_last_error); }
 
+// The one guard of the calls on an engine: NULL is an invalid argument, and no exception crosses
+// into the host.
+template <typename Handle, typename Call>
+int32_t on_engine(Handle* engine, Call call) {
+    try {
+        if (engine == nullptr) {
+            return RL_ERR_INVALID_ARGUMENT;
+        }
+        return call(*engine->engine);
+    } catch (...) {
+        return RL_ERR_INTERNAL;
+    }
+}
+
+// As on_engine, for calls whose arguments are checked first: `check` says what is wrong, which
+// becomes rl_last_error_message (empty when all is well, also after a NULL engine is named).
+template <typename Check, typename Call>
+int32_t on_engine_checked(rl_engine* engine, Check check, Call call) {
+    try {
+        std::string why;
+        if (engine == nullptr) {
+            why = "engine: must not be NULL";
+        } else {
+            check(&why);
+        }
+        set_last_error(why);
+        if (!why.empty()) {
+            return RL_ERR_INVALID_ARGUMENT;
+        }
+        return call(*engine->engine);
+    } catch (...) {
+        return RL_ERR_INTERNAL;
+    }
+}
+
 }  // namespace
 
 extern "C" {
@@ -119,75 +154,33 @@ RL_API rl_engine* rl_engine_create(const rl_engine_options* options, rl_event_fn
 
 RL_API int32_t rl_engine_join(rl_engine* engine, const char* token, const char* channel,
                               int64_t uid) {
-    try {
-        std::string why;
-        if (engine == nullptr) {
-            why = "engine: must not be NULL";
-        } else {
-            roomlink::check_join_arguments(token, channel, uid, &why);
-        }
-        set_last_error(why);
-        if (!why.empty()) {
-            return RL_ERR_INVALID_ARGUMENT;
-        }
-        // NULL token is accepted as the empty token (debug-mode servers accept any token).
-        return engine->engine->join(token == nullptr ? std::string() : std::string(token),
-                                    std::string(channel), uid);
-    } catch (...) {
-        return RL_ERR_INTERNAL;
-    }
+    return on_engine_checked(
+        engine, [&](std::string* why) { roomlink::check_join_arguments(token, channel, uid, why); },
+        [&](roomlink::Engine& e) {
+            // NULL token is accepted as the empty token (debug-mode servers accept any token).
+            return e.join(token == nullptr ? std::string() : std::string(token), std::string(channel), uid);
+        });
 }
 
 RL_API int32_t rl_engine_renew_token(rl_engine* engine, const char* token) {
-    try {
-        std::string why;
-        if (engine == nullptr) {
-            why = "engine: must not be NULL";
-        } else {
-            roomlink::check_renew_token(token, &why);
-        }
-        set_last_error(why);
-        if (!why.empty()) {
-            return RL_ERR_INVALID_ARGUMENT;
-        }
-        return engine->engine->renew_token(std::string(token));
-    } catch (...) {
-        return RL_ERR_INTERNAL;
-    }
+    return on_engine_checked(
+        engine, [&](std::string* why) { roomlink::check_renew_token(token, why); },
+        [&](roomlink::Engine& e) { return e.renew_token(std::string(token)); });
 }
 
 RL_API int32_t rl_engine_leave(rl_engine* engine) {
-    try {
-        if (engine == nullptr) {
-            return RL_ERR_INVALID_ARGUMENT;
-        }
-        return engine->engine->leave();
-    } catch (...) {
-        return RL_ERR_INTERNAL;
-    }
+    return on_engine(engine, [](roomlink::Engine& e) { return e.leave(); });
 }
 
 RL_API int32_t rl_engine_get_state(const rl_engine* engine) {
-    try {
-        if (engine == nullptr) {
-            return RL_ERR_INVALID_ARGUMENT;
-        }
-        return engine->engine->state();
-    } catch (...) {
-        return RL_ERR_INTERNAL;
-    }
+    return on_engine(engine, [](roomlink::Engine& e) { return e.state(); });
 }
 
 RL_API int32_t rl_engine_notify_network_changed(rl_engine* engine) {
-    try {
-        if (engine == nullptr) {
-            return RL_ERR_INVALID_ARGUMENT;
-        }
-        engine->engine->notify_network_changed();
-        return RL_OK;
-    } catch (...) {
-        return RL_ERR_INTERNAL;
-    }
+    return on_engine(engine, [](roomlink::Engine& e) {
+        e.notify_network_changed();
+        return int32_t{RL_OK};
+    });
 }
 
 RL_API void rl_engine_destroy(rl_engine* engine) {

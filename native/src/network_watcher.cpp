@@ -63,36 +63,41 @@ void NetworkWatcher::unsubscribe(std::list<Subscriber*>::iterator entry) {
     subscribers_.erase(entry);
 }
 
+namespace {
+
+// One lookup in a memo: the remembered answer for `key`, else `compute(key)`, remembered. A full
+// memo is dropped whole: it is cleared at every rtnetlink datagram anyway.
+template <typename Key, typename Value, typename Compute>
+Value remembered(std::vector<std::pair<Key, Value>>& memo, const Key& key, size_t capacity,
+                 Compute compute) {
+    for (const auto& entry : memo) {
+        if (entry.first == key) {
+            return entry.second;
+        }
+    }
+    if (memo.size() >= capacity) {
+        memo.clear();
+    }
+    memo.emplace_back(key, compute(key));
+    return memo.back().second;
+}
+
+}  // namespace
+
 LocalPath NetworkWatcher::path_to(const SocketAddress& server) {
     if (!source_) {
         return local_path_to(server);  // nothing would tell the memo it is stale
     }
-    for (const auto& entry : paths_) {
-        if (entry.first == server) {
-            return entry.second;
-        }
-    }
-    if (paths_.size() >= kMemoEntries) {
-        paths_.clear();
-    }
-    paths_.emplace_back(server, local_path_to(server));
-    return paths_.back().second;
+    return remembered(paths_, server, kMemoEntries,
+                      [](const SocketAddress& s) { return local_path_to(s); });
 }
 
 int NetworkWatcher::interface_of(const IpAddress& local) {
     if (!source_) {
         return interface_holding(local);
     }
-    for (const auto& entry : interfaces_) {
-        if (entry.first == local) {
-            return entry.second;
-        }
-    }
-    if (interfaces_.size() >= kMemoEntries) {
-        interfaces_.clear();
-    }
-    interfaces_.emplace_back(local, interface_holding(local));
-    return interfaces_.back().second;
+    return remembered(interfaces_, local, kMemoEntries,
+                      [](const IpAddress& a) { return interface_holding(a); });
 }
 
 void NetworkWatcher::dispatch(const std::vector<NetworkChange>& batch) {

@@ -44,6 +44,57 @@ void capture_log(int32_t level, const char* message) {
     g_log_lines.emplace_back(level, message);
 }
 
+// Every numeric option with its documented range and default (README, "Configuration"); the Java
+// SDK's ValidationAgreementTest walks the same edges through the builder and this ABI.
+struct DocumentedOption {
+    const char* name;
+    int32_t rl_engine_options::*member;
+    int32_t min;
+    int32_t max;
+    int32_t default_value;
+    std::function<void(rl_engine_options&)> make_room;  // companions that let the range's edges pass
+};
+
+std::vector<DocumentedOption> documented_options() {
+    auto nothing = [](rl_engine_options&) {};
+    return {
+        {"join_timeout_ms", &rl_engine_options::join_timeout_ms, 100, 120000, 10000, nothing},
+        {"signal_keepalive_ms", &rl_engine_options::signal_keepalive_ms, 20, 10000, 1000,
+         [](rl_engine_options& o) { o.signal_timeout_ms = 60000; }},
+        {"signal_timeout_ms", &rl_engine_options::signal_timeout_ms, 100, 60000, 1500,
+         [](rl_engine_options& o) { o.signal_keepalive_ms = 20; }},
+        {"media_keepalive_ms", &rl_engine_options::media_keepalive_ms, 20, 10000, 500,
+         [](rl_engine_options& o) { o.media_timeout_ms = 60000; }},
+        {"media_timeout_ms", &rl_engine_options::media_timeout_ms, 100, 60000, 1500,
+         [](rl_engine_options& o) { o.media_keepalive_ms = 20; }},
+        {"reconnect_timeout_ms", &rl_engine_options::reconnect_timeout_ms, 1000, 600000, 40000, nothing},
+        {"backoff_initial_ms", &rl_engine_options::backoff_initial_ms, 10, 60000, 250,
+         [](rl_engine_options& o) { o.backoff_max_ms = 300000; }},
+        {"backoff_max_ms", &rl_engine_options::backoff_max_ms, 10, 300000, 5000,
+         [](rl_engine_options& o) { o.backoff_initial_ms = 10; }},
+        {"backoff_max_ms", &rl_engine_options::backoff_max_ms, 250, 300000, 5000, nothing},
+        {"backoff_multiplier_pct", &rl_engine_options::backoff_multiplier_pct, 100, 1000, 200, nothing},
+        {"backoff_jitter_pct", &rl_engine_options::backoff_jitter_pct, 0, 100, 20,
+         [](rl_engine_options& o) { o.backoff_jitter_explicit = 1; }},
+        {"probe_interval_ms", &rl_engine_options::probe_interval_ms, 20, 5000, 90, nothing},
+        {"network_watcher_off", &rl_engine_options::network_watcher_off, 0, 1, 0, nothing},
+        {"server_port", &rl_engine_options::server_port, 1, 65535, 0, nothing},  // no default: 0 is refused
+    };
+}
+
+// An engine made through the C ABI with nothing listening at its server (port 9, discard), and its
+// recorder: what the argument checks need. Destroyed at the end of the scope, before the recorder.
+struct UnservedEngine {
+    Recorder recorder;
+    rl_engine_options options = test::options_for(9);
+    rl_engine* e = rl_engine_create(&options, &Recorder::callback, &recorder, nullptr);
+
+    UnservedEngine() { REQUIRE(e != nullptr); }
+    ~UnservedEngine() { rl_engine_destroy(e); }
+    UnservedEngine(const UnservedEngine&) = delete;
+    UnservedEngine& operator=(const UnservedEngine&) = delete;
+};
+
 }  // namespace
 
 // Must run first: the pool size can only be chosen before the first engine exists.
@@ -104,18 +155,9 @@ TEST(options_init_fills_documented_defaults) {
     CHECK_EQ(o.struct_size, uint32_t{sizeof(rl_engine_options)});
     CHECK(o.app_key == nullptr);
     CHECK(o.server_host == nullptr);
-    CHECK_EQ(o.server_port, 0);
-    CHECK_EQ(o.join_timeout_ms, 10000);
-    CHECK_EQ(o.signal_keepalive_ms, 1000);
-    CHECK_EQ(o.signal_timeout_ms, 1500);
-    CHECK_EQ(o.media_keepalive_ms, 500);
-    CHECK_EQ(o.media_timeout_ms, 1500);
-    CHECK_EQ(o.reconnect_timeout_ms, 40000);
-    CHECK_EQ(o.backoff_initial_ms, 250);
-    CHECK_EQ(o.backoff_max_ms, 5000);
-    CHECK_EQ(o.backoff_multiplier_pct, 200);
-    CHECK_EQ(o.backoff_jitter_pct, 20);
-    CHECK_EQ(o.probe_interval_ms, 90);
+    for (const DocumentedOption& f : documented_options()) {
+        test::equal(__FILE__, __LINE__, f.name, o.*f.member, f.default_value);
+    }
     rl_options_init(nullptr);  // ignored
 }
 
@@ -183,41 +225,9 @@ TEST(options_validation_names_the_offending_field) {
     CHECK_EQ(rl_options_validate(&bad, tiny, 0), int32_t{RL_ERR_INVALID_ARGUMENT});
 }
 
-// Every documented range (README, "Configuration") at min-1, min, max and max+1; the Java SDK's
-// ValidationAgreementTest walks the same edges through the builder and this ABI.
+// Every documented range at min-1, min, max and max+1.
 TEST(every_option_is_accepted_exactly_within_its_documented_range) {
-    struct Field {
-        const char* name;
-        int32_t rl_engine_options::*member;
-        int32_t min;
-        int32_t max;
-        std::function<void(rl_engine_options&)> make_room;  // companions that let the edges pass
-    };
-    auto nothing = [](rl_engine_options&) {};
-    std::vector<Field> fields = {
-        {"join_timeout_ms", &rl_engine_options::join_timeout_ms, 100, 120000, nothing},
-        {"signal_keepalive_ms", &rl_engine_options::signal_keepalive_ms, 20, 10000,
-         [](rl_engine_options& o) { o.signal_timeout_ms = 60000; }},
-        {"signal_timeout_ms", &rl_engine_options::signal_timeout_ms, 100, 60000,
-         [](rl_engine_options& o) { o.signal_keepalive_ms = 20; }},
-        {"media_keepalive_ms", &rl_engine_options::media_keepalive_ms, 20, 10000,
-         [](rl_engine_options& o) { o.media_timeout_ms = 60000; }},
-        {"media_timeout_ms", &rl_engine_options::media_timeout_ms, 100, 60000,
-         [](rl_engine_options& o) { o.media_keepalive_ms = 20; }},
-        {"reconnect_timeout_ms", &rl_engine_options::reconnect_timeout_ms, 1000, 600000, nothing},
-        {"backoff_initial_ms", &rl_engine_options::backoff_initial_ms, 10, 60000,
-         [](rl_engine_options& o) { o.backoff_max_ms = 300000; }},
-        {"backoff_max_ms", &rl_engine_options::backoff_max_ms, 10, 300000,
-         [](rl_engine_options& o) { o.backoff_initial_ms = 10; }},
-        {"backoff_max_ms", &rl_engine_options::backoff_max_ms, 250, 300000, nothing},
-        {"backoff_multiplier_pct", &rl_engine_options::backoff_multiplier_pct, 100, 1000, nothing},
-        {"backoff_jitter_pct", &rl_engine_options::backoff_jitter_pct, 0, 100,
-         [](rl_engine_options& o) { o.backoff_jitter_explicit = 1; }},
-        {"probe_interval_ms", &rl_engine_options::probe_interval_ms, 20, 5000, nothing},
-        {"network_watcher_off", &rl_engine_options::network_watcher_off, 0, 1, nothing},
-        {"server_port", &rl_engine_options::server_port, 1, 65535, nothing},
-    };
-    for (const auto& f : fields) {
+    for (const DocumentedOption& f : documented_options()) {
         for (int32_t value : {f.min - 1, f.min, f.max, f.max + 1}) {
             rl_engine_options o = test::options_for(4000);
             f.make_room(o);
@@ -288,10 +298,8 @@ TEST(zero_jitter_is_expressible_and_zero_alone_still_means_the_default) {
 }
 
 TEST(join_limits_are_inclusive_and_refusals_name_the_argument) {
-    Recorder recorder;
-    rl_engine_options o = test::options_for(9);
-    rl_engine* e = rl_engine_create(&o, &Recorder::callback, &recorder, nullptr);
-    REQUIRE(e != nullptr);
+    UnservedEngine unserved;
+    rl_engine* e = unserved.e;
     struct Case {
         std::string token;
         std::string channel;
@@ -323,7 +331,6 @@ TEST(join_limits_are_inclusive_and_refusals_name_the_argument) {
     CHECK(starts_with(rl_last_error_message(), "channel: "));
     CHECK_EQ(rl_engine_join(nullptr, "t", "c", 1), int32_t{RL_ERR_INVALID_ARGUMENT});
     CHECK(starts_with(rl_last_error_message(), "engine: "));
-    rl_engine_destroy(e);
 }
 
 TEST(older_hosts_with_a_shorter_struct_get_defaults_for_missing_fields) {
@@ -351,10 +358,8 @@ TEST(create_rejects_null_arguments) {
 }
 
 TEST(join_validates_its_arguments_and_changes_nothing_when_invalid) {
-    Recorder recorder;
-    rl_engine_options o = test::options_for(9);
-    rl_engine* e = rl_engine_create(&o, &Recorder::callback, &recorder, nullptr);
-    REQUIRE(e != nullptr);
+    UnservedEngine unserved;
+    rl_engine* e = unserved.e;
     const std::string channel64(64, 'c');
     const std::string channel65(65, 'c');
     const std::string token1025(1025, 't');
@@ -365,7 +370,7 @@ TEST(join_validates_its_arguments_and_changes_nothing_when_invalid) {
     CHECK_EQ(rl_engine_join(e, token1025.c_str(), "c", 1), int32_t{RL_ERR_INVALID_ARGUMENT});
     CHECK_EQ(rl_engine_join(e, "t", "c", -1), int32_t{RL_ERR_INVALID_ARGUMENT});
     CHECK_EQ(rl_engine_get_state(e), int32_t{RL_STATE_DISCONNECTED});
-    CHECK_EQ(recorder.size(), size_t{0});
+    CHECK_EQ(unserved.recorder.size(), size_t{0});
 
     CHECK_EQ(rl_engine_leave(e), int32_t{RL_ERR_NOT_JOINED});
     // Limits are inclusive; a NULL token means the empty token.
@@ -377,15 +382,12 @@ TEST(join_validates_its_arguments_and_changes_nothing_when_invalid) {
     CHECK_EQ(rl_engine_get_state(e), int32_t{RL_STATE_DISCONNECTED});
     CHECK_EQ(rl_engine_leave(e), int32_t{RL_ERR_NOT_JOINED});
     CHECK_EQ(rl_engine_notify_network_changed(e), int32_t{RL_OK});
-    CHECK(recorder.wait_for(RL_EVENT_LEAVE_RESULT));
-    rl_engine_destroy(e);
+    CHECK(unserved.recorder.wait_for(RL_EVENT_LEAVE_RESULT));
 }
 
 TEST(renew_token_validates_its_argument_and_needs_a_membership) {
-    Recorder recorder;
-    rl_engine_options o = test::options_for(9);
-    rl_engine* e = rl_engine_create(&o, &Recorder::callback, &recorder, nullptr);
-    REQUIRE(e != nullptr);
+    UnservedEngine unserved;
+    rl_engine* e = unserved.e;
     const std::string token1024(1024, 't');
     const std::string token1025(1025, 't');
     CHECK_EQ(rl_engine_renew_token(nullptr, "t"), int32_t{RL_ERR_INVALID_ARGUMENT});
@@ -399,8 +401,7 @@ TEST(renew_token_validates_its_argument_and_needs_a_membership) {
     CHECK_EQ(rl_engine_renew_token(e, ""), int32_t{RL_OK});
     CHECK_EQ(rl_engine_leave(e), int32_t{RL_OK});
     CHECK_EQ(rl_engine_renew_token(e, "t"), int32_t{RL_ERR_NOT_JOINED});
-    CHECK(recorder.wait_for(RL_EVENT_LEAVE_RESULT));
-    rl_engine_destroy(e);
+    CHECK(unserved.recorder.wait_for(RL_EVENT_LEAVE_RESULT));
 }
 
 TEST(two_hundred_engines_share_the_configured_loop_threads) {

@@ -2,7 +2,9 @@
 // clock, against the in-test loopback server on its thread. What depends on timing (timeouts,
 // backoff, silence, migration) is asserted to the millisecond on a manual clock instead, in
 // engine_clock_test.cpp; the deadlines here only bound how long a test may hang.
+#include <array>
 #include <memory>
+#include <string>
 
 #include "engine_support.h"
 #include "loopback_server.h"
@@ -58,6 +60,42 @@ rl_engine_options fast_options(uint16_t port) {
     o.probe_interval_ms = 50;
     return o;
 }
+
+// A fast-timer engine joined to `server` and CONNECTED; `joined` is the index of its first event
+// after the join, where what a test then does to the connection shows.
+struct JoinedEngine : TestEngine {
+    size_t joined = 0;
+
+    explicit JoinedEngine(LoopbackServer& server) : TestEngine(fast_options(server.signal_port())) {
+        join_and_wait_connected();
+        joined = recorder.size();
+    }
+};
+
+// An outage as the app sees it from `from` on: RECONNECTING (the signal connection lost), the
+// reconnecting start, then `end` (the state it ends in) and `result` (the event that settles it,
+// waited for). Returns the events; EXPECT_OUTAGE reports failures at the caller's line.
+std::vector<Event> expect_outage(TestEngine& e, size_t from, std::array<int32_t, 3> end,
+                                 std::array<int32_t, 3> result, const char* file, int line) {
+    if (!e.recorder.wait_for(result[0], std::nullopt, from)) {
+        test::fail(file, line, "no event " + std::to_string(result[0]) + " after the outage");
+        throw test::Abort{};
+    }
+    std::vector<Event> events = e.events();
+    test::expect_sequence(events, from,
+                          {{kSC, RL_STATE_RECONNECTING, RL_REASON_SIGNAL_DISCONNECTED},
+                           {RL_EVENT_RECONNECTING_START, 0, 0},
+                           end,
+                           result},
+                          file, line);
+    return events;
+}
+
+#define EXPECT_OUTAGE(e, from, ...) expect_outage(e, from, __VA_ARGS__, __FILE__, __LINE__)
+
+// How an outage that the engine recovers from ends.
+constexpr std::array<int32_t, 3> kRejoined = {kSC, RL_STATE_CONNECTED, RL_REASON_REJOIN_SUCCEED};
+constexpr std::array<int32_t, 3> kRejoinOk = {RL_EVENT_REJOIN_RESULT, RL_OK, 0};
 
 size_t count_type(const std::vector<Event>& events, int32_t type) {
     size_t n = 0;
@@ -351,13 +389,7 @@ TEST(dropped_signal_connection_resumes_the_session) {
     size_t from = e.recorder.size();
 
     server.drop_all_connections();
-    REQUIRE(e.recorder.wait_for(RL_EVENT_REJOIN_RESULT, std::nullopt, from));
-    auto events = e.events();
-    EXPECT_SEQUENCE(events, from,
-                    {{kSC, RL_STATE_RECONNECTING, RL_REASON_SIGNAL_DISCONNECTED},
-                     {RL_EVENT_RECONNECTING_START, 0, 0},
-                     {kSC, RL_STATE_CONNECTED, RL_REASON_REJOIN_SUCCEED},
-                     {RL_EVENT_REJOIN_RESULT, RL_OK, 0}});
+    auto events = EXPECT_OUTAGE(e, from, kRejoined, kRejoinOk);
     CHECK_EQ(find_type(events, RL_EVENT_REJOIN_RESULT)->x, int64_t{7});
     CHECK_EQ(e.state(), RL_STATE_CONNECTED);
     Stats s = server.stats();
@@ -372,17 +404,10 @@ TEST(dropped_signal_connection_resumes_the_session) {
 
 TEST(restarted_server_gets_a_fresh_join_and_rejoin_succeeds) {
     LoopbackServer server;
-    TestEngine e(fast_options(server.signal_port()));
-    e.join_and_wait_connected();
-    size_t from = e.recorder.size();
+    JoinedEngine e(server);
     server.forget_sessions();
     server.drop_all_connections();
-    REQUIRE(e.recorder.wait_for(RL_EVENT_REJOIN_RESULT, std::nullopt, from));
-    EXPECT_SEQUENCE(e.events(), from,
-                    {{kSC, RL_STATE_RECONNECTING, RL_REASON_SIGNAL_DISCONNECTED},
-                     {RL_EVENT_RECONNECTING_START, 0, 0},
-                     {kSC, RL_STATE_CONNECTED, RL_REASON_REJOIN_SUCCEED},
-                     {RL_EVENT_REJOIN_RESULT, RL_OK, 0}});
+    EXPECT_OUTAGE(e, e.joined, kRejoined, kRejoinOk);
     Stats s = server.stats();
     CHECK_EQ(s.resumes, 1);
     CHECK_EQ(s.joins, 2);
@@ -391,39 +416,26 @@ TEST(restarted_server_gets_a_fresh_join_and_rejoin_succeeds) {
 
 TEST(refused_fresh_join_during_reconnect_fails_with_rejoin_result) {
     LoopbackServer server;
-    TestEngine e(fast_options(server.signal_port()));
-    e.join_and_wait_connected();
-    size_t from = e.recorder.size();
+    JoinedEngine e(server);
     server.configure([](LoopbackServer::Config& c) {
         c.join_reply = LoopbackServer::JoinReply::kErr;  // e.g. the token has expired meanwhile
         c.join_err_code = RL_ERR_INVALID_TOKEN;
     });
     server.forget_sessions();
     server.drop_all_connections();
-    REQUIRE(e.recorder.wait_for(RL_EVENT_REJOIN_RESULT, std::nullopt, from));
-    EXPECT_SEQUENCE(e.events(), from,
-                    {{kSC, RL_STATE_RECONNECTING, RL_REASON_SIGNAL_DISCONNECTED},
-                     {RL_EVENT_RECONNECTING_START, 0, 0},
-                     {kSC, RL_STATE_FAILED, RL_REASON_REQUEST_CHANNEL_FAILED},
-                     {RL_EVENT_REJOIN_RESULT, RL_ERR_INVALID_TOKEN, 0}});
+    EXPECT_OUTAGE(e, e.joined, {kSC, RL_STATE_FAILED, RL_REASON_REQUEST_CHANNEL_FAILED},
+                  {RL_EVENT_REJOIN_RESULT, RL_ERR_INVALID_TOKEN, 0});
     CHECK_EQ(e.state(), RL_STATE_FAILED);
 }
 
 TEST(resume_refused_by_a_server_limit_keeps_the_session_and_retries) {
     LoopbackServer server;
-    TestEngine e(fast_options(server.signal_port()));
-    e.join_and_wait_connected();
-    size_t from = e.recorder.size();
+    JoinedEngine e(server);
     server.configure([](LoopbackServer::Config& c) { c.resume_join_err = RL_ERR_SERVER_LIMIT; });
     server.drop_all_connections();
     REQUIRE(server.wait_for([](const Stats& st) { return st.resumes >= 2; }));  // retried, not given up
     server.configure([](LoopbackServer::Config& c) { c.resume_join_err = 0; });
-    REQUIRE(e.recorder.wait_for(RL_EVENT_REJOIN_RESULT, std::nullopt, from));
-    EXPECT_SEQUENCE(e.events(), from,
-                    {{kSC, RL_STATE_RECONNECTING, RL_REASON_SIGNAL_DISCONNECTED},
-                     {RL_EVENT_RECONNECTING_START, 0, 0},
-                     {kSC, RL_STATE_CONNECTED, RL_REASON_REJOIN_SUCCEED},
-                     {RL_EVENT_REJOIN_RESULT, RL_OK, 0}});
+    EXPECT_OUTAGE(e, e.joined, kRejoined, kRejoinOk);
     Stats s = server.stats();
     CHECK_EQ(s.joins, 1);  // the session was kept: no fresh JOIN
     CHECK(s.resumes >= 3);
@@ -485,50 +497,30 @@ TEST(presence_after_rejoin_reports_only_the_difference) {
 
 TEST(session_ended_while_away_is_reported_on_resume) {
     LoopbackServer server;
-    TestEngine e(fast_options(server.signal_port()));
-    e.join_and_wait_connected();
-    size_t from = e.recorder.size();
+    JoinedEngine e(server);
     server.configure([](LoopbackServer::Config& c) { c.resume_session_end = RL_ERR_SERVER_KICKED; });
     server.drop_all_connections();
-    REQUIRE(e.recorder.wait_for(RL_EVENT_DISCONNECT, std::nullopt, from));
-    EXPECT_SEQUENCE(e.events(), from,
-                    {{kSC, RL_STATE_RECONNECTING, RL_REASON_SIGNAL_DISCONNECTED},
-                     {RL_EVENT_RECONNECTING_START, 0, 0},
-                     {kSC, RL_STATE_DISCONNECTED, RL_REASON_BE_KICKED},
-                     {RL_EVENT_DISCONNECT, RL_ERR_SERVER_KICKED, 0}});
+    EXPECT_OUTAGE(e, e.joined, {kSC, RL_STATE_DISCONNECTED, RL_REASON_BE_KICKED},
+                  {RL_EVENT_DISCONNECT, RL_ERR_SERVER_KICKED, 0});
     CHECK_EQ(e.state(), RL_STATE_DISCONNECTED);
 }
 
 TEST(server_shutdown_notice_is_an_outage_not_a_disconnect) {
     LoopbackServer server;
-    TestEngine e(fast_options(server.signal_port()));
-    e.join_and_wait_connected();
-    size_t from = e.recorder.size();
+    JoinedEngine e(server);
     server.send_to_all(roomlink::wire::SessionEnd{RL_ERR_SERVER_SHUTDOWN, "restarting"}, true);
-    REQUIRE(e.recorder.wait_for(RL_EVENT_REJOIN_RESULT, std::nullopt, from));
-    EXPECT_SEQUENCE(e.events(), from,
-                    {{kSC, RL_STATE_RECONNECTING, RL_REASON_SIGNAL_DISCONNECTED},
-                     {RL_EVENT_RECONNECTING_START, 0, 0},
-                     {kSC, RL_STATE_CONNECTED, RL_REASON_REJOIN_SUCCEED},
-                     {RL_EVENT_REJOIN_RESULT, RL_OK, 0}});
+    EXPECT_OUTAGE(e, e.joined, kRejoined, kRejoinOk);
 }
 
 TEST(leave_while_reconnecting_stops_at_once) {
     LoopbackServer server;
-    TestEngine e(fast_options(server.signal_port()));
-    e.join_and_wait_connected();
-    size_t from = e.recorder.size();
+    JoinedEngine e(server);
     server.stop_listening();
     server.drop_all_connections();
-    REQUIRE(e.recorder.wait_for(RL_EVENT_RECONNECTING_START, std::nullopt, from));
+    REQUIRE(e.recorder.wait_for(RL_EVENT_RECONNECTING_START, std::nullopt, e.joined));
     REQUIRE_EQ(rl_engine_leave(e.engine), RL_OK);
     CHECK_EQ(e.state(), RL_STATE_DISCONNECTED);
-    REQUIRE(e.recorder.wait_for(RL_EVENT_LEAVE_RESULT, std::nullopt, from));
-    EXPECT_SEQUENCE(e.events(), from,
-                    {{kSC, RL_STATE_RECONNECTING, RL_REASON_SIGNAL_DISCONNECTED},
-                     {RL_EVENT_RECONNECTING_START, 0, 0},
-                     {kSC, RL_STATE_DISCONNECTED, RL_REASON_LEAVE_CHANNEL},
-                     {RL_EVENT_LEAVE_RESULT, RL_OK, 0}});
+    EXPECT_OUTAGE(e, e.joined, {kSC, RL_STATE_DISCONNECTED, RL_REASON_LEAVE_CHANNEL}, {RL_EVENT_LEAVE_RESULT, RL_OK, 0});
     int accepted = server.stats().accepted;
     server.resume_listening();
     e.join_and_wait_connected();

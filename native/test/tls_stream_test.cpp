@@ -120,17 +120,30 @@ TlsStream::Result handshake(TlsStream& client, Server& server) {
     return r;
 }
 
-TlsStream::Result connect_as(const std::string& host, const std::string& pem, std::string* sni) {
+// A client TlsStream for `host`, trusting `pem`, on one end of a socket pair, and the test's
+// server on the other; members in the order they must be torn down in reverse.
+struct Connection {
     std::string error;
-    auto context = roomlink::TlsContext::create(host, pem, &error);
-    REQUIRE(context != nullptr);
+    std::shared_ptr<const roomlink::TlsContext> context;
     Pair pair;
-    Server server(pair.server);
-    auto client = TlsStream::open(*context, pair.client, &error);
-    REQUIRE(client != nullptr);
-    TlsStream::Result r = handshake(*client, server);
+    Server server{pair.server};
+    std::unique_ptr<TlsStream> client;
+
+    Connection(const std::string& host, const std::string& pem) {
+        context = roomlink::TlsContext::create(host, pem, &error);
+        REQUIRE(context != nullptr);
+        client = TlsStream::open(*context, pair.client, &error);
+        REQUIRE(client != nullptr);
+    }
+
+    TlsStream::Result handshake() { return ::handshake(*client, server); }
+};
+
+TlsStream::Result connect_as(const std::string& host, const std::string& pem, std::string* sni) {
+    Connection c(host, pem);
+    TlsStream::Result r = c.handshake();
     if (sni != nullptr) {
-        const char* name = SSL_get_servername(server.ssl, TLSEXT_NAMETYPE_host_name);
+        const char* name = SSL_get_servername(c.server.ssl, TLSEXT_NAMETYPE_host_name);
         *sni = name != nullptr ? name : "";
     }
     return r;
@@ -139,45 +152,39 @@ TlsStream::Result connect_as(const std::string& host, const std::string& pem, st
 }  // namespace
 
 TEST(handshake_then_data_both_ways) {
-    std::string error;
-    auto context = roomlink::TlsContext::create("localhost", server_identity().pem, &error);
-    REQUIRE(context != nullptr);
-    Pair pair;
-    Server server(pair.server);
-    auto client = TlsStream::open(*context, pair.client, &error);
-    REQUIRE(client != nullptr);
-    TlsStream::Result r = handshake(*client, server);
+    Connection c("localhost", server_identity().pem);
+    TlsStream::Result r = c.handshake();
     REQUIRE(r.status == TlsStream::Status::kDone);
-    CHECK_EQ(std::string(SSL_get_version(server.ssl)), std::string("TLSv1.3"));
+    CHECK_EQ(std::string(SSL_get_version(c.server.ssl)), std::string("TLSv1.3"));
 
     const char hello[] = "JOIN frame bytes";
-    r = client->write(reinterpret_cast<const uint8_t*>(hello), sizeof hello);
+    r = c.client->write(reinterpret_cast<const uint8_t*>(hello), sizeof hello);
     REQUIRE(r.status == TlsStream::Status::kDone);
     CHECK_EQ(r.bytes, sizeof hello);  // the count is the call's, not a stale one
     char got[64] = {};
     int n = 0;
     for (int i = 0; i < 100 && n <= 0; ++i) {
-        n = SSL_read(server.ssl, got, sizeof got);
+        n = SSL_read(c.server.ssl, got, sizeof got);
     }
     REQUIRE_EQ(n, static_cast<int>(sizeof hello));
     CHECK(std::memcmp(got, hello, sizeof hello) == 0);
 
     uint8_t buffer[64];
-    r = client->read(buffer, sizeof buffer);
+    r = c.client->read(buffer, sizeof buffer);
     CHECK(r.status == TlsStream::Status::kWantRead);  // nothing sent yet (session tickets only)
     const char answer[] = "JOIN_OK";
-    REQUIRE(SSL_write(server.ssl, answer, sizeof answer) == static_cast<int>(sizeof answer));
+    REQUIRE(SSL_write(c.server.ssl, answer, sizeof answer) == static_cast<int>(sizeof answer));
     for (int i = 0; i < 10; ++i) {
-        r = client->read(buffer, sizeof buffer);
+        r = c.client->read(buffer, sizeof buffer);
         if (r.status != TlsStream::Status::kWantRead) break;
     }
     REQUIRE(r.status == TlsStream::Status::kDone);
     REQUIRE_EQ(r.bytes, sizeof answer);
     CHECK(std::memcmp(buffer, answer, sizeof answer) == 0);
 
-    SSL_shutdown(server.ssl);
+    SSL_shutdown(c.server.ssl);
     for (int i = 0; i < 10; ++i) {
-        r = client->read(buffer, sizeof buffer);
+        r = c.client->read(buffer, sizeof buffer);
         if (r.status != TlsStream::Status::kWantRead) break;
     }
     CHECK(r.status == TlsStream::Status::kClosed);

@@ -6,25 +6,14 @@ import static io.roomlink.Fixtures.token;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.roomlink.server.RoomServer;
-import io.roomlink.testkit.RoomServerExtension;
-import io.roomlink.testkit.TestRoomServer;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.RegisterExtension;
 
-class CallbackDeliveryTest {
-    @RegisterExtension
-    final RoomServerExtension rooms = RoomServerExtension.of(TestRoomServer.builder().tokenSecret(Fixtures.SECRET));
-
-    private RoomServer server() {
-        return rooms.server().server();
-    }
-
+class CallbackDeliveryTest extends LoopbackServerTest {
     @Test
     void aThrowingListenerStillGetsTheNextCallback() {
         RecordingListener recorder = new RecordingListener();
@@ -40,7 +29,7 @@ class CallbackDeliveryTest {
                 recorder.onJoinChannel(result, channelId, elapsedMs, uid);
             }
         };
-        try (RoomEngine engine = RoomEngine.create(config(server()).build(), throwing)) {
+        try (RoomEngine engine = engine(throwing)) {
             engine.joinChannel(token("room-1", 1), "room-1", 1);
             assertEquals(List.of(
                     "state(CONNECTING, JOIN_CHANNEL)",
@@ -65,15 +54,14 @@ class CallbackDeliveryTest {
                 recorder.onJoinChannel(result, channelId, elapsedMs, uid);
             }
         };
-        try (RoomEngine engine = RoomEngine.create(config(server()).build(), slow)) {
+        try (RoomEngine engine = engine(slow)) {
             engine.joinChannel(token("room-2", 1), "room-2", 1);
             // The first callback is blocked, yet the core connects and other engines' callbacks flow.
             Fixtures.awaitTrue(() -> engine.getConnectionState() == ConnectionState.CONNECTED, WAIT,
                     "core to connect while the listener is blocked");
             RecordingListener other = new RecordingListener("other");
-            try (RoomEngine otherEngine = RoomEngine.create(config(server()).build(), other)) {
-                otherEngine.joinChannel(token("room-2", 2), "room-2", 2);
-                other.awaitEvent("onJoinChannel(OK, uid=2)", WAIT);
+            try (RoomEngine otherEngine = engine(other)) {
+                Fixtures.joinAndAwait(otherEngine, other, "room-2", 2);
             }
             assertEquals(List.of(), recorder.events());
             release.countDown();
@@ -106,8 +94,7 @@ class CallbackDeliveryTest {
                 }
             };
             try (RoomEngine engine = RoomEngine.create(config(server()).callbackExecutor(uiThread).build(), listener)) {
-                engine.joinChannel(token("room-3", 1), "room-3", 1);
-                recorder.awaitEvent("onJoinChannel(OK, uid=1)", WAIT);
+                Fixtures.joinAndAwait(engine, recorder, "room-3", 1);
             }
             assertEquals(List.of("app-ui-thread", "app-ui-thread", "app-ui-thread"), threads);
         } finally {

@@ -41,6 +41,21 @@ final class Fixtures {
         return b;
     }
 
+    /**
+     * Joins {@code engine} to {@code channel} as {@code uid} with a valid token and waits for
+     * {@code listener}'s onJoinChannel(OK): the start of most tests, where the join itself is not
+     * what is tested.
+     */
+    static void joinAndAwait(RoomEngine engine, RecordingListener listener, String channel, long uid) {
+        joinAndAwait(engine, listener, token(channel, uid), channel, uid);
+    }
+
+    /** {@link #joinAndAwait(RoomEngine, RecordingListener, String, long)} with a token of the caller's. */
+    static void joinAndAwait(RoomEngine engine, RecordingListener listener, String token, String channel, long uid) {
+        engine.joinChannel(token, channel, uid);
+        listener.awaitEvent("onJoinChannel(OK, uid=" + uid + ")", WAIT);
+    }
+
     static void awaitTrue(java.util.function.BooleanSupplier condition, Duration timeout, String what) {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (!condition.getAsBoolean()) {

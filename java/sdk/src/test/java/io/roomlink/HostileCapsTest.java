@@ -25,8 +25,7 @@ class HostileCapsTest {
                 Witnesses witnesses = Witnesses.join(server, "full")) {
             RecordingListener third = new RecordingListener("third");
             try (RoomEngine e3 = RoomEngine.create(config(server).plaintext(true).build(), third)) {
-                e3.joinChannel(token("full", 3), "full", 3);
-                third.awaitEvent("onJoinChannel(OK, uid=3)", WAIT);
+                Fixtures.joinAndAwait(e3, third, "full", 3);
                 assertRefused(server, "full", 4);
                 // a member that is already in may come back (same uid), the cap counts sessions
                 assertEquals(1, server.stats().channelFullRejects());
@@ -42,15 +41,13 @@ class HostileCapsTest {
                 Witnesses witnesses = Witnesses.join(server, "room-a")) {
             RecordingListener other = new RecordingListener("other");
             try (RoomEngine e = RoomEngine.create(config(server).plaintext(true).build(), other)) {
-                e.joinChannel(token("room-b", 7), "room-b", 7);
-                other.awaitEvent("onJoinChannel(OK, uid=7)", WAIT);
+                Fixtures.joinAndAwait(e, other, "room-b", 7);
                 assertRefused(server, "room-c", 8);
                 assertEquals(1, server.stats().channelLimitRejects());
                 // an existing channel still takes members
                 RecordingListener more = new RecordingListener("more");
                 try (RoomEngine e2 = RoomEngine.create(config(server).plaintext(true).build(), more)) {
-                    e2.joinChannel(token("room-b", 9), "room-b", 9);
-                    more.awaitEvent("onJoinChannel(OK, uid=9)", WAIT);
+                    Fixtures.joinAndAwait(e2, more, "room-b", 9);
                 }
             }
             // once a channel closes, its slot is free again
@@ -58,8 +55,7 @@ class HostileCapsTest {
                     && server.channelId(Fixtures.APP_KEY, "room-b").isEmpty(), WAIT, "room-b to close");
             RecordingListener later = new RecordingListener("later");
             try (RoomEngine e = RoomEngine.create(config(server).plaintext(true).build(), later)) {
-                e.joinChannel(token("room-c", 8), "room-c", 8);
-                later.awaitEvent("onJoinChannel(OK, uid=8)", WAIT);
+                Fixtures.joinAndAwait(e, later, "room-c", 8);
             }
             witnesses.assertUndisturbed();
         }

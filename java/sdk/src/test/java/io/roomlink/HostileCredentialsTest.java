@@ -98,8 +98,7 @@ class HostileCredentialsTest {
             long now = System.currentTimeMillis() / 1000;
             a.joinChannel(tokenExpiringAt(CHANNEL, 1, now + 3600 + 120), CHANNEL, 1);
             tooLong.awaitEvent("onJoinChannel(INVALID_TOKEN, uid=1)", WAIT);
-            b.joinChannel(tokenExpiringAt(CHANNEL, 2, now + 3600 - 120), CHANNEL, 2);
-            fine.awaitEvent("onJoinChannel(OK, uid=2)", WAIT);
+            Fixtures.joinAndAwait(b, fine, tokenExpiringAt(CHANNEL, 2, now + 3600 - 120), CHANNEL, 2);
         }
     }
 
@@ -112,8 +111,7 @@ class HostileCredentialsTest {
             RecordingListener thief = new RecordingListener("thief");
             try (RoomEngine realEngine = RoomEngine.create(Fixtures.config(server).plaintext(true).build(), real);
                     RoomEngine thiefEngine = RoomEngine.create(Fixtures.config(server).plaintext(true).build(), thief)) {
-                realEngine.joinChannel(stolen, CHANNEL, 7);
-                real.awaitEvent("onJoinChannel(OK, uid=7)", WAIT);
+                Fixtures.joinAndAwait(realEngine, real, stolen, CHANNEL, 7);
                 Fixtures.awaitTrue(() -> server.members(Fixtures.APP_KEY, CHANNEL).contains(7L), WAIT, "uid 7 visible");
                 int realBaseline = real.events().size();
 

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.roomlink.testkit.AcceptThread;
 import java.io.BufferedReader;
 import java.io.File;
 import java.io.IOException;
@@ -50,15 +51,7 @@ class HostileFdExhaustionTest {
         List<RoomEngine> engines = new ArrayList<>();
         List<Socket> attack = new ArrayList<>();
         try {
-            RecordingListener wa = new RecordingListener("witness-A");
-            RecordingListener wb = new RecordingListener("witness-B");
-            engines.add(join(server.port, wa, "witnessed", 1));
-            wa.awaitEvent("onJoinChannel(OK, uid=1)", WAIT);
-            engines.add(join(server.port, wb, "witnessed", 2));
-            wb.awaitEvent("onUserJoined(1)", WAIT);
-            wa.awaitEvent("onUserJoined(2)", WAIT);
-            int seenA = wa.events().size();
-            int seenB = wb.events().size();
+            Witnessed witnesses = Witnessed.join(server.port, engines);
             long baseline = server.fds();
 
             // Idle connections until the server is out of descriptors (the kernel still completes
@@ -84,8 +77,7 @@ class HostileFdExhaustionTest {
             String err = server.stderr();
             assertFalse(err.contains("NoClassDefFoundError") || err.contains("Exception in thread"), err);
 
-            assertUndisturbed(wa, seenA);
-            assertUndisturbed(wb, seenB);
+            witnesses.assertUndisturbed();
         } finally {
             attack.forEach(HostileFdExhaustionTest::closeQuietly);
             engines.forEach(RoomEngine::close);
@@ -101,15 +93,7 @@ class HostileFdExhaustionTest {
         List<RoomEngine> engines = new ArrayList<>();
         List<Socket> attack = new ArrayList<>();
         try {
-            RecordingListener wa = new RecordingListener("witness-A");
-            RecordingListener wb = new RecordingListener("witness-B");
-            engines.add(join(server.port, wa, "witnessed", 1));
-            wa.awaitEvent("onJoinChannel(OK, uid=1)", WAIT);
-            engines.add(join(server.port, wb, "witnessed", 2));
-            wb.awaitEvent("onUserJoined(1)", WAIT);
-            wa.awaitEvent("onUserJoined(2)", WAIT);
-            int seenA = wa.events().size();
-            int seenB = wb.events().size();
+            Witnessed witnesses = Witnessed.join(server.port, engines);
             long baseline = server.fds();
             for (int i = 0; i < FD_LIMIT; i++) {
                 Socket s = new Socket();
@@ -128,8 +112,7 @@ class HostileFdExhaustionTest {
             attack.clear();
             Fixtures.awaitTrue(() -> server.fds() <= baseline + 3, Duration.ofSeconds(30),
                     "descriptors back to the baseline of " + baseline + " (" + server.fds() + " open)");
-            assertUndisturbed(wa, seenA);
-            assertUndisturbed(wb, seenB);
+            witnesses.assertUndisturbed();
         } finally {
             attack.forEach(HostileFdExhaustionTest::closeQuietly);
             engines.forEach(RoomEngine::close);
@@ -141,6 +124,26 @@ class HostileFdExhaustionTest {
         RoomEngine e = RoomEngine.create(config(port).plaintext(true).build(), l); // a loopback server is plaintext
         assertEquals(ErrorCode.OK, e.joinChannel(token(channel, uid), channel, uid));
         return e;
+    }
+
+    /** Two engines joined in "witnessed" (uids 1 and 2) before the attack, and how much each had seen by then. */
+    private record Witnessed(RecordingListener a, int seenA, RecordingListener b, int seenB) {
+        /** Both joined, each seeing the other; their engines go into {@code engines}, for the caller to close. */
+        static Witnessed join(int port, List<RoomEngine> engines) {
+            RecordingListener wa = new RecordingListener("witness-A");
+            RecordingListener wb = new RecordingListener("witness-B");
+            engines.add(HostileFdExhaustionTest.join(port, wa, "witnessed", 1));
+            wa.awaitEvent("onJoinChannel(OK, uid=1)", WAIT);
+            engines.add(HostileFdExhaustionTest.join(port, wb, "witnessed", 2));
+            wb.awaitEvent("onUserJoined(1)", WAIT);
+            wa.awaitEvent("onUserJoined(2)", WAIT);
+            return new Witnessed(wa, wa.events().size(), wb, wb.events().size());
+        }
+
+        void assertUndisturbed() {
+            HostileFdExhaustionTest.assertUndisturbed(a, seenA);
+            HostileFdExhaustionTest.assertUndisturbed(b, seenB);
+        }
     }
 
     /** What {@link Witnesses#assertUndisturbed} checks, for engines of a server in another process. */
@@ -260,16 +263,8 @@ class HostileFdExhaustionTest {
         }
 
         /** Whether a thread named roomlink-accept-* still runs (the kernel keeps 15 chars of a name). */
-        boolean acceptThreadAlive() throws IOException {
-            try (Stream<Path> tasks = Files.list(Path.of("/proc", Long.toString(process.pid()), "task"))) {
-                return tasks.anyMatch(t -> {
-                    try {
-                        return Files.readString(t.resolve("comm")).startsWith("roomlink-accep");
-                    } catch (IOException e) {
-                        return false;
-                    }
-                });
-            }
+        boolean acceptThreadAlive() {
+            return AcceptThread.alive(process.pid());
         }
 
         void stop() throws InterruptedException {

@@ -35,48 +35,35 @@ class HostileMediaTest {
 
     @Test
     void forgedAndReplayedBindsWithASniffedMediaKeyChangeNothing() throws Exception {
-        try (RoomServer server = Fixtures.server().plaintext().start();
-                Witnesses witnesses = Witnesses.join(server, CHANNEL);
-                MediaTap tap = new MediaTap(server.mediaPort());
-                Victim victim = Victim.join(server, tap);
-                DatagramSocket attacker = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
-            long key = victim.mediaKey();
-            InetSocketAddress media = new InetSocketAddress(InetAddress.getLoopbackAddress(), server.mediaPort());
+        try (Scene scene = Scene.start()) {
+            long key = scene.victim.mediaKey();
             // Forged: the right key under keys from a guessed secret, at counters low and high.
             MediaKeys guessed = MediaKeys.derive(key, secret());
             int forged = 0;
             for (long counter : new long[] {1, 2, 3, 1_000, 1L << 40, Long.MAX_VALUE}) {
                 for (int type : new int[] {MediaCodec.BIND, MediaCodec.PING}) {
                     byte[] d = MediaCodec.seal(new MediaPacket(type, key, counter, 1, 0), guessed.clientToServer());
-                    attacker.send(new DatagramPacket(d, d.length, media));
+                    scene.attacker.send(new DatagramPacket(d, d.length, scene.media));
                     forged++;
                 }
             }
             // Replayed: every genuine datagram the victim sent so far, from the attacker's address.
-            List<byte[]> sniffed = tap.upstream();
+            List<byte[]> sniffed = scene.tap.upstream();
             for (byte[] d : sniffed) {
-                attacker.send(new DatagramPacket(d, d.length, media));
+                scene.attacker.send(new DatagramPacket(d, d.length, scene.media));
             }
             int replays = sniffed.size();
             long forgedTotal = forged;
-            Fixtures.awaitTrue(() -> server.stats().unauthenticatedDatagrams() >= forgedTotal
-                    && server.stats().replayedDatagrams() >= replays, WAIT, "the server to drop every attack datagram");
-            victim.awaitMediaAnswered(4);
-            assertNothingFor(attacker);
-            victim.assertUndisturbed();
-            witnesses.assertUndisturbed();
+            Fixtures.awaitTrue(() -> scene.server.stats().unauthenticatedDatagrams() >= forgedTotal
+                    && scene.server.stats().replayedDatagrams() >= replays, WAIT, "the server to drop every attack datagram");
+            scene.assertUnharmed();
         }
     }
 
     @Test
     void aJoinNamingAnotherSessionsMediaKeyDoesNotTakeIt() throws Exception {
-        try (RoomServer server = Fixtures.server().plaintext().start();
-                Witnesses witnesses = Witnesses.join(server, CHANNEL);
-                MediaTap tap = new MediaTap(server.mediaPort());
-                Victim victim = Victim.join(server, tap);
-                RawSignal signal = new RawSignal(server.signalPort());
-                DatagramSocket attacker = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
-            long key = victim.mediaKey();
+        try (Scene scene = Scene.start(); RawSignal signal = new RawSignal(scene.server.signalPort())) {
+            long key = scene.victim.mediaKey();
             byte[] own = secret();
             // The attacker's own channel and its own valid token: only the mediaKey is the victim's.
             signal.send(new Message.Join(Fixtures.APP_KEY, "attackers-room", 666, Fixtures.token("attackers-room", 666),
@@ -84,18 +71,14 @@ class HostileMediaTest {
             assertInstanceOf(Message.JoinOk.class, signal.read(5000));
             byte[] bind = MediaCodec.seal(new MediaPacket(MediaCodec.BIND, key, 1, 0, 0),
                     MediaKeys.derive(key, own).clientToServer());
-            InetSocketAddress media = new InetSocketAddress(InetAddress.getLoopbackAddress(), server.mediaPort());
-            long before = server.stats().unauthenticatedDatagrams();
+            long before = scene.server.stats().unauthenticatedDatagrams();
             for (int i = 0; i < 5; i++) {
-                attacker.send(new DatagramPacket(bind, bind.length, media));
+                scene.attacker.send(new DatagramPacket(bind, bind.length, scene.media));
             }
-            Fixtures.awaitTrue(() -> server.stats().unauthenticatedDatagrams() >= before + 5, WAIT,
+            Fixtures.awaitTrue(() -> scene.server.stats().unauthenticatedDatagrams() >= before + 5, WAIT,
                     "the attacker's BINDs to be checked against the holder's keys");
-            assertEquals(1, server.stats().mediaKeyConflicts());
-            victim.awaitMediaAnswered(4);
-            assertNothingFor(attacker);
-            victim.assertUndisturbed();
-            witnesses.assertUndisturbed();
+            assertEquals(1, scene.server.stats().mediaKeyConflicts());
+            scene.assertUnharmed();
         }
     }
 
@@ -108,8 +91,7 @@ class HostileMediaTest {
                 RecordingListener newcomer = new RecordingListener("newcomer");
                 long start = System.nanoTime();
                 try (RoomEngine e = RoomEngine.create(Fixtures.config(server).plaintext(true).build(), newcomer)) {
-                    e.joinChannel(Fixtures.token(CHANNEL, 3), CHANNEL, 3);
-                    newcomer.awaitEvent("onJoinChannel(OK, uid=3)", WAIT);
+                    Fixtures.joinAndAwait(e, newcomer, CHANNEL, 3);
                     long ms = (System.nanoTime() - start) / 1_000_000;
                     System.out.printf("random-BIND flood: newcomer joined in %d ms, %d BINDs sent so far, %d pending evicted%n",
                             ms, flood.sent(), server.stats().pendingBindEvictions());
@@ -129,6 +111,65 @@ class HostileMediaTest {
         return s;
     }
 
+    /**
+     * The scene of a media attack: a plaintext server, two witnesses, the victim (its media through
+     * a tap), and the attacker's own UDP socket; {@code media} is the server's media address.
+     */
+    private static final class Scene implements AutoCloseable {
+        RoomServer server;
+        Witnesses witnesses;
+        MediaTap tap;
+        Victim victim;
+        DatagramSocket attacker;
+        InetSocketAddress media;
+
+        static Scene start() throws Exception {
+            Scene s = new Scene();
+            try {
+                s.server = Fixtures.server().plaintext().start();
+                s.witnesses = Witnesses.join(s.server, CHANNEL);
+                s.tap = new MediaTap(s.server.mediaPort());
+                s.victim = Victim.join(s.server, s.tap);
+                s.attacker = new DatagramSocket(0, InetAddress.getLoopbackAddress());
+                s.media = new InetSocketAddress(InetAddress.getLoopbackAddress(), s.server.mediaPort());
+                return s;
+            } catch (Exception | Error e) {
+                s.close();
+                throw e;
+            }
+        }
+
+        /** After the attack: the victim's media still answered, nothing to the attacker, no one disturbed. */
+        void assertUnharmed() throws Exception {
+            victim.awaitMediaAnswered(4);
+            assertNothingFor(attacker);
+            victim.assertUndisturbed();
+            witnesses.assertUndisturbed();
+        }
+
+        /** Closes what was made, in the reverse order, each whatever the others do. */
+        @Override
+        public void close() throws Exception {
+            Exception failure = null;
+            for (AutoCloseable c : new AutoCloseable[] {attacker, victim, tap, witnesses, server}) {
+                try {
+                    if (c != null) {
+                        c.close();
+                    }
+                } catch (Exception e) {
+                    if (failure == null) {
+                        failure = e;
+                    } else {
+                        failure.addSuppressed(e);
+                    }
+                }
+            }
+            if (failure != null) {
+                throw failure;
+            }
+        }
+    }
+
     /** Nothing came back to the attacker: no BIND_ACK, no PONG. */
     private static void assertNothingFor(DatagramSocket attacker) throws Exception {
         attacker.setSoTimeout(1);
@@ -137,33 +178,25 @@ class HostileMediaTest {
                 "the server answered the attacker");
     }
 
-    /** One engine in the channel whose media goes through the tap. */
-    private static final class Victim implements AutoCloseable {
-        private final RoomEngine engine;
-        private final RecordingListener listener;
-        private final MediaTap tap;
-        private final int baseline;
-
-        private Victim(RoomEngine engine, RecordingListener listener, MediaTap tap) {
-            this.engine = engine;
-            this.listener = listener;
-            this.tap = tap;
-            this.baseline = listener.events().size();
-        }
+    /**
+     * One engine in the channel whose media goes through the tap; {@code baseline} is how many
+     * callbacks it had had when joined.
+     */
+    private record Victim(RoomEngine engine, RecordingListener listener, MediaTap tap, int baseline)
+            implements AutoCloseable {
 
         static Victim join(RoomServer server, MediaTap tap) {
             RecordingListener l = new RecordingListener("victim");
             RoomEngine e = RoomEngine.create(Fixtures.config(server).plaintext(true)
                     .mediaAddressOverride(tap.host(), tap.port()).build(), l);
             try {
-                e.joinChannel(Fixtures.token(CHANNEL, 1), CHANNEL, 1);
-                l.awaitEvent("onJoinChannel(OK, uid=1)", WAIT);
+                Fixtures.joinAndAwait(e, l, CHANNEL, 1);
                 Fixtures.awaitTrue(() -> tap.latest(MediaCodec.PING) != null, WAIT, "the victim's first PING");
             } catch (RuntimeException | Error failure) {
                 e.close();
                 throw failure;
             }
-            return new Victim(e, l, tap);
+            return new Victim(e, l, tap, l.events().size());
         }
 
         /** The key of the victim's current media path, read off its clear header. */

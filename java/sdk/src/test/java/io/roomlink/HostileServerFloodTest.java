@@ -30,11 +30,7 @@ class HostileServerFloodTest {
                 WireCodec.encode(new Message.Pong(1L << 40), buf);
             }
             byte[] burst = ByteBufUtil.getBytes(buf);
-            hostile.afterAnswer = conn -> new Thread(() -> {
-                while (conn.isOpen()) {
-                    conn.sendRaw(burst);
-                }
-            }, "pong-flood").start();
+            hostile.afterAnswer = ScriptedServer.rawFlood("pong-flood", burst);
             SlowListener victim = new SlowListener(0);
             RoomEngine flooded = HostileServerSupport.joined(hostile, HostileServerSupport.config(hostile), victim);
             SlowListener other = new SlowListener(0);

@@ -8,6 +8,7 @@ import io.roomlink.server.protocol.Message;
 import io.roomlink.testkit.ScriptedServer;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -21,55 +22,51 @@ class HostileServerPresenceTest {
 
     @Test
     void endlessDistinctPeerJoinedWithASlowListenerKeepsTheHeapBounded() throws Exception {
-        try (ScriptedServer server = new ScriptedServer()) {
-            AtomicLong sent = new AtomicLong();
-            server.afterAnswer = conn -> new Thread(() -> {
-                for (long uid = 1; conn.isOpen(); uid++) {
-                    conn.send(new Message.PeerJoined(uid));
-                    sent.incrementAndGet();
-                }
-            }, "peer-flood").start();
-            long before = HostileServerSupport.heapAfterGc();
-            SlowListener listener = new SlowListener(100_000); // 0.1 ms per presence callback
-            RoomEngine engine = HostileServerSupport.joined(server, HostileServerSupport.config(server), listener);
-            // 30 x the cap announced: unbounded, this queue alone would hold 300,000 callbacks.
-            Fixtures.awaitTrue(() -> sent.get() >= 30L * MAX_PEERS, Duration.ofSeconds(30), "the flood");
-            long during = HostileServerSupport.heapAfterGc();
-            assertTrue(during - before < HEAP_BOUND, "heap grew by " + ((during - before) >> 20) + " MiB");
-            assertEquals(ConnectionState.CONNECTED, listener.state);
-            Duration close = HostileServerSupport.timedClose(engine);
-            assertTrue(close.toMillis() <= 500, "close() took " + close.toMillis() + " ms");
-            assertTrue(listener.joined.get() <= MAX_PEERS, "told of " + listener.joined.get() + " peers");
-            System.out.printf("presence flood: %d PEER_JOINED sent, heap +%d KiB, %d peers reported, close() %d ms%n",
-                    sent.get(), (during - before) >> 10, listener.joined.get(), close.toMillis());
-        }
+        // 30 x the cap announced, 0.1 ms per presence callback: unbounded, this queue alone would
+        // hold 300,000 callbacks.
+        Flooded f = flood(ScriptedServer::peerJoinedFlood, 100_000, 30L * MAX_PEERS, "the flood");
+        assertTrue(f.listener.joined.get() <= MAX_PEERS, "told of " + f.listener.joined.get() + " peers");
+        System.out.printf("presence flood: %d PEER_JOINED sent, heap +%d KiB, %d peers reported, close() %d ms%n",
+                f.sent, f.heapGrowth >> 10, f.listener.joined.get(), f.close.toMillis());
     }
 
     @Test
     void endlessJoinLeaveChurnWithASlowListenerIsCoalescedAndBounded() throws Exception {
+        // Distinct uids, each joining and leaving, 1 ms per presence callback: the core's cap never
+        // fills, the queue coalesces.
+        Flooded f = flood(ScriptedServer::joinLeaveChurn, 1_000_000, 300_000, "the churn");
+        // Change-only and consistent: never told of a leave without the join before it.
+        assertTrue(f.listener.left.get() <= f.listener.joined.get());
+        System.out.printf("presence churn: %d join/leave pairs sent, heap +%d KiB, %d joins / %d leaves reported,"
+                + " close() %d ms%n", f.sent, f.heapGrowth >> 10, f.listener.joined.get(), f.listener.left.get(),
+                f.close.toMillis());
+    }
+
+    /** What a presence flood left: the listener's counts, what was sent, the heap's growth, close()'s time. */
+    private record Flooded(SlowListener listener, long sent, long heapGrowth, Duration close) {
+    }
+
+    /**
+     * An engine whose listener takes {@code presenceNanos} per presence callback, joined to a server
+     * running {@code script} until it has sent {@code atLeast}; then what must hold whatever the
+     * flood: the heap grew by less than {@link #HEAP_BOUND}, the engine is still CONNECTED, and
+     * close() is prompt.
+     */
+    private static Flooded flood(Function<AtomicLong, ScriptedServer.AfterAnswer> script, long presenceNanos,
+            long atLeast, String what) throws Exception {
         try (ScriptedServer server = new ScriptedServer()) {
             AtomicLong sent = new AtomicLong();
-            server.afterAnswer = conn -> new Thread(() -> {
-                for (long uid = 1; conn.isOpen(); uid++) {
-                    conn.send(new Message.PeerJoined(uid));
-                    conn.send(new Message.PeerLeft(uid, 0));
-                    sent.incrementAndGet();
-                }
-            }, "churn").start();
+            server.afterAnswer = script.apply(sent);
             long before = HostileServerSupport.heapAfterGc();
-            SlowListener listener = new SlowListener(1_000_000); // 1 ms per presence callback
+            SlowListener listener = new SlowListener(presenceNanos);
             RoomEngine engine = HostileServerSupport.joined(server, HostileServerSupport.config(server), listener);
-            // Distinct uids, each joining and leaving: the core's cap never fills, the queue coalesces.
-            Fixtures.awaitTrue(() -> sent.get() >= 300_000, Duration.ofSeconds(30), "the churn");
+            Fixtures.awaitTrue(() -> sent.get() >= atLeast, Duration.ofSeconds(30), what);
             long during = HostileServerSupport.heapAfterGc();
             assertTrue(during - before < HEAP_BOUND, "heap grew by " + ((during - before) >> 20) + " MiB");
             assertEquals(ConnectionState.CONNECTED, listener.state);
             Duration close = HostileServerSupport.timedClose(engine);
             assertTrue(close.toMillis() <= 500, "close() took " + close.toMillis() + " ms");
-            // Change-only and consistent: never told of a leave without the join before it.
-            assertTrue(listener.left.get() <= listener.joined.get());
-            System.out.printf("presence churn: %d join/leave pairs sent, heap +%d KiB, %d joins / %d leaves reported,"
-                    + " close() %d ms%n", sent.get(), (during - before) >> 10, listener.joined.get(), listener.left.get(), close.toMillis());
+            return new Flooded(listener, sent.get(), during - before, close);
         }
     }
 

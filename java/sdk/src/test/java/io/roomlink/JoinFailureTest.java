@@ -47,13 +47,16 @@ class JoinFailureTest {
         RecordingListener listener = new RecordingListener();
         try (RoomEngine engine = RoomEngine.create(config(server).build(), listener)) {
             assertEquals(ErrorCode.OK, engine.joinChannel(token, "room-1", 5));
-            List<String> events = listener.awaitEvent("onJoinChannel(INVALID_TOKEN, uid=5)", WAIT);
-            assertEquals(List.of(
-                    "state(CONNECTING, JOIN_CHANNEL)",
-                    "state(FAILED, REQUEST_CHANNEL_FAILED)",
-                    "onJoinChannel(INVALID_TOKEN, uid=5)"), events);
+            assertJoinFailed(listener, "REQUEST_CHANNEL_FAILED", "INVALID_TOKEN", 5);
             assertEquals(ConnectionState.FAILED, engine.getConnectionState());
         }
+    }
+
+    /** The join's whole story: CONNECTING, then FAILED for {@code reason}, then onJoinChannel({@code result}). */
+    private static void assertJoinFailed(RecordingListener listener, String reason, String result, long uid) {
+        String joinResult = "onJoinChannel(" + result + ", uid=" + uid + ")";
+        List<String> events = listener.awaitEvent(joinResult, WAIT);
+        assertEquals(List.of("state(CONNECTING, JOIN_CHANNEL)", "state(FAILED, " + reason + ")", joinResult), events);
     }
 
     @Test
@@ -65,11 +68,7 @@ class JoinFailureTest {
         RecordingListener listener = new RecordingListener();
         try (RoomEngine engine = RoomEngine.create(config(closedPort).joinTimeout(SHORT_JOIN).build(), listener)) {
             engine.joinChannel("", "room-1", 1);
-            List<String> events = listener.awaitEvent("onJoinChannel(CONNECT_FAILED, uid=1)", WAIT);
-            assertEquals(List.of(
-                    "state(CONNECTING, JOIN_CHANNEL)",
-                    "state(FAILED, JOIN_CHANNEL_FAILED)",
-                    "onJoinChannel(CONNECT_FAILED, uid=1)"), events);
+            assertJoinFailed(listener, "JOIN_CHANNEL_FAILED", "CONNECT_FAILED", 1);
             assertEquals(ConnectionState.FAILED, engine.getConnectionState());
         }
     }
@@ -92,11 +91,7 @@ class JoinFailureTest {
             try (RoomEngine engine = RoomEngine.create(
                     config(silent.getLocalPort()).joinTimeout(SHORT_JOIN).build(), listener)) {
                 engine.joinChannel("", "room-1", 1);
-                List<String> events = listener.awaitEvent("onJoinChannel(JOIN_TIMEOUT, uid=1)", WAIT);
-                assertEquals(List.of(
-                        "state(CONNECTING, JOIN_CHANNEL)",
-                        "state(FAILED, JOIN_CHANNEL_FAILED)",
-                        "onJoinChannel(JOIN_TIMEOUT, uid=1)"), events);
+                assertJoinFailed(listener, "JOIN_CHANNEL_FAILED", "JOIN_TIMEOUT", 1);
             } finally {
                 silent.close();
                 acceptor.join();
@@ -115,11 +110,7 @@ class JoinFailureTest {
             RecordingListener listener = new RecordingListener();
             try (RoomEngine engine = RoomEngine.create(config(server).joinTimeout(SHORT_JOIN).build(), listener)) {
                 engine.joinChannel(Fixtures.token("room-1", 3), "room-1", 3);
-                List<String> events = listener.awaitEvent("onJoinChannel(MEDIA_BIND_TIMEOUT, uid=3)", WAIT);
-                assertEquals(List.of(
-                        "state(CONNECTING, JOIN_CHANNEL)",
-                        "state(FAILED, JOIN_CHANNEL_FAILED)",
-                        "onJoinChannel(MEDIA_BIND_TIMEOUT, uid=3)"), events);
+                assertJoinFailed(listener, "JOIN_CHANNEL_FAILED", "MEDIA_BIND_TIMEOUT", 3);
             }
         }
     }

@@ -1,30 +1,18 @@
 package io.roomlink;
 
 import static io.roomlink.Fixtures.WAIT;
-import static io.roomlink.Fixtures.config;
 import static io.roomlink.Fixtures.token;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.roomlink.server.RoomServer;
-import io.roomlink.testkit.RoomServerExtension;
-import io.roomlink.testkit.TestRoomServer;
 import java.util.List;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.RegisterExtension;
 
-class JoinLeaveTest {
-    @RegisterExtension
-    final RoomServerExtension rooms = RoomServerExtension.of(TestRoomServer.builder().tokenSecret(Fixtures.SECRET));
-
-    private RoomServer server() {
-        return rooms.server().server();
-    }
-
+class JoinLeaveTest extends LoopbackServerTest {
     @Test
     void joinReportsConnectingThenConnectedThenJoinResult() {
         RecordingListener listener = new RecordingListener();
-        try (RoomEngine engine = RoomEngine.create(config(server()).build(), listener)) {
+        try (RoomEngine engine = engine(listener)) {
             assertEquals(ConnectionState.DISCONNECTED, engine.getConnectionState());
             assertEquals(ErrorCode.OK, engine.joinChannel(token("room-1", 42), "room-1", 42));
 
@@ -47,10 +35,8 @@ class JoinLeaveTest {
     void twoUsersEachSeeTheOtherWhicheverCameFirst() {
         RecordingListener a = new RecordingListener("A");
         RecordingListener b = new RecordingListener("B");
-        try (RoomEngine engineA = RoomEngine.create(config(server()).build(), a);
-                RoomEngine engineB = RoomEngine.create(config(server()).build(), b)) {
-            engineA.joinChannel(token("room-2", 1), "room-2", 1);
-            a.awaitEvent("onJoinChannel(OK, uid=1)", WAIT);
+        try (RoomEngine engineA = engine(a); RoomEngine engineB = engine(b)) {
+            Fixtures.joinAndAwait(engineA, a, "room-2", 1);
             engineB.joinChannel(token("room-2", 2), "room-2", 2);
 
             List<String> seenByB = b.awaitEvent("onUserJoined(1)", WAIT);
@@ -75,8 +61,7 @@ class JoinLeaveTest {
     void leaveReportsToLeaverAndPeer() {
         RecordingListener a = new RecordingListener("A");
         RecordingListener b = new RecordingListener("B");
-        try (RoomEngine engineA = RoomEngine.create(config(server()).build(), a);
-                RoomEngine engineB = RoomEngine.create(config(server()).build(), b)) {
+        try (RoomEngine engineA = engine(a); RoomEngine engineB = engine(b)) {
             engineA.joinChannel(token("room-3", 1), "room-3", 1);
             engineB.joinChannel(token("room-3", 2), "room-3", 2);
             a.awaitEvent("onUserJoined(2)", WAIT);
@@ -98,9 +83,8 @@ class JoinLeaveTest {
     @Test
     void rejoinAfterLeaveWorksOnTheSameEngine() {
         RecordingListener listener = new RecordingListener();
-        try (RoomEngine engine = RoomEngine.create(config(server()).build(), listener)) {
-            engine.joinChannel(token("room-4", 7), "room-4", 7);
-            listener.awaitEvent("onJoinChannel(OK, uid=7)", WAIT);
+        try (RoomEngine engine = engine(listener)) {
+            Fixtures.joinAndAwait(engine, listener, "room-4", 7);
             engine.leaveChannel();
             listener.awaitEvent("onLeaveChannel(OK)", WAIT);
             assertEquals(ErrorCode.OK, engine.joinChannel(token("room-4", 7), "room-4", 7));

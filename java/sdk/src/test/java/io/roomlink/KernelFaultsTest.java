@@ -44,9 +44,7 @@ class KernelFaultsTest {
 
     @BeforeEach
     void joinBoth() throws Exception {
-        String why = ClientNamespace.unavailableReason();
-        assumeTrue(why == null, () -> "skipping the kernel-fault tests: " + why);
-        net = ClientNamespace.create();
+        net = ClientNamespace.createOrSkip("the kernel-fault tests");
         faults = new KernelFaults(net);
         String noNft = faults.nftUnavailableReason();
         assumeTrue(noNft == null, () -> "skipping the kernel-fault tests: " + noNft);
@@ -197,16 +195,7 @@ class KernelFaultsTest {
     }
 
     private void assertBothLiveAndComplete(List<String> beforeA, List<String> beforeB, List<String> typesOfA) {
-        RecordingListener c = new RecordingListener("C");
-        try (RoomEngine engineC = RoomEngine.create(direct().build(), c)) {
-            engineC.joinChannel(Fixtures.token(CHANNEL, C), CHANNEL, C);
-            c.awaitEvent("onJoinChannel(OK, uid=3)", Fixtures.WAIT);
-            a.awaitEvent("onUserJoined(3)", Fixtures.WAIT);
-            b.awaitEvent("onUserJoined(3)", Fixtures.WAIT);
-            engineC.leaveChannel();
-            a.awaitEvent("onUserLeave(3, NORMAL)", Fixtures.WAIT);
-            b.awaitEvent("onUserLeave(3, NORMAL)", Fixtures.WAIT);
-        }
+        Outages.visitByThirdUser(direct(), Fixtures.token(CHANNEL, C), CHANNEL, a, b);
         List<String> allOfA = new ArrayList<>(beforeA);
         allOfA.addAll(VISIT);
         assertEquals(allOfA, lifecycle(a.events()), "A's view of the room is complete and has no duplicates");

@@ -32,8 +32,8 @@ final class MediaTap implements AutoCloseable {
         front = new DatagramSocket(0, lo);
         back = new DatagramSocket(0, lo);
         server = new InetSocketAddress(lo, serverMediaPort);
-        up = new Thread(this::relayUp, "media-tap-up");
-        down = new Thread(this::relayDown, "media-tap-down");
+        up = new Thread(() -> relay(front, this::upToServer), "media-tap-up");
+        down = new Thread(() -> relay(back, this::downToClient), "media-tap-down");
         up.setDaemon(true);
         down.setDaemon(true);
         up.start();
@@ -72,36 +72,38 @@ final class MediaTap implements AutoCloseable {
         return null;
     }
 
-    private void relayUp() {
-        byte[] buf = new byte[MediaCodec.MAX_DATAGRAM];
-        try {
-            while (true) {
-                DatagramPacket p = new DatagramPacket(buf, buf.length);
-                front.receive(p);
-                client = p.getSocketAddress();
-                synchronized (upstream) {
-                    if (upstream.size() < 100_000) {
-                        upstream.add(Arrays.copyOf(p.getData(), p.getLength()));
-                    }
-                }
-                back.send(new DatagramPacket(p.getData(), p.getLength(), server));
+    /** The engine's datagram: kept (up to a bound) and sent on to the server from the back socket. */
+    private void upToServer(DatagramPacket p) throws IOException {
+        client = p.getSocketAddress();
+        synchronized (upstream) {
+            if (upstream.size() < 100_000) {
+                upstream.add(Arrays.copyOf(p.getData(), p.getLength()));
             }
-        } catch (IOException e) {
-            // closed
+        }
+        back.send(new DatagramPacket(p.getData(), p.getLength(), server));
+    }
+
+    /** The server's datagram: to the engine's latest address, once it has sent one. */
+    private void downToClient(DatagramPacket p) throws IOException {
+        SocketAddress to = client;
+        if (to != null) {
+            front.send(new DatagramPacket(p.getData(), p.getLength(), to));
+            delivered.incrementAndGet();
         }
     }
 
-    private void relayDown() {
+    private interface Forward {
+        void accept(DatagramPacket p) throws IOException;
+    }
+
+    /** Receives on {@code from} until it is closed, handing each datagram to {@code forward}. */
+    private static void relay(DatagramSocket from, Forward forward) {
         byte[] buf = new byte[MediaCodec.MAX_DATAGRAM];
         try {
             while (true) {
                 DatagramPacket p = new DatagramPacket(buf, buf.length);
-                back.receive(p);
-                SocketAddress to = client;
-                if (to != null) {
-                    front.send(new DatagramPacket(p.getData(), p.getLength(), to));
-                    delivered.incrementAndGet();
-                }
+                from.receive(p);
+                forward.accept(p);
             }
         } catch (IOException e) {
             // closed

@@ -5,28 +5,17 @@ import static io.roomlink.Fixtures.config;
 import static io.roomlink.Fixtures.token;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.roomlink.server.RoomServer;
-import io.roomlink.testkit.RoomServerExtension;
-import io.roomlink.testkit.TestRoomServer;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.RegisterExtension;
 
-class MisuseTest {
-    @RegisterExtension
-    final RoomServerExtension rooms = RoomServerExtension.of(TestRoomServer.builder().tokenSecret(Fixtures.SECRET));
-
-    private RoomServer server() {
-        return rooms.server().server();
-    }
-
+class MisuseTest extends LoopbackServerTest {
     @Test
     void secondJoinWhileJoinedIsRefusedAndChangesNothing() {
         RecordingListener listener = new RecordingListener();
-        try (RoomEngine engine = RoomEngine.create(config(server()).build(), listener)) {
+        try (RoomEngine engine = engine(listener)) {
             engine.joinChannel(token("room-1", 1), "room-1", 1);
             assertEquals(ErrorCode.ALREADY_JOINED, engine.joinChannel(token("room-1", 1), "room-1", 1),
                     "while CONNECTING");
@@ -50,10 +39,9 @@ class MisuseTest {
     @Test
     void leaveWhenNotJoinedIsRefused() {
         RecordingListener listener = new RecordingListener();
-        try (RoomEngine engine = RoomEngine.create(config(server()).build(), listener)) {
+        try (RoomEngine engine = engine(listener)) {
             assertEquals(ErrorCode.NOT_JOINED, engine.leaveChannel(), "before any join");
-            engine.joinChannel(token("room-1", 2), "room-1", 2);
-            listener.awaitEvent("onJoinChannel(OK, uid=2)", WAIT);
+            Fixtures.joinAndAwait(engine, listener, "room-1", 2);
             assertEquals(ErrorCode.OK, engine.leaveChannel());
             assertEquals(ErrorCode.NOT_JOINED, engine.leaveChannel(), "after leaving");
             listener.awaitEvent("onLeaveChannel(OK)", WAIT);
@@ -108,8 +96,8 @@ class MisuseTest {
     void closeWhileConnectedDeliversNothingAfterItReturnsAndPeersSeeANormalLeave() {
         RecordingListener a = new RecordingListener("A");
         RecordingListener b = new RecordingListener("B");
-        RoomEngine engineA = RoomEngine.create(config(server()).build(), a);
-        try (RoomEngine engineB = RoomEngine.create(config(server()).build(), b)) {
+        RoomEngine engineA = engine(a);
+        try (RoomEngine engineB = engine(b)) {
             engineA.joinChannel(token("room-5", 1), "room-5", 1);
             engineB.joinChannel(token("room-5", 2), "room-5", 2);
             a.awaitEvent("onUserJoined(2)", WAIT);
@@ -136,7 +124,7 @@ class MisuseTest {
                 closed.countDown();
             }
         };
-        holder[0] = RoomEngine.create(config(server()).build(), closer);
+        holder[0] = engine(closer);
         holder[0].joinChannel(token("room-6", 1), "room-6", 1);
         try {
             assertEquals(true, closed.await(WAIT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS));

@@ -1,7 +1,6 @@
 package io.roomlink;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.roomlink.server.RoomServer;
 import java.time.Duration;
@@ -21,9 +20,7 @@ class NetworkNamespaceTest {
 
     @BeforeEach
     void makeNetwork() throws Exception {
-        String why = ClientNamespace.unavailableReason();
-        assumeTrue(why == null, () -> "skipping the network-namespace test: " + why);
-        net = ClientNamespace.create();
+        net = ClientNamespace.createOrSkip("the network-namespace test");
     }
 
     @AfterEach

@@ -40,12 +40,7 @@ class OutageTest {
         b = new RecordingListener("B");
         engineA = RoomEngine.create(Outages.config(networkOfA.signalPort()).build(), a);
         engineB = RoomEngine.create(Outages.config(rooms.serverSignalPort()).build(), b);
-        engineA.joinChannel(rooms.token(Fixtures.APP_KEY, CHANNEL, A), CHANNEL, A);
-        engineB.joinChannel(rooms.token(Fixtures.APP_KEY, CHANNEL, B), CHANNEL, B);
-        a.awaitEvent("onUserJoined(2)", Fixtures.WAIT);
-        b.awaitEvent("onUserJoined(1)", Fixtures.WAIT);
-        a.clear();
-        b.clear();
+        Outages.joinAsPeers(rooms, CHANNEL, engineA, a, engineB, b);
     }
 
     @AfterEach

@@ -10,6 +10,10 @@ import java.util.concurrent.locks.LockSupport;
 
 /** Helpers for tests that break a client's network. */
 final class Outages {
+    /** What the app is told of a lost signal connection that a RESUME brings back, in order. */
+    static final List<String> SIGNAL_RESUMED = List.of("state(RECONNECTING, SIGNAL_DISCONNECTED)",
+            "onReconnectingStart()", "state(CONNECTED, REJOIN_SUCCEED)", "onRejoinChannel(OK)");
+
     private Outages() {
     }
 
@@ -53,12 +57,31 @@ final class Outages {
         }, Fixtures.WAIT, "traffic through the proxy both ways on both paths");
     }
 
+    /**
+     * A (uid 1) and B (uid 2) join {@code channel} of {@code rooms}; once each has seen the other
+     * both records are cleared, so that a test sees only what its fault causes.
+     */
+    static void joinAsPeers(TestRoomServer rooms, String channel, RoomEngine engineA, RecordingListener a,
+            RoomEngine engineB, RecordingListener b) {
+        engineA.joinChannel(rooms.token(Fixtures.APP_KEY, channel, 1), channel, 1);
+        engineB.joinChannel(rooms.token(Fixtures.APP_KEY, channel, 2), channel, 2);
+        a.awaitEvent("onUserJoined(2)", Fixtures.WAIT);
+        b.awaitEvent("onUserJoined(1)", Fixtures.WAIT);
+        a.clear();
+        b.clear();
+    }
+
     /** User 3 joins the channel directly and leaves again; A and B must both see it, in order. */
     static void visitByThirdUser(TestRoomServer rooms, String channel, RecordingListener a, RecordingListener b) {
+        visitByThirdUser(config(rooms.serverSignalPort()), rooms.token(Fixtures.APP_KEY, channel, 3), channel, a, b);
+    }
+
+    /** The same, user 3's engine configured by {@code direct} and joining with {@code token}. */
+    static void visitByThirdUser(RoomEngineConfig.Builder direct, String token, String channel, RecordingListener a,
+            RecordingListener b) {
         RecordingListener c = new RecordingListener("C");
-        try (RoomEngine engineC = RoomEngine.create(config(rooms.serverSignalPort()).build(), c)) {
-            engineC.joinChannel(rooms.token(Fixtures.APP_KEY, channel, 3), channel, 3);
-            c.awaitEvent("onJoinChannel(OK, uid=3)", Fixtures.WAIT);
+        try (RoomEngine engineC = RoomEngine.create(direct.build(), c)) {
+            Fixtures.joinAndAwait(engineC, c, token, channel, 3);
             a.awaitEvent("onUserJoined(3)", Fixtures.WAIT);
             b.awaitEvent("onUserJoined(3)", Fixtures.WAIT);
             engineC.leaveChannel();

@@ -4,7 +4,6 @@ import io.roomlink.server.protocol.Message;
 import io.roomlink.server.protocol.ProtocolException;
 import io.roomlink.server.protocol.WireCodec;
 import java.io.DataInputStream;
-import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -48,17 +47,8 @@ final class RawSignal implements AutoCloseable {
     /** The next frame, or null at end of stream; waits at most {@code timeoutMs}. */
     Message read(int timeoutMs) throws IOException {
         socket.setSoTimeout(timeoutMs);
-        int len;
         try {
-            len = in.readInt();
-        } catch (EOFException e) {
-            return null;
-        }
-        byte[] frame = new byte[4 + len];
-        ByteBuffer.wrap(frame).putInt(len);
-        in.readFully(frame, 4, len);
-        try {
-            return WireCodec.decodeFrame(frame);
+            return WireCodec.readFrame(in);
         } catch (ProtocolException e) {
             throw new IOException("server sent a bad frame: " + e.getMessage(), e);
         }

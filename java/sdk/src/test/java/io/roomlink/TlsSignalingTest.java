@@ -28,8 +28,7 @@ class TlsSignalingTest {
             String token = rooms.token(Fixtures.APP_KEY, channel, 1);
             RecordingListener listener = new RecordingListener();
             try (RoomEngine engine = RoomEngine.create(Fixtures.config(relay.port()).build(), listener)) {
-                engine.joinChannel(token, channel, 1);
-                listener.awaitEvent("onJoinChannel(OK, uid=1)", WAIT);
+                Fixtures.joinAndAwait(engine, listener, token, channel, 1);
                 engine.leaveChannel();
                 listener.awaitEvent("onLeaveChannel(OK)", WAIT);
             }
@@ -56,8 +55,7 @@ class TlsSignalingTest {
             RecordingListener listener = new RecordingListener();
             try (RoomEngine engine = RoomEngine.create(
                     Fixtures.config(relay.port()).plaintext(true).build(), listener)) {
-                engine.joinChannel(token, "open-room", 1);
-                listener.awaitEvent("onJoinChannel(OK, uid=1)", WAIT);
+                Fixtures.joinAndAwait(engine, listener, token, "open-room", 1);
             }
             String text = new String(relay.upstream(), StandardCharsets.ISO_8859_1);
             assertTrue(text.contains(token), "plaintext: the capture finds the token");
@@ -104,8 +102,7 @@ class TlsSignalingTest {
             RoomEngineConfig config = Fixtures.config(rooms.serverSignalPort())
                     .server("localhost", rooms.serverSignalPort()).build();
             try (RoomEngine engine = RoomEngine.create(config, listener)) {
-                engine.joinChannel(rooms.token(Fixtures.APP_KEY, "room", 1), "room", 1);
-                listener.awaitEvent("onJoinChannel(OK, uid=1)", WAIT);
+                Fixtures.joinAndAwait(engine, listener, rooms.token(Fixtures.APP_KEY, "room", 1), "room", 1);
             }
         }
     }
@@ -131,8 +128,7 @@ class TlsSignalingTest {
                     Fixtures.config(rooms.serverSignalPort()).plaintext(true).build(), a);
                  RoomEngine engineB = RoomEngine.create(
                          Fixtures.config(rooms.serverSignalPort()).plaintext(true).build(), b)) {
-                engineA.joinChannel(rooms.token(Fixtures.APP_KEY, "room", 1), "room", 1);
-                a.awaitEvent("onJoinChannel(OK, uid=1)", WAIT);
+                Fixtures.joinAndAwait(engineA, a, rooms.token(Fixtures.APP_KEY, "room", 1), "room", 1);
                 engineB.joinChannel(rooms.token(Fixtures.APP_KEY, "room", 2), "room", 2);
                 b.awaitEvent("onUserJoined(1)", WAIT);
                 a.awaitEvent("onUserJoined(2)", WAIT);

@@ -48,54 +48,72 @@ class TokenRenewalTest {
         return events.stream().filter(e -> !e.startsWith("onUserJoined(")).toList();
     }
 
+    /** A session whose first token expires at {@code expiry}, and a peer in its channel that sees it come and go. */
+    private record Watched(RoomEngine engine, RecordingListener listener, RoomEngine peerEngine, RecordingListener peer,
+            Instant expiry) implements AutoCloseable {
+        @Override
+        public void close() {
+            try {
+                peerEngine.close();
+            } finally {
+                engine.close();
+            }
+        }
+    }
+
+    /**
+     * On a fresh enforcing server: the peer (uid 2, a token that outlives the test) joins, then the
+     * session (uid 1, {@code name}) is asked to join with a token expiring at the whole second
+     * {@code seconds} from now.
+     */
+    private Watched watched(String name, long seconds) {
+        server = enforcing().start();
+        RecordingListener l = new RecordingListener(name);
+        RecordingListener peer = new RecordingListener("peer");
+        RoomEngine engine = RoomEngine.create(Fixtures.config(server).build(), l);
+        RoomEngine peerEngine = RoomEngine.create(Fixtures.config(server).build(), peer);
+        try {
+            Fixtures.joinAndAwait(peerEngine, peer, token(2, Instant.now().plusSeconds(600)), CHANNEL, 2);
+            Instant expiry = Instant.ofEpochSecond(Instant.now().getEpochSecond() + seconds);
+            engine.joinChannel(token(1, expiry), CHANNEL, 1);
+            return new Watched(engine, l, peerEngine, peer, expiry);
+        } catch (RuntimeException | Error e) {
+            new Watched(engine, l, peerEngine, peer, null).close();
+            throw e;
+        }
+    }
+
     @Test
     void renewedBeforeExpiryTheSessionOutlivesTheFirstToken() {
-        server = enforcing().start();
-        RecordingListener l = new RecordingListener("renewer");
-        RecordingListener peer = new RecordingListener("peer");
-        try (RoomEngine engine = RoomEngine.create(Fixtures.config(server).build(), l);
-                RoomEngine peerEngine = RoomEngine.create(Fixtures.config(server).build(), peer)) {
-            peerEngine.joinChannel(token(2, Instant.now().plusSeconds(600)), CHANNEL, 2);
-            peer.awaitEvent("onJoinChannel(OK, uid=2)", WAIT);
-            Instant firstExpiry = Instant.ofEpochSecond(Instant.now().getEpochSecond() + 4);
-            engine.joinChannel(token(1, firstExpiry), CHANNEL, 1);
-            peer.awaitEvent("onUserJoined(1)", WAIT);
+        try (Watched w = watched("renewer", 4)) {
+            w.peer().awaitEvent("onUserJoined(1)", WAIT);
 
-            l.awaitEvent("onTokenWillExpire()", WAIT);
-            assertTrue(Instant.now().isBefore(firstExpiry), "warned before the expiry");
-            assertEquals(ErrorCode.OK, engine.renewToken(token(1, Instant.now().plusSeconds(600))));
-            l.awaitEvent("onRenewTokenResult(OK)", WAIT);
+            w.listener().awaitEvent("onTokenWillExpire()", WAIT);
+            assertTrue(Instant.now().isBefore(w.expiry()), "warned before the expiry");
+            assertEquals(ErrorCode.OK, w.engine().renewToken(token(1, Instant.now().plusSeconds(600))));
+            w.listener().awaitEvent("onRenewTokenResult(OK)", WAIT);
 
-            awaitPast(firstExpiry.plusSeconds(1)); // a sweep (100 ms) would have ended it by now
-            assertEquals(ConnectionState.CONNECTED, engine.getConnectionState());
+            awaitPast(w.expiry().plusSeconds(1)); // a sweep (100 ms) would have ended it by now
+            assertEquals(ConnectionState.CONNECTED, w.engine().getConnectionState());
             assertEquals(List.of("state(CONNECTING, JOIN_CHANNEL)", "state(CONNECTED, JOIN_SUCCEED)",
-                    "onJoinChannel(OK, uid=1)", "onTokenWillExpire()", "onRenewTokenResult(OK)"), withoutPeers(l.events()));
-            assertTrue(peer.events().stream().noneMatch(e -> e.startsWith("onUserLeave(")), "peer saw no leave");
+                    "onJoinChannel(OK, uid=1)", "onTokenWillExpire()", "onRenewTokenResult(OK)"), withoutPeers(w.listener().events()));
+            assertTrue(w.peer().events().stream().noneMatch(e -> e.startsWith("onUserLeave(")), "peer saw no leave");
             assertEquals(1, server.stats().tokenRenewals());
             assertEquals(0, server.stats().tokenExpiries());
-            assertEquals(List.of(), l.violations());
+            assertEquals(List.of(), w.listener().violations());
         }
     }
 
     @Test
     void withoutRenewalTheServerEndsTheSessionAtExpiry() {
-        server = enforcing().start();
-        RecordingListener l = new RecordingListener("lapsed");
-        RecordingListener peer = new RecordingListener("peer");
-        try (RoomEngine engine = RoomEngine.create(Fixtures.config(server).build(), l);
-                RoomEngine peerEngine = RoomEngine.create(Fixtures.config(server).build(), peer)) {
-            peerEngine.joinChannel(token(2, Instant.now().plusSeconds(600)), CHANNEL, 2);
-            peer.awaitEvent("onJoinChannel(OK, uid=2)", WAIT);
-            Instant expiry = Instant.ofEpochSecond(Instant.now().getEpochSecond() + 3);
-            engine.joinChannel(token(1, expiry), CHANNEL, 1);
-
-            List<String> events = l.awaitEvent("onDisconnect(TOKEN_EXPIRED)", WAIT);
-            assertTrue(!Instant.now().isBefore(expiry), "ended at the expiry, not before");
+        try (Watched w = watched("lapsed", 3)) {
+            List<String> events = w.listener().awaitEvent("onDisconnect(TOKEN_EXPIRED)", WAIT);
+            assertTrue(!Instant.now().isBefore(w.expiry()), "ended at the expiry, not before");
             assertEquals(List.of("state(CONNECTING, JOIN_CHANNEL)", "state(CONNECTED, JOIN_SUCCEED)",
                     "onJoinChannel(OK, uid=1)", "onTokenWillExpire()", "state(DISCONNECTED, BE_KICKED)",
                     "onDisconnect(TOKEN_EXPIRED)"), withoutPeers(events));
-            peer.awaitEvent("onUserLeave(1, KICKED)", WAIT);
-            assertEquals(ConnectionState.DISCONNECTED, engine.getConnectionState());
+            w.peer().awaitEvent("onUserLeave(1, KICKED)", WAIT);
+            assertEquals(ConnectionState.DISCONNECTED, w.engine().getConnectionState());
             assertEquals(1, server.stats().tokenExpiries());
         }
     }
@@ -154,8 +172,7 @@ class TokenRenewalTest {
             assertEquals(ErrorCode.NOT_JOINED, engine.renewToken("t"));
             assertEquals(ErrorCode.INVALID_ARGUMENT, engine.renewToken(null));
             assertEquals(ErrorCode.INVALID_ARGUMENT, engine.renewToken("x".repeat(1025)));
-            engine.joinChannel(Fixtures.token(CHANNEL, 1), CHANNEL, 1);
-            l.awaitEvent("onJoinChannel(OK, uid=1)", WAIT);
+            Fixtures.joinAndAwait(engine, l, CHANNEL, 1);
             // A server that does not enforce expiry still checks and answers.
             assertEquals(ErrorCode.OK, engine.renewToken(Fixtures.token(CHANNEL, 1)));
             l.awaitEvent("onRenewTokenResult(OK)", WAIT);

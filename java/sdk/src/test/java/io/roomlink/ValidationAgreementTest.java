@@ -13,8 +13,10 @@ import io.roomlink.internal.Utf8;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.BiFunction;
 import java.util.function.Consumer;
 import java.util.function.LongFunction;
+import java.util.function.ObjIntConsumer;
 import java.util.function.ObjLongConsumer;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.BeforeAll;
@@ -176,30 +178,12 @@ class ValidationAgreementTest {
         List<Option> options = new ArrayList<>();
         options.add(new Option("joinTimeout", "join_timeout_ms", 100, 120_000,
                 v -> Fixtures.config(PORT).joinTimeout(ms(v)), (o, v) -> o.join_timeout_ms = (int) v));
-        options.add(new Option("signalKeepaliveInterval", "signal_keepalive_ms", 20, 10_000,
-                v -> Fixtures.config(PORT).signalTimeout(ms(60_000)).signalKeepaliveInterval(ms(v)),
-                (o, v) -> {
-                    o.signal_timeout_ms = 60_000;
-                    o.signal_keepalive_ms = (int) v;
-                }));
-        options.add(new Option("signalTimeout", "signal_timeout_ms", 100, 60_000,
-                v -> Fixtures.config(PORT).signalKeepaliveInterval(ms(20)).signalTimeout(ms(v)),
-                (o, v) -> {
-                    o.signal_keepalive_ms = 20;
-                    o.signal_timeout_ms = (int) v;
-                }));
-        options.add(new Option("mediaKeepaliveInterval", "media_keepalive_ms", 20, 10_000,
-                v -> Fixtures.config(PORT).mediaTimeout(ms(60_000)).mediaKeepaliveInterval(ms(v)),
-                (o, v) -> {
-                    o.media_timeout_ms = 60_000;
-                    o.media_keepalive_ms = (int) v;
-                }));
-        options.add(new Option("mediaTimeout", "media_timeout_ms", 100, 60_000,
-                v -> Fixtures.config(PORT).mediaKeepaliveInterval(ms(20)).mediaTimeout(ms(v)),
-                (o, v) -> {
-                    o.media_keepalive_ms = 20;
-                    o.media_timeout_ms = (int) v;
-                }));
+        options.addAll(intervalAndTimeout("signal", RoomEngineConfig.Builder::signalKeepaliveInterval,
+                RoomEngineConfig.Builder::signalTimeout, (o, v) -> o.signal_keepalive_ms = v,
+                (o, v) -> o.signal_timeout_ms = v));
+        options.addAll(intervalAndTimeout("media", RoomEngineConfig.Builder::mediaKeepaliveInterval,
+                RoomEngineConfig.Builder::mediaTimeout, (o, v) -> o.media_keepalive_ms = v,
+                (o, v) -> o.media_timeout_ms = v));
         options.add(new Option("reconnectTimeout", "reconnect_timeout_ms", 1_000, 600_000,
                 v -> Fixtures.config(PORT).reconnectTimeout(ms(v)), (o, v) -> o.reconnect_timeout_ms = (int) v));
         options.add(new Option("probeInterval", "probe_interval_ms", 20, 5_000,
@@ -329,6 +313,30 @@ class ValidationAgreementTest {
     /** Two-byte characters, plus one ASCII character for an odd length. */
     private static String utf8OfLength(long bytes) {
         return "é".repeat((int) bytes / 2) + "k".repeat((int) bytes % 2);
+    }
+
+    /**
+     * One path's keepalive interval and timeout ({@code path} is "signal" or "media"), each walked
+     * with the other where its own edges can pass: the timeout at its maximum while the interval
+     * is walked, the interval at its minimum while the timeout is.
+     */
+    private static List<Option> intervalAndTimeout(String path,
+            BiFunction<RoomEngineConfig.Builder, Duration, RoomEngineConfig.Builder> interval,
+            BiFunction<RoomEngineConfig.Builder, Duration, RoomEngineConfig.Builder> timeout,
+            ObjIntConsumer<NativeApi.EngineOptions> cInterval, ObjIntConsumer<NativeApi.EngineOptions> cTimeout) {
+        return List.of(
+                new Option(path + "KeepaliveInterval", path + "_keepalive_ms", 20, 10_000,
+                        v -> interval.apply(timeout.apply(Fixtures.config(PORT), ms(60_000)), ms(v)),
+                        (o, v) -> {
+                            cTimeout.accept(o, 60_000);
+                            cInterval.accept(o, (int) v);
+                        }),
+                new Option(path + "Timeout", path + "_timeout_ms", 100, 60_000,
+                        v -> timeout.apply(interval.apply(Fixtures.config(PORT), ms(20)), ms(v)),
+                        (o, v) -> {
+                            cInterval.accept(o, 20);
+                            cTimeout.accept(o, (int) v);
+                        }));
     }
 
     private static Duration ms(long millis) {

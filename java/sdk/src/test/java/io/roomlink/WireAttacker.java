@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import io.roomlink.server.protocol.Message;
 import io.roomlink.server.protocol.WireCodec;
 import java.io.DataInputStream;
-import java.io.EOFException;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -42,19 +41,7 @@ final class WireAttacker implements AutoCloseable {
 
     /** The next frame, or null once the server closed the connection. */
     Message next() throws Exception {
-        int len;
-        try {
-            len = in.readInt();
-        } catch (EOFException e) {
-            return null;
-        }
-        byte[] frame = new byte[4 + len];
-        frame[0] = (byte) (len >>> 24);
-        frame[1] = (byte) (len >>> 16);
-        frame[2] = (byte) (len >>> 8);
-        frame[3] = (byte) len;
-        in.readFully(frame, 4, len);
-        return WireCodec.decodeFrame(frame);
+        return WireCodec.readFrame(in);
     }
 
     /** Skips PEER_JOINED/PEER_LEFT (the snapshot, presence) and returns the next other frame. */

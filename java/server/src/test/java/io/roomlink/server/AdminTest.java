@@ -109,72 +109,57 @@ class AdminTest {
 
     @Test
     void duplicateUidReplacesTheOldSessionWithoutAFlap() throws Exception {
-        RoomServer server = servers.start();
-        Message.JoinOk[] ok = new Message.JoinOk[1];
-        TestClient a = servers.member(server, "room", 1, ok);
-        Message.JoinOk okA = ok[0];
-        TestClient b = servers.member(server, "room", 2);
-        assertEquals(List.of(1L), b.snapshot());
-        a.expect(Message.PeerJoined.class);
+        MemberPair p = servers.startPair();
 
-        TestClient a2 = servers.client(server);
+        TestClient a2 = servers.client(p.server());
         Message.JoinOk okA2 = a2.join("app", "room", 1, "", 3);
-        servers.live(server, a2, 3);
-        assertEquals(okA.channelId(), okA2.channelId());
-        assertNotEquals(okA.sessionId(), okA2.sessionId());
+        servers.live(p.server(), a2, 3);
+        assertEquals(p.okA().channelId(), okA2.channelId());
+        assertNotEquals(p.okA().sessionId(), okA2.sessionId());
         assertEquals(List.of(2L), a2.snapshot());
-        Message.SessionEnd end = a.expect(Message.SessionEnd.class);
+        Message.SessionEnd end = p.a().expect(Message.SessionEnd.class);
         assertEquals(ErrorCodes.SAME_UID_LOGIN, end.code());
-        a.expectClosed();
-        b.expectSilence(Duration.ofMillis(300)); // no PEER_LEFT/PEER_JOINED flap
-        assertEquals(Set.of(1L, 2L), server.members("app", "room"));
-        assertEquals(2, server.sessionCount());
+        p.a().expectClosed();
+        p.b().expectSilence(Duration.ofMillis(300)); // no PEER_LEFT/PEER_JOINED flap
+        assertEquals(Set.of(1L, 2L), p.server().members("app", "room"));
+        assertEquals(2, p.server().sessionCount());
         a2.pingPong(1);
 
         // The replaced session cannot be resumed.
-        TestClient old = servers.client(server);
-        old.send(new Message.Resume(okA.sessionId(), okA.sessionSecret(), 4, MediaClient.secret(4)));
+        TestClient old = servers.client(p.server());
+        old.send(new Message.Resume(p.okA().sessionId(), p.okA().sessionSecret(), 4, MediaClient.secret(4)));
         assertEquals(ErrorCodes.SAME_UID_LOGIN, old.expect(Message.SessionEnd.class).code());
         old.expectClosed();
-        b.expectSilence(Duration.ofMillis(100));
+        p.b().expectSilence(Duration.ofMillis(100));
     }
 
     @Test
     void duplicateUidReplacesASessionInGrace() throws Exception {
-        RoomServer server = servers.start();
-        TestClient a = servers.member(server, "room", 1);
-        TestClient b = servers.member(server, "room", 2);
-        assertEquals(List.of(1L), b.snapshot());
-        a.expect(Message.PeerJoined.class);
-        a.media().stopKeepAlive();
-        a.abort();
-        TestClient a2 = servers.client(server);
+        MemberPair p = servers.startPair();
+        p.cutA();
+        TestClient a2 = servers.client(p.server());
         a2.join("app", "room", 1, "", 3);
         assertEquals(List.of(2L), a2.snapshot());
-        servers.live(server, a2, 3);
+        servers.live(p.server(), a2, 3);
         // neither a flap now nor a TIMEOUT for the replaced session later
-        b.expectSilence(TestServers.GRACE.plusMillis(500));
-        assertEquals(Set.of(1L, 2L), server.members("app", "room"));
+        p.b().expectSilence(TestServers.GRACE.plusMillis(500));
+        assertEquals(Set.of(1L, 2L), p.server().members("app", "room"));
     }
 
     @Test
     void closeSendsSessionEndAndReleasesThePorts() throws Exception {
-        RoomServer server = servers.start();
-        TestClient a = servers.member(server, "room", 1);
-        TestClient b = servers.member(server, "room", 2);
-        assertEquals(List.of(1L), b.snapshot());
-        a.expect(Message.PeerJoined.class);
-        TestClient idle = servers.client(server); // connected, not joined yet
+        MemberPair p = servers.startPair();
+        TestClient idle = servers.client(p.server()); // connected, not joined yet
         idle.send(new Message.Ping(5)); // a probe's answer proves the server has accepted it
         assertEquals(new Message.Pong(5), idle.expect(Message.Pong.class));
-        int signalPort = server.signalPort();
-        int mediaPort = server.mediaPort();
+        int signalPort = p.server().signalPort();
+        int mediaPort = p.server().mediaPort();
 
         long t0 = System.nanoTime();
-        server.close();
+        p.server().close();
         long closeMs = (System.nanoTime() - t0) / 1_000_000;
         assertTrue(closeMs < 3000, "close took " + closeMs + " ms");
-        for (TestClient c : new TestClient[] {a, b, idle}) {
+        for (TestClient c : new TestClient[] {p.a(), p.b(), idle}) {
             List<Object> got = c.drainUntilClosed(TestClient.WAIT);
             assertEquals(List.of(new Message.SessionEnd(ErrorCodes.SERVER_SHUTDOWN, "server shutting down")), got);
         }
@@ -185,9 +170,9 @@ class AdminTest {
         try (DatagramSocket d = new DatagramSocket(new InetSocketAddress(lo, mediaPort))) {
             assertEquals(mediaPort, d.getLocalPort());
         }
-        server.close(); // idempotent
-        assertFalse(server.kickUser("app", "room", 1));
-        assertEquals(0, server.sessionCount());
+        p.server().close(); // idempotent
+        assertFalse(p.server().kickUser("app", "room", 1));
+        assertEquals(0, p.server().sessionCount());
     }
 
     @Test

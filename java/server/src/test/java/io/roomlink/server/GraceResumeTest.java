@@ -34,24 +34,6 @@ class GraceResumeTest {
         servers.close();
     }
 
-    /**
-     * Two fully connected members keeping both paths alive; returns {a, b} after both have seen
-     * each other. a's JOIN_OK is in {@code okA[0]}.
-     */
-    private TestClient[] pair(RoomServer server, Message.JoinOk[] okA) throws Exception {
-        TestClient a = servers.member(server, "room", 1, okA);
-        TestClient b = servers.member(server, "room", 2);
-        assertEquals(List.of(1L), b.snapshot());
-        assertEquals(2, a.expect(Message.PeerJoined.class).uid());
-        return new TestClient[] {a, b};
-    }
-
-    /** Both paths die at once (RST on signaling, media goes quiet). */
-    private static void cutBoth(TestClient c) throws Exception {
-        c.media().stopKeepAlive();
-        c.abort();
-    }
-
     private static long msSince(long nanos) {
         return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - nanos);
     }
@@ -69,66 +51,60 @@ class GraceResumeTest {
 
     @Test
     void dropWithoutLeaveExpiresAfterGraceAndNotBefore() throws Exception {
-        RoomServer server = servers.start();
-        Message.JoinOk[] ok = new Message.JoinOk[1];
-        TestClient[] ab = pair(server, ok);
-        ab[0].media().stopKeepAlive();
+        MemberPair p = servers.startPair();
+        p.a().media().stopKeepAlive();
         long lastSent = System.nanoTime();
-        ab[0].pingPong(1);
-        ab[0].abort();
+        p.a().pingPong(1);
+        p.a().abort();
 
         // Held for the grace period: present, no PEER_LEFT.
-        ab[1].expectSilence(Duration.ofMillis(700));
-        assertEquals(Set.of(1L, 2L), server.members("app", "room"));
-        Message.PeerLeft left = ab[1].expect(Message.PeerLeft.class, Duration.ofSeconds(4));
+        p.b().expectSilence(Duration.ofMillis(700));
+        assertEquals(Set.of(1L, 2L), p.server().members("app", "room"));
+        Message.PeerLeft left = p.b().expect(Message.PeerLeft.class, Duration.ofSeconds(4));
         long elapsedMs = msSince(lastSent);
         assertEquals(1, left.uid());
         assertEquals(Message.PeerLeft.REASON_TIMEOUT, left.reason());
         assertTrue(elapsedMs >= 900, "PEER_LEFT after " + elapsedMs + " ms, grace is 1000 ms");
-        assertEquals(Set.of(2L), server.members("app", "room"));
-        assertEquals(1, server.sessionCount());
-        assertEquals(1, server.stats().graceExpiries());
+        assertEquals(Set.of(2L), p.server().members("app", "room"));
+        assertEquals(1, p.server().sessionCount());
+        assertEquals(1, p.server().stats().graceExpiries());
     }
 
     @Test
     void orderlyCloseWithoutLeaveAlsoGetsGrace() throws Exception {
-        RoomServer server = servers.start();
-        Message.JoinOk[] ok = new Message.JoinOk[1];
-        TestClient[] ab = pair(server, ok);
-        ab[0].media().stopKeepAlive();
-        ab[0].close(); // FIN, no LEAVE
-        ab[1].expectSilence(Duration.ofMillis(600));
-        assertEquals(Message.PeerLeft.REASON_TIMEOUT, ab[1].expect(Message.PeerLeft.class).reason());
+        MemberPair p = servers.startPair();
+        p.a().media().stopKeepAlive();
+        p.a().close(); // FIN, no LEAVE
+        p.b().expectSilence(Duration.ofMillis(600));
+        assertEquals(Message.PeerLeft.REASON_TIMEOUT, p.b().expect(Message.PeerLeft.class).reason());
     }
 
     @Test
     void resumeWhileTheOldConnectionIsStillOpenReplacesItSilently() throws Exception {
-        RoomServer server = servers.start();
-        Message.JoinOk[] ok = new Message.JoinOk[1];
-        TestClient[] ab = pair(server, ok);
-        TestClient a2 = servers.client(server);
-        Message.ResumeOk r = a2.resume(ok[0].sessionId(), ok[0].sessionSecret(), 9);
+        MemberPair p = servers.startPair();
+        TestClient a2 = servers.client(p.server());
+        Message.ResumeOk r = a2.resume(p.okA().sessionId(), p.okA().sessionSecret(), 9);
         assertTrue(r.resumed());
-        assertEquals(ok[0].sessionId(), r.sessionId());
+        assertEquals(p.okA().sessionId(), r.sessionId());
         assertEquals(List.of(2L), a2.snapshot());
-        ab[0].expectClosed(); // no SESSION_END: this is not a duplicate login
+        p.a().expectClosed(); // no SESSION_END: this is not a duplicate login
         a2.keepAlive(servers.keepAlives(), TestServers.KEEPALIVE);
 
         // Key 9 is not bound yet: the PINGs of the previous binding (key 1) keep the media side healthy.
-        ab[1].expectSilence(TestServers.GRACE.plusMillis(300));
-        assertEquals(Set.of(1L, 2L), server.members("app", "room"));
+        p.b().expectSilence(TestServers.GRACE.plusMillis(300));
+        assertEquals(Set.of(1L, 2L), p.server().members("app", "room"));
 
         // Once key 9 is bound, the previous binding is retired: its PINGs go unanswered.
-        MediaClient m2 = servers.media(server);
+        MediaClient m2 = servers.media(p.server());
         m2.bind(9, 0);
         m2.ping(9, 1);
-        MediaClient old = ab[0].media();
+        MediaClient old = p.a().media();
         old.stopKeepAlive();
         old.send(new MediaPacket(MediaCodec.PING, 1, 2, 3));
         assertNull(old.receive(Duration.ofMillis(200)));
         a2.pingPong(5);
-        assertEquals(Set.of(1L, 2L), server.members("app", "room"));
-        assertEquals(2, server.sessionCount());
+        assertEquals(Set.of(1L, 2L), p.server().members("app", "room"));
+        assertEquals(2, p.server().sessionCount());
     }
 
     @Test
@@ -176,157 +152,141 @@ class GraceResumeTest {
 
     @Test
     void resumeAfterGraceIsAdmittedAfreshAndShownOnceItsMediaIsBound() throws Exception {
-        RoomServer server = servers.start();
-        Message.JoinOk[] ok = new Message.JoinOk[1];
-        TestClient[] ab = pair(server, ok);
-        cutBoth(ab[0]);
-        assertEquals(Message.PeerLeft.REASON_TIMEOUT, ab[1].expect(Message.PeerLeft.class).reason());
+        MemberPair p = servers.startPair();
+        p.cutA();
+        assertEquals(Message.PeerLeft.REASON_TIMEOUT, p.b().expect(Message.PeerLeft.class).reason());
 
-        TestClient a2 = servers.client(server);
-        Message.ResumeOk r = a2.resume(ok[0].sessionId(), ok[0].sessionSecret(), 5);
+        TestClient a2 = servers.client(p.server());
+        Message.ResumeOk r = a2.resume(p.okA().sessionId(), p.okA().sessionSecret(), 5);
         assertFalse(r.resumed());
-        assertEquals(ok[0].channelId(), r.channelId()); // the channel still exists (b is in it)
-        assertNotEquals(ok[0].sessionId(), r.sessionId());
+        assertEquals(p.okA().channelId(), r.channelId()); // the channel still exists (b is in it)
+        assertNotEquals(p.okA().sessionId(), r.sessionId());
         assertEquals(List.of(2L), a2.snapshot());
-        assertEquals(Set.of(2L), server.members("app", "room")); // pending: media not bound yet
-        assertEquals(2, server.sessionCount());
-        servers.media(server).bind(5, 0);
-        assertEquals(1, ab[1].expect(Message.PeerJoined.class).uid());
-        assertEquals(Set.of(1L, 2L), server.members("app", "room"));
+        assertEquals(Set.of(2L), p.server().members("app", "room")); // pending: media not bound yet
+        assertEquals(2, p.server().sessionCount());
+        servers.media(p.server()).bind(5, 0);
+        assertEquals(1, p.b().expect(Message.PeerJoined.class).uid());
+        assertEquals(Set.of(1L, 2L), p.server().members("app", "room"));
 
         // The old secret is spent; the new one works.
-        TestClient a3 = servers.client(server);
-        a3.send(new Message.Resume(ok[0].sessionId(), ok[0].sessionSecret(), 6, MediaClient.secret(6)));
+        TestClient a3 = servers.client(p.server());
+        a3.send(new Message.Resume(p.okA().sessionId(), p.okA().sessionSecret(), 6, MediaClient.secret(6)));
         assertEquals(ErrorCodes.INVALID_TOKEN, a3.expect(Message.JoinErr.class).code());
-        TestClient a4 = servers.client(server);
+        TestClient a4 = servers.client(p.server());
         assertTrue(a4.resume(r.sessionId(), r.sessionSecret(), 7).resumed());
         assertEquals(List.of(2L), a4.snapshot());
     }
 
     @Test
     void resumeAfterGraceGetsJoinErrWhenRetentionIsOff() throws Exception {
-        RoomServer server = servers.start(servers.builder().expiredSessionRetention(Duration.ZERO));
-        Message.JoinOk[] ok = new Message.JoinOk[1];
-        TestClient[] ab = pair(server, ok);
-        cutBoth(ab[0]);
-        assertEquals(Message.PeerLeft.REASON_TIMEOUT, ab[1].expect(Message.PeerLeft.class).reason());
-        TestClient a2 = servers.client(server);
-        a2.send(new Message.Resume(ok[0].sessionId(), ok[0].sessionSecret(), 5, MediaClient.secret(5)));
+        MemberPair p = servers.startPair(servers.builder().expiredSessionRetention(Duration.ZERO));
+        p.cutA();
+        assertEquals(Message.PeerLeft.REASON_TIMEOUT, p.b().expect(Message.PeerLeft.class).reason());
+        TestClient a2 = servers.client(p.server());
+        a2.send(new Message.Resume(p.okA().sessionId(), p.okA().sessionSecret(), 5, MediaClient.secret(5)));
         Message.JoinErr err = a2.expect(Message.JoinErr.class);
         assertEquals(ErrorCodes.INVALID_TOKEN, err.code());
         a2.expectClosed();
-        ab[1].expectSilence(Duration.ofMillis(200));
+        p.b().expectSilence(Duration.ofMillis(200));
     }
 
     @Test
     void expiredSessionCannotComeBackOverANewerLogin() throws Exception {
-        RoomServer server = servers.start();
-        Message.JoinOk[] ok = new Message.JoinOk[1];
-        TestClient[] ab = pair(server, ok);
-        cutBoth(ab[0]);
-        assertEquals(Message.PeerLeft.REASON_TIMEOUT, ab[1].expect(Message.PeerLeft.class).reason());
-        TestClient newer = servers.member(server, "room", 1);
+        MemberPair p = servers.startPair();
+        p.cutA();
+        assertEquals(Message.PeerLeft.REASON_TIMEOUT, p.b().expect(Message.PeerLeft.class).reason());
+        TestClient newer = servers.member(p.server(), "room", 1);
         assertEquals(List.of(2L), newer.snapshot());
-        assertEquals(1, ab[1].expect(Message.PeerJoined.class).uid());
+        assertEquals(1, p.b().expect(Message.PeerJoined.class).uid());
 
-        TestClient stale = servers.client(server);
-        stale.send(new Message.Resume(ok[0].sessionId(), ok[0].sessionSecret(), 9, MediaClient.secret(9)));
+        TestClient stale = servers.client(p.server());
+        stale.send(new Message.Resume(p.okA().sessionId(), p.okA().sessionSecret(), 9, MediaClient.secret(9)));
         assertEquals(ErrorCodes.SAME_UID_LOGIN, stale.expect(Message.SessionEnd.class).code());
         stale.expectClosed();
         newer.pingPong(1);
-        ab[1].expectSilence(Duration.ofMillis(200));
+        p.b().expectSilence(Duration.ofMillis(200));
     }
 
     @Test
     void mediaSilentWhileSignalingIsAliveExpiresAtLastMediaPlusGrace() throws Exception {
-        RoomServer server = servers.start();
-        Message.JoinOk[] ok = new Message.JoinOk[1];
-        TestClient[] ab = pair(server, ok);
-        ab[0].media().stopKeepAlive(); // the media path dies; signaling PINGs go on
+        MemberPair p = servers.startPair();
+        p.a().media().stopKeepAlive(); // the media path dies; signaling PINGs go on
         long cut = System.nanoTime();
-        ab[1].expectSilence(Duration.ofMillis(700)); // a short outage shows nothing
-        expectTimeoutLeave(ab[1], 1, cut);
+        p.b().expectSilence(Duration.ofMillis(700)); // a short outage shows nothing
+        expectTimeoutLeave(p.b(), 1, cut);
         // Its connection is closed like any drop (no SESSION_END); the session is gone.
-        ab[0].expectClosed();
-        assertEquals(Set.of(2L), server.members("app", "room"));
-        assertEquals(1, server.sessionCount());
-        assertEquals(1, server.stats().graceExpiries());
+        p.a().expectClosed();
+        assertEquals(Set.of(2L), p.server().members("app", "room"));
+        assertEquals(1, p.server().sessionCount());
+        assertEquals(1, p.server().stats().graceExpiries());
 
         // The client reconnects: a fresh session, shown to its peers only once its media is bound.
-        TestClient a2 = servers.client(server);
-        Message.ResumeOk r = a2.resume(ok[0].sessionId(), ok[0].sessionSecret(), 11);
+        TestClient a2 = servers.client(p.server());
+        Message.ResumeOk r = a2.resume(p.okA().sessionId(), p.okA().sessionSecret(), 11);
         assertFalse(r.resumed());
         assertEquals(List.of(2L), a2.snapshot());
-        ab[1].expectSilence(Duration.ofMillis(300));
-        assertEquals(Set.of(2L), server.members("app", "room"));
-        servers.live(server, a2, 11);
-        Message.PeerJoined joined = ab[1].expect(Message.PeerJoined.class);
+        p.b().expectSilence(Duration.ofMillis(300));
+        assertEquals(Set.of(2L), p.server().members("app", "room"));
+        servers.live(p.server(), a2, 11);
+        Message.PeerJoined joined = p.b().expect(Message.PeerJoined.class);
         assertEquals(1, joined.uid());
-        assertEquals(Set.of(1L, 2L), server.members("app", "room"));
-        ab[1].expectSilence(Duration.ofMillis(200)); // exactly one leave and one join
+        assertEquals(Set.of(1L, 2L), p.server().members("app", "room"));
+        p.b().expectSilence(Duration.ofMillis(200)); // exactly one leave and one join
     }
 
     @Test
     void signalingSilentWhileMediaIsAliveExpiresAtLastSignalPlusGrace() throws Exception {
-        RoomServer server = servers.start();
-        Message.JoinOk[] ok = new Message.JoinOk[1];
-        TestClient[] ab = pair(server, ok);
-        ab[0].stopKeepAlive(); // signaling goes quiet (the connection stays open); media PINGs go on
+        MemberPair p = servers.startPair();
+        p.a().stopKeepAlive(); // signaling goes quiet (the connection stays open); media PINGs go on
         long cut = System.nanoTime();
-        ab[1].expectSilence(Duration.ofMillis(700));
-        expectTimeoutLeave(ab[1], 1, cut);
-        ab[0].expectClosed(); // no SESSION_END
-        assertEquals(Set.of(2L), server.members("app", "room"));
-        assertEquals(0, server.stats().idleDisconnects()); // expired, not idle: media was flowing
+        p.b().expectSilence(Duration.ofMillis(700));
+        expectTimeoutLeave(p.b(), 1, cut);
+        p.a().expectClosed(); // no SESSION_END
+        assertEquals(Set.of(2L), p.server().members("app", "room"));
+        assertEquals(0, p.server().stats().idleDisconnects()); // expired, not idle: media was flowing
     }
 
     @Test
     void mediaAloneDoesNotKeepASessionInGraceAlive() throws Exception {
-        RoomServer server = servers.start();
-        Message.JoinOk[] ok = new Message.JoinOk[1];
-        TestClient[] ab = pair(server, ok);
-        ab[0].abort(); // signaling gone for good, media keepalives go on
+        MemberPair p = servers.startPair();
+        p.a().abort(); // signaling gone for good, media keepalives go on
         long dropped = System.nanoTime();
         // No ghost: the member leaves one grace period after the drop although media still flows.
-        expectTimeoutLeave(ab[1], 1, dropped);
-        assertEquals(Set.of(2L), server.members("app", "room"));
+        expectTimeoutLeave(p.b(), 1, dropped);
+        assertEquals(Set.of(2L), p.server().members("app", "room"));
     }
 
     @Test
     void resumeWithinGraceWithABindShowsPeersNothing() throws Exception {
-        RoomServer server = servers.start();
-        Message.JoinOk[] ok = new Message.JoinOk[1];
-        TestClient[] ab = pair(server, ok);
-        cutBoth(ab[0]);
-        ab[1].expectSilence(Duration.ofMillis(400)); // the outage lasts 0.4 s
-        TestClient a2 = servers.client(server);
-        Message.ResumeOk r = a2.resume(ok[0].sessionId(), ok[0].sessionSecret(), 21);
+        MemberPair p = servers.startPair();
+        p.cutA();
+        p.b().expectSilence(Duration.ofMillis(400)); // the outage lasts 0.4 s
+        TestClient a2 = servers.client(p.server());
+        Message.ResumeOk r = a2.resume(p.okA().sessionId(), p.okA().sessionSecret(), 21);
         assertTrue(r.resumed());
         assertEquals(List.of(2L), a2.snapshot());
-        servers.live(server, a2, 21);
+        servers.live(p.server(), a2, 21);
         // Neither a leave when the grace of the cut would have run out, nor a join.
-        ab[1].expectSilence(TestServers.GRACE.plusMillis(300));
-        assertEquals(Set.of(1L, 2L), server.members("app", "room"));
+        p.b().expectSilence(TestServers.GRACE.plusMillis(300));
+        assertEquals(Set.of(1L, 2L), p.server().members("app", "room"));
         a2.pingPong(1);
     }
 
     @Test
     void resumeWithoutABindDoesNotRefreshTheMediaSide() throws Exception {
-        RoomServer server = servers.start();
-        Message.JoinOk[] ok = new Message.JoinOk[1];
-        TestClient[] ab = pair(server, ok);
-        cutBoth(ab[0]);
+        MemberPair p = servers.startPair();
+        p.cutA();
         long cut = System.nanoTime();
-        ab[1].expectSilence(Duration.ofMillis(600)); // 0.6 s into the outage the client is back on signaling
-        TestClient a2 = servers.client(server);
-        assertTrue(a2.resume(ok[0].sessionId(), ok[0].sessionSecret(), 31).resumed());
+        p.b().expectSilence(Duration.ofMillis(600)); // 0.6 s into the outage the client is back on signaling
+        TestClient a2 = servers.client(p.server());
+        assertTrue(a2.resume(p.okA().sessionId(), p.okA().sessionSecret(), 31).resumed());
         a2.keepAlive(servers.keepAlives(), TestServers.KEEPALIVE); // signaling is fine, key 31 never binds
-        expectTimeoutLeave(ab[1], 1, cut);
+        expectTimeoutLeave(p.b(), 1, cut);
         // Counted from the media cut, not from the RESUME (that would be cut + 1.6 s).
         long elapsedMs = msSince(cut);
         assertTrue(elapsedMs < GRACE_MS + 400, "PEER_LEFT " + elapsedMs + " ms after the media cut");
         a2.expectClosed();
-        assertEquals(Set.of(2L), server.members("app", "room"));
+        assertEquals(Set.of(2L), p.server().members("app", "room"));
     }
 
     @Test

@@ -129,31 +129,26 @@ class JoinLeaveTest {
 
     @Test
     void leaveGetsLeaveOkAndPeersSeeNormalLeave() throws Exception {
-        RoomServer server = servers.start();
-        Message.JoinOk[] ok = new Message.JoinOk[1];
-        TestClient a = servers.member(server, "room", 1, ok);
-        long channelId = ok[0].channelId();
-        TestClient b = servers.member(server, "room", 2);
-        assertEquals(List.of(1L), b.snapshot());
-        a.expect(Message.PeerJoined.class);
+        MemberPair p = servers.startPair();
+        long channelId = p.okA().channelId();
 
-        a.send(Message.Leave.INSTANCE);
-        a.expect(Message.LeaveOk.class);
-        a.expectClosed();
-        Message.PeerLeft left = b.expect(Message.PeerLeft.class);
+        p.a().send(Message.Leave.INSTANCE);
+        p.a().expect(Message.LeaveOk.class);
+        p.a().expectClosed();
+        Message.PeerLeft left = p.b().expect(Message.PeerLeft.class);
         assertEquals(1, left.uid());
         assertEquals(Message.PeerLeft.REASON_NORMAL, left.reason());
-        assertEquals(Set.of(2L), server.members("app", "room"));
-        assertEquals(1, server.sessionCount());
+        assertEquals(Set.of(2L), p.server().members("app", "room"));
+        assertEquals(1, p.server().sessionCount());
 
-        b.send(Message.Leave.INSTANCE);
-        b.expect(Message.LeaveOk.class);
-        b.expectClosed();
-        Await.until("channel removed", Duration.ofSeconds(5), () -> server.channelId("app", "room").isEmpty());
-        assertEquals(0, server.sessionCount());
+        p.b().send(Message.Leave.INSTANCE);
+        p.b().expect(Message.LeaveOk.class);
+        p.b().expectClosed();
+        Await.until("channel removed", Duration.ofSeconds(5), () -> p.server().channelId("app", "room").isEmpty());
+        assertEquals(0, p.server().sessionCount());
 
         // A new channel with the same name is a new channel.
-        TestClient c = servers.client(server);
+        TestClient c = servers.client(p.server());
         long newId = c.join("app", "room", 3, "", 3).channelId();
         assertTrue(newId > 0);
         assertNotEquals(channelId, newId);
@@ -259,34 +254,27 @@ class JoinLeaveTest {
 
     @Test
     void resumeKeepsTheSessionAndRestoresTheView() throws Exception {
-        RoomServer server = servers.start();
-        Message.JoinOk[] okA = new Message.JoinOk[1];
-        TestClient a = servers.member(server, "room", 1, okA);
-        Message.JoinOk ok = okA[0];
-        TestClient b = servers.member(server, "room", 2);
-        assertEquals(List.of(1L), b.snapshot());
-        a.expect(Message.PeerJoined.class);
+        MemberPair p = servers.startPair();
 
-        a.media().stopKeepAlive();
-        a.abort();
-        TestClient a2 = servers.client(server);
-        Message.ResumeOk r = a2.resume(ok.sessionId(), ok.sessionSecret(), 3);
+        p.cutA();
+        TestClient a2 = servers.client(p.server());
+        Message.ResumeOk r = a2.resume(p.okA().sessionId(), p.okA().sessionSecret(), 3);
         assertTrue(r.resumed());
-        assertEquals(ok.channelId(), r.channelId());
-        assertEquals(ok.sessionId(), r.sessionId());
-        assertFalse(java.util.Arrays.equals(ok.sessionSecret(), r.sessionSecret()), "the secret rotates");
+        assertEquals(p.okA().channelId(), r.channelId());
+        assertEquals(p.okA().sessionId(), r.sessionId());
+        assertFalse(java.util.Arrays.equals(p.okA().sessionSecret(), r.sessionSecret()), "the secret rotates");
         assertEquals("127.0.0.1", r.mediaHost());
-        assertEquals(server.mediaPort(), r.mediaPort());
+        assertEquals(p.server().mediaPort(), r.mediaPort());
         assertEquals(List.of(2L), a2.snapshot());
         a2.pingPong(1);
-        MediaClient m = servers.media(server);
+        MediaClient m = servers.media(p.server());
         m.bind(3, 1);
         m.ping(3, 2);
         a2.keepAlive(servers.keepAlives(), TestServers.KEEPALIVE);
         m.keepAlive(servers.keepAlives(), 3, TestServers.KEEPALIVE);
         // peers see nothing, not even after the grace period would have run out
-        b.expectSilence(TestServers.GRACE.plusMillis(500));
-        assertEquals(Set.of(1L, 2L), server.members("app", "room"));
-        assertEquals(1, server.stats().resumes());
+        p.b().expectSilence(TestServers.GRACE.plusMillis(500));
+        assertEquals(Set.of(1L, 2L), p.server().members("app", "room"));
+        assertEquals(1, p.server().stats().resumes());
     }
 }

@@ -5,7 +5,6 @@ import io.roomlink.server.protocol.ProtocolException;
 import io.roomlink.server.protocol.WireCodec;
 
 import java.io.DataInputStream;
-import java.io.EOFException;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
@@ -71,26 +70,12 @@ final class TestClient implements AutoCloseable {
     private void readLoop() {
         try {
             DataInputStream in = new DataInputStream(socket.getInputStream());
-            while (true) {
-                int len = in.readInt();
-                if (len < 2 || len > WireCodec.MAX_FRAME) {
-                    inbox.add(new AssertionError("server sent a frame with len " + len));
-                    break;
-                }
-                byte[] frame = new byte[4 + len];
-                frame[0] = (byte) (len >>> 24);
-                frame[1] = (byte) (len >>> 16);
-                frame[2] = (byte) (len >>> 8);
-                frame[3] = (byte) len;
-                in.readFully(frame, 4, len);
-                Message m = WireCodec.decodeFrame(frame);
+            for (Message m = WireCodec.readFrame(in); m != null; m = WireCodec.readFrame(in)) {
                 if (m instanceof Message.Pong pong && (pong.nonce() & 0xFFFF_FFFF_0000_0000L) == KEEPALIVE_NONCE) {
                     continue; // answer to a background keepalive
                 }
                 inbox.add(m);
             }
-        } catch (EOFException e) {
-            // orderly close
         } catch (IOException e) {
             // reset or closed locally
         } catch (ProtocolException e) {

@@ -8,6 +8,8 @@ import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
 /** Starts loopback servers with test-friendly timings and closes everything a test opened. */
 final class TestServers implements AutoCloseable {
     static final Duration GRACE = Duration.ofSeconds(1);
@@ -86,6 +88,24 @@ final class TestServers implements AutoCloseable {
 
     TestClient member(RoomServer server, String channel, long uid) throws Exception {
         return member(server, channel, uid, null);
+    }
+
+    /**
+     * A {@link MemberPair} on a server started from {@code b}: a joins, then b, which finds a in its
+     * snapshot, and a is told PEER_JOINED(2).
+     */
+    MemberPair startPair(RoomServer.Builder b) throws Exception {
+        RoomServer server = start(b);
+        Message.JoinOk[] okA = new Message.JoinOk[1];
+        TestClient a = member(server, "room", 1, okA);
+        TestClient peer = member(server, "room", 2);
+        assertEquals(List.of(1L), peer.snapshot());
+        assertEquals(2, a.expect(Message.PeerJoined.class).uid());
+        return new MemberPair(server, a, okA[0], peer);
+    }
+
+    MemberPair startPair() throws Exception {
+        return startPair(builder());
     }
 
     <T extends AutoCloseable> T track(T resource) {

@@ -23,6 +23,7 @@ import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongConsumer;
 
 /**
  * A small scriptable fake room server for testing a client against a hostile server (the SDK's
@@ -77,6 +78,40 @@ public final class ScriptedServer implements AutoCloseable {
     /** What the script does after the server answered a JOIN / RESUME on a connection. */
     public interface AfterAnswer {
         void run(Conn conn) throws Exception;
+    }
+
+    /**
+     * An {@link AfterAnswer} that announces distinct peers (uid 1, 2, …) without end, from a thread
+     * of its own while the connection is open; {@code sent} counts the PEER_JOINEDs.
+     */
+    public static AfterAnswer peerJoinedFlood(AtomicLong sent) {
+        return conn -> whileOpen(conn, "peer-flood", uid -> {
+            conn.send(new Message.PeerJoined(uid));
+            sent.incrementAndGet();
+        });
+    }
+
+    /** As {@link #peerJoinedFlood}, each peer leaving right after it joined; {@code sent} counts the pairs. */
+    public static AfterAnswer joinLeaveChurn(AtomicLong sent) {
+        return conn -> whileOpen(conn, "churn", uid -> {
+            conn.send(new Message.PeerJoined(uid));
+            conn.send(new Message.PeerLeft(uid, Message.PeerLeft.REASON_NORMAL));
+            sent.incrementAndGet();
+        });
+    }
+
+    /** An {@link AfterAnswer} that sends {@code burst} over and over, from a thread of its own while the connection is open. */
+    public static AfterAnswer rawFlood(String name, byte[] burst) {
+        return conn -> whileOpen(conn, name, i -> conn.sendRaw(burst));
+    }
+
+    /** Runs {@code step} with 1, 2, … on a new thread until {@code conn} is closed. */
+    private static void whileOpen(Conn conn, String name, LongConsumer step) {
+        new Thread(() -> {
+            for (long i = 1; conn.isOpen(); i++) {
+                step.accept(i);
+            }
+        }, name).start();
     }
 
     public volatile boolean answerSignalPings = true;

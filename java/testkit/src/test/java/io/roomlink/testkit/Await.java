@@ -6,6 +6,9 @@ import java.util.function.BooleanSupplier;
 
 /** Waits for a condition with a deadline, polling every millisecond. */
 final class Await {
+    /** How long a test waits for what must happen (a connection, a datagram, a count). */
+    static final Duration WAIT = Duration.ofSeconds(5);
+
     private Await() {
     }
 

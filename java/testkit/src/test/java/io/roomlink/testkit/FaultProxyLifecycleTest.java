@@ -1,5 +1,6 @@
 package io.roomlink.testkit;
 
+import static io.roomlink.testkit.Await.WAIT;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -20,7 +21,6 @@ import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
 class FaultProxyLifecycleTest {
-    private static final Duration WAIT = Duration.ofSeconds(5);
 
     @Test
     void restoreClearsEveryFaultAndReleasesWhatWasHeld() throws IOException {

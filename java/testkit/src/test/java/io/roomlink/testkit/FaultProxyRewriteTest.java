@@ -1,8 +1,8 @@
 package io.roomlink.testkit;
 
+import static io.roomlink.testkit.Await.WAIT;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.roomlink.testkit.FaultProxy.Direction;
@@ -22,7 +22,6 @@ import org.junit.jupiter.api.Test;
  * writes exactly the bytes a test wants, in exactly the chunks it wants.
  */
 class FaultProxyRewriteTest {
-    private static final Duration WAIT = Duration.ofSeconds(5);
     /** Not the proxy's host, and of another length: the rewrite must fix the frame length. */
     private static final String SERVER_MEDIA_HOST = "192.0.2.10";
     private static final int SERVER_MEDIA_PORT = 7000;
@@ -43,13 +42,6 @@ class FaultProxyRewriteTest {
     void tearDown() throws IOException {
         proxy.close();
         server.close();
-    }
-
-    private Socket[] connectPair() throws IOException {
-        Socket client = server.connect(proxy.signalPort());
-        Socket serverSide = server.accept(WAIT);
-        assertNotNull(serverSide, "the proxy should connect to the server");
-        return new Socket[] {client, serverSide};
     }
 
     private static byte[] joinOk(String host, int port) {
@@ -78,7 +70,7 @@ class FaultProxyRewriteTest {
 
     @Test
     void joinOkArrivingOneByteAtATimeIsStillRewritten() throws IOException {
-        Socket[] pair = connectPair();
+        Socket[] pair = server.connectThrough(proxy, WAIT);
         byte[] ok = joinOk(SERVER_MEDIA_HOST, SERVER_MEDIA_PORT);
         OutputStream out = pair[1].getOutputStream();
         for (int i = 0; i < ok.length; i++) {
@@ -108,7 +100,7 @@ class FaultProxyRewriteTest {
 
     @Test
     void clientToServerBytesAreNeverRewritten() throws IOException {
-        Socket[] pair = connectPair();
+        Socket[] pair = server.connectThrough(proxy, WAIT);
         byte[] lookalike = joinOk(SERVER_MEDIA_HOST, SERVER_MEDIA_PORT);
         pair[0].getOutputStream().write(lookalike);
         assertArrayEquals(lookalike, TcpPeer.readExactly(pair[1], lookalike.length, WAIT));
@@ -117,7 +109,7 @@ class FaultProxyRewriteTest {
 
     @Test
     void frameHeldByABlackholeWasRewrittenBeforeItWasHeld() throws IOException {
-        Socket[] pair = connectPair();
+        Socket[] pair = server.connectThrough(proxy, WAIT);
         proxy.blackhole(Path.SIGNAL, Direction.DOWNSTREAM);
         byte[] ok = joinOk(SERVER_MEDIA_HOST, SERVER_MEDIA_PORT);
         OutputStream out = pair[1].getOutputStream();
@@ -135,7 +127,7 @@ class FaultProxyRewriteTest {
 
     @Test
     void rewritesUnderDelayJitterAndLossWithTheStreamIntact() throws IOException {
-        Socket[] pair = connectPair();
+        Socket[] pair = server.connectThrough(proxy, WAIT);
         proxy.delay(Path.SIGNAL, Duration.ofMillis(20), Duration.ofMillis(15));
         proxy.loss(Path.SIGNAL, 0.1);
         ByteArrayOutputStream sent = new ByteArrayOutputStream();
@@ -168,7 +160,7 @@ class FaultProxyRewriteTest {
             assertArrayEquals(ok, TcpPeer.readExactly(client, ok.length, WAIT), "no media target: plain TCP proxy");
         }
 
-        Socket[] pair = connectPair();
+        Socket[] pair = server.connectThrough(proxy, WAIT);
         proxy.rewriteMediaAddress(false);
         pair[1].getOutputStream().write(ok);
         assertArrayEquals(ok, TcpPeer.readExactly(pair[0], ok.length, WAIT), "turned off");
@@ -182,19 +174,19 @@ class FaultProxyRewriteTest {
 
     @Test
     void serverBytesItCannotFollowPassUnchangedForTheRestOfThatConnectionOnly() throws IOException {
-        Socket[] broken = connectPair();
+        Socket[] broken = server.connectThrough(proxy, WAIT);
         byte[] tooShort = WireClient.frame(WireClient.JOIN_OK, ByteBuffer.allocate(8 + 8 + 16 + 2 + 4)
                 .putLong(1).putLong(2).put(SECRET).putShort((short) 500).putInt(0).array());
         byte[] stream = concat(tooShort, joinOk(SERVER_MEDIA_HOST, SERVER_MEDIA_PORT));
         broken[1].getOutputStream().write(stream);
         assertArrayEquals(stream, TcpPeer.readExactly(broken[0], stream.length, WAIT));
 
-        Socket[] garbage = connectPair();
+        Socket[] garbage = server.connectThrough(proxy, WAIT);
         byte[] text = "HTTP/1.1 200 OK\r\n\r\n".getBytes();
         garbage[1].getOutputStream().write(text);
         assertArrayEquals(text, TcpPeer.readExactly(garbage[0], text.length, WAIT));
 
-        Socket[] fine = connectPair();
+        Socket[] fine = server.connectThrough(proxy, WAIT);
         fine[1].getOutputStream().write(joinOk(SERVER_MEDIA_HOST, SERVER_MEDIA_PORT));
         byte[] expected = joinOkViaProxy();
         assertArrayEquals(expected, TcpPeer.readExactly(fine[0], expected.length, WAIT), "other connections still rewrite");
@@ -203,7 +195,7 @@ class FaultProxyRewriteTest {
 
     @Test
     void serverClosingMidFrameDeliversWhatItSentThenEof() throws IOException {
-        Socket[] pair = connectPair();
+        Socket[] pair = server.connectThrough(proxy, WAIT);
         byte[] ok = joinOk(SERVER_MEDIA_HOST, SERVER_MEDIA_PORT);
         pair[1].getOutputStream().write(ok, 0, 20);
         Await.until(WAIT, "the partial frame to be held", () -> proxy.stats().signalBytesHeld() == 20);

@@ -1,5 +1,6 @@
 package io.roomlink.testkit;
 
+import static io.roomlink.testkit.Await.WAIT;
 import static java.nio.charset.StandardCharsets.US_ASCII;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -29,7 +30,6 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 class FaultProxyTcpTest {
-    private static final Duration WAIT = Duration.ofSeconds(5);
     /** How soon the stats must show that the client closed: at once, not after some timeout. */
     private static final Duration CLIENT_GONE = Duration.ofMillis(500);
 
@@ -49,17 +49,9 @@ class FaultProxyTcpTest {
         peer.close();
     }
 
-    /** A client connected through the proxy, and the server side of the same connection. */
-    private Socket[] connectPair() throws IOException {
-        Socket client = peer.connect(proxy.signalPort());
-        Socket server = peer.accept(WAIT);
-        assertNotNull(server, "the proxy should connect to the server");
-        return new Socket[] {client, server};
-    }
-
     @Test
     void echoesBothWays() throws IOException {
-        Socket[] pair = connectPair();
+        Socket[] pair = peer.connectThrough(proxy, WAIT);
         pair[0].getOutputStream().write("hello".getBytes(US_ASCII));
         assertArrayEquals("hello".getBytes(US_ASCII), TcpPeer.readExactly(pair[1], 5, WAIT));
         pair[1].getOutputStream().write("world!".getBytes(US_ASCII));
@@ -75,7 +67,7 @@ class FaultProxyTcpTest {
 
     @Test
     void closeOfOneSideReachesTheOtherAsEof() throws IOException {
-        Socket[] pair = connectPair();
+        Socket[] pair = peer.connectThrough(proxy, WAIT);
         pair[0].getOutputStream().write(1);
         pair[0].shutdownOutput();
         assertEquals(1, TcpPeer.readExactly(pair[1], 1, WAIT)[0]);
@@ -93,7 +85,7 @@ class FaultProxyTcpTest {
 
     @Test
     void upstreamBlackholeHoldsBytesAndRestoreDeliversThemPromptlyInOrder() throws IOException {
-        Socket[] pair = connectPair();
+        Socket[] pair = peer.connectThrough(proxy, WAIT);
         proxy.blackhole(Path.SIGNAL, Direction.UPSTREAM);
         OutputStream out = pair[0].getOutputStream();
         ByteArrayOutputStream sent = new ByteArrayOutputStream();
@@ -126,7 +118,7 @@ class FaultProxyTcpTest {
      */
     @Test
     void connectDuringBlackholeGetsNoAnswerUntilASynAfterRestore() throws IOException {
-        Socket[] before = connectPair(); // established before the cut: stays established
+        Socket[] before = peer.connectThrough(proxy, WAIT); // established before the cut: stays established
         proxy.blackhole(Path.SIGNAL, Direction.BOTH);
         try (SocketChannel client = SocketChannel.open(); Selector selector = Selector.open()) {
             client.configureBlocking(false);
@@ -155,7 +147,7 @@ class FaultProxyTcpTest {
     /** A server restart: connections are reset, connects refused at once, and back on the same port after restore. */
     @Test
     void refuseResetsConnectionsRefusesConnectsAndRestoreListensOnTheSamePort() throws IOException {
-        Socket[] pair = connectPair();
+        Socket[] pair = peer.connectThrough(proxy, WAIT);
         proxy.refuse();
         assertThrows(SocketException.class, () -> {
             pair[0].setSoTimeout((int) WAIT.toMillis());
@@ -170,7 +162,7 @@ class FaultProxyTcpTest {
         assertEquals(1, proxy.stats().signalConnectionsAccepted());
 
         proxy.restore();
-        Socket[] again = connectPair();
+        Socket[] again = peer.connectThrough(proxy, WAIT);
         again[0].getOutputStream().write("back".getBytes(US_ASCII));
         assertArrayEquals("back".getBytes(US_ASCII), TcpPeer.readExactly(again[1], 4, WAIT));
     }
@@ -181,7 +173,7 @@ class FaultProxyTcpTest {
         proxy.blackhole(Path.SIGNAL, Direction.BOTH);
         assertThrows(ConnectException.class, () -> peer.connect(proxy.signalPort()), "refusing wins: RST");
         proxy.restore();
-        Socket[] pair = connectPair();
+        Socket[] pair = peer.connectThrough(proxy, WAIT);
         assertNotNull(pair[1]);
     }
 
@@ -195,14 +187,14 @@ class FaultProxyTcpTest {
             assertEquals(0, selector.select(300), "no answer while the cut lasts");
         }
         proxy.restore();
-        Socket[] pair = connectPair(); // and a connect after restore completes at once
+        Socket[] pair = peer.connectThrough(proxy, WAIT); // and a connect after restore completes at once
         pair[0].getOutputStream().write("x".getBytes(US_ASCII));
         assertArrayEquals("x".getBytes(US_ASCII), TcpPeer.readExactly(pair[1], 1, WAIT));
     }
 
     @Test
     void downstreamBlackholeHoldsTheServersCloseToo() throws IOException {
-        Socket[] pair = connectPair();
+        Socket[] pair = peer.connectThrough(proxy, WAIT);
         proxy.blackhole(Path.SIGNAL, Direction.DOWNSTREAM);
         pair[1].getOutputStream().write("bye".getBytes(US_ASCII));
         pair[1].close();
@@ -215,7 +207,7 @@ class FaultProxyTcpTest {
 
     @Test
     void clientResetDuringUpstreamBlackholeLosesTheHeldBytesAndTheServerIsResetAtRestore() throws IOException {
-        Socket[] pair = connectPair();
+        Socket[] pair = peer.connectThrough(proxy, WAIT);
         proxy.blackhole(Path.SIGNAL, Direction.BOTH);
         pair[1].getOutputStream().write("down".getBytes(US_ASCII));
         pair[0].getOutputStream().write("stale".getBytes(US_ASCII));
@@ -237,7 +229,7 @@ class FaultProxyTcpTest {
 
     @Test
     void clientCloseDuringUpstreamBlackholeLosesTheHeldBytesAndTheServerIsResetAtRestore() throws IOException {
-        Socket[] pair = connectPair();
+        Socket[] pair = peer.connectThrough(proxy, WAIT);
         proxy.blackhole(Path.SIGNAL, Direction.UPSTREAM);
         pair[0].getOutputStream().write("stale".getBytes(US_ASCII));
         Await.until(WAIT, "the proxy to hold the bytes", () -> proxy.stats().signalBytesHeld() == 5);
@@ -269,7 +261,7 @@ class FaultProxyTcpTest {
 
     @Test
     void clientCloseWithoutBlackholeDeliversPendingBytesThenEof() throws IOException {
-        Socket[] pair = connectPair();
+        Socket[] pair = peer.connectThrough(proxy, WAIT);
         proxy.delay(Path.SIGNAL, Duration.ofMillis(100)); // the bytes are still in the proxy at the FIN
         pair[0].getOutputStream().write("last words".getBytes(US_ASCII));
         pair[0].close();
@@ -295,7 +287,7 @@ class FaultProxyTcpTest {
 
     @Test
     void resetConnectionsResetsBothEnds() throws IOException {
-        Socket[] pair = connectPair();
+        Socket[] pair = peer.connectThrough(proxy, WAIT);
         pair[0].getOutputStream().write(1);
         TcpPeer.readExactly(pair[1], 1, WAIT);
 
@@ -312,14 +304,14 @@ class FaultProxyTcpTest {
         assertEquals(0, stats.signalConnectionsOpen());
 
         // The proxy itself keeps working for new connections.
-        Socket[] again = connectPair();
+        Socket[] again = peer.connectThrough(proxy, WAIT);
         again[0].getOutputStream().write(9);
         assertEquals(9, TcpPeer.readExactly(again[1], 1, WAIT)[0]);
     }
 
     @Test
     void delayAddsAtLeastTheDelayEachWay() throws IOException {
-        Socket[] pair = connectPair();
+        Socket[] pair = peer.connectThrough(proxy, WAIT);
         proxy.delay(Path.SIGNAL, Duration.ofMillis(100), Duration.ZERO);
         for (int i = 0; i < 3; i++) {
             long start = System.nanoTime();
@@ -335,7 +327,7 @@ class FaultProxyTcpTest {
 
     @Test
     void jitteredDelayKeepsTheByteOrder() throws IOException {
-        Socket[] pair = connectPair();
+        Socket[] pair = peer.connectThrough(proxy, WAIT);
         proxy.delay(Path.SIGNAL, Duration.ofMillis(20), Duration.ofMillis(19));
         byte[] sent = writeInSeparateChunks(pair[0], 40, 16, proxy);
         assertArrayEquals(sent, TcpPeer.readExactly(pair[1], sent.length, WAIT));
@@ -343,7 +335,7 @@ class FaultProxyTcpTest {
 
     @Test
     void lossDelaysChunksButKeepsEveryByteInOrder() throws IOException {
-        Socket[] pair = connectPair();
+        Socket[] pair = peer.connectThrough(proxy, WAIT);
         proxy.loss(Path.SIGNAL, 0.3);
         long start = System.nanoTime();
         byte[] sent = writeInSeparateChunks(pair[0], 30, 512, proxy);

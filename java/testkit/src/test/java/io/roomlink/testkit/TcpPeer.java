@@ -1,5 +1,7 @@
 package io.roomlink.testkit;
 
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;
@@ -46,6 +48,17 @@ final class TcpPeer implements AutoCloseable {
         s.setTcpNoDelay(true);
         sockets.add(s);
         return s;
+    }
+
+    /**
+     * A client connected through {@code proxy} (which forwards its signaling here), and the server
+     * side of the same connection, accepted within {@code timeout}.
+     */
+    Socket[] connectThrough(FaultProxy proxy, Duration timeout) throws IOException {
+        Socket client = connect(proxy.signalPort());
+        Socket serverSide = accept(timeout);
+        assertNotNull(serverSide, "the proxy should connect to the server");
+        return new Socket[] {client, serverSide};
     }
 
     /** Reads exactly {@code n} bytes or fails after {@code timeout}. */

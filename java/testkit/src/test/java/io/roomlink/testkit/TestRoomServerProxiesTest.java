@@ -1,5 +1,6 @@
 package io.roomlink.testkit;
 
+import static io.roomlink.testkit.Await.WAIT;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -24,7 +25,6 @@ import org.junit.jupiter.api.Test;
 
 /** Several proxies in front of one real server: each is one client's network. */
 class TestRoomServerProxiesTest {
-    private static final Duration WAIT = Duration.ofSeconds(5);
     private static final String APP = "demo";
     private static final String ROOM = "room-1";
     private static final int BIND = 0x01;

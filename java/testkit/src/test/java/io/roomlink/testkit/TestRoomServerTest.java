@@ -1,5 +1,6 @@
 package io.roomlink.testkit;
 
+import static io.roomlink.testkit.Await.WAIT;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -20,7 +21,6 @@ import java.util.concurrent.ThreadLocalRandom;
 import org.junit.jupiter.api.Test;
 
 class TestRoomServerTest {
-    private static final Duration WAIT = Duration.ofSeconds(5);
     private static final String APP = "demo";
     private static final int BIND = 0x01;
     private static final int BIND_ACK = 0x02;

@@ -3,6 +3,7 @@ package io.roomlink.bench.attack;
 import io.roomlink.bench.harness.Bench;
 import io.roomlink.bench.harness.CheckFailed;
 import io.roomlink.bench.report.ProcStats;
+import io.roomlink.testkit.AcceptThread;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -85,17 +86,7 @@ public final class AttackedServer implements AutoCloseable {
 
     /** Whether its accept thread (roomlink-accept-*; the kernel keeps 15 characters of a name) runs. */
     public boolean acceptThreadAlive() {
-        try (Stream<Path> tasks = Files.list(Path.of("/proc", Long.toString(process.pid()), "task"))) {
-            return tasks.anyMatch(t -> {
-                try {
-                    return Files.readString(t.resolve("comm")).startsWith("roomlink-accep");
-                } catch (IOException e) {
-                    return false;
-                }
-            });
-        } catch (IOException e) {
-            return false;
-        }
+        return AcceptThread.alive(process.pid());
     }
 
     @Override

@@ -33,17 +33,10 @@ public final class RawSignal implements AutoCloseable {
     public Message answer() throws IOException {
         try {
             while (true) {
-                int len = in.readInt();
-                if (len < 2 || len > WireCodec.MAX_FRAME) {
+                Message m = WireCodec.readFrame(in);
+                if (m == null) {
                     return null;
                 }
-                byte[] frame = new byte[4 + len];
-                frame[0] = (byte) (len >>> 24);
-                frame[1] = (byte) (len >>> 16);
-                frame[2] = (byte) (len >>> 8);
-                frame[3] = (byte) len;
-                in.readFully(frame, 4, len);
-                Message m = WireCodec.decodeFrame(frame);
                 if (!(m instanceof Message.PeerJoined) && !(m instanceof Message.PeerLeft)) {
                     return m;
                 }

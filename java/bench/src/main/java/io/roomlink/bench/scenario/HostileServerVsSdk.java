@@ -84,12 +84,7 @@ final class HostileServerVsSdk extends Scenario {
     private void presenceFlood(Bench bench, int floodFactor) throws Exception {
         try (ScriptedServer server = new ScriptedServer()) {
             AtomicLong sent = new AtomicLong();
-            server.afterAnswer = conn -> new Thread(() -> {
-                for (long uid = 1; conn.isOpen(); uid++) {
-                    conn.send(new Message.PeerJoined(uid));
-                    sent.incrementAndGet();
-                }
-            }, "peer-flood").start();
+            server.afterAnswer = ScriptedServer.peerJoinedFlood(sent);
             Listener listener = new Listener(100_000);
             boolean oom = false;
             long closeMs;
@@ -147,11 +142,7 @@ final class HostileServerVsSdk extends Scenario {
         byte[] burst = ByteBufUtil.getBytes(buf);
         Samples samples = new Samples();
         try (ScriptedServer server = new ScriptedServer()) {
-            server.afterAnswer = conn -> new Thread(() -> {
-                while (conn.isOpen()) {
-                    conn.sendRaw(burst);
-                }
-            }, "pong-flood").start();
+            server.afterAnswer = ScriptedServer.rawFlood("pong-flood", burst);
             for (int i = 0; i < closes; i++) {
                 Listener listener = new Listener(0);
                 RoomEngine engine = joined(server, listener);

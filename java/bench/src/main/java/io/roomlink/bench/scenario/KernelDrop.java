@@ -8,16 +8,9 @@ import io.roomlink.bench.report.Samples;
 import io.roomlink.bench.worker.KernelDropWorker;
 import io.roomlink.server.RoomServer;
 import io.roomlink.testkit.TestRoomServer;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
 /**
@@ -81,44 +74,19 @@ final class KernelDrop extends Scenario {
             undetected.put(l, 0);
         }
         Samples nftCommand = new Samples();
-        try (RoomServer server = RoomServer.builder().bindAddress(ClientNetns.HOST_ADDRESS).signalPort(0).mediaPort(0)
-                .tokenSecret(TestRoomServer.DEFAULT_TOKEN_SECRET).plaintext().start()) {
-            List<String> cmd = new ArrayList<>(net.exec());
-            cmd.add(Bench.javaBin());
-            cmd.addAll(Bench.childJvmBaseArgs());
-            cmd.addAll(List.of("-cp", Bench.classpath(), KernelDropWorker.class.getName(), ClientNetns.HOST_ADDRESS,
-                    Integer.toString(server.signalPort()), TestRoomServer.DEFAULT_TOKEN_SECRET, Local.APP_KEY,
-                    Integer.toString(engines),
+        try (RoomServer server = ClientNetns.startServer()) {
+            List<String> args = List.of(ClientNetns.HOST_ADDRESS, Integer.toString(server.signalPort()),
+                    TestRoomServer.DEFAULT_TOKEN_SECRET, Local.APP_KEY, Integer.toString(engines),
                     java.util.Arrays.stream(lengths).mapToObj(Integer::toString).collect(Collectors.joining(",")),
-                    Integer.toString(rounds), Long.toString(SEED)));
-            Files.createDirectories(bench.logDir);
-            Path log = bench.logDir.resolve("kernel-drop-worker.log");
-            Process worker = new ProcessBuilder(cmd).redirectError(log.toFile()).start();
-            String error = null;
-            boolean done = false;
-            try (BufferedReader out = new BufferedReader(
-                    new InputStreamReader(worker.getInputStream(), StandardCharsets.UTF_8))) {
-                String line;
-                while ((line = out.readLine()) != null && !done && error == null) {
-                    String[] f = line.split(" ");
-                    if (line.startsWith("@sample ")) {
-                        recovery.get(Integer.parseInt(f[1])).add(Local.ms(Long.parseLong(f[2])));
-                        nftCommand.add(Local.ms(Long.parseLong(f[3])));
-                    } else if (line.startsWith("@undetected ")) {
-                        undetected.merge(Integer.parseInt(f[1]), 1, Integer::sum);
-                    } else if (line.startsWith("@err ")) {
-                        error = line.substring(5);
-                    } else if (line.equals("@done")) {
-                        done = true;
-                    }
+                    Integer.toString(rounds), Long.toString(SEED));
+            NamespacedWorker.run(bench, net, "kernel-drop", KernelDropWorker.class, args, f -> {
+                if (f[0].equals("@sample")) {
+                    recovery.get(Integer.parseInt(f[1])).add(Local.ms(Long.parseLong(f[2])));
+                    nftCommand.add(Local.ms(Long.parseLong(f[3])));
+                } else if (f[0].equals("@undetected")) {
+                    undetected.merge(Integer.parseInt(f[1]), 1, Integer::sum);
                 }
-            } finally {
-                if (!worker.waitFor(30, TimeUnit.SECONDS)) {
-                    worker.destroyForcibly();
-                }
-            }
-            check(error == null, "the kernel-drop worker failed: " + error + " (log: " + log + ")");
-            check(done, "the kernel-drop worker ended early (log: " + log + ")");
+            });
         }
         for (int length : lengths) {
             Samples s = recovery.get(length);

@@ -9,16 +9,10 @@ import io.roomlink.bench.worker.LinkDownWorker;
 import io.roomlink.server.RoomServer;
 import io.roomlink.server.TokenBuilder;
 import io.roomlink.testkit.TestRoomServer;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
  * A local link loss made by the kernel: one engine in a client network namespace
@@ -50,43 +44,18 @@ final class LinkDown extends Scenario {
         config.put("knobs", "defaults (signal 1 s/1.5 s, media 500 ms/1.5 s)");
         Samples detection = new Samples();
         Samples ipCommand = new Samples();
-        try (ClientNetns net = ClientNetns.create();
-             RoomServer server = RoomServer.builder().bindAddress(ClientNetns.HOST_ADDRESS).signalPort(0).mediaPort(0)
-                     .tokenSecret(TestRoomServer.DEFAULT_TOKEN_SECRET).plaintext().start()) {
+        try (ClientNetns net = ClientNetns.create(); RoomServer server = ClientNetns.startServer()) {
             String token = TokenBuilder.build(TestRoomServer.DEFAULT_TOKEN_SECRET, Local.APP_KEY, "link-down", 1,
                     Instant.now().plus(Duration.ofHours(1)));
-            List<String> cmd = new ArrayList<>(net.exec());
-            cmd.add(Bench.javaBin());
-            cmd.addAll(Bench.childJvmBaseArgs());
-            cmd.addAll(List.of("-cp", Bench.classpath(), LinkDownWorker.class.getName(), ClientNetns.HOST_ADDRESS,
-                    Integer.toString(server.signalPort()), token, "link-down", "1",
-                    net.clientSide, Integer.toString(rounds), Long.toString(SEED)));
-            Files.createDirectories(bench.logDir);
-            Path log = bench.logDir.resolve("link-down-worker.log");
-            Process worker = new ProcessBuilder(cmd).redirectError(log.toFile()).start();
-            String error = null;
-            boolean done = false;
-            try (BufferedReader out = new BufferedReader(
-                    new InputStreamReader(worker.getInputStream(), StandardCharsets.UTF_8))) {
-                String line;
-                while ((line = out.readLine()) != null && !done && error == null) {
-                    if (line.startsWith("@sample ")) {
-                        String[] f = line.split(" ");
-                        detection.add(Local.ms(Long.parseLong(f[1])));
-                        ipCommand.add(Local.ms(Long.parseLong(f[2])));
-                    } else if (line.startsWith("@err ")) {
-                        error = line.substring(5);
-                    } else if (line.equals("@done")) {
-                        done = true;
-                    }
+            List<String> args = List.of(ClientNetns.HOST_ADDRESS, Integer.toString(server.signalPort()), token,
+                    "link-down", "1", net.clientSide, Integer.toString(rounds), Long.toString(SEED));
+            Path log = NamespacedWorker.run(bench, net, "link-down", LinkDownWorker.class, args, f -> {
+                if (f[0].equals("@sample")) {
+                    detection.add(Local.ms(Long.parseLong(f[1])));
+                    ipCommand.add(Local.ms(Long.parseLong(f[2])));
                 }
-            } finally {
-                if (!worker.waitFor(30, TimeUnit.SECONDS)) {
-                    worker.destroyForcibly();
-                }
-            }
-            check(error == null, "the link-down worker failed: " + error + " (log: " + log + ")");
-            check(done && detection.size() == rounds, "the link-down worker ended after " + detection.size()
+            });
+            check(detection.size() == rounds, "the link-down worker ended after " + detection.size()
                     + " of " + rounds + " rounds (log: " + log + ")");
         }
         Metric m = Metric.of(id(), ROW, "ms", detection);

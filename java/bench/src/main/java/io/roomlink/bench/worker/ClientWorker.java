@@ -248,30 +248,21 @@ final class ClientWorker {
             }
         } while (pending > 0 && System.nanoTime() < deadline);
         inFlight = null;
-        int ok = 0;
-        int failed = 0;
-        long lastDone = 0;
-        StringJoiner latencies = new StringJoiner(",");
-        TreeMap<String, Integer> failures = new TreeMap<>();
+        JoinTally tally = new JoinTally();
         for (Slot s : batch) {
             int r = s.joinResult;
             if (r == PENDING) {
                 continue;
             }
             if (r == ErrorCode.OK) {
-                ok++;
-                lastDone = Math.max(lastDone, s.joinDoneNs);
-                latencies.add(Long.toString((s.joinDoneNs - s.joinCallNs) / 1000));
+                tally.joined(s.joinCallNs, s.joinDoneNs);
             } else {
-                failed++;
-                failures.merge(ErrorCode.nameOf(r), 1, Integer::sum);
+                tally.failed(ErrorCode.nameOf(r));
             }
         }
-        StringJoiner why = new StringJoiner(",");
-        failures.forEach((k, v) -> why.add(k + ":" + v));
-        return "ok=" + ok + " failed=" + failed + " pending=" + pending + " rejected=" + rejected + " why=" + why
-                + " firstCallNs=" + first
-                + " lastCallNs=" + lastCall + " lastDoneNs=" + lastDone + " latUs=" + (ok == 0 ? "" : latencies.toString());
+        return "ok=" + tally.ok + " failed=" + tally.failed + " pending=" + pending + " rejected=" + rejected
+                + " why=" + tally.why() + " firstCallNs=" + first
+                + " lastCallNs=" + lastCall + " lastDoneNs=" + tally.lastDoneNs + " latUs=" + tally.latencyMicros();
     }
 
     private static String status(boolean core) {

@@ -22,8 +22,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
-import java.util.StringJoiner;
-import java.util.TreeMap;
 
 /**
  * A client JVM that speaks the wire protocol itself (docs/PROTOCOL.md), one selector thread for thousands of
@@ -185,32 +183,23 @@ public final class WireClientWorker {
             }
         }
         sessions.addAll(batch);
-        int joined = 0;
+        JoinTally tally = new JoinTally();
         int bound = 0;
-        int failed = 0;
-        long lastJoined = 0;
         long lastBound = 0;
-        StringJoiner latencies = new StringJoiner(",");
-        TreeMap<String, Integer> why = new TreeMap<>();
         for (Session s : batch) {
             if (s.error != null) {
-                failed++;
-                why.merge(s.error.replace(' ', '_'), 1, Integer::sum);
+                tally.failed(s.error.replace(' ', '_'));
             } else if (s.joinedNs != 0) {
-                joined++;
-                lastJoined = Math.max(lastJoined, s.joinedNs);
-                latencies.add(Long.toString((s.joinedNs - s.callNs) / 1000));
+                tally.joined(s.callNs, s.joinedNs);
                 if (s.boundNs != 0) {
                     bound++;
                     lastBound = Math.max(lastBound, s.boundNs);
                 }
             }
         }
-        StringJoiner reasons = new StringJoiner(",");
-        why.forEach((k, v) -> reasons.add(k + ":" + v));
-        return "ok=" + joined + " bound=" + bound + " failed=" + failed + " pending=" + (n - joined - failed)
-                + " why=" + reasons + " firstCallNs=" + first + " lastDoneNs=" + lastJoined + " lastBoundNs=" + lastBound
-                + " latUs=" + (joined == 0 ? "" : latencies.toString());
+        return "ok=" + tally.ok + " bound=" + bound + " failed=" + tally.failed + " pending=" + (n - tally.ok - tally.failed)
+                + " why=" + tally.why() + " firstCallNs=" + first + " lastDoneNs=" + tally.lastDoneNs
+                + " lastBoundNs=" + lastBound + " latUs=" + tally.latencyMicros();
     }
 
     private void onConnected(SelectionKey key) throws IOException {

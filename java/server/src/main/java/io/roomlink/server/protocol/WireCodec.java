@@ -6,6 +6,9 @@ import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.util.ByteProcessor;
 
+import java.io.DataInputStream;
+import java.io.EOFException;
+import java.io.IOException;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
@@ -148,6 +151,34 @@ public final class WireCodec {
             throw new ProtocolException("bytes after the frame");
         }
         return m;
+    }
+
+    /**
+     * Reads one whole frame from a blocking stream and decodes it (convenience for tests and tools
+     * that speak the protocol over a plain socket). The length field is checked before the body is
+     * read, so a hostile length is refused without waiting for, or allocating, its bytes.
+     *
+     * @return the message; or {@code null} if the stream ends cleanly before a frame starts
+     * @throws EOFException if the stream ends inside a frame
+     * @throws ProtocolException if the length or the frame is invalid
+     */
+    public static Message readFrame(DataInputStream in) throws IOException, ProtocolException {
+        int len;
+        try {
+            len = in.readInt();
+        } catch (EOFException e) {
+            return null;
+        }
+        if (len < MIN_FRAME || len > MAX_FRAME) {
+            throw new ProtocolException("frame length " + Integer.toUnsignedString(len) + " out of range");
+        }
+        byte[] frame = new byte[LENGTH_FIELD + len];
+        frame[0] = (byte) (len >>> 24);
+        frame[1] = (byte) (len >>> 16);
+        frame[2] = (byte) (len >>> 8);
+        frame[3] = (byte) len;
+        in.readFully(frame, LENGTH_FIELD, len);
+        return decodeFrame(frame);
     }
 
     /**
