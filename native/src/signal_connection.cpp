@@ -101,7 +101,7 @@ void SignalConnection::finish_connect() {
     tcp_connected_ = true;
     if (tls_) {
         std::string error;
-        stream_ = TlsStream::open(*tls_, fd_.get(), &error);
+        stream_ = TlsStream::open(*tls_, fd_.get(), &error, remote_.to_string());
         if (!stream_) {
             fail(error);
             return;
