@@ -161,6 +161,8 @@ public final class SignalTls {
                 random.nextBytes(hmac);
                 random.nextBytes(aes);
                 sessions.setTicketKeys(new OpenSslSessionTicketKey(name, hmac, aes));
+                // Tickets carry the state: no server-side cache (its Java upcall per ticket issued).
+                sessions.setSessionCacheEnabled(false);
             }
             return context;
         } catch (SSLException | IllegalArgumentException e) {
