@@ -8,6 +8,7 @@ import io.roomlink.bench.harness.Bench;
 import io.roomlink.bench.harness.Local;
 import io.roomlink.bench.harness.Probe;
 import io.roomlink.bench.report.Metric;
+import io.roomlink.bench.report.ProcStats;
 import io.roomlink.bench.report.Report;
 import io.roomlink.bench.report.Samples;
 import io.roomlink.testkit.FaultProxy;
@@ -18,7 +19,10 @@ import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadInfo;
 import java.lang.management.ThreadMXBean;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.List;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * What TLS 1.3 on signaling costs: joins through a FaultProxy at 0 and 50 ms RTT (each a fresh
@@ -32,7 +36,8 @@ import java.util.EnumMap;
  * <li>at 0 ms RTT also the first join with the JDK's TLS provider on the server (what the server
  *     used before BoringSSL), for comparison.
  * </ul>
- * And the server's CPU per join (CPU time of its accept and I/O threads, in this process).
+ * And the server's CPU per join (CPU time of its accept and I/O threads, in this process); then
+ * the cost of idle joined sessions with TLS and without (see {@link #idleSessions}).
  */
 final class TlsCost extends Scenario {
     TlsCost() {
@@ -137,6 +142,65 @@ final class TlsCost extends Scenario {
                 }
             }
             bench.log("TLS cost at %d ms RTT: p50 %s", rtt, p50);
+        }
+        idleSessions(bench);
+    }
+
+    /**
+     * What an idle joined session costs with TLS and without: engines joined straight to the server
+     * (no proxy), then left idle (keepalive only). Server CPU is its accept and I/O threads; memory
+     * is this process's RSS, which holds both ends (the engine's TLS session in the core and the
+     * server's SslHandler and BoringSSL session), so it is an upper bound on the server's share.
+     */
+    private void idleSessions(Bench bench) {
+        int sessions = bench.size(20, 200);
+        int idleSeconds = bench.size(3, 10);
+        config.put("idleSessions", sessions + " engines joined, then " + idleSeconds + " s idle, per mode");
+        double[] cpu = new double[2];
+        double[] rss = new double[2];
+        for (int mode = 0; mode < 2; mode++) {
+            boolean tls = mode == 0;
+            TestRoomServer.Builder b = TestRoomServer.builder();
+            if (!tls) {
+                b.plaintext();
+            }
+            List<RoomEngine> engines = new ArrayList<>();
+            try (TestRoomServer rooms = b.start()) {
+                RoomEngineConfig config = Local.config(rooms.serverSignalPort()).plaintext(!tls).build();
+                settle();
+                long rss0 = ProcStats.rssKb(ProcessHandle.current().pid());
+                for (int i = 0; i < sessions; i++) {
+                    Probe probe = new Probe("idle-" + i);
+                    RoomEngine engine = RoomEngine.create(config, probe);
+                    engines.add(engine);
+                    join(rooms, engine, probe, "idle-" + i, 7);
+                }
+                settle();
+                rss[mode] = (ProcStats.rssKb(ProcessHandle.current().pid()) - rss0) / (double) sessions;
+                long cpu0 = serverCpuNanos();
+                LockSupport.parkNanos(Duration.ofSeconds(idleSeconds).toNanos());
+                cpu[mode] = (serverCpuNanos() - cpu0) / 1e3 / sessions / idleSeconds;
+            } finally {
+                engines.forEach(RoomEngine::close);
+            }
+        }
+        String[] names = {"TLS 1.3", "plaintext"};
+        for (int mode = 0; mode < 2; mode++) {
+            add(Metric.value(id(), "idle session: server CPU per session-second, " + names[mode], "µs",
+                    Report.fmt(cpu[mode]), sessions).goalText("TLS ≈ plaintext (report)"));
+        }
+        for (int mode = 0; mode < 2; mode++) {
+            add(Metric.value(id(), "idle session: process RSS per session (engine + server session, one JVM), "
+                    + names[mode], "KiB", Report.fmt(rss[mode]), sessions).goalText("TLS ≈ plaintext (report)"));
+        }
+        bench.log("idle sessions: server CPU %.1f / %.1f µs per session-s, RSS %.1f / %.1f KiB per session (TLS / plain)",
+                cpu[0], cpu[1], rss[0], rss[1]);
+    }
+
+    private static void settle() {
+        for (int i = 0; i < 3; i++) {
+            System.gc();
+            LockSupport.parkNanos(200_000_000L);
         }
     }
 
