@@ -114,7 +114,10 @@ std::shared_ptr<const TlsContext> TlsContext::create(const std::string& server_h
             SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION);
             SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
             // Writes come from a queue that may move between calls; a partial write resumes later.
-            SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+            // An idle session (keepalive only) keeps no 16 KiB read and write buffers: they are
+            // allocated per record and freed once it is through (idle session cost).
+            SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
+                                      SSL_MODE_RELEASE_BUFFERS);
             // Tickets go to the owning context (new_session_ticket below), not OpenSSL's cache: the
             // SSL_CTX is shared by engines, tickets are not.
             SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
