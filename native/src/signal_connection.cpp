@@ -1,6 +1,8 @@
 #include "signal_connection.h"
 
 #include <linux/sockios.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -101,7 +103,7 @@ void SignalConnection::finish_connect() {
     tcp_connected_ = true;
     if (tls_) {
         std::string error;
-        stream_ = TlsStream::open(*tls_, fd_.get(), &error);
+        stream_ = TlsStream::open(*tls_, fd_.get(), &error, remote_.to_string());
         if (!stream_) {
             fail(error);
             return;
@@ -113,12 +115,32 @@ void SignalConnection::finish_connect() {
     become_connected();
 }
 
+namespace {
+
+// TCP_CORK holds partial segments until it is cleared (TCP_NODELAY notwithstanding).
+void set_cork(int fd, bool on) {
+    const int value = on ? 1 : 0;
+    setsockopt(fd, IPPROTO_TCP, TCP_CORK, &value, sizeof value);
+}
+
+}  // namespace
+
 void SignalConnection::continue_handshake() {
+    // The client's last flight (its Finished) is written inside the call that completes the
+    // handshake; corked, it leaves in one segment with the JOIN or RESUME written right after
+    // instead of one segment (and one wakeup of the server) of its own.
+    set_cork(fd_.get(), true);
     const TlsStream::Result r = stream_->handshake();
+    if (r.status != TlsStream::Status::kDone) {
+        set_cork(fd_.get(), false);  // a ClientHello or nothing: send it now
+    }
     switch (r.status) {
         case TlsStream::Status::kDone:
             handshaking_ = false;
             become_connected();
+            if (fd_.valid()) {
+                set_cork(fd_.get(), false);  // Finished + the first frame, together
+            }
             return;
         case TlsStream::Status::kWantRead:
         case TlsStream::Status::kWantWrite: {

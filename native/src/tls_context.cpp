@@ -10,6 +10,8 @@
 
 #include <arpa/inet.h>
 
+#include <ctime>
+
 #include <map>
 #include <memory>
 #include <mutex>
@@ -52,6 +54,9 @@ int add_pem_certificates(X509_STORE* store, const std::string& pem) {
 }
 
 }  // namespace
+
+// Defined in tls_stream.cpp: hands a new session ticket to the stream's context.
+int tls_stream_new_session(SSL* ssl, SSL_SESSION* session);
 
 struct TlsContext::Shared {
     SSL_CTX* ctx = nullptr;
@@ -109,8 +114,14 @@ std::shared_ptr<const TlsContext> TlsContext::create(const std::string& server_h
             SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION);
             SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
             // Writes come from a queue that may move between calls; a partial write resumes later.
-            SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-            SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+            // An idle session (keepalive only) keeps no 16 KiB read and write buffers: they are
+            // allocated per record and freed once it is through (idle session cost).
+            SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
+                                      SSL_MODE_RELEASE_BUFFERS);
+            // Tickets go to the owning context (new_session_ticket below), not OpenSSL's cache: the
+            // SSL_CTX is shared by engines, tickets are not.
+            SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+            SSL_CTX_sess_set_new_cb(ctx, tls_stream_new_session);
             if (trusted_pem.empty()) {
                 SSL_CTX_set_default_verify_paths(ctx);
             } else if (add_pem_certificates(SSL_CTX_get_cert_store(ctx), trusted_pem) == 0) {
@@ -132,11 +143,48 @@ std::shared_ptr<const TlsContext> TlsContext::create(const std::string& server_h
 
 TlsContext::~TlsContext() = default;
 
-SSL* TlsContext::new_session(std::string* error) const {
+void TlsContext::SessionFree::operator()(SSL_SESSION* session) const { SSL_SESSION_free(session); }
+
+void TlsContext::store_session(const std::string& peer, SSL_SESSION* session) const {
+    SessionPtr owned(session);
+    if (peer.empty() || !SSL_SESSION_is_resumable(session)) {
+        return;
+    }
+    std::lock_guard<std::mutex> lock(sessions_mutex_);
+    auto found = sessions_.find(peer);
+    if (found != sessions_.end()) {
+        found->second = std::move(owned);
+        return;
+    }
+    if (sessions_.size() >= kMaxPeers) {
+        sessions_.erase(sessions_.begin());
+    }
+    sessions_.emplace(peer, std::move(owned));
+}
+
+void TlsContext::forget_session(const std::string& peer) const {
+    std::lock_guard<std::mutex> lock(sessions_mutex_);
+    sessions_.erase(peer);
+}
+
+SSL* TlsContext::new_session(const std::string& peer, std::string* error) const {
     SSL* ssl = SSL_new(shared_->ctx);
     if (ssl == nullptr) {
         *error = "cannot create a TLS session: " + take_tls_errors();
         return nullptr;
+    }
+    if (!peer.empty()) {
+        std::lock_guard<std::mutex> lock(sessions_mutex_);
+        auto found = sessions_.find(peer);
+        if (found != sessions_.end()) {
+            if (SSL_SESSION_is_resumable(found->second.get()) &&
+                SSL_SESSION_get_time(found->second.get()) + SSL_SESSION_get_timeout(found->second.get()) >
+                    static_cast<long>(time(nullptr))) {
+                SSL_set_session(ssl, found->second.get());  // takes its own reference
+            } else {
+                sessions_.erase(found);
+            }
+        }
     }
     X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
     bool ok;

@@ -4,6 +4,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include <sys/socket.h>
 
@@ -81,12 +82,41 @@ const BIO_METHOD* socket_method() {
 
 }  // namespace
 
-std::unique_ptr<TlsStream> TlsStream::open(const TlsContext& context, int fd, std::string* error) {
-    SSL* ssl = context.new_session(error);
+int tls_stream_ex_index() {
+    static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+    return index;
+}
+
+// SSL_CTX_sess_set_new_cb: a TLS 1.3 NewSessionTicket arrived (during a read after the handshake).
+int tls_stream_new_session(SSL* ssl, SSL_SESSION* session) {
+    auto* stream = static_cast<TlsStream*>(SSL_get_ex_data(ssl, tls_stream_ex_index()));
+    if (stream == nullptr) {
+        return 0;  // not ours to keep: OpenSSL frees it
+    }
+    stream->on_new_session(session);
+    return 0;  // OpenSSL keeps (and frees) its own
+}
+
+void TlsStream::on_new_session(SSL_SESSION* session) {
+    // A copy: OpenSSL marks the connection's own session unresumable when the connection ends
+    // without close_notify (SSL_free of an unshut session), which is how a reconnect begins.
+    SSL_SESSION* copy = SSL_SESSION_dup(session);
+    if (copy != nullptr) {
+        context_.store_session(peer_, copy);
+    }
+}
+
+std::unique_ptr<TlsStream> TlsStream::open(const TlsContext& context, int fd, std::string* error,
+                                           const std::string& peer) {
+    SSL* ssl = context.new_session(peer, error);
     if (ssl == nullptr) {
         return nullptr;
     }
-    std::unique_ptr<TlsStream> stream(new TlsStream(ssl));
+    std::unique_ptr<TlsStream> stream(new TlsStream(ssl, context, peer));
+    if (tls_stream_ex_index() < 0 || SSL_set_ex_data(ssl, tls_stream_ex_index(), stream.get()) != 1) {
+        *error = "cannot create a TLS session: " + take_tls_errors();
+        return nullptr;
+    }
     const BIO_METHOD* method = socket_method();
     BIO* bio = method == nullptr ? nullptr : BIO_new(method);
     if (bio == nullptr) {
@@ -148,8 +178,46 @@ TlsStream::Result TlsStream::outcome(int rc, size_t bytes, const char* what) con
 TlsStream::Result TlsStream::handshake() {
     ERR_clear_error();
     errno = 0;
-    return outcome(SSL_do_handshake(ssl_), 0, "TLS handshake");
+    Result r = outcome(SSL_do_handshake(ssl_), 0, "TLS handshake");
+    if (r.status == Status::kDone) {
+        return finish_handshake();
+    }
+    if (r.status == Status::kFailed || r.status == Status::kClosed) {
+        if (SSL_get_session(ssl_) != nullptr && SSL_session_reused(ssl_) == 0 && !peer_.empty()) {
+            context_.forget_session(peer_);  // whatever was offered did not lead to a session
+        }
+    }
+    return r;
 }
+
+TlsStream::Result TlsStream::finish_handshake() {
+    Result r;
+    r.status = Status::kDone;
+    const bool resumed = SSL_session_reused(ssl_) == 1;
+    if (resumed) {
+        // A resumed session carries the certificate its full handshake verified; it was only offered
+        // through this context (same anchors, same name), but check the name again all the same:
+        // resumption must never be a way around the certificate checks.
+        X509* cert = SSL_get0_peer_certificate(ssl_);
+        const std::string& name = context_.server_name();
+        const bool named =
+            cert != nullptr && SSL_get_verify_result(ssl_) == X509_V_OK &&
+            (context_.name_is_ip() ? X509_check_ip_asc(cert, name.c_str(), 0) == 1
+                                   : X509_check_host(cert, name.c_str(), name.size(),
+                                                     X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS, nullptr) == 1);
+        if (!named) {
+            context_.forget_session(peer_);
+            r.status = Status::kFailed;
+            r.why = "TLS handshake: resumed session's certificate does not name " + name;
+            ERR_clear_error();
+            return r;
+        }
+    }
+    context_.count_handshake(resumed);
+    return r;
+}
+
+bool TlsStream::resumed() const { return SSL_session_reused(ssl_) == 1; }
 
 TlsStream::Result TlsStream::read(uint8_t* buffer, size_t capacity) {
     ERR_clear_error();

@@ -28,8 +28,11 @@ public:
         std::string why;
     };
 
-    // Null (and *error set) if no session could be made.
-    static std::unique_ptr<TlsStream> open(const TlsContext& context, int fd, std::string* error);
+    // Null (and *error set) if no session could be made. `peer` (the server's address as text)
+    // keys session resumption: the context offers the ticket `peer` gave last, and keeps the
+    // ones this connection receives; empty: no resumption. `context` must outlive the stream.
+    static std::unique_ptr<TlsStream> open(const TlsContext& context, int fd, std::string* error,
+                                           const std::string& peer = std::string());
     ~TlsStream();
     TlsStream(const TlsStream&) = delete;
     TlsStream& operator=(const TlsStream&) = delete;
@@ -39,12 +42,21 @@ public:
     Result write(const uint8_t* data, size_t length);
     // Decrypted bytes already held in the session: readable without the socket signalling.
     bool pending() const;
+    // Whether the completed handshake resumed a session (no certificate was sent).
+    bool resumed() const;
+
+    // For the context's new-session callback (tls_context.cpp): keeps a ticket of this peer.
+    void on_new_session(SSL_SESSION* session);
 
 private:
-    explicit TlsStream(SSL* ssl) : ssl_(ssl) {}
+    TlsStream(SSL* ssl, const TlsContext& context, const std::string& peer)
+        : ssl_(ssl), context_(context), peer_(peer) {}
     Result outcome(int rc, size_t bytes, const char* what) const;
+    Result finish_handshake();
 
     SSL* ssl_;
+    const TlsContext& context_;
+    std::string peer_;
 };
 
 }  // namespace roomlink

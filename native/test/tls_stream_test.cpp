@@ -86,14 +86,26 @@ struct Pair {
     }
 };
 
+SSL_CTX* new_server_ctx(const Identity& identity) {
+    SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
+    SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION);
+    SSL_CTX_use_certificate(ctx, identity.cert);
+    SSL_CTX_use_PrivateKey(ctx, identity.key);
+    return ctx;
+}
+
 struct Server {
     SSL_CTX* ctx;
     SSL* ssl;
-    explicit Server(int fd) {
-        ctx = SSL_CTX_new(TLS_server_method());
-        SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION);
-        SSL_CTX_use_certificate(ctx, server_identity().cert);
-        SSL_CTX_use_PrivateKey(ctx, server_identity().key);
+    explicit Server(int fd) : Server(fd, nullptr) {}
+    // On `shared` (a server's context kept across connections: its ticket keys) when not null.
+    Server(int fd, SSL_CTX* shared) {
+        if (shared != nullptr) {
+            SSL_CTX_up_ref(shared);
+            ctx = shared;
+        } else {
+            ctx = new_server_ctx(server_identity());
+        }
         ssl = SSL_new(ctx);
         SSL_set_fd(ssl, fd);
         SSL_set_accept_state(ssl);
@@ -149,7 +161,102 @@ TlsStream::Result connect_as(const std::string& host, const std::string& pem, st
     return r;
 }
 
+// One connection of `context` to a server on `server_ctx` as `peer`: the handshake, then reads
+// that take the server's session tickets. Returns the handshake's result.
+TlsStream::Result connect_to(const roomlink::TlsContext& context, SSL_CTX* server_ctx,
+                             const std::string& peer, bool* resumed) {
+    std::string error;
+    Pair pair;
+    Server server(pair.server, server_ctx);
+    auto client = TlsStream::open(context, pair.client, &error, peer);
+    REQUIRE(client != nullptr);
+    TlsStream::Result r = handshake(*client, server);
+    *resumed = false;
+    if (r.status != TlsStream::Status::kDone) {
+        return r;
+    }
+    *resumed = client->resumed();
+    uint8_t buffer[64];
+    for (int i = 0; i < 10; ++i) {
+        SSL_do_handshake(server.ssl);  // reads the client's Finished, sends the tickets
+        ERR_clear_error();
+        CHECK(client->read(buffer, sizeof buffer).status == TlsStream::Status::kWantRead);
+    }
+    return r;
+}
+
+struct ServerCtx {
+    SSL_CTX* ctx;
+    explicit ServerCtx(const Identity& identity) : ctx(new_server_ctx(identity)) {}
+    ~ServerCtx() { SSL_CTX_free(ctx); }
+};
+
 }  // namespace
+
+TEST(a_reconnect_resumes_the_session_from_the_servers_ticket) {
+    std::string error;
+    auto context = roomlink::TlsContext::create("localhost", server_identity().pem, &error);
+    REQUIRE(context != nullptr);
+    ServerCtx server(server_identity());
+    bool resumed = true;
+    REQUIRE(connect_to(*context, server.ctx, "10.0.0.1:7000", &resumed).status == TlsStream::Status::kDone);
+    CHECK(!resumed);  // the first: a full handshake
+    for (int i = 0; i < 3; ++i) {
+        REQUIRE(connect_to(*context, server.ctx, "10.0.0.1:7000", &resumed).status ==
+                TlsStream::Status::kDone);
+        CHECK(resumed);  // each on the ticket the one before received
+    }
+    CHECK_EQ(context->full_handshakes(), uint64_t{1});
+    CHECK_EQ(context->resumed_handshakes(), uint64_t{3});
+    // Another address of the context has no ticket yet.
+    REQUIRE(connect_to(*context, server.ctx, "10.0.0.2:7000", &resumed).status == TlsStream::Status::kDone);
+    CHECK(!resumed);
+    // Without a peer (no key) nothing is offered or kept.
+    REQUIRE(connect_to(*context, server.ctx, "", &resumed).status == TlsStream::Status::kDone);
+    CHECK(!resumed);
+}
+
+TEST(tickets_stay_with_their_context_so_the_name_is_still_checked) {
+    std::string error;
+    auto good = roomlink::TlsContext::create("localhost", server_identity().pem, &error);
+    auto wrong = roomlink::TlsContext::create("example.com", server_identity().pem, &error);
+    REQUIRE(good && wrong);
+    REQUIRE(good->shares_anchors_with(*wrong));  // one SSL_CTX, yet separate tickets
+    ServerCtx server(server_identity());
+    bool resumed = false;
+    REQUIRE(connect_to(*good, server.ctx, "10.0.0.1:7000", &resumed).status == TlsStream::Status::kDone);
+    REQUIRE(connect_to(*good, server.ctx, "10.0.0.1:7000", &resumed).status == TlsStream::Status::kDone);
+    REQUIRE(resumed);
+    TlsStream::Result r = connect_to(*wrong, server.ctx, "10.0.0.1:7000", &resumed);
+    CHECK(r.status == TlsStream::Status::kFailed);  // full handshake: the name does not match
+    CHECK(r.why.find("certificate rejected") != std::string::npos);
+}
+
+TEST(a_server_that_cannot_resume_gets_the_full_checks) {
+    std::string error;
+    auto context = roomlink::TlsContext::create("localhost", server_identity().pem, &error);
+    REQUIRE(context != nullptr);
+    bool resumed = false;
+    {
+        ServerCtx server(server_identity());
+        REQUIRE(connect_to(*context, server.ctx, "10.0.0.1:7000", &resumed).status ==
+                TlsStream::Status::kDone);
+    }
+    // The same address now answered by an untrusted server (other keys, other ticket keys).
+    Identity other;
+    ServerCtx impostor(other);
+    TlsStream::Result r = connect_to(*context, impostor.ctx, "10.0.0.1:7000", &resumed);
+    CHECK(r.status == TlsStream::Status::kFailed);
+    CHECK(r.why.find("certificate rejected") != std::string::npos);
+    // A restarted genuine server (new ticket keys): a full handshake, verified, then resumable.
+    ServerCtx restarted(server_identity());
+    REQUIRE(connect_to(*context, restarted.ctx, "10.0.0.1:7000", &resumed).status ==
+            TlsStream::Status::kDone);
+    CHECK(!resumed);
+    REQUIRE(connect_to(*context, restarted.ctx, "10.0.0.1:7000", &resumed).status ==
+            TlsStream::Status::kDone);
+    CHECK(resumed);
+}
 
 TEST(handshake_then_data_both_ways) {
     Connection c("localhost", server_identity().pem);

@@ -71,6 +71,7 @@ public final class RoomServer implements AutoCloseable {
 
     private final RoomServerOptions options;
     private final ServerStats stats = new ServerStats();
+    private volatile String tlsProviderName = "none";
     private final MediaBindings bindings = new MediaBindings();
     private final TokenVerifier verifier;
     private final EventLoopGroup bossGroup;
@@ -136,6 +137,9 @@ public final class RoomServer implements AutoCloseable {
         SslContext tls;
         try {
             tls = options.signalTls().newServerContext();
+            tlsProviderName = tls == null ? "none"
+                    : tls instanceof io.netty.handler.ssl.ReferenceCountedOpenSslContext
+                            ? "openssl (" + io.netty.handler.ssl.OpenSsl.versionString() + ")" : "jdk";
         } catch (RuntimeException e) {
             shutdownExecutors();
             throw e;
@@ -188,6 +192,14 @@ public final class RoomServer implements AutoCloseable {
                                 // timeout is the same bound, in case the handler order ever changes.
                                 SslHandler handler = tls.newHandler(ch.alloc());
                                 handler.setHandshakeTimeoutMillis(options.idleTimeout().toMillis());
+                                handler.handshakeFuture().addListener(f -> {
+                                    if (f.isSuccess()) {
+                                        stats.tlsHandshakes.increment();
+                                        if (SignalTls.resumed(handler.engine())) {
+                                            stats.tlsResumedHandshakes.increment();
+                                        }
+                                    }
+                                });
                                 ch.pipeline().addLast("tls", handler);
                             }
                             ch.pipeline().addLast("encoder", FrameEncoder.INSTANCE);
@@ -228,8 +240,13 @@ public final class RoomServer implements AutoCloseable {
             Throwable why = ServerTransport.epollUnavailabilityCause();
             log.info("native epoll transport unavailable, using NIO: {}", why == null ? "unknown reason" : why.toString());
         }
-        log.info("roomlink server started: signal {}:{} ({}), media {}:{}, grace {} ms, idle timeout {} ms, {} transport, "
-                        + "{} I/O threads", options.bindAddress(), signalPort(), options.signalTls(), options.bindAddress(),
+        if (options.signalTls().provider() == SignalTls.Provider.AUTO && tlsProviderName.equals("jdk")) {
+            Throwable why = io.netty.handler.ssl.OpenSsl.unavailabilityCause();
+            log.info("BoringSSL (netty-tcnative) unavailable, TLS through the JDK: {}",
+                    why == null ? "no TLS 1.3 support" : why.toString());
+        }
+        log.info("roomlink server started: signal {}:{} ({}, TLS provider {}), media {}:{}, grace {} ms, idle timeout {} ms, {} transport, "
+                        + "{} I/O threads", options.bindAddress(), signalPort(), options.signalTls(), tlsProviderName, options.bindAddress(),
                 mediaPort(), options.sessionGrace().toMillis(), options.idleTimeout().toMillis(), transport.name(),
                 options.ioThreads());
     }
@@ -272,6 +289,14 @@ public final class RoomServer implements AutoCloseable {
     /** The total connection cap in force (the configured one, or the one derived from the open-files limit). */
     public int connectionCap() {
         return gate.maxTotal();
+    }
+
+    /**
+     * The TLS implementation serving signaling: {@code "openssl (BoringSSL)"}-like when
+     * netty-tcnative loaded, {@code "jdk"}, or {@code "none"} for plaintext. Set by start.
+     */
+    public String tlsProvider() {
+        return tlsProviderName;
     }
 
     /** Counters since start. */
@@ -394,6 +419,7 @@ public final class RoomServer implements AutoCloseable {
         private boolean enforceTokenExpiry;
         private Duration tokenExpiryWarning = Duration.ofSeconds(30);
         private SignalTls signalTls;
+        private SignalTls.Provider tlsProvider = SignalTls.Provider.AUTO;
         private ServerLimits limits = ServerLimits.DEFAULTS;
 
         private Builder() {
@@ -427,6 +453,17 @@ public final class RoomServer implements AutoCloseable {
          */
         public Builder plaintext() {
             this.signalTls = SignalTls.plaintext();
+            return this;
+        }
+
+        /**
+         * Which TLS implementation serves signaling: {@code AUTO} (the default) uses BoringSSL
+         * (netty-tcnative) when it loads on this host and the JDK's provider otherwise;
+         * {@code OPENSSL} requires BoringSSL ({@link #start()} fails without it); {@code JDK} never
+         * loads it. Either way TLS 1.3 only, same certificate.
+         */
+        public Builder tlsProvider(SignalTls.Provider provider) {
+            this.tlsProvider = java.util.Objects.requireNonNull(provider, "provider");
             return this;
         }
 
@@ -720,7 +757,8 @@ public final class RoomServer implements AutoCloseable {
         public RoomServerOptions options() {
             return new RoomServerOptions(signalPort, mediaPort, bindAddress, tokenSecret, advertisedHost,
                     advertisedPort, sessionGrace, idleTimeout, expiredSessionRetention, ioThreads, acceptBacklog,
-                    nativeTransport, maxTokenLifetime, sameUidPolicy, enforceTokenExpiry, tokenExpiryWarning, signalTls, limits);
+                    nativeTransport, maxTokenLifetime, sameUidPolicy, enforceTokenExpiry, tokenExpiryWarning,
+                    signalTls == null ? null : signalTls.withProvider(tlsProvider), limits);
         }
 
         /** See {@link RoomServerOptions#toBuilder()}. */
@@ -734,6 +772,7 @@ public final class RoomServer implements AutoCloseable {
             b.advertisedPort = o.advertisedPort();
             b.sessionGrace = o.sessionGrace();
             b.signalTls = o.signalTls();
+            b.tlsProvider = o.signalTls() == null ? SignalTls.Provider.AUTO : o.signalTls().provider();
             b.idleTimeout = o.idleTimeout();
             b.expiredSessionRetention = o.expiredSessionRetention();
             b.ioThreads = o.ioThreads();

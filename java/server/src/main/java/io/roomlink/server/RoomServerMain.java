@@ -15,7 +15,7 @@ import java.util.List;
  *      [--token-secret S] [--bind 0.0.0.0] [--advertise-media host:port] [--session-grace-ms N] \
  *      [--idle-timeout-ms N] [--io-threads N] [--accept-backlog N] [--max-token-lifetime-s N]
  *      [--same-uid-policy newest-wins|reject-newcomer] [--enforce-token-expiry] [--token-expiry-warning-ms N]
- *      [--tls-cert CHAIN.pem --tls-key KEY.pem | --self-signed-tls | --plaintext] [--dev]
+ *      [--tls-cert CHAIN.pem --tls-key KEY.pem | --self-signed-tls | --plaintext] [--tls-provider P] [--dev]
  *      [limits: --max-connections N ...]
  * </pre>
  *
@@ -47,6 +47,7 @@ public final class RoomServerMain {
             "  --tls-key FILE             its private key, PKCS#8 PEM",
             "  --self-signed-tls          TLS 1.3 with a generated self-signed certificate (dev and tests)",
             "  --plaintext                no TLS: only with --dev or a loopback --bind (the default there)",
+            "  --tls-provider P           auto (default: BoringSSL where it loads, else the JDK), openssl or jdk",
             "  --dev                      on a non-loopback bind address, allow --plaintext and debug mode",
             "                             (no --token-secret)",
             String.join("\n", LimitFlags.USAGE),
@@ -58,7 +59,8 @@ public final class RoomServerMain {
 
     private static final List<String> OPTIONS = List.of("--signal-port", "--media-port", "--token-secret", "--bind",
             "--advertise-media", "--session-grace-ms", "--idle-timeout-ms", "--io-threads", "--accept-backlog",
-            "--max-token-lifetime-s", "--same-uid-policy", "--token-expiry-warning-ms", "--tls-cert", "--tls-key");
+            "--max-token-lifetime-s", "--same-uid-policy", "--token-expiry-warning-ms", "--tls-cert", "--tls-key",
+            "--tls-provider");
     /** Options that take no value. */
     private static final List<String> FLAGS = List.of("--enforce-token-expiry", "--self-signed-tls", "--plaintext",
             "--dev");
@@ -70,7 +72,7 @@ public final class RoomServerMain {
     record Options(int signalPort, int mediaPort, String tokenSecret, String bind, String advertiseHost,
                    int advertisePort, Long sessionGraceMs, Long idleTimeoutMs, Integer ioThreads, Integer acceptBacklog,
                    boolean help, Credentials credentials, String tlsCert, String tlsKey, boolean selfSignedTls,
-                   boolean plaintext, LimitFlags limits) {
+                   boolean plaintext, LimitFlags limits, SignalTls.Provider tlsProvider) {
 
         RoomServer.Builder toBuilder() {
             RoomServer.Builder b = RoomServer.builder()
@@ -84,6 +86,9 @@ public final class RoomServerMain {
                 b.selfSignedTls();
             } else if (plaintext) {
                 b.plaintext();
+            }
+            if (tlsProvider != null) {
+                b.tlsProvider(tlsProvider);
             }
             if (advertiseHost != null) {
                 b.advertisedMediaAddress(advertiseHost, advertisePort);
@@ -151,13 +156,14 @@ public final class RoomServerMain {
         boolean dev = false;
         String tlsCert = null;
         String tlsKey = null;
+        SignalTls.Provider tlsProvider = null;
         LimitFlags limits = new LimitFlags();
         List<String> seen = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             if (a.equals("--help") || a.equals("-h")) {
                 return new Options(0, 0, null, bind, null, 0, null, null, null, null, true, Credentials.DEFAULTS,
-                        null, null, false, false, null);
+                        null, null, false, false, null, null);
             }
             if (!a.startsWith("--")) {
                 throw new UsageException("unexpected argument '" + a + "'");
@@ -244,6 +250,13 @@ public final class RoomServerMain {
                 case "--token-expiry-warning-ms" -> warningMs = millis(name, value);
                 case "--tls-cert" -> tlsCert = value;
                 case "--tls-key" -> tlsKey = value;
+                case "--tls-provider" -> {
+                    try {
+                        tlsProvider = SignalTls.Provider.parse(value);
+                    } catch (IllegalArgumentException e) {
+                        throw new UsageException("--tls-provider must be auto, openssl or jdk, got '" + value + "'");
+                    }
+                }
                 default -> {
                     if (!LimitFlags.NAMES.contains(name)) {
                         throw new UsageException("unknown option " + name);
@@ -280,7 +293,7 @@ public final class RoomServerMain {
         }
         return new Options(signalPort, mediaPort, secret, bind, advHost, advPort, grace, idle, ioThreads, backlog, false,
                 new Credentials(maxLifetime, sameUid, enforceExpiry, warningMs, dev), tlsCert, tlsKey, selfSigned,
-                plaintext, limits);
+                plaintext, limits, tlsProvider);
     }
 
     private static int port(String name, String value) throws UsageException {

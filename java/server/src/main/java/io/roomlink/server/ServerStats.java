@@ -40,6 +40,22 @@ public final class ServerStats {
     final LongAdder connectionRateRejects = new LongAdder();
     final LongAdder tokenRenewalRateRejects = new LongAdder();
     final LongAdder preAuthEvictions = new LongAdder();
+    // TLS
+    final LongAdder tlsHandshakes = new LongAdder();
+    final LongAdder tlsResumedHandshakes = new LongAdder();
+
+    /** TLS handshakes completed on the signaling port (full and resumed). */
+    public long tlsHandshakes() {
+        return tlsHandshakes.sum();
+    }
+
+    /**
+     * TLS handshakes that resumed a session from a ticket (no certificate, no signature). Counted
+     * with the BoringSSL provider only: the JDK's SSLEngine does not tell.
+     */
+    public long tlsResumedHandshakes() {
+        return tlsResumedHandshakes.sum();
+    }
 
     /** Successful JOINs (including those re-admitted through RESUME after grace). */
     public long joins() {

@@ -66,7 +66,11 @@ class RoomServerMainTest {
         RoomServerMain.Options local = parse("--signal-port", "0", "--media-port", "0", "--bind", "127.0.0.1");
         assertTrue(local.plaintext(), "loopback: plaintext by default");
         assertTrue(parse("--signal-port", "0", "--media-port", "0", "--plaintext", "--dev").plaintext());
+        assertEquals(SignalTls.Provider.AUTO, self.toBuilder().options().signalTls().provider());
+        assertEquals(SignalTls.Provider.JDK, parse("--signal-port", "0", "--media-port", "0", "--self-signed-tls",
+                "--tls-provider", "jdk").toBuilder().options().signalTls().provider());
         String[][] refused = {
+            {"--signal-port", "0", "--media-port", "0", "--self-signed-tls", "--tls-provider", "gnutls"},
             {"--signal-port", "0", "--media-port", "0"},
             {"--signal-port", "0", "--media-port", "0", "--plaintext"},
             {"--signal-port", "0", "--media-port", "0", "--tls-cert", "c.pem"},

@@ -63,6 +63,31 @@ class SignalTlsTest {
     }
 
     @Test
+    void eachProviderServesTls13OnlyAndAutoPicksBoringSslWhereItLoads() throws Exception {
+        for (SignalTls.Provider p : SignalTls.Provider.values()) {
+            if (p == SignalTls.Provider.OPENSSL && !io.netty.handler.ssl.OpenSsl.isAvailable()) {
+                assertThrows(IllegalStateException.class, () -> loopback().selfSignedTls().tlsProvider(p).start());
+                continue;
+            }
+            try (RoomServer server = loopback().selfSignedTls().tlsProvider(p).start()) {
+                boolean boring = p == SignalTls.Provider.OPENSSL
+                        || (p == SignalTls.Provider.AUTO && io.netty.handler.ssl.OpenSsl.isAvailable());
+                assertEquals(boring, server.tlsProvider().startsWith("openssl"), p + ": " + server.tlsProvider());
+                try (SSLSocket socket = connect(server, "TLSv1.3")) {
+                    socket.startHandshake();
+                    assertEquals("TLSv1.3", socket.getSession().getProtocol());
+                    assertEquals(SelfSignedCertificate.shared().certificate(), socket.getSession().getPeerCertificates()[0]);
+                }
+                try (SSLSocket socket = connect(server, "TLSv1.2")) {
+                    assertThrows(SSLException.class, socket::startHandshake, p + " refuses TLS 1.2");
+                }
+            }
+        }
+        assertEquals(SignalTls.Provider.JDK, SignalTls.Provider.parse("jdk"));
+        assertThrows(IllegalArgumentException.class, () -> SignalTls.Provider.parse("gnutls"));
+    }
+
+    @Test
     void tls12IsRefused() throws Exception {
         try (RoomServer server = loopback().selfSignedTls().start();
              SSLSocket socket = connect(server, "TLSv1.2")) {
