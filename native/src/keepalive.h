@@ -7,9 +7,9 @@
 //   healthy: one ping every `healthy` interval, on the grid of the last ping sent.
 //   suspect: a ping unanswered for suspect_delay() (the rto, at most a quarter of the timeout)
 //            switches the path to fast pings: one at once, then one every `fast` interval (never
-//            slower than `healthy`). At most kMaxFastPings per overdue episode (1 s at 25 ms, more
-//            than any window the threshold leaves), then `healthy` again: a server that stalls
-//            for seconds is not also flooded by every one of its clients.
+//            slower than `healthy`). At most kMaxFastPings per overdue episode (1 s at 25 ms: the
+//            threshold's whole window unless the rto exceeds 750 ms), then `healthy` again: a
+//            server that stalls for seconds is not also flooded by every one of its clients.
 //   back:    anything heard from the server (a PONG, any signaling data) ends the fast pings;
 //            the next ping follows `healthy` after the last one sent.
 //   lost:    nothing heard for silence_threshold() since the last thing heard (or the start),
