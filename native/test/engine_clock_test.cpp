@@ -319,6 +319,31 @@ TEST(silent_media_is_detected_at_the_silence_threshold_and_reported_once) {
                     outage_then_rejoin(1500, RL_REASON_MEDIA_CONNECTION_DISCONNECTED, 1500));
 }
 
+TEST(reconnected_media_path_judges_silence_by_the_last_paths_round_trips) {
+    ClockedScene scene;
+    roomlink::EngineOptions o = fast_options(scene);
+    o.media_keepalive = millis(500);  // the media defaults: threshold 950 ms once measured
+    o.media_timeout = millis(1500);
+    auto& e = joined(scene, o);
+    scene.advance_to(1010);  // PONGs at 500 and 1000 measured the path
+    scene.server.config().answer_media_ping = false;  // the new media path never gets a PONG
+    int outages = 0;
+    e.on_event = [&](const TimedEvent& ev) {
+        if (ev.type == RL_EVENT_RECONNECTING_START && ++outages == 2) {
+            scene.server.config().answer_media_ping = true;
+        }
+    };
+    scene.server.drop_all_connections();  // a reset: resumed at once, on a new media path
+    scene.advance_to(4000);
+    // The new path starts from the old one's RTT estimate: lost 950 ms after its bind at 1010,
+    // not at the 1500 ms cap it would use until its first PONG.
+    std::vector<At> want = outage_then_rejoin(1010, RL_REASON_SIGNAL_DISCONNECTED, 1010);
+    for (const At& at : outage_then_rejoin(1960, RL_REASON_MEDIA_CONNECTION_DISCONNECTED, 1960)) {
+        want.push_back(at);
+    }
+    EXPECT_TIMELINE(e.events, 3, want);
+}
+
 TEST(both_paths_silent_is_an_outage_at_the_media_silence_threshold) {
     ClockedScene scene;
     roomlink::EngineOptions o = fast_options(scene);

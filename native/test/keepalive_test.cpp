@@ -190,6 +190,16 @@ TEST(silence_threshold_stretches_with_the_rtt_variance) {
     CHECK_EQ(to_millis(jittery.silence_threshold()), int64_t{1500});  // capped
 }
 
+TEST(a_seeded_schedule_adapts_before_its_first_pong) {
+    RttEstimator earlier;
+    earlier.sample(millis(1));
+    KeepaliveSchedule k;
+    k.seed_rtt(earlier);  // before the start, as a reconnect's new media path is seeded
+    k.start(media_defaults(), kT0);
+    CHECK_EQ(to_millis(k.silence_threshold()), int64_t{950});
+    CHECK_EQ(drive(k, kT0, 0, 5000).lost_at, int64_t{950});
+}
+
 TEST(silence_threshold_is_never_beyond_the_timeout) {
     // However slow the path, the configured timeout bounds the verdict: the worst case.
     KeepaliveSchedule slow;
