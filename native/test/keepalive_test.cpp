@@ -190,11 +190,9 @@ TEST(silence_threshold_stretches_with_the_rtt_variance) {
     CHECK_EQ(to_millis(jittery.silence_threshold()), int64_t{1500});  // capped
 }
 
-TEST(a_seeded_schedule_adapts_before_its_first_pong) {
-    RttEstimator earlier;
-    earlier.sample(millis(1));
+TEST(an_rtt_sample_before_the_start_counts) {
     KeepaliveSchedule k;
-    k.seed_rtt(earlier);  // before the start, as a reconnect's new media path is seeded
+    k.rtt_sample(millis(1));  // a BIND_ACK's round trip, before the keepalive starts
     k.start(media_defaults(), kT0);
     CHECK_EQ(to_millis(k.silence_threshold()), int64_t{950});
     CHECK_EQ(drive(k, kT0, 0, 5000).lost_at, int64_t{950});
@@ -590,6 +588,8 @@ struct BoundMediaPath {
         server.serve(true);
         settle(loop);
         REQUIRE(listener.bound);
+        // The BIND_ACK's echo was the first round trip (0 on the manual clock).
+        REQUIRE(path.keepalive().rtt().measured());
         path.start_keepalive(media_defaults());
     }
 
