@@ -113,6 +113,10 @@ public:
     void heard(TimePoint now);
     // A round-trip time measured from a PONG.
     void rtt_sample(Duration rtt);
+    // Starts from what an earlier path to the same server measured (Engine: a reconnect), as
+    // Linux's TCP seeds a new connection from its per-destination metrics: otherwise a fresh path
+    // would judge silence by the timeout until its first PONG, half a healthy interval or more.
+    void seed_rtt(const RttEstimator& rtt) { rtt_ = rtt; }
     // A ping went out (scheduled, or out of turn after a network change).
     void pinged(TimePoint now);
     // What is due at `now`: kLost once silent for the timeout, kPing when a ping is due (the caller

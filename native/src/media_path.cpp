@@ -158,14 +158,7 @@ void MediaPath::handle(const wire::MediaPacket& packet) {
     const TimePoint now = loop_.now();
     last_inbound_ = now;
     const int64_t now_ns = now.time_since_epoch().count();
-    // A BIND_ACK echoes its BIND's send time as a PONG does its PING's: the first round trip,
-    // so that the silence threshold adapts from the bind rather than from the first PONG a
-    // healthy interval later. An early BIND the server held until the JOIN/RESUME was processed
-    // measures long: the estimate errs towards the timeout, never towards a false verdict.
-    if ((packet.type == wire::MediaType::kPong ||
-         (packet.type == wire::MediaType::kBindAck && packet.echo_ns >= first_sent_ns_ &&
-          first_sent_ns_ != 0)) &&
-        packet.echo_ns <= static_cast<uint64_t>(now_ns)) {
+    if (packet.type == wire::MediaType::kPong && packet.echo_ns <= static_cast<uint64_t>(now_ns)) {
         keepalive_.rtt_sample(Duration(now_ns - static_cast<int64_t>(packet.echo_ns)));
     }
     keepalive_.heard(now);
@@ -179,6 +172,14 @@ void MediaPath::handle(const wire::MediaPacket& packet) {
 void MediaPath::start_keepalive(KeepaliveTiming timing) {
     last_inbound_ = loop_.now();
     keepalive_.start(timing, last_inbound_);
+    if (!keepalive_.schedule().rtt().measured()) {
+        // Nothing measured yet (a first join, or a reconnect after a network change): one PING
+        // now rather than a healthy interval later, so that the silence threshold adapts within
+        // a round trip instead of being the timeout for the first interval. Once per path; the
+        // grid of the healthy pings is the same. (A BIND_ACK's echo is no round trip to trust:
+        // the server may hold an early BIND until it has processed the JOIN/RESUME.)
+        ping_now();
+    }
 }
 
 void MediaPath::ping_now() {

@@ -319,7 +319,7 @@ TEST(silent_media_is_detected_at_the_silence_threshold_and_reported_once) {
                     outage_then_rejoin(1500, RL_REASON_MEDIA_CONNECTION_DISCONNECTED, 1500));
 }
 
-TEST(reconnected_media_path_adapts_from_its_bind_ack) {
+TEST(reconnected_media_path_judges_silence_by_the_last_paths_round_trips) {
     ClockedScene scene;
     roomlink::EngineOptions o = fast_options(scene);
     o.media_keepalive = millis(500);  // the media defaults: threshold 950 ms once measured
@@ -335,8 +335,8 @@ TEST(reconnected_media_path_adapts_from_its_bind_ack) {
     };
     scene.server.drop_all_connections();  // a reset: resumed at once, on a new media path
     scene.advance_to(4000);
-    // The new path's BIND_ACK is its first round trip: lost 950 ms after its bind at 1010, not
-    // at the 1500 ms cap it would use until its first PONG.
+    // The new path starts from the old one's RTT estimate: lost 950 ms after its bind at 1010,
+    // not at the 1500 ms cap it would use until its first PONG.
     std::vector<At> want = outage_then_rejoin(1010, RL_REASON_SIGNAL_DISCONNECTED, 1010);
     for (const At& at : outage_then_rejoin(1960, RL_REASON_MEDIA_CONNECTION_DISCONNECTED, 1960)) {
         want.push_back(at);

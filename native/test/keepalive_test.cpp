@@ -190,9 +190,11 @@ TEST(silence_threshold_stretches_with_the_rtt_variance) {
     CHECK_EQ(to_millis(jittery.silence_threshold()), int64_t{1500});  // capped
 }
 
-TEST(an_rtt_sample_before_the_start_counts) {
+TEST(a_seeded_schedule_adapts_before_its_first_pong) {
+    RttEstimator earlier;
+    earlier.sample(millis(1));
     KeepaliveSchedule k;
-    k.rtt_sample(millis(1));  // a BIND_ACK's round trip, before the keepalive starts
+    k.seed_rtt(earlier);  // before the start, as a reconnect's new media path is seeded
     k.start(media_defaults(), kT0);
     CHECK_EQ(to_millis(k.silence_threshold()), int64_t{950});
     CHECK_EQ(drive(k, kT0, 0, 5000).lost_at, int64_t{950});
@@ -588,9 +590,12 @@ struct BoundMediaPath {
         server.serve(true);
         settle(loop);
         REQUIRE(listener.bound);
-        // The BIND_ACK's echo was the first round trip (0 on the manual clock).
-        REQUIRE(path.keepalive().rtt().measured());
         path.start_keepalive(media_defaults());
+        // Nothing measured yet: the keepalive's first PING goes out at once; its PONG, read at
+        // the same manual instant, is the first round trip (0).
+        REQUIRE_EQ(server.serve(true), 1);
+        settle(loop);
+        REQUIRE(path.keepalive().rtt().measured());
     }
 
     // Moves the clock on by `by`, runs what fell due, and lets the server read what arrived
