@@ -99,8 +99,8 @@ public:
     enum class Action { kWait, kPing, kLost };
 
     // RFC 6298 asks for a 1 s floor on TCP's retransmission timer, which also covers delayed
-    // ACKs; a PING is answered at once, and 100 ms is above any scheduling hiccup of a loop
-    // thread while still leaving room for the fast pings within 1 s at the defaults.
+    // ACKs; a PING is answered at once, and 100 ms is above the usual scheduling hiccups of a
+    // loop thread while still leaving room for the fast pings within 1 s at the defaults.
     static constexpr Duration kRtoFloor = std::chrono::milliseconds(100);
     // Fast pings the threshold waits for after the path turns suspect (see the header comment).
     static constexpr int kFastProbes = 10;
@@ -119,8 +119,8 @@ public:
     void seed_rtt(const RttEstimator& rtt) { rtt_ = rtt; }
     // A ping went out (scheduled, or out of turn after a network change).
     void pinged(TimePoint now);
-    // What is due at `now`: kLost once silent for the timeout, kPing when a ping is due (the caller
-    // sends it and calls pinged()), else kWait. Switches to fast pings when a ping is overdue.
+    // What is due at `now`: kLost once silent for the threshold, kPing when a ping is due (the
+    // caller sends it and calls pinged()), else kWait. Switches to fast pings when overdue.
     Action due(TimePoint now);
     // When due() next has something to do.
     TimePoint next_wakeup() const;

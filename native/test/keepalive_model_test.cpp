@@ -29,7 +29,8 @@ KeepaliveTiming media_defaults() { return KeepaliveTiming{millis(500), millis(25
 struct Network {
     double loss = 0.0;            // per direction
     Duration jitter{0};           // FaultProxy: delay uniform in [-jitter, +jitter], at least 0
-    Duration base{std::chrono::microseconds(100)};   // the loopback's own round trip, split over both directions
+    // The loopback's own round trip, split over both directions.
+    Duration base{std::chrono::microseconds(100)};
 };
 
 class Path {
@@ -89,7 +90,8 @@ private:
         const double j = std::chrono::duration<double>(net_.jitter).count();
         const double d = std::uniform_real_distribution<double>(-j, j)(rng_);
         return net_.base / 2 +
-               std::chrono::duration_cast<Duration>(std::chrono::duration<double>(std::max(0.0, d)));
+               std::chrono::duration_cast<Duration>(
+                   std::chrono::duration<double>(std::max(0.0, d)));
     }
 
     void send(TimePoint now, TimePoint cut) {
@@ -150,7 +152,8 @@ Detection detect(Network net, uint64_t seed, int cuts) {
 
 TEST(model_clean_path_detects_a_cut_within_one_second) {
     const Detection d = detect(kClean, 11, 20000);
-    std::printf("model, clean path, cut at a random phase: p50 %.0f / p95 %.0f / p99 %.0f / max %.0f ms\n",
+    std::printf("model, clean path, cut at a random phase: p50 %.0f / p95 %.0f / p99 %.0f / "
+                "max %.0f ms\n",
                 d.p50, d.p95, d.p99, d.max);
     // The threshold: 500 + 100 + 10 x 25 + 100 = 950 ms after the last PONG, which came
     // 0-500 ms before the cut.

@@ -186,7 +186,8 @@ TEST(silence_threshold_stretches_with_the_rtt_variance) {
     CHECK(e.rttvar() > millis(70) && e.rttvar() < millis(110));
     const Duration rto = *e.srtt() + 4 * e.rttvar();
     CHECK(jittery.rto() == rto);
-    CHECK_EQ(to_millis(jittery.suspect_delay()), int64_t{375});  // the rto is above a quarter of the timeout
+    // The rto is above a quarter of the timeout.
+    CHECK_EQ(to_millis(jittery.suspect_delay()), int64_t{375});
     CHECK_EQ(to_millis(jittery.silence_threshold()), int64_t{1500});  // capped
 }
 
