@@ -198,6 +198,7 @@ void Engine::on_leave_command(uint64_t generation, Transition t) {
 
 void Engine::on_network_changed() {
     RL_ASSERT_LOOP_THREAD(loop_);
+    media_rtt_.reset();  // measured on another network: the next media path measures afresh
     if (closed() || !running()) {
         return;
     }
@@ -306,6 +307,9 @@ void Engine::start_attempt(std::unique_ptr<SignalConnection> connected, bool spa
 void Engine::drop_attempt() {
     if (attempt_) {
         note_reach();
+        if (attempt_->media && attempt_->media->keepalive().rtt().measured()) {
+            media_rtt_ = MediaRtt{attempt_->media->remote(), attempt_->media->keepalive().rtt()};
+        }
         // Possibly from inside a callback of either: they stop now and are freed later.
         loop_.close_and_release(std::move(attempt_->media));
         loop_.close_and_release(std::move(attempt_->signal));
@@ -441,6 +445,9 @@ bool Engine::open_media(const SocketAddress& to) {
     auto media = std::make_unique<MediaPath>(
         loop_, &attempt_role_, attempt_->media_key,
         derive_media_keys(attempt_->media_key, attempt_->media_secret), options_.bind_retransmit);
+    if (media_rtt_ && media_rtt_->to == to) {
+        media->seed_rtt(media_rtt_->rtt);
+    }
     std::string error;
     if (!media->open(to, &error, attempt_->machine.answered())) {
         ENGINE_LOG(RL_LOG_WARN, "%s", error.c_str());

@@ -233,6 +233,14 @@ private:
     // When a stalled signal path asked media for fresh evidence (a PING out of turn); zero if
     // it has not (see signal_watch_tick).
     TimePoint media_asked_{};
+    // The round trips the last media path measured, and to where: the next attempt's media path
+    // to the same address starts from them (KeepaliveSchedule::seed_rtt), so that its silence
+    // threshold adapts from the first moment after a reconnect, not from its first PONG.
+    struct MediaRtt {
+        SocketAddress to;
+        RttEstimator rtt;
+    };
+    std::optional<MediaRtt> media_rtt_;
     uint64_t attempt_count_ = 0;
     bool ever_reached_server_ = false;
 

@@ -17,6 +17,26 @@ bool FastPingBudget::take(TimePoint now) {
     return true;
 }
 
+void RttEstimator::sample(Duration rtt) {
+    if (rtt < Duration::zero()) {
+        return;
+    }
+    if (!measured_) {
+        measured_ = true;
+        srtt_ = rtt;
+        rttvar_ = rtt / 2;
+        return;
+    }
+    // rttvar first, from the old srtt (RFC 6298, 2.3).
+    const Duration deviation = srtt_ > rtt ? srtt_ - rtt : rtt - srtt_;
+    rttvar_ = rttvar_ - rttvar_ / 4 + deviation / 4;
+    srtt_ = srtt_ - srtt_ / 8 + rtt / 8;
+}
+
+Duration RttEstimator::rto(Duration floor) const {
+    return measured_ ? std::max(floor, srtt_ + 4 * rttvar_) : floor;
+}
+
 void KeepaliveSchedule::start(KeepaliveTiming timing, TimePoint now, SilenceVerdict verdict) {
     timing_ = timing;
     verdict_ = verdict;
@@ -36,13 +56,7 @@ void KeepaliveSchedule::heard(TimePoint now) {
     }
 }
 
-void KeepaliveSchedule::rtt_sample(Duration rtt) {
-    if (rtt < Duration::zero()) {
-        return;
-    }
-    // RFC 6298's smoothing (alpha 1/8): one late PONG does not swing the suspect delay.
-    srtt_ = srtt_ ? Duration(srtt_->count() - srtt_->count() / 8 + rtt.count() / 8) : rtt;
-}
+void KeepaliveSchedule::rtt_sample(Duration rtt) { rtt_.sample(rtt); }
 
 void KeepaliveSchedule::pinged(TimePoint now) {
     if (fast_) {
@@ -58,10 +72,8 @@ Duration KeepaliveSchedule::fast_interval() const {
 }
 
 Duration KeepaliveSchedule::suspect_delay() const {
-    Duration delay = kSuspectFloor;
-    if (srtt_) {
-        delay = std::max(delay, *srtt_ * kSuspectRttFactor);
-    }
+    // An answer later than the rto is unlikely to come: ask again, as TCP retransmits.
+    Duration delay = rto();
     if (timing_.timeout > Duration::zero()) {
         // However slow the path, leave most of the timeout for the fast pings.
         delay = std::min(delay, timing_.timeout / 4);
@@ -69,8 +81,18 @@ Duration KeepaliveSchedule::suspect_delay() const {
     return delay;
 }
 
+Duration KeepaliveSchedule::silence_threshold() const {
+    if (!adaptive() || !rtt_.measured() || timing_.timeout <= Duration::zero()) {
+        // Nothing measured to adapt to (or no fast pings to fill the window): the configured value.
+        return timing_.timeout;
+    }
+    const Duration window =
+        timing_.healthy + suspect_delay() + kFastProbes * fast_interval() + rto();
+    return std::min(timing_.timeout, window);
+}
+
 KeepaliveSchedule::Action KeepaliveSchedule::due(TimePoint now) {
-    if (judges_silence() && now >= last_heard_ + timing_.timeout) {
+    if (judges_silence() && now >= last_heard_ + silence_threshold()) {
         return Action::kLost;
     }
     if (adaptive() && !fast_ && awaiting_ && now >= last_ping_ + suspect_delay()) {
@@ -84,7 +106,7 @@ KeepaliveSchedule::Action KeepaliveSchedule::due(TimePoint now) {
 TimePoint KeepaliveSchedule::next_wakeup() const {
     TimePoint wake = next_ping_;
     if (judges_silence()) {
-        wake = std::min(wake, last_heard_ + timing_.timeout);
+        wake = std::min(wake, last_heard_ + silence_threshold());
     }
     if (adaptive() && !fast_ && awaiting_) {
         wake = std::min(wake, last_ping_ + suspect_delay());

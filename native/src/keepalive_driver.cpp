@@ -25,9 +25,10 @@ void KeepaliveDriver::heard(TimePoint now) {
         return;
     }
     schedule_.heard(now);
-    // The answer moved the next thing to do later (no suspect check due any more): re-arm rather
-    // than wake up for nothing.
-    if (timer_ != 0 && schedule_.next_wakeup() > wake_) {
+    // The answer moved the next thing to do: later (no suspect check due any more), or, with the
+    // RTT sample that came with it, the silence threshold earlier. Re-arm rather than wake up for
+    // nothing or too late.
+    if (timer_ != 0 && schedule_.next_wakeup() != wake_) {
         arm();
     }
 }

@@ -51,6 +51,8 @@ public:
     void heard(TimePoint now);
     // A round-trip time measured from a PONG; kept even before the start.
     void rtt_sample(Duration rtt) { schedule_.rtt_sample(rtt); }
+    // An earlier path's estimate (KeepaliveSchedule::seed_rtt); kept even before the start.
+    void seed_rtt(const RttEstimator& rtt) { schedule_.seed_rtt(rtt); }
     // The path sent a PING out of turn (a network change): unanswered, it makes the path suspect
     // sooner than the timer armed. Ignored unless running.
     void pinged_out_of_turn();

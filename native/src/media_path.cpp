@@ -172,6 +172,14 @@ void MediaPath::handle(const wire::MediaPacket& packet) {
 void MediaPath::start_keepalive(KeepaliveTiming timing) {
     last_inbound_ = loop_.now();
     keepalive_.start(timing, last_inbound_);
+    if (!keepalive_.schedule().rtt().measured()) {
+        // Nothing measured yet (a first join, or a reconnect after a network change): one PING
+        // now rather than a healthy interval later, so that the silence threshold adapts within
+        // a round trip instead of being the timeout for the first interval. Once per path; the
+        // grid of the healthy pings is the same. (A BIND_ACK's echo is no round trip to trust:
+        // the server may hold an early BIND until it has processed the JOIN/RESUME.)
+        ping_now();
+    }
 }
 
 void MediaPath::ping_now() {

@@ -45,8 +45,11 @@ public:
     // Sends BIND at once (if not bound yet) and retransmits it eagerly from now on.
     void send_bind_now();
     // After the bind: the adaptive keepalive (keepalive.h): PING every `timing.healthy`, every
-    // `timing.fast` while a PING is overdue; report loss after `timing.timeout` without PONG/ACK.
+    // `timing.fast` while a PING is overdue; report loss after the schedule's silence threshold
+    // (at most `timing.timeout`) without PONG/ACK.
     void start_keepalive(KeepaliveTiming timing);
+    // What an earlier path to the same address measured (KeepaliveSchedule::seed_rtt).
+    void seed_rtt(const RttEstimator& rtt) { keepalive_.seed_rtt(rtt); }
     void ping_now();
     // Closes the socket (as destruction does): it sends and reports nothing more.
     void close();

@@ -31,7 +31,9 @@ struct EngineOptions {
     BackoffPolicy backoff;  // initial 250 ms, max 5000 ms, x2.0, +/-20 %
     Duration probe_interval = millis(90);  // recovery within 2 RTT + 100 ms at p99 (issue 11)
     Duration bind_retransmit = millis(100);  // not configurable: protocol-level pacing
-    Duration keepalive_fast = millis(50);    // not configurable; never slower than the intervals
+    // Not configurable; never slower than the intervals. Sets the clean-path silence threshold
+    // with keepalive.h's kFastProbes (issue 11: 10 x 25 ms within 1 s at the defaults).
+    Duration keepalive_fast = millis(25);
     Duration leave_linger = millis(1000);    // how long a LEAVE waits for LEAVE_OK
     bool network_watcher = true;             // react to the host's network events
     // Signaling's TLS client context, made from tls_trusted_pem for server_host; null when the

@@ -305,7 +305,10 @@ TEST(network_change_notification_retries_at_once) {
 
 // --- silence ----------------------------------------------------------------------------------
 
-TEST(silent_media_is_detected_at_the_media_timeout_and_reported_once) {
+// fast_options' media keepalive 50 ms / timeout 600 ms on the manual clock, where every RTT
+// measured is 0: a clean path, whose silence threshold (keepalive.h) is
+// 50 + 100 (the rto's floor) + 10 x 25 (fast pings) + 100 = 500 ms, within the 600 ms cap.
+TEST(silent_media_is_detected_at_the_silence_threshold_and_reported_once) {
     ClockedScene scene;
     auto& e = joined(scene, fast_options(scene));
     scene.advance_to(1010);  // the media PING at 1000 was answered
@@ -313,12 +316,40 @@ TEST(silent_media_is_detected_at_the_media_timeout_and_reported_once) {
     heal_when_reconnecting(e, [&] { scene.server.config().answer_media_ping = true; });
     scene.advance_to(4000);
     EXPECT_TIMELINE(e.events, 3,
-                    outage_then_rejoin(1600, RL_REASON_MEDIA_CONNECTION_DISCONNECTED, 1600));
+                    outage_then_rejoin(1500, RL_REASON_MEDIA_CONNECTION_DISCONNECTED, 1500));
 }
 
-TEST(both_paths_silent_is_an_outage_at_the_media_timeout) {
+TEST(reconnected_media_path_judges_silence_by_the_last_paths_round_trips) {
     ClockedScene scene;
-    auto& e = joined(scene, fast_options(scene));
+    roomlink::EngineOptions o = fast_options(scene);
+    o.media_keepalive = millis(500);  // the media defaults: threshold 950 ms once measured
+    o.media_timeout = millis(1500);
+    auto& e = joined(scene, o);
+    scene.advance_to(1010);  // PONGs at 500 and 1000 measured the path
+    scene.server.config().answer_media_ping = false;  // the new media path never gets a PONG
+    int outages = 0;
+    e.on_event = [&](const TimedEvent& ev) {
+        if (ev.type == RL_EVENT_RECONNECTING_START && ++outages == 2) {
+            scene.server.config().answer_media_ping = true;
+        }
+    };
+    scene.server.drop_all_connections();  // a reset: resumed at once, on a new media path
+    scene.advance_to(4000);
+    // The new path starts from the old one's RTT estimate: lost 950 ms after its bind at 1010,
+    // not at the 1500 ms cap it would use until its first PONG.
+    std::vector<At> want = outage_then_rejoin(1010, RL_REASON_SIGNAL_DISCONNECTED, 1010);
+    for (const At& at : outage_then_rejoin(1960, RL_REASON_MEDIA_CONNECTION_DISCONNECTED, 1960)) {
+        want.push_back(at);
+    }
+    EXPECT_TIMELINE(e.events, 3, want);
+}
+
+TEST(both_paths_silent_is_an_outage_at_the_media_silence_threshold) {
+    ClockedScene scene;
+    roomlink::EngineOptions o = fast_options(scene);
+    // Signal silent before media's threshold runs out, so that the engine asks media first.
+    o.signal_timeout = millis(400);
+    auto& e = joined(scene, o);
     scene.advance_to(1060);  // media last answered at 1050, signal at 1000
     scene.server.config().answer_media_ping = false;
     scene.server.config().stall_new_connections = true;
@@ -328,13 +359,13 @@ TEST(both_paths_silent_is_an_outage_at_the_media_timeout) {
         scene.server.config().stall_new_connections = false;
     });
     scene.advance_to(4000);
-    // At 1600 the signal is silent for its timeout and media's last PONG (1050) is recent: the
+    // At 1400 the signal is silent for its timeout and media's last PONG (1050) is recent: the
     // engine asks media with a PING out of turn, which gets no answer, so no migration starts;
-    // at 1650 media is lost as well, 600 ms after it last spoke, not 2 x signal_timeout after the
-    // signal did. The only new connection is the reconnect's.
+    // at 1550 media is lost as well, its threshold (500 ms) after it last spoke, not
+    // 2 x signal_timeout after the signal did. The only new connection is the reconnect's.
     EXPECT_TIMELINE(e.events, 3,
-                    outage_then_rejoin(1650, RL_REASON_MEDIA_CONNECTION_DISCONNECTED, 1650));
-    CHECK((scene.ms_of(scene.server.stats().accepted_at) == Times{0, 1650}));
+                    outage_then_rejoin(1550, RL_REASON_MEDIA_CONNECTION_DISCONNECTED, 1550));
+    CHECK((scene.ms_of(scene.server.stats().accepted_at) == Times{0, 1550}));
 }
 
 // --- signal stall: migration --------------------------------------------------------------------

@@ -28,8 +28,19 @@ namespace {
 
 using Action = KeepaliveSchedule::Action;
 
-// Media defaults: healthy 500 ms, fast 50 ms, timeout 1500 ms.
-KeepaliveTiming media_defaults() { return KeepaliveTiming{millis(500), millis(50), millis(1500)}; }
+// Media defaults: healthy 500 ms, fast 25 ms, timeout 1500 ms.
+KeepaliveTiming media_defaults() { return KeepaliveTiming{millis(500), millis(25), millis(1500)}; }
+
+// `from`, `from + step`, ... while below `to`.
+std::vector<int64_t> every(int64_t from, int64_t step, int64_t to) {
+    std::vector<int64_t> v;
+    for (int64_t ms = from; ms < to; ms += step) v.push_back(ms);
+    return v;
+}
+std::vector<int64_t> operator+(std::vector<int64_t> a, const std::vector<int64_t>& b) {
+    a.insert(a.end(), b.begin(), b.end());
+    return a;
+}
 
 // Runs the schedule from `from` to `to` in 1 ms steps as a caller would, sending every ping it
 // asks for; returns the ping times (ms after t0) and stops early if the path is lost.
@@ -85,54 +96,150 @@ TEST(healthy_path_pings_at_the_healthy_interval) {
 TEST(overdue_ping_switches_to_fast_pings_after_the_suspect_delay) {
     KeepaliveSchedule k;
     k.start(media_defaults(), kT0);
-    // No RTT measured yet: the suspect delay is the 200 ms floor.
-    CHECK_EQ(to_millis(k.suspect_delay()), int64_t{200});
+    // No RTT measured yet: the suspect delay is the rto's 100 ms floor.
+    CHECK_EQ(to_millis(k.suspect_delay()), int64_t{100});
     Run run = drive(k, kT0, 0, 1000);
-    // The 500 ms PING is unanswered: at 700 ms a fast PING at once, then every 50 ms.
+    // The 500 ms PING is unanswered: at 600 ms a fast PING at once, then every 25 ms.
     REQUIRE(run.pings.size() >= 4);
     CHECK_EQ(run.pings[0], int64_t{500});
-    CHECK_EQ(run.pings[1], int64_t{700});
-    CHECK_EQ(run.pings[2], int64_t{750});
-    CHECK_EQ(run.pings[3], int64_t{800});
+    CHECK_EQ(run.pings[1], int64_t{600});
+    CHECK_EQ(run.pings[2], int64_t{625});
+    CHECK_EQ(run.pings[3], int64_t{650});
     CHECK(k.fast());
     CHECK_EQ(run.lost_at, int64_t{-1});
 }
 
-TEST(suspect_delay_follows_the_smoothed_rtt_within_bounds) {
+TEST(rtt_estimator_follows_rfc_6298) {
+    RttEstimator e;
+    CHECK(!e.measured());
+    CHECK(!e.srtt().has_value());
+    CHECK_EQ(to_millis(e.rto(millis(100))), int64_t{100});  // the floor before any sample
+    e.sample(millis(-5));                                    // a clock step: ignored
+    CHECK(!e.measured());
+    e.sample(millis(100));  // the first: srtt R, rttvar R/2
+    CHECK_EQ(to_millis(*e.srtt()), int64_t{100});
+    CHECK_EQ(to_millis(e.rttvar()), int64_t{50});
+    CHECK_EQ(to_millis(e.rto(millis(100))), int64_t{300});  // 100 + 4 x 50
+    e.sample(millis(900));  // rttvar from the old srtt: 50 - 12.5 + 800/4; srtt 100 + 800/8
+    CHECK_EQ(e.rttvar().count(), int64_t{237500000});  // ns
+    CHECK_EQ(to_millis(*e.srtt()), int64_t{200});
+    CHECK_EQ(to_millis(e.rto(millis(100))), int64_t{1150});
+    // Steady samples shrink the variance by a quarter each: the rto closes in on the srtt.
+    RttEstimator steady;
+    steady.sample(millis(40));
+    for (int i = 0; i < 40; ++i) steady.sample(millis(40));
+    CHECK_EQ(to_millis(*steady.srtt()), int64_t{40});
+    CHECK(steady.rttvar() < millis(1));
+    CHECK_EQ(to_millis(steady.rto(millis(100))), int64_t{100});  // below the floor
+    CHECK_EQ(to_millis(steady.rto(millis(10))), int64_t{40});
+}
+
+TEST(suspect_delay_is_the_rto_within_bounds) {
     KeepaliveSchedule k;
     k.start(media_defaults(), kT0);
     k.rtt_sample(millis(10));
-    CHECK_EQ(to_millis(k.suspect_delay()), int64_t{200});  // 3 x 10 ms is below the floor
+    CHECK_EQ(to_millis(k.suspect_delay()), int64_t{100});  // 10 + 4 x 5 ms is below the floor
     KeepaliveSchedule slow;
     slow.start(media_defaults(), kT0);
     slow.rtt_sample(millis(100));
-    CHECK_EQ(to_millis(slow.suspect_delay()), int64_t{300});  // 3 x srtt
-    slow.rtt_sample(millis(900));                             // smoothed: 100 + (900-100)/8
-    CHECK_EQ(to_millis(*slow.smoothed_rtt()), int64_t{200});
+    CHECK_EQ(to_millis(slow.suspect_delay()), int64_t{300});  // srtt + 4 x rttvar
+    CHECK_EQ(to_millis(*slow.smoothed_rtt()), int64_t{100});
     KeepaliveSchedule capped;
     capped.start(media_defaults(), kT0);
     capped.rtt_sample(millis(400));
     CHECK_EQ(to_millis(capped.suspect_delay()), int64_t{375});  // at most a quarter of 1500 ms
 }
 
+TEST(silence_threshold_is_short_on_a_clean_path) {
+    KeepaliveSchedule k;
+    k.start(media_defaults(), kT0);
+    CHECK_EQ(to_millis(k.silence_threshold()), int64_t{1500});  // nothing measured: the timeout
+    Run first = drive(k, kT0, 0, 500);
+    REQUIRE((first.pings == std::vector<int64_t>{500}));
+    k.rtt_sample(millis(1));
+    k.heard(kT0 + millis(501));  // the last PONG, 1 ms after its PING
+    // 500 healthy + 100 suspect + 10 x 25 fast + 100 for the last answer.
+    CHECK_EQ(to_millis(k.silence_threshold()), int64_t{950});
+    CHECK_EQ(to_millis(k.rto()), int64_t{100});
+    Run run = drive(k, kT0, 502, 5000);
+    CHECK_EQ(run.lost_at, int64_t{1451});  // 501 + 950
+    // The healthy PING at 1000, fast from 1100 every 25 ms: 10 of them and the rto's worth more.
+    CHECK(run.pings == std::vector<int64_t>{1000} + every(1100, 25, 1451));
+}
+
+TEST(silence_threshold_stretches_with_the_rtt_variance) {
+    KeepaliveSchedule k;
+    k.start(media_defaults(), kT0);
+    k.rtt_sample(millis(100));  // srtt 100, rttvar 50: rto 300
+    k.heard(kT0);
+    // 500 + 300 suspect + 10 x 25 + 300.
+    CHECK_EQ(to_millis(k.silence_threshold()), int64_t{1350});
+    Run run = drive(k, kT0, 1, 5000);
+    CHECK_EQ(run.lost_at, int64_t{1350});
+    CHECK(run.pings == std::vector<int64_t>{500} + every(800, 25, 1350));
+    // Jitter: samples of 10 and 190 ms, turn about. The variance, not the mean, sets the window.
+    KeepaliveSchedule jittery;
+    jittery.start(media_defaults(), kT0);
+    for (int i = 0; i < 40; ++i) jittery.rtt_sample(millis(i % 2 == 0 ? 10 : 190));
+    const RttEstimator& e = jittery.rtt();
+    CHECK(*e.srtt() > millis(80) && *e.srtt() < millis(120));
+    CHECK(e.rttvar() > millis(70) && e.rttvar() < millis(110));
+    const Duration rto = *e.srtt() + 4 * e.rttvar();
+    CHECK(jittery.rto() == rto);
+    // The rto is above a quarter of the timeout.
+    CHECK_EQ(to_millis(jittery.suspect_delay()), int64_t{375});
+    CHECK_EQ(to_millis(jittery.silence_threshold()), int64_t{1500});  // capped
+}
+
+TEST(a_seeded_schedule_adapts_before_its_first_pong) {
+    RttEstimator earlier;
+    earlier.sample(millis(1));
+    KeepaliveSchedule k;
+    k.seed_rtt(earlier);  // before the start, as a reconnect's new media path is seeded
+    k.start(media_defaults(), kT0);
+    CHECK_EQ(to_millis(k.silence_threshold()), int64_t{950});
+    CHECK_EQ(drive(k, kT0, 0, 5000).lost_at, int64_t{950});
+}
+
+TEST(silence_threshold_is_never_beyond_the_timeout) {
+    // However slow the path, the configured timeout bounds the verdict: the worst case.
+    KeepaliveSchedule slow;
+    slow.start(media_defaults(), kT0);
+    slow.rtt_sample(millis(2000));  // rto 2000 + 4 x 1000
+    slow.heard(kT0);
+    CHECK_EQ(to_millis(slow.silence_threshold()), int64_t{1500});
+    CHECK_EQ(drive(slow, kT0, 1, 5000).lost_at, int64_t{1500});
+    // A timeout below the clean-path window is the threshold itself: the tuned profile.
+    KeepaliveSchedule tuned;
+    tuned.start(KeepaliveTiming{millis(20), millis(25), millis(200)}, kT0);
+    tuned.rtt_sample(millis(1));
+    CHECK_EQ(to_millis(tuned.suspect_delay()), int64_t{50});  // a quarter of 200
+    CHECK_EQ(to_millis(tuned.silence_threshold()), int64_t{200});  // 20 + 50 + 10 x 20 + 100 > 200
+    // Without fast pings there is no window to fill: the timeout.
+    KeepaliveSchedule fixed;
+    fixed.start(KeepaliveTiming{millis(250), Duration::zero(), millis(1500)}, kT0);
+    fixed.rtt_sample(millis(1));
+    CHECK_EQ(to_millis(fixed.silence_threshold()), int64_t{1500});
+}
+
 TEST(pong_ends_the_fast_pings_and_the_healthy_grid_resumes) {
     KeepaliveSchedule k;
     k.start(media_defaults(), kT0);
     Run run = drive(k, kT0, 0, 760);
-    REQUIRE((run.pings == std::vector<int64_t>{500, 700, 750}));
+    REQUIRE(run.pings == std::vector<int64_t>{500} + every(600, 25, 760));
     REQUIRE(k.fast());
     // The PONG of the 750 ms PING arrives at 770 ms: back to 500 ms after the last PING sent.
     k.heard(kT0 + millis(770));
     CHECK(!k.fast());
     CHECK_EQ(to_millis(k.next_wakeup() - kT0), int64_t{1250});
     Run after = drive(k, kT0, 771, 1800);
-    // That one goes unanswered again: fast from 1450.
+    // That one goes unanswered again: fast from 1350.
     REQUIRE(after.pings.size() >= 2);
     CHECK_EQ(after.pings[0], int64_t{1250});
-    CHECK_EQ(after.pings[1], int64_t{1450});
+    CHECK_EQ(after.pings[1], int64_t{1350});
 }
 
-TEST(detection_is_at_last_receive_plus_timeout_whatever_the_ping_rate) {
+TEST(before_an_rtt_sample_detection_is_at_last_receive_plus_timeout) {
     KeepaliveSchedule k;
     k.start(media_defaults(), kT0);
     Run first = drive(k, kT0, 0, 500);
@@ -140,12 +247,8 @@ TEST(detection_is_at_last_receive_plus_timeout_whatever_the_ping_rate) {
     k.heard(kT0 + millis(510));  // the last PONG
     Run run = drive(k, kT0, 511, 5000);
     CHECK_EQ(run.lost_at, int64_t{2010});  // 510 + 1500
-    // Healthy PING at 1000, unanswered; fast from 1200 every 50 ms until the timeout.
-    REQUIRE(run.pings.size() >= 3);
-    CHECK_EQ(run.pings[0], int64_t{1000});
-    CHECK_EQ(run.pings[1], int64_t{1200});
-    CHECK_EQ(run.pings.back(), int64_t{2000});
-    CHECK_EQ(run.pings.size(), size_t{1 + 17});  // 1200, 1250, ..., 2000
+    // Healthy PING at 1000, unanswered; fast from 1100 every 25 ms until the timeout.
+    CHECK(run.pings == std::vector<int64_t>{1000} + every(1100, 25, 2010));
 }
 
 TEST(fast_pings_are_bounded_per_overdue_episode) {
@@ -153,19 +256,17 @@ TEST(fast_pings_are_bounded_per_overdue_episode) {
     k.start(KeepaliveTiming{millis(500), millis(50), millis(10000)}, kT0);  // a long timeout
     Run run = drive(k, kT0, 0, 3000);
     CHECK_EQ(run.lost_at, int64_t{-1});
-    // 500 healthy; 700 ... 1650: 20 fast; then back to the healthy interval: 2150, 2650.
-    REQUIRE_EQ(run.pings.size(), size_t{1 + 20 + 2});
-    CHECK_EQ(run.pings[1], int64_t{700});
-    CHECK_EQ(run.pings[20], int64_t{1650});
-    CHECK_EQ(run.pings[21], int64_t{2150});
+    // 500 healthy; 600 ... 2550: 40 fast; then back to the healthy interval: 3050 (run to 3000).
+    CHECK(run.pings == std::vector<int64_t>{500} + every(600, 50, 2600));
+    CHECK_EQ(to_millis(k.next_wakeup() - kT0), int64_t{3050});
     CHECK(k.fast());
     // An answer opens a new episode with a fresh budget.
     k.heard(kT0 + millis(3000));
     Run again = drive(k, kT0, 3001, 4000);
     REQUIRE(again.pings.size() >= 3);
-    CHECK_EQ(again.pings[0], int64_t{3150});
-    CHECK_EQ(again.pings[1], int64_t{3350});
-    CHECK_EQ(again.pings[2], int64_t{3400});
+    CHECK_EQ(again.pings[0], int64_t{3050});
+    CHECK_EQ(again.pings[1], int64_t{3150});
+    CHECK_EQ(again.pings[2], int64_t{3200});
 }
 
 TEST(fast_pings_are_never_slower_than_the_healthy_interval) {
@@ -192,10 +293,10 @@ TEST(owner_judged_silence_is_never_reported_lost) {
             SilenceVerdict::kLeaveToOwner);
     Run run = drive(k, kT0, 0, 3000);
     CHECK_EQ(run.lost_at, int64_t{-1});
-    // 1000, then fast from 1200 (the 200 ms floor; a quarter of the timeout would be 375 ms).
+    // 1000, then fast from 1100 (the rto's 100 ms floor; a quarter of the timeout is 375 ms).
     REQUIRE(run.pings.size() >= 2);
     CHECK_EQ(run.pings[0], int64_t{1000});
-    CHECK_EQ(run.pings[1], int64_t{1200});
+    CHECK_EQ(run.pings[1], int64_t{1100});
     CHECK(k.fast());
 }
 
@@ -203,8 +304,8 @@ TEST(an_out_of_turn_ping_can_make_the_path_suspect) {
     KeepaliveSchedule k;
     k.start(media_defaults(), kT0);
     k.pinged(kT0 + millis(100));  // network changed: PING now
-    CHECK_EQ(to_millis(k.next_wakeup() - kT0), int64_t{300});
-    CHECK(k.due(kT0 + millis(300)) == Action::kPing);
+    CHECK_EQ(to_millis(k.next_wakeup() - kT0), int64_t{200});
+    CHECK(k.due(kT0 + millis(200)) == Action::kPing);
     CHECK(k.fast());
 }
 
@@ -281,10 +382,9 @@ TEST(driver_pings_on_the_schedule_and_reports_silence_once) {
     FakePath path(m.clock, m.loop, true);
     path.driver->start(media_defaults(), m.clock.now());
     m.run_until(3000);
-    // The healthy PING at 500, fast ones from 700 every 50 ms, silent at 1500 and no PING since.
-    std::vector<int64_t> want = {500};
-    for (int64_t ms = 700; ms < 1500; ms += 50) want.push_back(ms);
-    CHECK(path.pings == want);
+    // The healthy PING at 500, fast ones from 600 every 25 ms, silent at 1500 (nothing measured:
+    // the timeout) and no PING since.
+    CHECK(path.pings == std::vector<int64_t>{500} + every(600, 25, 1500));
     CHECK_EQ(path.silent_at, int64_t{1500});
     CHECK_EQ(path.reads, 1);  // the socket was read before the verdict
     CHECK(!path.driver->running());
@@ -312,13 +412,9 @@ TEST(driver_of_an_owner_judged_path_never_reports_silence) {
     m.run_until(6000);
     CHECK_EQ(path.silent_at, int64_t{-1});
     CHECK_EQ(path.reads, 0);
-    // 1000; fast from 1200 for the episode's 20 PINGs (to 2150); then healthy: 3150, 4150, 5150.
-    REQUIRE_EQ(path.pings.size(), size_t{1 + 20 + 3});
-    CHECK_EQ(path.pings[0], int64_t{1000});
-    CHECK_EQ(path.pings[1], int64_t{1200});
-    CHECK_EQ(path.pings[20], int64_t{2150});
-    CHECK_EQ(path.pings[21], int64_t{3150});
-    CHECK_EQ(path.pings[23], int64_t{5150});
+    // 1000; fast from 1100 for the episode's 40 PINGs (to 3050); then healthy: 4050, 5050.
+    CHECK((path.pings == std::vector<int64_t>{1000} + every(1100, 50, 3100) +
+                             std::vector<int64_t>{4050, 5050}));
     CHECK(path.driver->running());
 }
 
@@ -327,16 +423,18 @@ TEST(driver_answer_ends_fast_pings_and_out_of_turn_pings_count) {
     FakePath path(m.clock, m.loop, true);
     path.driver->start(media_defaults(), m.clock.now());
     m.run_until(760);
-    REQUIRE((path.pings == std::vector<int64_t>{500, 700, 750}));
+    REQUIRE(path.pings == std::vector<int64_t>{500} + every(600, 25, 760));
     path.driver->heard(m.clock.now());  // at 760: back to healthy, 500 ms after the last PING
     CHECK(!path.driver->schedule().fast());
     m.run_until(1100);
-    path.driver->pinged_out_of_turn();  // a network change at 1100: suspect at 1300
-    m.run_until(1400);
-    CHECK((path.pings == std::vector<int64_t>{500, 700, 750, 1300, 1350, 1400}));
+    path.driver->pinged_out_of_turn();  // a network change at 1100: suspect at 1200
+    m.run_until(1300);
+    const std::vector<int64_t> want =
+        std::vector<int64_t>{500} + every(600, 25, 760) + every(1200, 25, 1301);
+    CHECK(path.pings == want);
     path.driver->stop();
     m.run_until(5000);
-    CHECK_EQ(path.pings.size(), size_t{6});
+    CHECK(path.pings == want);
     CHECK_EQ(path.silent_at, int64_t{-1});
     path.driver->heard(m.clock.now());  // ignored once stopped
     path.driver->pinged_out_of_turn();
@@ -347,7 +445,7 @@ TEST(driver_skips_fast_pings_the_loops_budget_refuses) {
     ManualLoop m;
     FakePath path(m.clock, m.loop, true);
     path.driver->start(KeepaliveTiming{millis(500), millis(50), millis(10000)}, m.clock.now());
-    m.run_until(699);
+    m.run_until(599);
     // Every path on the loop shares one budget; spend it all just before the first fast PING.
     FastPingBudget& budget = KeepaliveDriver::fast_ping_budget(m.loop);
     CHECK(&budget == &KeepaliveDriver::fast_ping_budget(m.loop));
@@ -355,9 +453,9 @@ TEST(driver_skips_fast_pings_the_loops_budget_refuses) {
     while (budget.take(m.clock.now())) {
     }
     m.loop.run_once(Duration::zero());
-    m.run_until(800);
-    // 700 refused (skipped as if lost); 50 ms later ten tokens have come back.
-    CHECK((path.pings == std::vector<int64_t>{500, 750, 800}));
+    m.run_until(700);
+    // 600 refused (skipped as if lost); 50 ms later ten tokens have come back.
+    CHECK((path.pings == std::vector<int64_t>{500, 650, 700}));
     // Another loop's budget is its own.
     ManualLoop second;
     CHECK(KeepaliveDriver::fast_ping_budget(second.loop).take(second.clock.now()));
@@ -494,6 +592,11 @@ struct BoundMediaPath {
         settle(loop);
         REQUIRE(listener.bound);
         path.start_keepalive(media_defaults());
+        // Nothing measured yet: the keepalive's first PING goes out at once; its PONG, read at
+        // the same manual instant, is the first round trip (0).
+        REQUIRE_EQ(server.serve(true), 1);
+        settle(loop);
+        REQUIRE(path.keepalive().rtt().measured());
     }
 
     // Moves the clock on by `by`, runs what fell due, and lets the server read what arrived
@@ -526,23 +629,27 @@ TEST(media_path_follows_the_adaptive_schedule_on_a_manual_clock) {
     CHECK(!path.keepalive().fast());
     const TimePoint last_pong = path.last_inbound();
 
-    // The server stops answering: one more healthy PING, fast ones 200 ms after it, then lost at
-    // the last PONG + 1500 ms, not a moment earlier.
+    // The RTTs measured on the manual clock are 0 (the PONG is read at the instant of its PING):
+    // a clean path, whose threshold is 500 + 100 + 10 x 25 + 100 = 950 ms.
+    CHECK_EQ(to_millis(path.keepalive().silence_threshold()), int64_t{950});
+
+    // The server stops answering: one more healthy PING, fast ones 100 ms after it, then lost at
+    // the last PONG + 950 ms, not a moment earlier.
     int unanswered = 0;
     bool saw_fast = false;
     while (listener.lost == 0 && clock.now() < last_pong + millis(3000)) {
         unanswered += bound.tick(millis(10), false);
         saw_fast = saw_fast || path.keepalive().fast();
         if (listener.lost == 0) {
-            CHECK(clock.now() < last_pong + millis(1500));
+            CHECK(clock.now() < last_pong + millis(950));
         }
     }
     CHECK_EQ(listener.lost, 1);
-    CHECK(clock.now() >= last_pong + millis(1500) && clock.now() < last_pong + millis(1510));
+    CHECK(clock.now() >= last_pong + millis(950) && clock.now() < last_pong + millis(960));
     CHECK(saw_fast);
-    // 1 healthy PING, then fast ones every 50 ms for at least 700 ms of the remaining silence.
-    CHECK(unanswered >= 1 + 14);
-    CHECK(unanswered <= 1 + 26);
+    // 1 healthy PING, then fast ones (every 30 ms on a 10 ms tick) from 100 ms after it to 950.
+    CHECK(unanswered >= 1 + 10);
+    CHECK(unanswered <= 1 + 15);
 }
 
 // An attacker on the path can replay the server's genuine PONGs and forge new ones for the
@@ -561,16 +668,17 @@ TEST(replayed_and_forged_media_pongs_are_not_liveness) {
         settle(bound.loop);
     }
     CHECK_EQ(bound.listener.lost, 1);
-    CHECK(clock.now() >= last_pong + millis(1500) && clock.now() < last_pong + millis(1510));
-    CHECK(bound.path.replayed() > 100);
-    CHECK(bound.path.unauthenticated() > 100);
+    // The clean path's threshold (see the test above).
+    CHECK(clock.now() >= last_pong + millis(950) && clock.now() < last_pong + millis(960));
+    CHECK(bound.path.replayed() > 50);  // one a 10 ms tick for 950 ms
+    CHECK(bound.path.unauthenticated() > 50);
 }
 
 TEST(media_path_returns_to_the_healthy_interval_after_a_pong) {
     BoundMediaPath bound(7);
     Listener& listener = bound.listener;
     MediaPath& path = bound.path;
-    // 500 ms: PING lost; 700 ms: fast PINGs, lost too, until 800 ms.
+    // 500 ms: PING lost; 600 ms: fast PINGs, lost too, until 800 ms.
     int lost_pings = 0;
     for (int step = 0; step < 80; ++step) {
         lost_pings += bound.tick(millis(10), false);
@@ -730,8 +838,8 @@ TEST(signal_connection_pings_on_the_schedule_and_leaves_silence_to_its_owner) {
     CHECK(connection.keepalive().smoothed_rtt().has_value());
     CHECK(!connection.keepalive().fast());
 
-    // Silent: the 4000 PING goes unanswered, fast ones from 4200 (the 200 ms floor), 20 of them,
-    // then one a second again; far past the timeout the connection is still open.
+    // Silent: the 4000 PING goes unanswered, fast ones from 4100 (the rto's 100 ms floor), 40 of
+    // them, then one a second again; far past the timeout the connection is still open.
     bool saw_fast = false;
     int unanswered = 0;
     while (clock.now() < t0 + millis(8000)) {
@@ -739,7 +847,7 @@ TEST(signal_connection_pings_on_the_schedule_and_leaves_silence_to_its_owner) {
         saw_fast = saw_fast || connection.keepalive().fast();
     }
     CHECK(saw_fast);
-    CHECK_EQ(unanswered, 1 + 20 + 2);  // 4000; 4200 ... 5150; 6150, 7150
+    CHECK_EQ(unanswered, 1 + 40 + 1);  // 4000; 4100 ... 6050; 7050
     CHECK_EQ(listener.closed, 0);
     CHECK(connection.connected());
 

@@ -163,10 +163,14 @@ typedef struct rl_engine_options {
                                         (docs/STATES.md); 100..60000 and at least 1.5x
                                         signal_keepalive_ms; default 1500 */
     int32_t media_keepalive_ms;      /* media ping interval while PONGs come back; an overdue PONG
-                                        switches to a ping every 50 ms until one arrives;
+                                        switches to a ping every 25 ms until one arrives;
                                         20..10000; default 500 */
-    int32_t media_timeout_ms;        /* media silence that starts an outage; 100..60000 and at
-                                        least 1.5x media_keepalive_ms; default 1500 */
+    int32_t media_timeout_ms;        /* the most media silence that starts an outage: the
+                                        threshold adapts to the measured RTT (srtt + 4 x rttvar)
+                                        and is shorter on a clean path (950 ms at the defaults;
+                                        docs/STATES.md, "Keepalive"), never longer than this;
+                                        100..60000 and at least 1.5x media_keepalive_ms;
+                                        default 1500 */
     int32_t reconnect_timeout_ms;    /* give up after this long in RECONNECTING; 1000..600000;
                                         default 40000 */
     int32_t backoff_initial_ms;      /* first retry delay after the immediate attempt; 10..60000;

@@ -226,9 +226,9 @@ public final class RoomEngineConfig {
 
         /**
          * Signaling ping interval while the server answers. A PING left unanswered longer than
-         * expected (3 × the measured round trip, at least 200 ms) switches to a ping every 50 ms
-         * (never slower than this interval) until data arrives, so a slow interval does not
-         * weaken detection: silence is always measured from the last data received.
+         * expected (the retransmission timeout of the measured round trips, srtt + 4 × rttvar, at
+         * least 100 ms) switches to a ping every 25 ms (never slower than this interval) until
+         * data arrives; silence is always measured from the last data received.
          * 20 ms to 10 s; default 1 s.
          */
         public Builder signalKeepaliveInterval(Duration interval) {
@@ -250,7 +250,8 @@ public final class RoomEngineConfig {
 
         /**
          * Media ping interval while PONGs come back; an overdue PONG switches to a ping every
-         * 50 ms (never slower than this interval) until one arrives, as for signaling.
+         * 25 ms (never slower than this interval) until one arrives, as for signaling. With
+         * {@link #mediaTimeout} it sets the media silence threshold on a clean path.
          * 20 ms to 10 s; default 500 ms.
          */
         public Builder mediaKeepaliveInterval(Duration interval) {
@@ -260,8 +261,11 @@ public final class RoomEngineConfig {
         }
 
         /**
-         * Media silence that starts an outage. 100 ms to 60 s, at least 1.5 ×
-         * {@link #mediaKeepaliveInterval}; default 1.5 s.
+         * The longest media silence that starts an outage: the cap of an RTT-adaptive threshold,
+         * min(this, interval + 2 × RTO + 10 × 25 ms) with RTO = srtt + 4 × rttvar of the measured
+         * round trips (at least 100 ms). On a clean path that is 950 ms at the defaults; jitter
+         * stretches it up to this value, which also applies before the first round trip is
+         * measured. 100 ms to 60 s, at least 1.5 × {@link #mediaKeepaliveInterval}; default 1.5 s.
          */
         public Builder mediaTimeout(Duration timeout) {
             Checks.millisInRange("mediaTimeout", timeout, 100, 60_000);

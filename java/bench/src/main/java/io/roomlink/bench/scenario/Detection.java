@@ -45,7 +45,7 @@ final class Detection extends Scenario {
                 + "(-Dbench.detectionSeed=N replays them)");
         java.util.Random phases = new java.util.Random(seed);
         List<Setting> settings = List.of(
-                new Setting("defaults", "signal 1 s/1.5 s, media 500 ms/1.5 s, 50 ms while overdue", b -> b,
+                new Setting("defaults", "signal 1 s/1.5 s, media 500 ms/1.5 s cap (RTT-adaptive), 25 ms while overdue", b -> b,
                         "p99 ≤ 1.0 s", 1000.0),
                 new Setting("tuned", "media keepalive 20 ms/timeout 200 ms, signal 50 ms/200 ms",
                         b -> b.mediaKeepaliveInterval(Duration.ofMillis(20)).mediaTimeout(Duration.ofMillis(200))
