@@ -203,10 +203,10 @@ final class RoomRegistry {
                 ? new Message.ResumeOk(room.channelId, false, s.id, s.secret, conn.mediaHost(), conn.mediaPort())
                 : new Message.JoinOk(room.channelId, s.id, s.secret, conn.mediaHost(), conn.mediaPort(),
                         System.currentTimeMillis());
+        stats.joins.increment(); // before the answer, as for resumes
         replyWithSnapshot(conn, reply, s);
         // Peers learn of the newcomer once its media is bound too (mediaBound → promoteIfReady).
         media.keyRegistered(mediaKey, s);
-        stats.joins.increment();
         if (log.isDebugEnabled()) {
             log.debug("{} joined (channelId {}, {} sessions)", s, room.channelId, room.members.size());
         }
@@ -261,10 +261,10 @@ final class RoomRegistry {
             // A fresh secret at every resume: one sniffed or leaked earlier is dead from now on.
             s.secret = newSecret();
             registerKey(s, r.mediaKey(), r.mediaSecret());
+            stats.resumes.increment(); // before the answer: whoever sees RESUME_OK sees it counted
             replyWithSnapshot(conn, new Message.ResumeOk(s.room.channelId, true, s.id, s.secret, conn.mediaHost(),
                     conn.mediaPort()), s);
             media.keyRegistered(r.mediaKey(), s);
-            stats.resumes.increment();
             log.debug("{} resumed", s);
             return;
         }
