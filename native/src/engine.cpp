@@ -816,7 +816,7 @@ void Engine::begin_outage(ConnEvent cause, const std::string& why, bool silent) 
     if (first_attempt == Duration::zero()) {
         start_attempt();  // after a stable session the first attempt goes out at once
     } else {
-        reconnect_.retry_in(first_attempt);
+        reconnect_.hold_first_attempt(first_attempt);
     }
 }
 

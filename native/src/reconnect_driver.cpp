@@ -59,6 +59,21 @@ Duration ReconnectDriver::outage_began(bool silent) {
     return delay;
 }
 
+void ReconnectDriver::hold_first_attempt(Duration delay) {
+    cancel();
+    holding_ = true;
+    hold_saw_path_down_ = false;
+    retry_timer_ = loop_.schedule_after(delay, [this] {
+        retry_timer_ = 0;
+        holding_ = false;
+        loop_.cancel(probe_timer_);
+        probe_timer_ = 0;
+        loop_.close_and_release(std::move(probe_));
+        owner_.on_attempt_due(std::move(parked_));
+    });
+    probe_timer_ = loop_.schedule_after(next_probe_delay(), [this] { probe_tick(); });
+}
+
 void ReconnectDriver::retry_in(Duration delay) {
     loop_.cancel(retry_timer_);
     retry_timer_ = loop_.schedule_after(delay, [this] {
@@ -161,6 +176,9 @@ void ReconnectDriver::probe_tick() {
     probe_timer_ = 0;
     // A probe still pending in SYN_SENT would only notice the network with the kernel's slow
     // SYN retransmissions; a fresh SYN every interval notices it at once.
+    if (probe_) {
+        hold_saw_path_down_ = true;  // unanswered for a whole interval
+    }
     probe_.reset();
     if (addresses_.empty()) {
         return;
@@ -170,6 +188,7 @@ void ReconnectDriver::probe_tick() {
     std::string error;
     if (!probe_->connect(current_address(), &error)) {
         probe_.reset();
+        hold_saw_path_down_ = true;
     }
     probe_timer_ = loop_.schedule_after(next_probe_delay(), [this] { probe_tick(); });
 }
@@ -188,6 +207,8 @@ void ReconnectDriver::cancel() {
     loop_.cancel(retry_timer_);
     loop_.cancel(probe_timer_);
     loop_.close_and_release(std::move(probe_));
+    loop_.close_and_release(std::move(parked_));
+    holding_ = false;
 }
 
 void ReconnectDriver::stop() {
@@ -198,13 +219,29 @@ void ReconnectDriver::stop() {
 
 void ReconnectDriver::on_signal_connected(SignalConnection& connection) {
     RL_ASSERT_LOOP_THREAD(loop_);
+    if (holding_ && !hold_saw_path_down_) {
+        // The server is up: it is the one ending sessions, and the hold stands.
+        DRIVER_LOG(RL_LOG_INFO, "probe reached %s during the hold: the attempt waits for its end",
+                   connection.remote().to_string().c_str());
+        loop_.cancel(probe_timer_);
+        probe_timer_ = 0;
+        parked_ = std::move(probe_);
+        return;
+    }
     DRIVER_LOG(RL_LOG_INFO, "probe reached %s: attempting now",
                connection.remote().to_string().c_str());
     owner_.on_attempt_due(std::move(probe_));
 }
 
-void ReconnectDriver::on_signal_closed(SignalConnection&, const std::string&, bool) {
+void ReconnectDriver::on_signal_closed(SignalConnection& connection, const std::string&, bool) {
     RL_ASSERT_LOOP_THREAD(loop_);
+    if (&connection == parked_.get()) {
+        loop_.close_and_release(std::move(parked_));  // the hold's end connects afresh
+        return;
+    }
+    if (!connection.reached_server()) {
+        hold_saw_path_down_ = true;  // refused, unreachable: the path is down, not the server
+    }
     loop_.close_and_release(std::move(probe_));
 }
 

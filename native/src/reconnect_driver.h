@@ -53,11 +53,18 @@ public:
     // that stayed up for kStableSession, or the first one since then (or since the join) that
     // did not, earns a fresh backoff and an attempt at once (returns 0). After the second short
     // session in a row ended by the server (EOF, reset, an error, a frame out of place) the
-    // backoff goes on growing and the first attempt waits for it. An outage detected by silence
+    // backoff goes on growing and the first attempt waits for it (hold_first_attempt). An outage detected by silence
     // (`silent`) is not damped: its detection already took a timeout, which paces any loop
     // through it, and the path may come back at any moment (a network cut).
     Duration outage_began(bool silent);
-    // Retries after `delay` (the damped start of an outage, or the spacing below).
+    // Holds the first attempt of a damped outage for `delay`, probing the path meanwhile. The
+    // damping is against a server that keeps ending sessions, so it stands while the server is
+    // reachable: a probe that connects before any has failed is parked and carries the attempt
+    // at the end of the hold. But a probe refused or unanswered shows the path itself is down
+    // (a restart, a cut): from then on the first probe to connect is the attempt, at once, as
+    // in any outage, so recovery still starts within one probe interval of the path's return.
+    void hold_first_attempt(Duration delay);
+    // Retries after `delay` (the spacing below).
     void retry_in(Duration delay);
     // How long a fresh attempt must still wait: attempts that reach the server are at least
     // kMinAttemptSpacing apart, so no server makes more than a few per second; 0 if none.
@@ -121,6 +128,11 @@ private:
     int short_sessions_ = 0;      // sessions in a row lost before kStableSession
     GrowingDelay probe_delay_;  // probe_interval, jittered; never grows
     std::unique_ptr<SignalConnection> probe_;
+    // hold_first_attempt: whether one is on, whether a probe has found the path down during it,
+    // and the probe that reached the server first (the attempt's connection at the hold's end).
+    bool holding_ = false;
+    bool hold_saw_path_down_ = false;
+    std::unique_ptr<SignalConnection> parked_;
     EventLoop::TimerId retry_timer_ = 0;
     EventLoop::TimerId probe_timer_ = 0;
 };

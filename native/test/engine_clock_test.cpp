@@ -286,6 +286,51 @@ TEST(recovery_starts_within_a_probe_interval_of_the_server_returning_despite_lon
     CHECK((scene.ms_of(scene.server.stats().accepted_at) == Times{0, rejoined}));
 }
 
+// A second session in a row ended by the server earns a held first attempt (reconnect_driver.h).
+// Returns the engine at 1500 ms, after a first reset at 1000 that was resumed at once.
+ClockedScene::Member& reset_once(ClockedScene& scene, roomlink::EngineOptions o) {
+    o.backoff.initial = millis(1000);  // the hold: the backoff's first step
+    o.probe_interval = millis(100);
+    auto& e = joined(scene, o);
+    scene.advance_to(1000);
+    scene.server.drop_all_connections();
+    scene.advance_to(1500);
+    return e;
+}
+
+TEST(a_held_first_attempt_gives_way_to_a_probe_once_the_path_was_down) {
+    ClockedScene scene;
+    auto& e = reset_once(scene, fast_options(scene));
+    scene.server.stop_listening();  // a restart: reset, then refused
+    scene.server.drop_all_connections();
+    scene.advance_to(1800);
+    scene.server.resume_listening();
+    REQUIRE(scene.advance_until([&] { return e.events.size() == 11; }, 4000));
+    const int64_t rejoined = scene.now_ms();
+    std::fprintf(stderr, "    measured: rejoined at %lld ms, server back at 1800, hold until 2500\n",
+                 static_cast<long long>(rejoined));
+    CHECK(rejoined > 1800);
+    CHECK(rejoined <= 1900);  // within one probe interval of the return, not at the hold's end
+    std::vector<At> want = outage_then_rejoin(1000, RL_REASON_SIGNAL_DISCONNECTED, 1000);
+    for (const At& a : outage_then_rejoin(1500, RL_REASON_SIGNAL_DISCONNECTED, rejoined)) want.push_back(a);
+    EXPECT_TIMELINE(e.events, 3, want);
+}
+
+TEST(a_held_first_attempt_stands_while_the_server_is_reachable) {
+    ClockedScene scene;
+    auto& e = reset_once(scene, fast_options(scene));
+    scene.server.drop_all_connections();  // the server ends a second short session and stays up
+    REQUIRE(scene.advance_until([&] { return e.events.size() == 11; }, 4000));
+    std::vector<At> want = outage_then_rejoin(1000, RL_REASON_SIGNAL_DISCONNECTED, 1000);
+    for (const At& a : outage_then_rejoin(1500, RL_REASON_SIGNAL_DISCONNECTED, 2500)) want.push_back(a);
+    EXPECT_TIMELINE(e.events, 3, want);
+    // The first probe reached the server and was parked: it carried the RESUME at the hold's end.
+    const Times accepted = scene.ms_of(scene.server.stats().accepted_at);
+    REQUIRE_EQ(accepted.size(), size_t{3});
+    CHECK(accepted[2] > 1500 && accepted[2] <= 1600);
+    CHECK((scene.ms_of(scene.server.stats().resumed_at) == Times{1000, 2500}));
+}
+
 TEST(network_change_notification_retries_at_once) {
     ClockedScene scene;
     roomlink::EngineOptions o = fast_options(scene);

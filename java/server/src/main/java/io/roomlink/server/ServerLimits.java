@@ -38,62 +38,99 @@ public record ServerLimits(int maxConnections, int maxConnectionsPerIp, Duration
     }
 
     ServerLimits withMaxConnections(int v) {
-        return new ServerLimits(v, maxConnectionsPerIp, handshakeTimeout, maxPreAuthPings, writeBufferHighWaterMark,
-                maxPendingWriteBytes, maxMembersPerChannel, maxChannels, joinRatePerIp, joinBurstPerIp,
-                maxPendingBinds, maxPendingBindsPerSource, connectionRatePerIp, connectionBurstPerIp);
+        return with(e -> e.maxConnections = v);
     }
 
     ServerLimits withMaxConnectionsPerIp(int v) {
-        return new ServerLimits(maxConnections, v, handshakeTimeout, maxPreAuthPings, writeBufferHighWaterMark,
-                maxPendingWriteBytes, maxMembersPerChannel, maxChannels, joinRatePerIp, joinBurstPerIp,
-                maxPendingBinds, maxPendingBindsPerSource, connectionRatePerIp, connectionBurstPerIp);
+        return with(e -> e.maxConnectionsPerIp = v);
     }
 
     ServerLimits withHandshakeTimeout(Duration v) {
-        return new ServerLimits(maxConnections, maxConnectionsPerIp, v, maxPreAuthPings, writeBufferHighWaterMark,
-                maxPendingWriteBytes, maxMembersPerChannel, maxChannels, joinRatePerIp, joinBurstPerIp,
-                maxPendingBinds, maxPendingBindsPerSource, connectionRatePerIp, connectionBurstPerIp);
+        return with(e -> e.handshakeTimeout = v);
     }
 
     ServerLimits withMaxPreAuthPings(int v) {
-        return new ServerLimits(maxConnections, maxConnectionsPerIp, handshakeTimeout, v, writeBufferHighWaterMark,
-                maxPendingWriteBytes, maxMembersPerChannel, maxChannels, joinRatePerIp, joinBurstPerIp,
-                maxPendingBinds, maxPendingBindsPerSource, connectionRatePerIp, connectionBurstPerIp);
+        return with(e -> e.maxPreAuthPings = v);
     }
 
     ServerLimits withWriteBuffer(int highWaterMark, long maxPending) {
-        return new ServerLimits(maxConnections, maxConnectionsPerIp, handshakeTimeout, maxPreAuthPings, highWaterMark,
-                maxPending, maxMembersPerChannel, maxChannels, joinRatePerIp, joinBurstPerIp,
-                maxPendingBinds, maxPendingBindsPerSource, connectionRatePerIp, connectionBurstPerIp);
+        return with(e -> {
+            e.writeBufferHighWaterMark = highWaterMark;
+            e.maxPendingWriteBytes = maxPending;
+        });
     }
 
     ServerLimits withMaxMembersPerChannel(int v) {
-        return new ServerLimits(maxConnections, maxConnectionsPerIp, handshakeTimeout, maxPreAuthPings,
-                writeBufferHighWaterMark, maxPendingWriteBytes, v, maxChannels, joinRatePerIp, joinBurstPerIp,
-                maxPendingBinds, maxPendingBindsPerSource, connectionRatePerIp, connectionBurstPerIp);
+        return with(e -> e.maxMembersPerChannel = v);
     }
 
     ServerLimits withMaxChannels(int v) {
-        return new ServerLimits(maxConnections, maxConnectionsPerIp, handshakeTimeout, maxPreAuthPings,
-                writeBufferHighWaterMark, maxPendingWriteBytes, maxMembersPerChannel, v, joinRatePerIp, joinBurstPerIp,
-                maxPendingBinds, maxPendingBindsPerSource, connectionRatePerIp, connectionBurstPerIp);
+        return with(e -> e.maxChannels = v);
     }
 
     ServerLimits withJoinRatePerIp(int rate, int burst) {
-        return new ServerLimits(maxConnections, maxConnectionsPerIp, handshakeTimeout, maxPreAuthPings,
-                writeBufferHighWaterMark, maxPendingWriteBytes, maxMembersPerChannel, maxChannels, rate, burst,
-                maxPendingBinds, maxPendingBindsPerSource, connectionRatePerIp, connectionBurstPerIp);
+        return with(e -> {
+            e.joinRatePerIp = rate;
+            e.joinBurstPerIp = burst;
+        });
     }
 
     ServerLimits withPendingBinds(int max, int perSource) {
-        return new ServerLimits(maxConnections, maxConnectionsPerIp, handshakeTimeout, maxPreAuthPings,
-                writeBufferHighWaterMark, maxPendingWriteBytes, maxMembersPerChannel, maxChannels, joinRatePerIp,
-                joinBurstPerIp, max, perSource, connectionRatePerIp, connectionBurstPerIp);
+        return with(e -> {
+            e.maxPendingBinds = max;
+            e.maxPendingBindsPerSource = perSource;
+        });
     }
 
     ServerLimits withConnectionRatePerIp(int rate, int burst) {
-        return new ServerLimits(maxConnections, maxConnectionsPerIp, handshakeTimeout, maxPreAuthPings,
-                writeBufferHighWaterMark, maxPendingWriteBytes, maxMembersPerChannel, maxChannels, joinRatePerIp,
-                joinBurstPerIp, maxPendingBinds, maxPendingBindsPerSource, rate, burst);
+        return with(e -> {
+            e.connectionRatePerIp = rate;
+            e.connectionBurstPerIp = burst;
+        });
+    }
+
+    /** A copy with {@code change} applied: the one place that lists every field. */
+    private ServerLimits with(java.util.function.Consumer<Edit> change) {
+        Edit e = new Edit(this);
+        change.accept(e);
+        return new ServerLimits(e.maxConnections, e.maxConnectionsPerIp, e.handshakeTimeout, e.maxPreAuthPings,
+                e.writeBufferHighWaterMark, e.maxPendingWriteBytes, e.maxMembersPerChannel, e.maxChannels,
+                e.joinRatePerIp, e.joinBurstPerIp, e.maxPendingBinds, e.maxPendingBindsPerSource,
+                e.connectionRatePerIp, e.connectionBurstPerIp);
+    }
+
+    /** The fields of a copy being made, set one by one. */
+    private static final class Edit {
+        int maxConnections;
+        int maxConnectionsPerIp;
+        Duration handshakeTimeout;
+        int maxPreAuthPings;
+        int writeBufferHighWaterMark;
+        long maxPendingWriteBytes;
+        int maxMembersPerChannel;
+        int maxChannels;
+        int joinRatePerIp;
+        int joinBurstPerIp;
+        int maxPendingBinds;
+        int maxPendingBindsPerSource;
+        int connectionRatePerIp;
+        int connectionBurstPerIp;
+
+        Edit(ServerLimits l) {
+            maxConnections = l.maxConnections;
+            maxConnectionsPerIp = l.maxConnectionsPerIp;
+            handshakeTimeout = l.handshakeTimeout;
+            maxPreAuthPings = l.maxPreAuthPings;
+            writeBufferHighWaterMark = l.writeBufferHighWaterMark;
+            maxPendingWriteBytes = l.maxPendingWriteBytes;
+            maxMembersPerChannel = l.maxMembersPerChannel;
+            maxChannels = l.maxChannels;
+            joinRatePerIp = l.joinRatePerIp;
+            joinBurstPerIp = l.joinBurstPerIp;
+            maxPendingBinds = l.maxPendingBinds;
+            maxPendingBindsPerSource = l.maxPendingBindsPerSource;
+            connectionRatePerIp = l.connectionRatePerIp;
+            connectionBurstPerIp = l.connectionBurstPerIp;
+        }
     }
 }

@@ -173,7 +173,7 @@ final class TlsCost extends Scenario {
                     Probe probe = new Probe("idle-" + i);
                     RoomEngine engine = RoomEngine.create(config, probe);
                     engines.add(engine);
-                    join(rooms, engine, probe, "idle-" + i, 7);
+                    JoinLatency.timedJoin(rooms, engine, probe, "idle-" + i, 7);
                 }
                 settle();
                 rss[mode] = (ProcStats.rssKb(ProcessHandle.current().pid()) - rss0) / (double) sessions;
@@ -208,13 +208,13 @@ final class TlsCost extends Scenario {
     private static double joinOnce(TestRoomServer rooms, RoomEngine engine, RoomEngineConfig config, Probe shared,
             String channel) {
         if (engine != null) {
-            double ms = join(rooms, engine, shared, channel, 7);
+            double ms = JoinLatency.timedJoin(rooms, engine, shared, channel, 7);
             leave(engine, shared);
             return ms;
         }
         Probe probe = new Probe(channel);
         try (RoomEngine fresh = RoomEngine.create(config, probe)) {
-            double ms = join(rooms, fresh, probe, channel, 7);
+            double ms = JoinLatency.timedJoin(rooms, fresh, probe, channel, 7);
             leave(fresh, probe);
             return ms;
         }
@@ -234,18 +234,6 @@ final class TlsCost extends Scenario {
             }
         }
         return sum;
-    }
-
-    private static double join(TestRoomServer rooms, RoomEngine engine, Probe probe, String channel, long uid) {
-        String token = rooms.token(Local.APP_KEY, channel, uid);
-        int index = probe.size();
-        long start = System.nanoTime();
-        int rc = engine.joinChannel(token, channel, uid);
-        check(rc == ErrorCode.OK, "joinChannel returned " + ErrorCode.nameOf(rc));
-        Probe.Ev joined = probe.require(index, e -> e.kind() == Probe.Kind.JOIN, Local.WAIT, "onJoinChannel");
-        check(joined.code() == ErrorCode.OK, channel + ": join failed with " + ErrorCode.nameOf(joined.code()));
-        check(engine.getConnectionState() == ConnectionState.CONNECTED, channel + ": not CONNECTED after the join");
-        return Local.ms(joined.nanos() - start);
     }
 
     private static void leave(RoomEngine engine, Probe probe) {
