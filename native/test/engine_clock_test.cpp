@@ -259,6 +259,25 @@ TEST(parked_attempt_closed_by_the_server_is_retried_at_once) {
     CHECK((scene.ms_of(scene.server.stats().accepted_at) == Times{0, 1000, 2500}));
 }
 
+// A server restart from now until `back_at` (connections reset, connects refused); runs until
+// the engine has `events` events (the last its rejoin, by `until`) and returns when that was,
+// checked to be within one probe interval (100 ms in these tests) of the server's return:
+// refused probes keep the probe interval, jittered within [1/2, 1] of it.
+int64_t refused_until(ClockedScene& scene, ClockedScene::Member& e, int64_t back_at, size_t events,
+                      int64_t until) {
+    scene.server.stop_listening();
+    scene.server.drop_all_connections();
+    scene.advance_to(back_at);
+    scene.server.resume_listening();
+    REQUIRE(scene.advance_until([&] { return e.events.size() == events; }, until));
+    const int64_t rejoined = scene.now_ms();
+    std::fprintf(stderr, "    measured: rejoined at %lld ms, server back at %lld\n",
+                 static_cast<long long>(rejoined), static_cast<long long>(back_at));
+    CHECK(rejoined > back_at);
+    CHECK(rejoined <= back_at + 100);
+    return rejoined;
+}
+
 TEST(recovery_starts_within_a_probe_interval_of_the_server_returning_despite_long_backoff) {
     ClockedScene scene;
     roomlink::EngineOptions o = fast_options(scene);
@@ -269,17 +288,8 @@ TEST(recovery_starts_within_a_probe_interval_of_the_server_returning_despite_lon
     o.reconnect_timeout = millis(20000);
     auto& e = joined(scene, o);
     scene.advance_to(1000);
-    scene.server.stop_listening();
-    scene.server.drop_all_connections();
-    scene.advance_to(2500);  // past the second attempt, into the 4 s wait before the third
-    scene.server.resume_listening();
-    REQUIRE(scene.advance_until([&] { return e.events.size() == 7; }, 6000));
-    const int64_t rejoined = scene.now_ms();
-    std::fprintf(stderr, "    measured: rejoined at %lld ms, server back at 2500\n",
-                 static_cast<long long>(rejoined));
-    // Refused probes keep the probe interval (100 ms here), jittered within [1/2, 1] of it.
-    CHECK(rejoined > 2500);
-    CHECK(rejoined <= 2600);
+    // Back at 2500: past the second attempt, into the 4 s wait before the third.
+    const int64_t rejoined = refused_until(scene, e, 2500, 7, 6000);
     EXPECT_TIMELINE(e.events, 3,
                     outage_then_rejoin(1000, RL_REASON_SIGNAL_DISCONNECTED, rejoined));
     // The probe's connection carried the RESUME.
@@ -301,16 +311,9 @@ ClockedScene::Member& reset_once(ClockedScene& scene, roomlink::EngineOptions o)
 TEST(a_held_first_attempt_gives_way_to_a_probe_once_the_path_was_down) {
     ClockedScene scene;
     auto& e = reset_once(scene, fast_options(scene));
-    scene.server.stop_listening();  // a restart: reset, then refused
-    scene.server.drop_all_connections();
-    scene.advance_to(1800);
-    scene.server.resume_listening();
-    REQUIRE(scene.advance_until([&] { return e.events.size() == 11; }, 4000));
-    const int64_t rejoined = scene.now_ms();
-    std::fprintf(stderr, "    measured: rejoined at %lld ms, server back at 1800, hold until 2500\n",
-                 static_cast<long long>(rejoined));
-    CHECK(rejoined > 1800);
-    CHECK(rejoined <= 1900);  // within one probe interval of the return, not at the hold's end
+    // Held until 2500, but the server is back at 1800: within one probe interval of it, not at
+    // the hold's end.
+    const int64_t rejoined = refused_until(scene, e, 1800, 11, 4000);
     std::vector<At> want = outage_then_rejoin(1000, RL_REASON_SIGNAL_DISCONNECTED, 1000);
     for (const At& a : outage_then_rejoin(1500, RL_REASON_SIGNAL_DISCONNECTED, rejoined)) want.push_back(a);
     EXPECT_TIMELINE(e.events, 3, want);
