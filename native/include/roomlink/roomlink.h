@@ -78,12 +78,18 @@ enum rl_error {
     RL_ERR_ENGINE_CLOSED = 31007,
     RL_ERR_RECONNECT_TIMEOUT = 31008,
     RL_ERR_SERVER_SHUTDOWN = 31009,
+    /* rl_engine_send_message: the engine's messages not yet acknowledged by the server would
+     * exceed message_queue_limit bytes */
+    RL_ERR_MESSAGE_QUEUE_FULL = 31010,
     RL_ERR_TOKEN_EXPIRED = 31020,       /* SESSION_END: the token expired and was not renewed */
     RL_ERR_SAME_UID_REJECTED = 31021,   /* JOIN_ERR: the uid is already in the channel and the
                                            server keeps the first login (REJECT_NEWCOMER) */
     /* JOIN refused by a server limit: channel full, too many channels, too many join attempts
      * from the client's address. A RESUME refused so is retried with backoff, session kept. */
     RL_ERR_SERVER_LIMIT = 31022,
+    /* SESSION_END: the server's replay buffer for this receiver overflowed (it fell behind, or
+     * stayed away, while the room sent more than replayBufferBytes); the engine joins afresh */
+    RL_ERR_REPLAY_OVERFLOW = 31023,
     RL_ERR_INTERNAL = 31099
 };
 
@@ -101,6 +107,12 @@ enum rl_error {
  *   RENEW_TOKEN_RESULT  a=result (RL_OK or RL_ERR_INVALID_TOKEN)  x=the session's expiry now in
  *                       effect (epoch seconds; the old one when refused; 0 = none enforced)
  *   CONNECTION_TYPE     a=rl_connection_type (once after joining, then on every change)
+ *   MESSAGE             a=length (1..16384)  b=1 if sent to this member only, 0 if to all
+ *                       x=sender's uid  y=address of the data (const uint8_t*, valid only
+ *                       during the callback: copy it)
+ *   MESSAGES_UNDELIVERED a=count of accepted messages the server never acknowledged
+ *                       b=reason: the DISCONNECT code (31008, 30206, 30207, 30209, 31020), or
+ *                       30205 for a leave whose linger ended before the acknowledgement
  */
 enum rl_event_type {
     RL_EVENT_STATE_CHANGED = 1,
@@ -113,7 +125,9 @@ enum rl_event_type {
     RL_EVENT_USER_LEFT = 8,
     RL_EVENT_TOKEN_WILL_EXPIRE = 9,
     RL_EVENT_RENEW_TOKEN_RESULT = 10,
-    RL_EVENT_CONNECTION_TYPE = 11
+    RL_EVENT_CONNECTION_TYPE = 11,
+    RL_EVENT_MESSAGE = 12,
+    RL_EVENT_MESSAGES_UNDELIVERED = 13
 };
 
 /* What the path to the server runs over (CONNECTION_TYPE events): the interface the host routes
@@ -207,6 +221,10 @@ typedef struct rl_engine_options {
                                         for a new uid past it is dropped (not reported, logged
                                         once) until others leave (docs/STATES.md, "Hostile
                                         servers"); 1..1000000; default 10000 */
+    int32_t message_queue_limit;     /* bytes of accepted messages not yet acknowledged by the
+                                        server (payload bytes); rl_engine_send_message returns
+                                        RL_ERR_MESSAGE_QUEUE_FULL beyond it; 16384..1073741824;
+                                        default 1048576 */
 } rl_engine_options;
 
 typedef struct rl_engine rl_engine;
@@ -250,7 +268,17 @@ RL_API const char* rl_last_error_message(void);
  * NULL or longer than 1024 bytes, or not UTF-8; rl_last_error_message() names it). */
 RL_API int32_t rl_engine_renew_token(rl_engine* engine, const char* token);
 
-/* Leaves the channel. Returns RL_OK or RL_ERR_NOT_JOINED (DISCONNECTED or FAILED). */
+/* Sends a reliable room message (docs/PROTOCOL.md, "Room messages"): to every other member
+ * (directed = 0, to_uid ignored) or to the member to_uid (directed = 1). The engine copies data
+ * and returns at once; delivery is exactly once and in order per sender while the session lives,
+ * across outages and resumes. Returns RL_OK, RL_ERR_NOT_JOINED unless CONNECTED or RECONNECTING,
+ * RL_ERR_INVALID_ARGUMENT (data NULL, length outside 1..16384, directed not 0/1, to_uid < 0),
+ * RL_ERR_MESSAGE_QUEUE_FULL, or RL_ERR_ENGINE_CLOSED. Any thread. */
+RL_API int32_t rl_engine_send_message(rl_engine* engine, int32_t directed, int64_t to_uid,
+                                      const uint8_t* data, int32_t length);
+
+/* Leaves the channel. Returns RL_OK or RL_ERR_NOT_JOINED (DISCONNECTED or FAILED). Accepted
+ * messages still unacknowledged are sent first; the LEAVE follows them (bounded by the linger). */
 RL_API int32_t rl_engine_leave(rl_engine* engine);
 
 /* Current state; it changes synchronously with join/leave and on the loop for network events. */
