@@ -168,6 +168,16 @@ RL_API int32_t rl_engine_renew_token(rl_engine* engine, const char* token) {
         [&](roomlink::Engine& e) { return e.renew_token(std::string(token)); });
 }
 
+RL_API int32_t rl_engine_send_message(rl_engine* engine, int32_t directed, int64_t to_uid,
+                                      const uint8_t* data, int32_t length) {
+    return on_engine_checked(
+        engine,
+        [&](std::string* why) {
+            roomlink::check_message_arguments(directed, to_uid, data, length, why);
+        },
+        [&](roomlink::Engine& e) { return e.send_message(directed, to_uid, data, length); });
+}
+
 RL_API int32_t rl_engine_leave(rl_engine* engine) {
     return on_engine(engine, [](roomlink::Engine& e) { return e.leave(); });
 }

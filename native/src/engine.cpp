@@ -35,7 +35,9 @@ Engine::Engine(EngineOptions options, EventLoop& loop, EventSink sink)
       options_(std::move(options)),
       loop_(loop),
       events_(sink),
+      message_budget_(std::make_shared<MessageBudget>(options_.message_queue_limit)),
       presence_(events_, options_.max_peers),
+      outbox_(*message_budget_),
       reconnect_(loop_, options_, *this, id_),
       attempt_role_(*this),
       host_network_(loop_, *this, options_.network_watcher) {}
@@ -92,6 +94,65 @@ int32_t Engine::renew_token(std::string token) {
     return RL_OK;
 }
 
+// The bytes of one message between send_message and the queue: released unless the loop
+// committed them to the queue (a task the loop never runs releases them too).
+struct Engine::MessageReservation {
+    std::shared_ptr<MessageBudget> budget;
+    uint64_t bytes = 0;
+    uint8_t target = 0;
+    uint64_t to_uid = 0;
+    std::vector<uint8_t> data;
+    bool committed = false;
+    ~MessageReservation() {
+        if (!committed) {
+            budget->release(bytes);
+        }
+    }
+};
+
+int32_t Engine::send_message(int32_t directed, int64_t to_uid, const uint8_t* data,
+                             int32_t length) {
+    if (shut_down_.load(std::memory_order_acquire)) {
+        return RL_ERR_ENGINE_CLOSED;
+    }
+    auto message = std::make_shared<MessageReservation>();
+    message->budget = message_budget_;
+    message->target = directed == 1 ? uint8_t{1} : uint8_t{0};
+    message->to_uid = directed == 1 ? static_cast<uint64_t>(to_uid) : 0;
+    message->data.assign(data, data + length);  // copied before any lock is taken
+    std::lock_guard<std::mutex> lock(state_mutex_);
+    const int32_t s = published_state_.load(std::memory_order_acquire);
+    if (s != RL_STATE_CONNECTED && s != RL_STATE_RECONNECTING) {
+        return RL_ERR_NOT_JOINED;
+    }
+    if (!message_budget_->try_reserve(static_cast<uint64_t>(length))) {
+        return RL_ERR_MESSAGE_QUEUE_FULL;
+    }
+    message->bytes = static_cast<uint64_t>(length);
+    const uint64_t generation = machine_.generation();
+    // Posted under the lock, like join/leave: a leave behind it sees it queued.
+    loop_.post([self = shared_from_this(), generation, message = std::move(message)] {
+        self->on_message_command(generation, message);
+    });
+    return RL_OK;
+}
+
+void Engine::on_message_command(uint64_t generation, std::shared_ptr<MessageReservation> message) {
+    RL_ASSERT_LOOP_THREAD(loop_);
+    if (closed()) {
+        return;
+    }
+    if (!running() || generation != loop_generation_) {
+        // The session it was sent in ended on the loop before the loop took it: never silent.
+        ENGINE_LOG(RL_LOG_WARN, "a message sent as the session ended is undelivered");
+        events_.messages_undelivered(1, last_end_code_);
+        return;
+    }
+    message->committed = true;
+    outbox_.push(message->target, message->to_uid, std::move(message->data));
+    flush_messages();
+}
+
 void Engine::on_renew_command(uint64_t generation, std::string token) {
     RL_ASSERT_LOOP_THREAD(loop_);
     if (closed() || !running() || generation != loop_generation_) {
@@ -126,6 +187,7 @@ void Engine::notify_network_changed() {
 }
 
 void Engine::shutdown() {
+    shut_down_.store(true, std::memory_order_release);
     if (loop_.in_loop_thread()) {
         // Called from a callback on this loop: waiting would deadlock. Silence the engine now
         // (we are on its loop, so no callback can be running concurrently) and tear down later.
@@ -191,9 +253,46 @@ void Engine::on_leave_command(uint64_t generation, Transition t) {
     }
     loop_generation_ = generation;
     ENGINE_LOG(RL_LOG_INFO, "leaving channel '%s'", request_.channel.c_str());
+    // Every queued message goes out before the LEAVE, on the same connection: the server takes
+    // them first (TCP keeps the order). Without such a connection (reconnecting, or migrating
+    // signaling) they are lost, and said so.
+    size_t undelivered = 0;
+    if (!outbox_.empty()) {
+        const auto usable = [this] {
+            return connected() && !migration_ && attempt_->signal &&
+                   attempt_->signal->connected();
+        };
+        if (usable()) {
+            flush_messages();
+        }
+        if (usable() && !outbox_.has_unsent()) {
+            std::weak_ptr<Engine> weak = weak_from_this();
+            leave_messages_ = LeaveMessages{
+                outbox_.front_seq(), outbox_.highest_sent(), [weak](uint64_t n) {
+                    auto self = weak.lock();
+                    if (self && !self->closed()) {
+                        RL_LOG(RL_LOG_WARN, "engine %llu: %llu messages unacknowledged when the "
+                                            "leave ended",
+                               static_cast<unsigned long long>(self->id_),
+                               static_cast<unsigned long long>(n));
+                        self->events_.messages_undelivered(static_cast<size_t>(n),
+                                                           RL_ERR_SIGNAL_DISCONNECTED);
+                    }
+                }};
+        } else {
+            undelivered = outbox_.size();
+        }
+    }
     stop_all(true);
+    if (leave_messages_) {  // no lingering LEAVE took them after all
+        undelivered = static_cast<size_t>(leave_messages_->last - leave_messages_->first + 1);
+        leave_messages_.reset();
+    }
     emit_state(t);
     events_.leave_result(RL_OK);
+    if (undelivered > 0) {
+        events_.messages_undelivered(undelivered, RL_ERR_SIGNAL_DISCONNECTED);
+    }
 }
 
 void Engine::on_network_changed() {
@@ -314,6 +413,8 @@ void Engine::drop_attempt() {
         loop_.close_and_release(std::move(attempt_->media));
         loop_.close_and_release(std::move(attempt_->signal));
         attempt_.reset();
+        outbox_.connection_lost();  // what went out on it is sent again after the next answer
+        loop_.cancel(stream_ack_timer_);  // the next RESUME carries what was processed
     }
 }
 
@@ -328,6 +429,9 @@ void Engine::send_request() {
         resume.session_secret = session_.secret;
         resume.media_key = attempt.media_key;
         resume.media_secret = attempt.media_secret;
+        resume.last_received = stream_.last_processed();
+        attempt.last_received = resume.last_received;
+        stream_.acknowledged_by_resume();
         sent = connection.send(resume);
     } else {
         wire::Join join;
@@ -542,10 +646,26 @@ void Engine::maybe_established() {
         emit_state(*t);
         events_.rejoin_result(RL_OK, channel_id);
     }
-    barrier.release(presence_);
+    // A fresh session's snapshot is the truth (only differences reach the app); after
+    // RESUME_OK(resumed=1) there is none: the replayed stream items tell every change.
+    if (!barrier.resumed()) {
+        presence_.reconcile(barrier.take_snapshot());
+    } else if (carried_snapshot_) {
+        presence_.reconcile(*carried_snapshot_);
+    }
+    carried_snapshot_.reset();
+    for (const StreamItem& item : barrier.take_held()) {
+        if (closed()) {
+            return;
+        }
+        process_item(item);
+    }
     if (held_expiry_warning_) {
         events_.token_will_expire(*held_expiry_warning_);
         held_expiry_warning_.reset();
+    }
+    if (!closed() && connected()) {
+        flush_messages();  // queued while the session was down, numbered by its answer
     }
     if (!closed() && connected()) {
         send_renewal();  // one made while the session was down
@@ -629,12 +749,132 @@ void Engine::on_join_err(const wire::JoinErr& err) {
 }
 
 void Engine::on_peer(const PeerEvent& event) {
-    if (connected()) {
-        presence_.deliver(event);
-    } else if (attempt_) {
-        attempt_->barrier.on_peer(event, attempt_->machine);
+    StreamItem item;
+    item.peer = event;
+    on_stream_item(std::move(item));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Room messages: the sender queue and the receiver stream
+
+void Engine::on_session_answer(bool resumed, uint64_t last_accepted) {
+    if (resumed) {
+        // The stream goes on after what the RESUME said was processed; no snapshot.
+        stream_.begin_connection(attempt_->last_received + 1);
+        attempt_->barrier.set_resumed();
+    } else {
+        stream_.reset_session();  // a fresh session: a fresh stream, after a snapshot
+        stream_.begin_connection(1);
+        carried_snapshot_.reset();
+    }
+    outbox_.restart_after(last_accepted);
+}
+
+void Engine::flush_messages() {
+    if (!connected() || !attempt_->signal || !outbox_.has_unsent()) {
+        return;
+    }
+    SignalConnection* signal = attempt_->signal.get();
+    for (const wire::MessageFrame& frame : outbox_.take_unsent()) {
+        const bool sent = signal->send(frame);
+        if (closed() || !connected() || attempt_->signal.get() != signal) {
+            return;  // the connection failed under the send and the outage began
+        }
+        if (!sent) {
+            signal_failed("cannot send MESSAGE");
+            return;
+        }
     }
 }
+
+void Engine::on_message_ack(const wire::MessageAck& ack) {
+    if (!attempt_->machine.answered()) {
+        signal_failed("MESSAGE_ACK before the answer");
+        return;
+    }
+    if (!outbox_.on_ack(ack.seq)) {
+        ENGINE_LOG(RL_LOG_ERROR, "protocol error: MESSAGE_ACK %llu beyond the last sent (%llu)",
+                   static_cast<unsigned long long>(ack.seq),
+                   static_cast<unsigned long long>(outbox_.highest_sent()));
+        signal_failed("MESSAGE_ACK beyond what was sent");
+    }
+}
+
+void Engine::on_stream_item(StreamItem item) {
+    if (!attempt_) {
+        return;
+    }
+    if (!attempt_->machine.answered()) {
+        if (item.is_message) {
+            signal_failed("ROOM_MESSAGE before the answer");
+            return;
+        }
+        attempt_->barrier.on_snapshot_peer(item.peer, attempt_->machine);
+        return;
+    }
+    switch (stream_.on_item()) {
+        case ReceiverStream::Verdict::kDuplicate:
+            return;  // a replay of what an earlier connection delivered
+        case ReceiverStream::Verdict::kGap:
+            ENGINE_LOG(RL_LOG_ERROR, "protocol error: receiver stream gap after item %llu",
+                       static_cast<unsigned long long>(stream_.last_accepted()));
+            signal_failed("receiver stream gap");
+            return;
+        case ReceiverStream::Verdict::kAccept:
+            break;
+    }
+    if (connected()) {
+        process_item(item);
+        return;
+    }
+    if (!attempt_->barrier.hold(std::move(item))) {
+        // A flood before the BIND_ACK: nothing held is processed, the server replays it.
+        ENGINE_LOG(RL_LOG_ERROR, "server sent more stream items before BIND_ACK than are held");
+        signal_failed("stream items before BIND_ACK beyond the hold");
+    }
+}
+
+void Engine::process_item(const StreamItem& item) {
+    stream_.processed(loop_.now());
+    if (item.is_message) {
+        events_.message(item.message.from_uid, item.message.target, item.message.data.data(),
+                        item.message.data.size());
+    } else {
+        presence_.deliver(item.peer);
+    }
+    if (!closed() && connected()) {
+        schedule_stream_ack();
+    }
+}
+
+void Engine::schedule_stream_ack() {
+    if (stream_.ack_due_now()) {
+        send_stream_ack();
+        return;
+    }
+    if (stream_ack_timer_ != 0) {
+        return;  // one timer for the oldest unacknowledged item: no ack storms
+    }
+    if (const std::optional<TimePoint> due = stream_.ack_deadline()) {
+        stream_ack_timer_ = loop_.schedule_at(*due, [this] {
+            stream_ack_timer_ = 0;
+            send_stream_ack();
+        });
+    }
+}
+
+void Engine::send_stream_ack() {
+    loop_.cancel(stream_ack_timer_);
+    if (closed() || !connected() || !attempt_->signal || !stream_.ack_deadline()) {
+        return;  // nothing owed, or the next RESUME carries it
+    }
+    SignalConnection* signal = attempt_->signal.get();
+    const bool sent = signal->send(wire::StreamAck{stream_.take_ack()});
+    if (!sent && connected() && attempt_->signal.get() == signal && !signal->closed()) {
+        signal_failed("cannot send STREAM_ACK");
+    }
+}
+
 
 // ---------------------------------------------------------------------------------------------
 // The attempt's role: what its connection and media path report
@@ -675,6 +915,7 @@ void Engine::AttemptRole::on_join_ok(const wire::JoinOk& ok) {
         engine_.signal_failed("unexpected JOIN_OK");
         return;
     }
+    engine_.on_session_answer(false, 0);
     engine_.on_session_granted(ok.channel_id, ok.session_id, ok.session_secret, ok.media_host,
                                ok.media_port);
 }
@@ -691,6 +932,7 @@ void Engine::AttemptRole::on_resume_ok(const wire::ResumeOk& ok) {
                static_cast<unsigned long long>(engine_.session_.session_id),
                static_cast<unsigned long long>(ok.session_id));
     }
+    engine_.on_session_answer(ok.resumed == 1, ok.last_accepted);
     engine_.on_session_granted(ok.channel_id, ok.session_id, ok.session_secret, ok.media_host,
                                ok.media_port);
 }
@@ -715,6 +957,17 @@ void Engine::AttemptRole::on_server_error(const wire::ServerError& error) {
 }
 
 void Engine::AttemptRole::on_peer(const PeerEvent& event) { engine_.on_peer(event); }
+
+void Engine::AttemptRole::on_message_ack(const wire::MessageAck& ack) {
+    engine_.on_message_ack(ack);
+}
+
+void Engine::AttemptRole::on_room_message(const wire::RoomMessage& message) {
+    StreamItem item;
+    item.is_message = true;
+    item.message = message;
+    engine_.on_stream_item(std::move(item));
+}
 
 void Engine::AttemptRole::on_token_will_expire(const wire::TokenWillExpire& warning) {
     RL_LOG(RL_LOG_INFO, "engine %llu: the token expires at %llu: renew it",
@@ -757,6 +1010,19 @@ void Engine::on_session_end(const wire::SessionEnd& end) {
         case RL_ERR_SAME_UID_LOGIN:
             event = ConnEvent::kReplacedBySameUid;
             break;
+        case RL_ERR_REPLAY_OVERFLOW:
+            // The server ended the session (its replay buffer for us overflowed): join afresh
+            // with the token, keeping the outgoing queue (numbered from 1 after JOIN_OK).
+            ENGINE_LOG(RL_LOG_WARN, "session %llu ended by the server (%d %s): joining afresh",
+                       static_cast<unsigned long long>(session_.session_id), end.code,
+                       end.message.c_str());
+            session_ = Session{};
+            if (connected()) {
+                begin_outage(ConnEvent::kSignalLost, "replay buffer overflow");
+            } else if (attempt_) {
+                start_attempt(nullptr, false);
+            }
+            return;
         case RL_ERR_TOKEN_EXPIRED:
             // The server removed us, like a kick (the reference SDK's BE_KICKED: "look at
             // onDisconnect's code"); reconnecting with the expired token could not help.
@@ -856,6 +1122,12 @@ void Engine::on_reconnect_timeout() {
 
 void Engine::finish_with(Transition t, int32_t code, bool say_leave) {
     const int64_t elapsed = elapsed_ms();
+    // Taken before stop_all drops the queue: reported right after the result event.
+    last_end_code_ = code;
+    const size_t undelivered = outbox_.size();
+    if (undelivered > 0) {
+        ENGINE_LOG(RL_LOG_WARN, "%zu messages undelivered (%d)", undelivered, code);
+    }
     stop_all(say_leave);
     emit_state(t);
     if (t.to == RL_STATE_FAILED && t.from == RL_STATE_CONNECTING) {
@@ -864,6 +1136,9 @@ void Engine::finish_with(Transition t, int32_t code, bool say_leave) {
         events_.rejoin_result(code, 0);
     } else {
         events_.disconnect(code);
+    }
+    if (undelivered > 0) {
+        events_.messages_undelivered(undelivered, code);
     }
 }
 
@@ -1014,12 +1289,13 @@ void Engine::start_migration(Duration silence) {
     // The current key: the server keeps the media binding as it is, so media never pauses.
     resume.media_key = attempt_->media_key;
     resume.media_secret = attempt_->media_secret;  // the same key names the same keys
+    resume.last_received = stream_.last_processed();
+    migration_last_received_ = resume.last_received;
     migration_->connect(server, resume);
 }
 
-void Engine::on_migrated(std::unique_ptr<SignalConnection> connection,
-                         std::vector<uint64_t> snapshot, const wire::SessionSecret& secret) {
-    session_.secret = secret;  // the server rotated it: the one we sent is dead now
+void Engine::on_migrated(std::unique_ptr<SignalConnection> connection, const wire::ResumeOk& ok) {
+    session_.secret = ok.session_secret;  // the server rotated it: the one we sent is dead now
     const TimePoint now = loop_.now();
     ENGINE_LOG(RL_LOG_INFO, "migrated in %lld ms (signal silent for %lld ms before the answer)",
                static_cast<long long>(to_millis(now - migration_->started())),
@@ -1030,18 +1306,22 @@ void Engine::on_migrated(std::unique_ptr<SignalConnection> connection,
     loop_.close_and_release(std::move(migration_));
     signal_heard_ = now;
     attempt_->signal->start_keepalive(signal_keepalive());
-    // Closed with a reset (the default): anything still queued on it is older than the snapshot.
+    // Closed with a reset (the default): what it still held is replayed on the new connection.
     loop_.close_and_release(std::move(old));
     watch_signal();
-    // Peers that came or went while the signal was stalled (their events were stuck on the old
-    // connection): the snapshot is the truth, report only the difference.
-    presence_.reconcile(snapshot);
+    // The stream items the stalled connection never delivered follow on the new one (items
+    // after the RESUME's lastReceived; those the old one delivered meanwhile are dropped as
+    // duplicates). Messages the server did not take go again, renumbered after lastAccepted.
+    stream_.begin_connection(migration_last_received_ + 1);
+    outbox_.restart_after(ok.last_accepted);
+    flush_messages();
     if (!closed() && connected() && attempt_->signal) {
         host_network_.on_established(attempt_->signal->local_address());  // it may leave elsewhere
     }
 }
 
-void Engine::on_migration_got_fresh_session(const wire::ResumeOk& fresh) {
+void Engine::on_migration_got_fresh_session(const wire::ResumeOk& fresh,
+                                            std::vector<uint64_t> snapshot) {
     // The session had expired after all: the server admitted us afresh and peers saw us leave
     // and come back. That is an outage, reported as one; the reconnect RESUMEs the fresh session.
     ENGINE_LOG(RL_LOG_INFO, "session %llu had expired: server made a fresh one (%llu)",
@@ -1050,6 +1330,12 @@ void Engine::on_migration_got_fresh_session(const wire::ResumeOk& fresh) {
     session_.channel_id = fresh.channel_id;
     session_.session_id = fresh.session_id;
     session_.secret = fresh.session_secret;
+    // A fresh session: its stream starts afresh (the reconnect RESUMEs it with lastReceived 0
+    // and gets its items replayed), its snapshot is this one, and it takes messages after
+    // lastAccepted.
+    stream_.reset_session();
+    carried_snapshot_ = std::move(snapshot);
+    outbox_.restart_after(fresh.last_accepted);
     begin_outage(ConnEvent::kSignalLost, "session expired while signaling was stalled");
 }
 
@@ -1108,13 +1394,22 @@ void Engine::stop_all(bool say_leave) {
     if (attempt_) {
         if (say_leave && attempt_->signal && attempt_->signal->connected() &&
             attempt_->machine.request_sent()) {
+            LeaveMessages messages;
+            if (leave_messages_) {
+                messages = std::move(*leave_messages_);
+                leave_messages_.reset();
+            }
             linger_until_leave_acknowledged(loop_, std::move(attempt_->signal),
-                                            options_.leave_linger);
+                                            options_.leave_linger, std::move(messages));
         }
         drop_attempt();
     }
     session_ = Session{};
     presence_.clear();
+    outbox_.clear();  // reported by the caller (finish_with, on_leave_command) if it must be
+    stream_.reset_session();
+    loop_.cancel(stream_ack_timer_);
+    carried_snapshot_.reset();
     media_address_.reset();
     held_expiry_warning_.reset();
     host_network_.stop();

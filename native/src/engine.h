@@ -25,9 +25,12 @@
 #include "event_emitter.h"
 #include "event_loop.h"
 #include "host_network.h"
+#include "leave_linger.h"
 #include "media_path.h"
+#include "message_queue.h"
 #include "options.h"
 #include "presence.h"
+#include "receiver_stream.h"
 #include "reconnect_driver.h"
 #include "roomlink/roomlink.h"
 #include "server_messages.h"
@@ -53,6 +56,9 @@ public:
     int32_t leave();
     // Validation of the token is the caller's job (see c_api.cpp).
     int32_t renew_token(std::string token);
+    // Validation of the arguments is the caller's job (see c_api.cpp): directed 0/1, to_uid
+    // >= 0 (ignored unless directed), data 1..16384 bytes.
+    int32_t send_message(int32_t directed, int64_t to_uid, const uint8_t* data, int32_t length);
     int32_t state() const { return published_state_.load(std::memory_order_acquire); }
     void notify_network_changed();
     // Blocks until the loop has dropped the engine; no callback runs after it returns.
@@ -88,6 +94,7 @@ private:
         uint64_t media_key = 0;
         wire::MediaSecret media_secret{};  // keys this attempt's media (media_cipher.h)
         bool resume = false;
+        uint64_t last_received = 0;  // what its RESUME carried (the receiver stream)
         AttemptMachine machine;
         std::unique_ptr<SignalConnection> signal;
         std::unique_ptr<MediaPath> media;
@@ -114,6 +121,8 @@ private:
         void on_session_end(const wire::SessionEnd& end) override;
         void on_server_error(const wire::ServerError& error) override;
         void on_peer(const PeerEvent& event) override;
+        void on_message_ack(const wire::MessageAck& ack) override;
+        void on_room_message(const wire::RoomMessage& message) override;
         void on_token_will_expire(const wire::TokenWillExpire& warning) override;
         void on_renew_token_result(const wire::RenewTokenResult& result) override;
         void on_unexpected(uint8_t type_code) override;
@@ -126,6 +135,10 @@ private:
     void on_leave_command(uint64_t generation, Transition t);
     void on_network_changed();
     void on_renew_command(uint64_t generation, std::string token);
+    // A message accepted by send_message; its bytes are reserved until `reservation` is
+    // committed to the queue (or dropped, which releases them).
+    struct MessageReservation;
+    void on_message_command(uint64_t generation, std::shared_ptr<MessageReservation> message);
     void send_renewal();
     void on_shutdown();
 
@@ -154,6 +167,16 @@ private:
     void on_join_err(const wire::JoinErr& err);
     void on_peer(const PeerEvent& event);
 
+    // --- room messages (docs/PROTOCOL.md, "Room messages")
+    // The answer's word on the session's two sequences; `resumed`: RESUME_OK(resumed=1).
+    void on_session_answer(bool resumed, uint64_t last_accepted);
+    void flush_messages();  // sends what is queued and unsent, while CONNECTED
+    void on_message_ack(const wire::MessageAck& ack);
+    void on_stream_item(StreamItem item);
+    void process_item(const StreamItem& item);
+    void schedule_stream_ack();
+    void send_stream_ack();
+
     // --- ReconnectDriver::Owner
     void on_attempt_due(std::unique_ptr<SignalConnection> reached) override;
     void on_resolve_failed(const std::string& error) override;
@@ -177,8 +200,9 @@ private:
     void start_migration(Duration silence);
     void drop_migration();
     void on_migrated(std::unique_ptr<SignalConnection> connection,
-                     std::vector<uint64_t> snapshot, const wire::SessionSecret& secret) override;
-    void on_migration_got_fresh_session(const wire::ResumeOk& fresh) override;
+                     const wire::ResumeOk& ok) override;
+    void on_migration_got_fresh_session(const wire::ResumeOk& fresh,
+                                        std::vector<uint64_t> snapshot) override;
     void on_migration_refused(const wire::JoinErr& err) override;
     void on_migration_session_end(const wire::SessionEnd& end) override { on_session_end(end); }
     void on_migration_failed(const std::string& why) override { signal_failed(why); }
@@ -212,6 +236,9 @@ private:
     mutable std::mutex state_mutex_;
     ConnectionStateMachine machine_;  // guarded by state_mutex_
     std::atomic<int32_t> published_state_{RL_STATE_DISCONNECTED};
+    std::atomic<bool> shut_down_{false};
+    // The queued messages' payload bytes (message_queue_limit), reserved by app threads.
+    const std::shared_ptr<MessageBudget> message_budget_;
 
     // Loop-only from here on.
     uint64_t loop_generation_ = 0;  // generation of the last command the loop has taken on
@@ -223,6 +250,16 @@ private:
     std::optional<uint64_t> held_expiry_warning_;
     Session session_;
     Presence presence_;
+    MessageQueue outbox_;      // the sender queue, kept across the connections of a session
+    ReceiverStream stream_;    // the receiver stream's count, across the connections
+    uint64_t migration_last_received_ = 0;  // what the migration's RESUME carried
+    // A fresh session's snapshot that came on a migration connection which the engine then
+    // dropped: reconciled when the next RESUME_OK(resumed=1) (which has none) is established.
+    std::optional<std::vector<uint64_t>> carried_snapshot_;
+    // The code the last session ended with (for a message the loop took after that).
+    int32_t last_end_code_ = RL_ERR_SIGNAL_DISCONNECTED;
+    // Set by on_leave_command for stop_all: the messages the lingering LEAVE carries.
+    std::optional<LeaveMessages> leave_messages_;
     ReconnectDriver reconnect_;
     AttemptRole attempt_role_;
     std::optional<SocketAddress> media_address_;
@@ -248,6 +285,7 @@ private:
     EventLoop::TimerId reconnect_timer_ = 0;
     EventLoop::TimerId attempt_timer_ = 0;
     EventLoop::TimerId signal_watch_timer_ = 0;
+    EventLoop::TimerId stream_ack_timer_ = 0;
     TimePoint outage_started_{};
 };
 

@@ -4,6 +4,7 @@
 #ifndef ROOMLINK_EVENT_EMITTER_H
 #define ROOMLINK_EVENT_EMITTER_H
 
+#include <cstddef>
 #include <cstdint>
 
 #include "clock.h"
@@ -50,6 +51,15 @@ public:
         emit(RL_EVENT_RENEW_TOKEN_RESULT, result, 0, static_cast<int64_t>(expires_at));
     }
     void connection_type(int32_t type) { emit(RL_EVENT_CONNECTION_TYPE, type); }
+    // `data` is valid only during the callback (the host copies it).
+    void message(uint64_t from_uid, uint8_t target, const uint8_t* data, size_t length) {
+        emit(RL_EVENT_MESSAGE, static_cast<int32_t>(length), target,
+             static_cast<int64_t>(from_uid),
+             static_cast<int64_t>(reinterpret_cast<intptr_t>(data)));
+    }
+    void messages_undelivered(size_t count, int32_t reason) {
+        emit(RL_EVENT_MESSAGES_UNDELIVERED, static_cast<int32_t>(count), reason);
+    }
 
 private:
     void emit(int32_t type, int32_t a = 0, int32_t b = 0, int64_t x = 0, int64_t y = 0,

@@ -143,6 +143,7 @@ void init_c_options(rl_engine_options* options) {
     options->probe_interval_ms = static_cast<int32_t>(to_millis(d.probe_interval));
     options->backoff_jitter_explicit = 0;  // 0 in backoff_jitter_pct keeps meaning "default"
     options->max_peers = static_cast<int32_t>(d.max_peers);
+    options->message_queue_limit = static_cast<int32_t>(d.message_queue_limit);
 }
 
 bool parse_options(const rl_engine_options* o, EngineOptions* out, std::string* error) {
@@ -233,6 +234,15 @@ bool parse_options(const rl_engine_options* o, EngineOptions* out, std::string* 
         }
         r.max_peers = static_cast<size_t>(value);
     }
+    constexpr Range queue_limit{16'384, 1'073'741'824};
+    if (read_field(o, offsetof(rl_engine_options, message_queue_limit), &value) && value != 0) {
+        if (!in_range(value, queue_limit)) {
+            *error = "message_queue_limit: must be 0 (default) or " + range_text(queue_limit, "") +
+                     ", got " + std::to_string(value);
+            return false;
+        }
+        r.message_queue_limit = static_cast<uint64_t>(value);
+    }
     if (!check_timeout("signal_timeout_ms", r.signal_timeout, "signal_keepalive_ms",
                        r.signal_keepalive, error) ||
         !check_timeout("media_timeout_ms", r.media_timeout, "media_keepalive_ms",
@@ -263,6 +273,23 @@ bool check_join_arguments(const char* token, const char* channel, int64_t uid, s
     }
     if (error->empty() && uid < 0) {
         *error = "uid: must be >= 0, got " + std::to_string(uid);
+    }
+    return error->empty();
+}
+
+bool check_message_arguments(int32_t directed, int64_t to_uid, const uint8_t* data,
+                             int32_t length, std::string* error) {
+    if (directed != 0 && directed != 1) {
+        *error = "directed: must be 0 or 1, got " + std::to_string(directed);
+    } else if (to_uid < 0) {
+        *error = "to_uid: must be >= 0, got " + std::to_string(to_uid);
+    } else if (data == nullptr) {
+        *error = "data: must not be NULL";
+    } else if (length < 1 || static_cast<size_t>(length) > wire::kMaxMessageData) {
+        *error = "length: must be 1.." + std::to_string(wire::kMaxMessageData) + ", got " +
+                 std::to_string(length);
+    } else {
+        error->clear();
     }
     return error->empty();
 }

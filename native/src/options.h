@@ -42,6 +42,8 @@ struct EngineOptions {
     std::string media_host_override;  // empty: the server's advertised media address
     uint16_t media_port_override = 0;
     size_t max_peers = kDefaultMaxPeers;     // the cap on known peers (presence.h)
+    // Payload bytes of accepted, unacknowledged room messages (message_queue.h).
+    uint64_t message_queue_limit = 1u << 20;
 };
 
 constexpr size_t kMaxTrustedPem = 4u << 20;
@@ -58,6 +60,11 @@ bool parse_options(const rl_engine_options* options, EngineOptions* out, std::st
 // rl_engine_join's argument rules: channel 1..64 bytes and token 0..1024 bytes of UTF-8 (NULL
 // token = empty), uid >= 0. On failure returns false and sets *error to "<argument>: <why>".
 bool check_join_arguments(const char* token, const char* channel, int64_t uid, std::string* error);
+
+// rl_engine_send_message's argument rules: directed 0 or 1, to_uid >= 0, data non-NULL,
+// length 1..16384. On failure returns false and sets *error to "<argument>: <why>".
+bool check_message_arguments(int32_t directed, int64_t to_uid, const uint8_t* data,
+                             int32_t length, std::string* error);
 // rl_engine_renew_token's token: not NULL, 0..1024 bytes of UTF-8.
 bool check_renew_token(const char* token, std::string* error);
 

@@ -21,6 +21,10 @@ void dispatch_server_message(const wire::Message& message, ServerMessageHandler&
         handler.on_token_will_expire(*warning);
     } else if (const auto* renewed = std::get_if<wire::RenewTokenResult>(&message)) {
         handler.on_renew_token_result(*renewed);
+    } else if (const auto* ack = std::get_if<wire::MessageAck>(&message)) {
+        handler.on_message_ack(*ack);
+    } else if (const auto* room = std::get_if<wire::RoomMessage>(&message)) {
+        handler.on_room_message(*room);
     } else if (std::holds_alternative<wire::Pong>(message) ||
                std::holds_alternative<wire::LeaveOk>(message)) {
         handler.on_liveness();

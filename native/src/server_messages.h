@@ -21,6 +21,11 @@ public:
     // Token renewal (docs/PROTOCOL.md): only the session's current connection cares.
     virtual void on_token_will_expire(const wire::TokenWillExpire&) { on_liveness(); }
     virtual void on_renew_token_result(const wire::RenewTokenResult&) { on_liveness(); }
+    // Room messages (docs/PROTOCOL.md): only the session's current connection expects them.
+    virtual void on_message_ack(const wire::MessageAck& ack) { on_unexpected(wire::type_code(ack)); }
+    virtual void on_room_message(const wire::RoomMessage& message) {
+        on_unexpected(wire::type_code(message));
+    }
     // PONG, LEAVE_OK: they matter only as inbound data (silence detection, lingering leaves).
     virtual void on_liveness() {}
     // Anything the client never receives (JOIN, PING, ...): `type_code` as wire::type_code gives.

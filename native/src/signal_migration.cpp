@@ -76,10 +76,10 @@ void SignalMigration::on_join_ok(const wire::JoinOk& ok) {
 
 void SignalMigration::on_resume_ok(const wire::ResumeOk& ok) {
     if (ok.resumed == 1 && ok.session_id == resume_.session_id) {
-        owner_.on_migrated(std::move(signal_), snapshot_.take(), ok.session_secret);
+        owner_.on_migrated(std::move(signal_), ok);
         return;
     }
-    owner_.on_migration_got_fresh_session(ok);
+    owner_.on_migration_got_fresh_session(ok, snapshot_.take());
 }
 
 void SignalMigration::on_join_err(const wire::JoinErr& err) { owner_.on_migration_refused(err); }

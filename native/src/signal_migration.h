@@ -2,7 +2,9 @@
 // delay, see engine.cpp), so a second TCP connection RESUMEs the session with the current
 // mediaKey (the media binding is untouched) and, answered RESUME_OK(resumed=1), replaces the
 // stalled one silently. This unit is that second connection's role: it sends the RESUME, collects
-// the presence snapshot, and tells its owner how the migration ended. When to migrate and when to
+// the presence snapshot a RESUME_OK(resumed=0) would follow, and tells its owner how the
+// migration ended. A RESUME_OK(resumed=1) has no snapshot: the receiver stream's replay that
+// follows it on the same connection (which the owner has taken over by then) tells every change. When to migrate and when to
 // give up (the deadlines) is the owner's judgement.
 #ifndef ROOMLINK_SIGNAL_MIGRATION_H
 #define ROOMLINK_SIGNAL_MIGRATION_H
@@ -26,13 +28,15 @@ public:
     class Owner {
     public:
         virtual ~Owner() = default;
-        // RESUME_OK(resumed=1): `connection` carries the session from now on; `snapshot` is the
-        // membership at the answer; `secret` replaces the session secret (the old one is dead).
+        // RESUME_OK(resumed=1): `connection` carries the session from now on (the replayed
+        // stream items follow on it); `ok.session_secret` replaces the session secret (the old
+        // one is dead), `ok.last_accepted` says which messages the session took.
         virtual void on_migrated(std::unique_ptr<SignalConnection> connection,
-                                 std::vector<uint64_t> snapshot,
-                                 const wire::SessionSecret& secret) = 0;
-        // RESUME_OK(resumed=0): the session had expired and the server made a fresh one.
-        virtual void on_migration_got_fresh_session(const wire::ResumeOk& fresh) = 0;
+                                 const wire::ResumeOk& ok) = 0;
+        // RESUME_OK(resumed=0): the session had expired and the server made a fresh one;
+        // `snapshot` is its membership at the answer.
+        virtual void on_migration_got_fresh_session(const wire::ResumeOk& fresh,
+                                                    std::vector<uint64_t> snapshot) = 0;
         // JOIN_ERR: the server no longer knows the session.
         virtual void on_migration_refused(const wire::JoinErr& err) = 0;
         virtual void on_migration_session_end(const wire::SessionEnd& end) = 0;
@@ -88,7 +92,7 @@ private:
     wire::Resume resume_;
     std::unique_ptr<SignalConnection> signal_;
     bool request_sent_ = false;
-    PresenceSnapshot snapshot_;  // PEER_JOINED before RESUME_OK
+    PresenceSnapshot snapshot_;  // PEER_JOINED before RESUME_OK(resumed=0)
 };
 
 }  // namespace roomlink

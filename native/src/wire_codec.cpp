@@ -20,6 +20,7 @@ public:
         out_.insert(out_.end(), s.begin(), s.end());
     }
     void secret(const SessionSecret& s) { out_.insert(out_.end(), s.begin(), s.end()); }
+    void raw(const std::vector<uint8_t>& b) { out_.insert(out_.end(), b.begin(), b.end()); }
 
 private:
     void be(uint64_t v, int bytes) {
@@ -71,6 +72,22 @@ public:
         return s;
     }
 
+    // "data: the rest of the frame", min_len..max_len bytes.
+    std::vector<uint8_t> rest(const char* field, size_t min_len, size_t max_len) {
+        if (!error_.empty()) {
+            return {};
+        }
+        const size_t len = size_ - pos_;
+        if (len < min_len || len > max_len) {
+            fail(std::string(field) + ": length " + std::to_string(len) + " outside " +
+                 std::to_string(min_len) + ".." + std::to_string(max_len));
+            return {};
+        }
+        std::vector<uint8_t> b(data_ + pos_, data_ + size_);
+        pos_ = size_;
+        return b;
+    }
+
     void finish() {
         if (error_.empty() && pos_ != size_) {
             fail(std::to_string(size_ - pos_) + " trailing bytes");
@@ -116,6 +133,15 @@ bool within(const std::string& s, size_t min_len, size_t max_len) {
     return s.size() >= min_len && s.size() <= max_len && is_valid_utf8(s);
 }
 
+bool data_within(const std::vector<uint8_t>& data) {
+    return !data.empty() && data.size() <= kMaxMessageData;
+}
+
+// The wire type code of each alternative of Message, in variant order.
+constexpr uint8_t kTypeCodes[] = {0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0A,
+                                  0x0B, 0x0C, 0x0D, 0x0E, 0x0F, 0x10, 0x13, 0x14, 0x15, 0x16};
+static_assert(sizeof kTypeCodes == std::variant_size_v<Message>, "one code per alternative");
+
 bool fields_valid(const Message& message) {
     return std::visit(
         [](const auto& m) -> bool {
@@ -130,6 +156,10 @@ bool fields_valid(const Message& message) {
                 return within(m.message, 0, kMaxMessage);
             } else if constexpr (std::is_same_v<T, RenewToken>) {
                 return within(m.token, 0, kMaxToken);
+            } else if constexpr (std::is_same_v<T, MessageFrame>) {
+                return data_within(m.data) && m.target <= 1 && (m.target == 1 || m.to_uid == 0);
+            } else if constexpr (std::is_same_v<T, RoomMessage>) {
+                return data_within(m.data) && m.target <= 1;
             } else {
                 return true;
             }
@@ -164,6 +194,7 @@ void encode_payload(const Message& message, Writer& w) {
                 w.secret(m.session_secret);
                 w.u64(m.media_key);
                 w.secret(m.media_secret);
+                w.u64(m.last_received);
             } else if constexpr (std::is_same_v<T, ResumeOk>) {
                 w.u64(m.channel_id);
                 w.u8(m.resumed);
@@ -171,6 +202,18 @@ void encode_payload(const Message& message, Writer& w) {
                 w.secret(m.session_secret);
                 w.str(m.media_host);
                 w.u16(m.media_port);
+                w.u64(m.last_accepted);
+            } else if constexpr (std::is_same_v<T, MessageFrame>) {
+                w.u64(m.seq);
+                w.u8(m.target);
+                w.u64(m.to_uid);
+                w.raw(m.data);
+            } else if constexpr (std::is_same_v<T, RoomMessage>) {
+                w.u64(m.from_uid);
+                w.u8(m.target);
+                w.raw(m.data);
+            } else if constexpr (std::is_same_v<T, MessageAck> || std::is_same_v<T, StreamAck>) {
+                w.u64(m.seq);
             } else if constexpr (std::is_same_v<T, PeerJoined>) {
                 w.u64(m.uid);
             } else if constexpr (std::is_same_v<T, PeerLeft>) {
@@ -200,7 +243,7 @@ CodeMessage read_code_message(Reader& r) {
     return m;
 }
 
-// Decodes the payload of a frame whose type is known to be 1..kLastType.
+// Decodes the payload of a frame whose type is known to be 1..kLastType and not reserved.
 Message decode_payload(uint8_t type, Reader& r) {
     switch (type) {
         case 0x01: {
@@ -231,6 +274,7 @@ Message decode_payload(uint8_t type, Reader& r) {
             m.session_secret = r.secret();
             m.media_key = r.u64();
             m.media_secret = r.secret();
+            m.last_received = r.u64();
             return m;
         }
         case 0x05: {
@@ -244,6 +288,7 @@ Message decode_payload(uint8_t type, Reader& r) {
             m.session_secret = r.secret();
             m.media_host = r.str("mediaHost", 1, kMaxMediaHost);
             m.media_port = r.u16();
+            m.last_accepted = r.u64();
             return m;
         }
         case 0x06:
@@ -289,6 +334,39 @@ Message decode_payload(uint8_t type, Reader& r) {
             m.expires_at = r.u64();
             return m;
         }
+        case 0x13: {
+            MessageFrame m;
+            m.seq = r.u64();
+            m.target = r.u8();
+            m.to_uid = r.u64();
+            if (r.ok() && m.target > 1) {
+                r.fail("target must be 0 or 1");
+            } else if (r.ok() && m.target == 0 && m.to_uid != 0) {
+                r.fail("toUid must be 0 when target = 0");
+            }
+            m.data = r.rest("data", 1, kMaxMessageData);
+            return m;
+        }
+        case 0x14: {
+            MessageAck m;
+            m.seq = r.u64();
+            return m;
+        }
+        case 0x15: {
+            RoomMessage m;
+            m.from_uid = r.u64();
+            m.target = r.u8();
+            if (r.ok() && m.target > 1) {
+                r.fail("target must be 0 or 1");
+            }
+            m.data = r.rest("data", 1, kMaxMessageData);
+            return m;
+        }
+        case 0x16: {
+            StreamAck m;
+            m.seq = r.u64();
+            return m;
+        }
         default:
             return read_code_message<ServerError>(r);
     }
@@ -308,14 +386,15 @@ DecodeResult error_result(std::string why, bool bad_version = false) {
 
 }  // namespace
 
-uint8_t type_code(const Message& message) { return static_cast<uint8_t>(message.index() + 1); }
+uint8_t type_code(const Message& message) { return kTypeCodes[message.index()]; }
 
 const char* type_name(uint8_t code) {
     static const char* const names[] = {"JOIN",       "JOIN_OK",     "JOIN_ERR",  "RESUME",
                                         "RESUME_OK",  "LEAVE",       "LEAVE_OK",  "PEER_JOINED",
                                         "PEER_LEFT",  "PING",        "PONG",      "SESSION_END",
                                         "ERROR",      "TOKEN_WILL_EXPIRE", "RENEW_TOKEN",
-                                        "RENEW_TOKEN_RESULT"};
+                                        "RENEW_TOKEN_RESULT", "UNKNOWN", "UNKNOWN",
+                                        "MESSAGE",    "MESSAGE_ACK", "ROOM_MESSAGE", "STREAM_ACK"};
     static_assert(sizeof names / sizeof names[0] == kLastType, "one name per type");
     if (code >= 1 && code <= kLastType) {
         return names[code - 1];
@@ -354,7 +433,7 @@ DecodeResult decode_frame(const uint8_t* data, size_t size) {
     }
     if (size >= kFrameHeader + 2) {
         uint8_t type = data[kFrameHeader + 1];
-        if (type < 0x01 || type > kLastType) {
+        if (type < 0x01 || type > kLastType || is_reserved_type(type)) {
             return error_result("unknown type " + std::to_string(type));
         }
     }

@@ -31,6 +31,7 @@ constexpr size_t kMaxChannel = 64;
 constexpr size_t kMaxToken = 1024;
 constexpr size_t kMaxMessage = 512;
 constexpr size_t kMaxMediaHost = 255;
+constexpr size_t kMaxMessageData = 16384;  // MESSAGE / ROOM_MESSAGE data: 1..16384 bytes
 
 using SessionSecret = std::array<uint8_t, 16>;
 using MediaSecret = std::array<uint8_t, 16>;  // keys the session's media AEAD (media_cipher.h)
@@ -60,6 +61,7 @@ struct Resume {
     SessionSecret session_secret{};
     uint64_t media_key = 0;
     MediaSecret media_secret{};
+    uint64_t last_received = 0;  // the last receiver-stream item processed (Room messages)
 };
 struct ResumeOk {
     uint64_t channel_id = 0;
@@ -68,6 +70,7 @@ struct ResumeOk {
     SessionSecret session_secret{};
     std::string media_host;
     uint16_t media_port = 0;
+    uint64_t last_accepted = 0;  // the highest MESSAGE seq the session accepted
 };
 struct Leave {};
 struct LeaveOk {};
@@ -104,11 +107,35 @@ struct RenewTokenResult {
     uint64_t expires_at = 0;
 };
 
-// Alternative order equals the wire type code minus one (JOIN = 0x01 ... RENEW_TOKEN_RESULT = 0x10).
+// Room messages (docs/PROTOCOL.md, "Room messages"). target: 0 = every other member, 1 = one.
+struct MessageFrame {  // MESSAGE (C->S)
+    uint64_t seq = 0;
+    uint8_t target = 0;
+    uint64_t to_uid = 0;  // 0 when target = 0
+    std::vector<uint8_t> data;  // 1..kMaxMessageData bytes
+};
+struct MessageAck {  // cumulative
+    uint64_t seq = 0;
+};
+struct RoomMessage {  // ROOM_MESSAGE (S->C): an item of the receiver stream
+    uint64_t from_uid = 0;
+    uint8_t target = 0;
+    std::vector<uint8_t> data;  // 1..kMaxMessageData bytes
+};
+struct StreamAck {  // cumulative
+    uint64_t seq = 0;
+};
+
+// The alternatives in wire order: JOIN = 0x01 ... RENEW_TOKEN_RESULT = 0x10 are index + 1; 0x11
+// and 0x12 are reserved (an unknown type, no alternative); MESSAGE = 0x13 ... STREAM_ACK = 0x16
+// follow at index 16.. (see type_code / kTypeCodes in wire_codec.cpp).
 using Message = std::variant<Join, JoinOk, JoinErr, Resume, ResumeOk, Leave, LeaveOk, PeerJoined,
                              PeerLeft, Ping, Pong, SessionEnd, ServerError, TokenWillExpire,
-                             RenewToken, RenewTokenResult>;
-constexpr uint8_t kLastType = 0x10;
+                             RenewToken, RenewTokenResult, MessageFrame, MessageAck, RoomMessage,
+                             StreamAck>;
+constexpr uint8_t kLastType = 0x16;
+// A type code in 1..kLastType that names no frame (reserved for credentials).
+constexpr bool is_reserved_type(uint8_t code) { return code == 0x11 || code == 0x12; }
 
 uint8_t type_code(const Message& message);
 const char* type_name(uint8_t type_code);

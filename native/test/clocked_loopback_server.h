@@ -55,6 +55,7 @@ public:
         protocol_.send_to_all(message, then_close);
     }
     void send_bytes_to_all(const std::vector<uint8_t>& bytes) { protocol_.send_bytes_to_all(bytes); }
+    void stream_to_sessions(const roomlink::wire::Message& item) { protocol_.stream_to_sessions(item); }
     void send_media_pong_to_bound(uint64_t echo_ns) { protocol_.send_media_pong_to_bound(echo_ns); }
 
 private:

@@ -434,9 +434,13 @@ TEST(signal_stall_with_healthy_media_migrates_silently_after_the_signal_timeout)
         scene.advance_to(1200);
         REQUIRE_EQ(e.events.size(), size_t{5});  // SC, SC, JOIN_RESULT, USER_JOINED x2
         const uint64_t media_key = scene.server.stats().last_join.media_key;
-        // While stalled, 99 leaves and 101 arrives: only the new connection's snapshot tells.
+        // While stalled, 99 leaves and 101 arrives: the stalled connection never delivers it;
+        // the new connection's replay of the receiver stream (after the RESUME's lastReceived)
+        // does. There is no snapshot after RESUME_OK(resumed=1).
         scene.server.config().peers = {100, 101};
         scene.server.stall_connections();
+        scene.server.send_to_all(roomlink::wire::PeerLeft{99, RL_USER_LEAVE_NORMAL});
+        scene.server.send_to_all(roomlink::wire::PeerJoined{101});
         scene.advance_to(2501);
         EXPECT_TIMELINE(e.events, 5,
                         {{2501, RL_EVENT_USER_LEFT, RL_USER_LEAVE_NORMAL, 0},

@@ -396,7 +396,7 @@ TEST(dropped_signal_connection_resumes_the_session) {
     CHECK_EQ(s.joins, 1);
     CHECK_EQ(s.resumes, 1);
     CHECK(s.resumed_media_keys.at(0) != s.last_join.media_key);  // fresh mediaKey per attempt
-    // The resume's presence snapshot listed peer 99 again; the app already knew it.
+    // A resumed session gets no presence snapshot: peer 99, already known, is not reported again.
     CHECK(server.wait_for([](const Stats& st) { return st.media_pings >= 1; }));
     CHECK_EQ(count_type(e.events(), RL_EVENT_USER_JOINED), size_t{1});
     CHECK(e.recorder.all_on_loop_threads());
@@ -459,9 +459,12 @@ TEST(fresh_session_from_resume_is_used_for_the_next_resume) {
     CHECK_EQ(s.joins, 1);
 }
 
+// A session that expired while away comes back as a fresh one (RESUME_OK resumed=0) with a
+// snapshot. (After resumed=1 there is no snapshot: engine_clock_test covers the replay.)
 TEST(presence_after_rejoin_reports_only_the_difference) {
     LoopbackServer::Config config;
     config.peers = {99, 100};
+    config.resume_fresh = true;
     LoopbackServer server(config);
     TestEngine e(fast_options(server.signal_port()));
     e.join_and_wait_connected();

@@ -15,6 +15,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -53,6 +54,20 @@ struct LoopbackConfig {
     bool close_replaced = true;
     // A hostile server: every JOIN_OK / RESUME_OK is sent twice.
     bool answer_twice = false;
+    // Room messages (docs/PROTOCOL.md): MESSAGE is answered with MESSAGE_ACK unless false (then
+    // the server takes messages silently: they count in RESUME_OK.lastAccepted only).
+    bool ack_messages = true;
+    // RESUME_OK(resumed=0) carries the ended session's accepted seq (the server remembers it).
+    bool fresh_remembers_accepted = true;
+};
+
+// A MESSAGE the server accepted (seq = accepted + 1), in the order it took them.
+struct LoopbackMessage {
+    uint64_t session_id = 0;
+    uint64_t seq = 0;
+    uint8_t target = 0;
+    uint64_t to_uid = 0;
+    std::vector<uint8_t> data;
 };
 
 struct LoopbackStats {
@@ -77,6 +92,14 @@ struct LoopbackStats {
     std::vector<Time> joined_at;   // JOIN received (answered or not)
     std::vector<Time> resumed_at;  // RESUME received and handled (not held by a stall)
     std::vector<Time> client_closed_at;  // the client closed (EOF) or reset a connection
+    // Room messages.
+    int message_frames = 0;      // MESSAGE frames received, duplicates included
+    int duplicate_messages = 0;  // seq <= accepted: a retransmission
+    std::vector<LoopbackMessage> messages;  // accepted, in order
+    std::vector<uint64_t> message_seqs;     // every MESSAGE seq received, in order
+    std::vector<uint64_t> stream_acks;      // STREAM_ACK seqs, in order
+    std::vector<Time> stream_acks_at;
+    std::vector<uint64_t> last_received;    // RESUME.lastReceived, in order
 };
 
 class LoopbackProtocol {
@@ -207,14 +230,35 @@ public:
         }
     }
 
+    // A stream item (PEER_JOINED, PEER_LEFT, ROOM_MESSAGE) to a connection whose session has
+    // its answer is appended to that session's receiver stream (kept for replay until a
+    // STREAM_ACK covers it) and sent unless the connection is stalled; anything else is sent as is.
     void send_to_all(const roomlink::wire::Message& message, bool then_close = false) {
         std::vector<int> fds;
         for (auto& c : clients_) fds.push_back(c.first);
         for (int fd : fds) {
-            if (clients_.at(fd).stalled) continue;
-            send_frame(fd, message);
+            Client& c = clients_.at(fd);
+            if (is_stream_item(message) && c.answered && sessions_.count(c.session_id) != 0) {
+                append_item(c.session_id, message);
+            } else if (!c.stalled) {
+                send_frame(fd, message);
+            }
             if (then_close) close_client(fd);
         }
+    }
+
+    // A stream item for every session, connected or not (what the room says while a member is
+    // away is replayed after its RESUME).
+    void stream_to_sessions(const roomlink::wire::Message& item) {
+        std::vector<uint64_t> ids;
+        for (auto& s : sessions_) ids.push_back(s.first);
+        for (uint64_t id : ids) append_item(id, item);
+    }
+
+    // Items of the session's receiver stream sent so far (numbered 1.. from its answer).
+    uint64_t stream_items(uint64_t session_id) const {
+        auto it = sessions_.find(session_id);
+        return it == sessions_.end() ? 0 : it->second.stream_base + it->second.stream.size();
     }
 
     // Writes raw bytes to every unstalled connection (a hostile server's trickle or flood).
@@ -260,6 +304,7 @@ private:
         roomlink::wire::FrameReader reader;
         uint64_t session_id = 0;
         bool stalled = false;
+        bool answered = false;  // JOIN_OK / RESUME_OK sent on it: stream items follow
         std::vector<roomlink::wire::Message> held;  // received while stalled
     };
     struct Session {
@@ -267,7 +312,56 @@ private:
         uint64_t media_key = 0;
         uint64_t client_id = 0;
         bool join_ok_sent = false;
+        uint64_t uid = 0;
+        uint64_t accepted = 0;  // highest MESSAGE seq taken
+        // The replay buffer: items stream_base + 1 .. stream_base + stream.size().
+        uint64_t stream_base = 0;
+        std::deque<roomlink::wire::Message> stream;
     };
+
+    static bool is_stream_item(const roomlink::wire::Message& m) {
+        return std::holds_alternative<roomlink::wire::PeerJoined>(m) ||
+               std::holds_alternative<roomlink::wire::PeerLeft>(m) ||
+               std::holds_alternative<roomlink::wire::RoomMessage>(m);
+    }
+
+    // Appends to the session's stream, and sends it on the session's connection if that one has
+    // its answer and is not stalled.
+    void append_item(uint64_t session_id, const roomlink::wire::Message& item) {
+        auto it = sessions_.find(session_id);
+        if (it == sessions_.end()) return;
+        it->second.stream.push_back(item);
+        int fd = fd_of_client(it->second.client_id);
+        if (fd < 0) return;
+        Client& c = clients_.at(fd);
+        if (c.session_id == session_id && c.answered && !c.stalled) send_frame(fd, item);
+    }
+
+    void handle_message(int fd, Client& c, const roomlink::wire::MessageFrame& m) {
+        using namespace roomlink::wire;
+        ++stats_.message_frames;
+        stats_.message_seqs.push_back(m.seq);
+        auto it = sessions_.find(c.session_id);
+        if (it == sessions_.end()) return;
+        Session& s = it->second;
+        if (m.seq <= s.accepted) {
+            ++stats_.duplicate_messages;
+        } else if (m.seq == s.accepted + 1) {
+            s.accepted = m.seq;
+            stats_.messages.push_back({c.session_id, m.seq, m.target, m.to_uid, m.data});
+            std::vector<uint64_t> to;
+            for (auto& other : sessions_) {
+                if (other.first == c.session_id) continue;
+                if (m.target == 0 || other.second.uid == m.to_uid) to.push_back(other.first);
+            }
+            for (uint64_t id : to) append_item(id, RoomMessage{s.uid, m.target, m.data});
+        } else {
+            send_frame(fd, ServerError{31006, "message gap"});
+            close_client(fd);
+            return;
+        }
+        if (config_.ack_messages) send_frame(fd, MessageAck{s.accepted});
+    }
     struct Delayed {
         Time due;
         uint64_t client_id;
@@ -389,6 +483,9 @@ private:
         send_frame(fd, ok);
         if (config_.answer_twice) send_frame(fd, ok);
         s.join_ok_sent = true;
+        for (auto& c : clients_) {
+            if (c.first == fd) c.second.answered = true;
+        }
         ack_pending_bind(s.media_key);
     }
 
@@ -416,6 +513,7 @@ private:
             for (size_t i = 0; i < s.secret.size(); ++i) s.secret[i] = static_cast<uint8_t>(id + i);
             s.media_key = join->media_key;
             s.client_id = c.id;
+            s.uid = join->uid;
             register_media_key(join->media_key, join->media_secret);
             sessions_[id] = s;
             key_to_session_[join->media_key] = id;
@@ -431,6 +529,7 @@ private:
             ++stats_.resumes;
             stats_.resumed_at.push_back(driver_.now());
             stats_.resumed_media_keys.push_back(resume->media_key);
+            stats_.last_received.push_back(resume->last_received);
             if (media_keys_.count(resume->media_key) == 0) {
                 register_media_key(resume->media_key, resume->media_secret);
             }
@@ -454,6 +553,9 @@ private:
             if (config_.resume_fresh) {
                 // The grace period had expired: admit the client as a new session.
                 Session fresh = it->second;
+                fresh.stream.clear();  // a fresh session: a fresh stream, after a snapshot
+                fresh.stream_base = 0;
+                if (!config_.fresh_remembers_accepted) fresh.accepted = 0;
                 key_to_session_.erase(fresh.media_key);
                 sessions_.erase(it);
                 uint64_t id = next_session_id_++;
@@ -477,11 +579,24 @@ private:
             s.client_id = c.id;
             key_to_session_[s.media_key] = resume->session_id;
             c.session_id = resume->session_id;
-            announce_peers(fd);
+            if (config_.resume_fresh) {
+                announce_peers(fd);  // a fresh session's snapshot; resumed=1 has none
+            } else {
+                // The replay buffer drops what lastReceived covers (lenient: never beyond).
+                while (s.stream_base < resume->last_received && !s.stream.empty()) {
+                    s.stream.pop_front();
+                    ++s.stream_base;
+                }
+            }
             const ResumeOk ok{config_.channel_id, config_.resume_fresh ? uint8_t{0} : uint8_t{1},
-                              resume->session_id, s.secret, advertised_host(), advertised_port()};
+                              resume->session_id, s.secret, advertised_host(), advertised_port(),
+                              s.accepted};
             send_frame(fd, ok);
             if (config_.answer_twice) send_frame(fd, ok);
+            c.answered = true;
+            if (!config_.resume_fresh) {
+                for (auto& item : s.stream) send_frame(fd, item);  // the replay
+            }
             ack_pending_bind(s.media_key);
         } else if (std::holds_alternative<Leave>(message)) {
             ++stats_.leaves;
@@ -495,6 +610,20 @@ private:
         } else if (auto* ping = std::get_if<Ping>(&message)) {
             ++stats_.signal_pings;
             if (config_.answer_signal_ping) send_frame(fd, Pong{ping->nonce});
+        } else if (auto* msg = std::get_if<MessageFrame>(&message)) {
+            handle_message(fd, c, *msg);
+            return clients_.count(fd) != 0;
+        } else if (auto* ack = std::get_if<StreamAck>(&message)) {
+            stats_.stream_acks.push_back(ack->seq);
+            stats_.stream_acks_at.push_back(driver_.now());
+            auto it = sessions_.find(c.session_id);
+            if (it != sessions_.end()) {
+                Session& s = it->second;
+                while (s.stream_base < ack->seq && !s.stream.empty()) {
+                    s.stream.pop_front();
+                    ++s.stream_base;
+                }
+            }
         }
         return true;
     }

@@ -70,6 +70,9 @@ public:
     }
     void stop_listening() { control([this] { protocol_.stop_listening(); }); }
     void resume_listening() { control([this] { protocol_.resume_listening(); }); }
+    void stream_to_sessions(const roomlink::wire::Message& item) {
+        control([&] { protocol_.stream_to_sessions(item); });
+    }
     void send_to_all(const roomlink::wire::Message& message, bool then_close = false) {
         control([&] { protocol_.send_to_all(message, then_close); });
     }

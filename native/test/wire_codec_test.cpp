@@ -112,14 +112,25 @@ Message build(const std::string& name, const Fields& f) {
                       static_cast<uint16_t>(u64(f, "mediaPort")), u64(f, "serverTimeMs")};
     }
     if (name == "join_err") return JoinErr{std::stoi(f.at("code")), f.at("message")};
-    if (name == "resume") {
-        return Resume{u64(f, "sessionId"), secret(f), u64(f, "mediaKey"), secret(f, "mediaSecret")};
+    if (name == "resume" || name == "resume_last_received_max") {
+        return Resume{u64(f, "sessionId"), secret(f), u64(f, "mediaKey"), secret(f, "mediaSecret"),
+                      u64(f, "lastReceived")};
     }
-    if (name == "resume_ok") {
+    if (name == "resume_ok" || name == "resume_ok_fresh_accepted") {
         return ResumeOk{u64(f, "channelId"), static_cast<uint8_t>(u64(f, "resumed")),
                         u64(f, "sessionId"), secret(f), f.at("mediaHost"),
-                        static_cast<uint16_t>(u64(f, "mediaPort"))};
+                        static_cast<uint16_t>(u64(f, "mediaPort")), u64(f, "lastAccepted")};
     }
+    if (name.rfind("message_", 0) == 0 && name != "message_ack") {
+        return MessageFrame{u64(f, "seq"), static_cast<uint8_t>(u64(f, "target")), u64(f, "toUid"),
+                            from_hex(f.at("data"))};
+    }
+    if (name == "message_ack") return MessageAck{u64(f, "seq")};
+    if (name.rfind("room_message", 0) == 0) {
+        return RoomMessage{u64(f, "fromUid"), static_cast<uint8_t>(u64(f, "target")),
+                           from_hex(f.at("data"))};
+    }
+    if (name == "stream_ack") return StreamAck{u64(f, "seq")};
     if (name == "leave") return Leave{};
     if (name == "leave_ok") return LeaveOk{};
     if (name == "peer_joined") return PeerJoined{u64(f, "uid")};
@@ -163,14 +174,24 @@ Fields fields_of(const Message& message) {
                 f = {{"sessionId", std::to_string(m.session_id)},
                      {"sessionSecret", hex_secret(m.session_secret)},
                      {"mediaKey", std::to_string(m.media_key)},
-                     {"mediaSecret", hex_secret(m.media_secret)}};
+                     {"mediaSecret", hex_secret(m.media_secret)},
+                     {"lastReceived", std::to_string(m.last_received)}};
             } else if constexpr (std::is_same_v<T, ResumeOk>) {
                 f = {{"channelId", std::to_string(m.channel_id)},
                      {"resumed", std::to_string(m.resumed)},
                      {"sessionId", std::to_string(m.session_id)},
                      {"sessionSecret", hex_secret(m.session_secret)},
                      {"mediaHost", m.media_host},
-                     {"mediaPort", std::to_string(m.media_port)}};
+                     {"mediaPort", std::to_string(m.media_port)},
+                     {"lastAccepted", std::to_string(m.last_accepted)}};
+            } else if constexpr (std::is_same_v<T, MessageFrame>) {
+                f = {{"seq", std::to_string(m.seq)}, {"target", std::to_string(m.target)},
+                     {"toUid", std::to_string(m.to_uid)}, {"data", to_hex(m.data)}};
+            } else if constexpr (std::is_same_v<T, RoomMessage>) {
+                f = {{"fromUid", std::to_string(m.from_uid)}, {"target", std::to_string(m.target)},
+                     {"data", to_hex(m.data)}};
+            } else if constexpr (std::is_same_v<T, MessageAck> || std::is_same_v<T, StreamAck>) {
+                f = {{"seq", std::to_string(m.seq)}};
             } else if constexpr (std::is_same_v<T, PeerJoined>) {
                 f = {{"uid", std::to_string(m.uid)}};
             } else if constexpr (std::is_same_v<T, PeerLeft>) {
@@ -210,7 +231,7 @@ MediaType media_type(const std::string& name) {
 
 TEST(vectors_file_is_complete) {
     auto vectors = valid_vectors();
-    CHECK_EQ(vectors.size(), size_t{24});  // update when docs/vectors grows
+    CHECK_EQ(vectors.size(), size_t{33});  // update when docs/vectors grows
     auto invalid = read_table("invalid.txt");
     CHECK(invalid.size() >= 10);
 }
@@ -428,7 +449,7 @@ TEST(string_field_limits) {
 
 TEST(resume_ok_flag_must_be_boolean) {
     std::vector<uint8_t> frame;
-    REQUIRE(encode_frame(ResumeOk{7, 1, 2, {}, "::1", 5000}, frame));
+    REQUIRE(encode_frame(ResumeOk{7, 1, 2, {}, "::1", 5000, 0}, frame));
     frame[4 + 2 + 8] = 2;
     CHECK(decode_frame(frame.data(), frame.size()).status == DecodeStatus::kError);
 }
@@ -469,6 +490,35 @@ TEST(utf8_validation) {
     CHECK(!is_valid_utf8("\xf4\x90\x80\x80"));              // beyond U+10FFFF
     CHECK(!is_valid_utf8("\xe6\x88"));                      // truncated
     CHECK(!is_valid_utf8(std::string("\xff", 1)));
+}
+
+TEST(reserved_types_are_unknown) {
+    for (uint8_t type : {uint8_t{0x11}, uint8_t{0x12}, uint8_t{0x17}}) {
+        const uint8_t frame[] = {0, 0, 0, 10, 1, type, 0, 0, 0, 0, 0, 0, 0, 1};
+        DecodeResult r = decode_frame(frame, sizeof frame);
+        CHECK(r.status == DecodeStatus::kError);
+    }
+    CHECK_EQ(std::string(type_name(0x11)), std::string("UNKNOWN"));
+    CHECK_EQ(std::string(type_name(0x13)), std::string("MESSAGE"));
+    CHECK_EQ(std::string(type_name(0x16)), std::string("STREAM_ACK"));
+    CHECK_EQ(int{type_code(MessageFrame{})}, 0x13);
+    CHECK_EQ(int{type_code(StreamAck{})}, 0x16);
+    CHECK_EQ(int{type_code(RenewTokenResult{})}, 0x10);
+}
+
+TEST(message_fields_are_checked_when_encoding) {
+    std::vector<uint8_t> frame;
+    CHECK(!encode_frame(MessageFrame{1, 0, 0, {}}, frame));
+    CHECK(!encode_frame(MessageFrame{1, 2, 0, {1}}, frame));
+    CHECK(!encode_frame(MessageFrame{1, 0, 5, {1}}, frame));
+    CHECK(!encode_frame(MessageFrame{1, 0, 0, std::vector<uint8_t>(kMaxMessageData + 1)}, frame));
+    CHECK(!encode_frame(RoomMessage{1, 0, {}}, frame));
+    CHECK(!encode_frame(RoomMessage{1, 3, {1}}, frame));
+    CHECK(frame.empty());
+    CHECK(encode_frame(MessageFrame{1, 1, 0, std::vector<uint8_t>(kMaxMessageData)}, frame));
+    DecodeResult r = decode_frame(frame.data(), frame.size());
+    REQUIRE(r.status == DecodeStatus::kFrame);
+    CHECK_EQ(std::get<MessageFrame>(r.message).data.size(), kMaxMessageData);
 }
 
 TEST_MAIN()
