@@ -533,4 +533,297 @@ TEST(expired_session_found_by_migration_is_reported_as_an_outage) {
     CHECK((scene.ms_of(scene.server.stats().resumed_at) == Times{2501, 2501}));
 }
 
+// --- room messages (docs/PROTOCOL.md, "Room messages") --------------------------------------
+
+namespace {
+
+int32_t send_text(ClockedScene::Member& e, const std::string& text, int32_t directed = 0,
+                  int64_t to_uid = 0) {
+    return e.engine->send_message(directed, to_uid, reinterpret_cast<const uint8_t*>(text.data()),
+                                  static_cast<int32_t>(text.size()));
+}
+
+roomlink::wire::RoomMessage room_text(uint64_t from, const std::string& text) {
+    return roomlink::wire::RoomMessage{from, 0, std::vector<uint8_t>(text.begin(), text.end())};
+}
+
+// Copies each RL_EVENT_MESSAGE's data inside the callback (the pointer dies with it).
+void record_messages(ClockedScene::Member& e, std::vector<std::string>* out) {
+    e.on_event = [out](const TimedEvent& ev) {
+        if (ev.type == RL_EVENT_MESSAGE) {
+            out->emplace_back(reinterpret_cast<const char*>(static_cast<intptr_t>(ev.y)),
+                              static_cast<size_t>(ev.a));
+        }
+    };
+}
+
+std::vector<std::string> accepted_texts(const test::LoopbackStats& s) {
+    std::vector<std::string> out;
+    for (const auto& m : s.messages) out.emplace_back(m.data.begin(), m.data.end());
+    return out;
+}
+
+size_t count_of(const std::vector<TimedEvent>& events, int32_t type) {
+    return static_cast<size_t>(std::count_if(events.begin(), events.end(),
+                                             [type](const TimedEvent& ev) { return ev.type == type; }));
+}
+
+}  // namespace
+
+TEST(messages_queued_during_an_outage_are_sent_exactly_once_after_resume) {
+    ClockedScene scene;
+    auto& e = joined(scene, fast_options(scene));
+    scene.advance_to(100);
+    REQUIRE_EQ(send_text(e, "m1"), RL_OK);
+    REQUIRE_EQ(send_text(e, "m2"), RL_OK);
+    scene.advance_to(1000);
+    CHECK((scene.server.stats().message_seqs == std::vector<uint64_t>{1, 2}));
+    scene.server.stop_listening();
+    scene.server.drop_all_connections();
+    scene.settle();
+    REQUIRE_EQ(e.state(), RL_STATE_RECONNECTING);
+    REQUIRE_EQ(send_text(e, "m3"), RL_OK);  // queued while reconnecting
+    REQUIRE_EQ(send_text(e, "m4"), RL_OK);
+    REQUIRE_EQ(send_text(e, "m5", 1, 43), RL_OK);
+    scene.advance_to(1050);
+    scene.server.resume_listening();
+    scene.advance_to(3000);
+    REQUIRE_EQ(e.state(), RL_STATE_CONNECTED);
+    const auto& s = scene.server.stats();
+    REQUIRE_EQ(s.resumes, 1);
+    CHECK((s.last_received == std::vector<uint64_t>{0}));
+    // RESUME_OK(lastAccepted=2): the rest numbered 3.., each sent once.
+    CHECK((s.message_seqs == std::vector<uint64_t>{1, 2, 3, 4, 5}));
+    CHECK_EQ(s.duplicate_messages, 0);
+    CHECK((accepted_texts(s) == std::vector<std::string>{"m1", "m2", "m3", "m4", "m5"}));
+    REQUIRE_EQ(s.messages.size(), size_t{5});
+    CHECK_EQ(int{s.messages[4].target}, 1);
+    CHECK_EQ(s.messages[4].to_uid, uint64_t{43});
+    CHECK_EQ(count_of(e.events, RL_EVENT_MESSAGES_UNDELIVERED), size_t{0});
+}
+
+TEST(resume_ok_last_accepted_drops_what_the_server_took_without_an_ack) {
+    test::LoopbackConfig config;
+    config.ack_messages = false;  // taken, never acknowledged: only lastAccepted tells
+    ClockedScene scene(config);
+    auto& e = joined(scene, fast_options(scene));
+    for (const char* text : {"a", "b", "c"}) REQUIRE_EQ(send_text(e, text), RL_OK);
+    scene.advance_to(500);
+    scene.server.stop_listening();
+    scene.server.drop_all_connections();
+    scene.settle();
+    REQUIRE_EQ(send_text(e, "d"), RL_OK);
+    REQUIRE_EQ(send_text(e, "e"), RL_OK);
+    scene.server.resume_listening();
+    scene.advance_to(2000);
+    REQUIRE_EQ(e.state(), RL_STATE_CONNECTED);
+    const auto& s = scene.server.stats();
+    CHECK((s.message_seqs == std::vector<uint64_t>{1, 2, 3, 4, 5}));  // a, b, c never again
+    CHECK_EQ(s.duplicate_messages, 0);
+    CHECK((accepted_texts(s) == std::vector<std::string>{"a", "b", "c", "d", "e"}));
+    // The leave carries them; LEAVE_OK acknowledges everything before it: nothing is lost.
+    REQUIRE_EQ(e.engine->leave(), RL_OK);
+    scene.advance(100);
+    CHECK_EQ(scene.server.stats().leaves, 1);
+    CHECK_EQ(count_of(e.events, RL_EVENT_MESSAGES_UNDELIVERED), size_t{0});
+}
+
+TEST(a_replay_after_a_migration_is_deduplicated) {
+    test::LoopbackConfig config;
+    ClockedScene scene(config);
+    auto& e = scene.add_engine(scene.options());
+    std::vector<std::string> got;
+    record_messages(e, &got);
+    REQUIRE_EQ(e.join(), RL_OK);
+    scene.advance_to(100);
+    scene.server.send_to_all(room_text(7, "a"));  // item 1
+    scene.advance_to(1200);
+    CHECK((got == std::vector<std::string>{"a"}));
+    CHECK((scene.server.stats().stream_acks == std::vector<uint64_t>{1}));
+    CHECK((scene.ms_of(scene.server.stats().stream_acks_at) == Times{120}));  // within 20 ms
+    scene.server.stall_connections();
+    scene.server.config().stall_new_connections = true;  // the migration's RESUME is held
+    scene.advance_to(2501);
+    REQUIRE_EQ(scene.server.stats().accepted, 2);  // the migration connected
+    scene.server.config().stall_new_connections = false;
+    // The old connection recovers and delivers item 2 after the RESUME (lastReceived=1) left.
+    scene.server.unstall_connections_but_last(1);
+    scene.server.send_to_all(room_text(7, "b"));
+    scene.advance_to(2505);
+    CHECK((got == std::vector<std::string>{"a", "b"}));
+    // Now the RESUME is handled: RESUME_OK(resumed=1), then the replay of item 2: a duplicate.
+    scene.server.unstall_connections_but_last(0);
+    scene.advance_to(2510);
+    CHECK((scene.server.stats().last_received == std::vector<uint64_t>{1}));
+    scene.server.send_to_all(room_text(8, "c"));  // item 3, on the new connection
+    scene.advance_to(4000);
+    CHECK((got == std::vector<std::string>{"a", "b", "c"}));
+    CHECK_EQ(e.state(), RL_STATE_CONNECTED);
+    CHECK_EQ(count_of(e.events, RL_EVENT_RECONNECTING_START), size_t{0});
+    CHECK_EQ(scene.server.stats().stream_acks.back(), uint64_t{3});
+}
+
+TEST(the_barrier_holds_stream_items_in_order_until_connected) {
+    test::LoopbackConfig config;
+    config.answer_bind = false;
+    ClockedScene scene(config);
+    auto& e = scene.add_engine(fast_options(scene));
+    std::vector<std::string> got;
+    record_messages(e, &got);
+    REQUIRE_EQ(e.join(), RL_OK);
+    scene.advance_to(10);
+    // After JOIN_OK, before BIND_ACK: items 1 and 2.
+    scene.server.send_to_all(roomlink::wire::PeerJoined{7});
+    scene.server.send_to_all(room_text(7, "early"));
+    scene.advance_to(50);
+    CHECK(got.empty());
+    CHECK_EQ(e.state(), RL_STATE_CONNECTING);
+    scene.server.config().answer_bind = true;  // the BIND retransmitted at 100 is answered
+    scene.advance_to(200);
+    EXPECT_TIMELINE(e.events, 1,
+                    {{100, kSC, RL_STATE_CONNECTED, RL_REASON_JOIN_SUCCEED},
+                     {100, RL_EVENT_JOIN_RESULT, RL_OK, 0},
+                     {100, RL_EVENT_USER_JOINED, 0, 0},
+                     {100, RL_EVENT_MESSAGE, 5, 0}});
+    REQUIRE_EQ(e.events.size(), size_t{5});
+    CHECK_EQ(e.events[4].x, int64_t{7});
+    CHECK((got == std::vector<std::string>{"early"}));
+    CHECK((scene.server.stats().stream_acks == std::vector<uint64_t>{2}));
+    CHECK((scene.ms_of(scene.server.stats().stream_acks_at) == Times{120}));
+}
+
+TEST(thirty_two_items_are_acknowledged_at_once) {
+    ClockedScene scene;
+    auto& e = joined(scene, fast_options(scene));
+    scene.advance_to(10);
+    for (int i = 0; i < 33; ++i) scene.server.send_to_all(room_text(7, "x"));
+    scene.advance_to(40);
+    CHECK_EQ(count_of(e.events, RL_EVENT_MESSAGE), size_t{33});
+    CHECK((scene.server.stats().stream_acks == std::vector<uint64_t>{32, 33}));
+    CHECK((scene.ms_of(scene.server.stats().stream_acks_at) == Times{10, 30}));
+}
+
+TEST(messages_undelivered_are_reported_at_the_reconnect_timeout) {
+    ClockedScene scene;
+    roomlink::EngineOptions o = fast_options(scene);
+    o.reconnect_timeout = millis(800);
+    auto& e = joined(scene, o);
+    scene.advance_to(1000);
+    scene.server.stop_listening();
+    scene.server.drop_all_connections();
+    scene.settle();
+    REQUIRE_EQ(send_text(e, "lost-1"), RL_OK);
+    REQUIRE_EQ(send_text(e, "lost-2"), RL_OK);
+    scene.advance_to(2500);
+    EXPECT_TIMELINE(e.events, 3,
+                    {{1000, kSC, RL_STATE_RECONNECTING, RL_REASON_SIGNAL_DISCONNECTED},
+                     {1000, RL_EVENT_RECONNECTING_START, 0, 0},
+                     {1800, kSC, RL_STATE_FAILED, RL_REASON_TIMEOUT},
+                     {1800, RL_EVENT_DISCONNECT, RL_ERR_RECONNECT_TIMEOUT, 0},
+                     {1800, RL_EVENT_MESSAGES_UNDELIVERED, 2, RL_ERR_RECONNECT_TIMEOUT}});
+    CHECK_EQ(send_text(e, "too late"), RL_ERR_NOT_JOINED);
+}
+
+TEST(messages_undelivered_are_reported_after_a_kick) {
+    test::LoopbackConfig config;
+    config.ack_messages = false;
+    ClockedScene scene(config);
+    auto& e = joined(scene, fast_options(scene));
+    REQUIRE_EQ(send_text(e, "x"), RL_OK);
+    REQUIRE_EQ(send_text(e, "y"), RL_OK);
+    scene.advance_to(100);
+    const size_t from = e.events.size();
+    scene.server.send_to_all(roomlink::wire::SessionEnd{RL_ERR_SERVER_KICKED, "kicked"}, true);
+    scene.advance_to(200);
+    REQUIRE_EQ(e.events.size(), from + 3);
+    CHECK_EQ(e.events[from].type, kSC);
+    EXPECT_TIMELINE(e.events, from + 1,
+                    {{100, RL_EVENT_DISCONNECT, RL_ERR_SERVER_KICKED, 0},
+                     {100, RL_EVENT_MESSAGES_UNDELIVERED, 2, RL_ERR_SERVER_KICKED}});
+}
+
+TEST(leave_while_reconnecting_reports_the_queued_messages_undelivered) {
+    ClockedScene scene;
+    auto& e = joined(scene, fast_options(scene));
+    scene.advance_to(100);
+    scene.server.stop_listening();
+    scene.server.drop_all_connections();
+    scene.settle();
+    REQUIRE_EQ(send_text(e, "q"), RL_OK);
+    REQUIRE_EQ(e.engine->leave(), RL_OK);
+    scene.advance_to(200);
+    EXPECT_TIMELINE(e.events, 5,
+                    {{100, kSC, RL_STATE_DISCONNECTED, RL_REASON_LEAVE_CHANNEL},
+                     {100, RL_EVENT_LEAVE_RESULT, RL_OK, 0},
+                     {100, RL_EVENT_MESSAGES_UNDELIVERED, 1, RL_ERR_SIGNAL_DISCONNECTED}});
+}
+
+TEST(replay_overflow_ends_the_session_and_joins_afresh_keeping_the_queue) {
+    test::LoopbackConfig config;
+    config.ack_messages = false;
+    ClockedScene scene(config);
+    auto& e = joined(scene, fast_options(scene));
+    REQUIRE_EQ(send_text(e, "one"), RL_OK);
+    REQUIRE_EQ(send_text(e, "two"), RL_OK);
+    scene.advance_to(1000);
+    scene.server.send_to_all(
+        roomlink::wire::SessionEnd{RL_ERR_REPLAY_OVERFLOW, "replay buffer overflow"}, true);
+    scene.advance_to(3000);
+    CHECK_EQ(e.state(), RL_STATE_CONNECTED);
+    const auto& s = scene.server.stats();
+    CHECK_EQ(s.joins, 2);
+    CHECK_EQ(s.resumes, 0);
+    // The new session knows nothing of the old queue: numbered from 1 again, sent once.
+    CHECK((s.message_seqs == std::vector<uint64_t>{1, 2, 1, 2}));
+    REQUIRE_EQ(s.messages.size(), size_t{4});
+    CHECK(s.messages[2].session_id != s.messages[0].session_id);
+    CHECK_EQ(count_of(e.events, RL_EVENT_MESSAGES_UNDELIVERED), size_t{0});
+    CHECK_EQ(count_of(e.events, RL_EVENT_RECONNECTING_START), size_t{1});
+    CHECK_EQ(count_of(e.events, RL_EVENT_REJOIN_RESULT), size_t{1});
+}
+
+TEST(a_message_ack_beyond_what_was_sent_drops_the_connection) {
+    ClockedScene scene;
+    auto& e = joined(scene, fast_options(scene));
+    scene.advance_to(150);
+    scene.server.send_to_all(roomlink::wire::MessageAck{5});
+    scene.advance_to(1000);
+    EXPECT_TIMELINE(e.events, 3, outage_then_rejoin(150, RL_REASON_SIGNAL_DISCONNECTED, 150));
+}
+
+TEST(a_resume_replays_what_the_room_said_while_away_without_a_snapshot) {
+    test::LoopbackConfig config;
+    config.peers = {99, 100};
+    ClockedScene scene(config);
+    auto& e = scene.add_engine(fast_options(scene));
+    std::vector<std::string> got;
+    record_messages(e, &got);
+    REQUIRE_EQ(e.join(), RL_OK);
+    scene.advance_to(500);
+    REQUIRE_EQ(e.events.size(), size_t{5});  // SC, SC, JOIN_RESULT, USER_JOINED x2
+    scene.server.stop_listening();
+    scene.server.drop_all_connections();
+    scene.settle();
+    // While away: 99 leaves, 100 says something, 101 arrives (the snapshot would now be {100, 101},
+    // but a resumed session gets the stream, not a snapshot).
+    scene.server.config().peers = {};
+    scene.server.stream_to_sessions(roomlink::wire::PeerLeft{99, RL_USER_LEAVE_TIMEOUT});
+    scene.server.stream_to_sessions(room_text(100, "while away"));
+    scene.server.stream_to_sessions(roomlink::wire::PeerJoined{101});
+    scene.server.resume_listening();
+    scene.advance_to(2000);
+    REQUIRE_EQ(e.state(), RL_STATE_CONNECTED);
+    const size_t from = 5 + 4;  // the outage and the rejoin
+    REQUIRE_EQ(e.events.size(), from + 3);
+    CHECK_EQ(e.events[from].type, RL_EVENT_USER_LEFT);
+    CHECK_EQ(e.events[from].a, RL_USER_LEAVE_TIMEOUT);
+    CHECK_EQ(e.events[from].x, int64_t{99});
+    CHECK_EQ(e.events[from + 1].type, RL_EVENT_MESSAGE);
+    CHECK_EQ(e.events[from + 1].x, int64_t{100});
+    CHECK_EQ(e.events[from + 2].type, RL_EVENT_USER_JOINED);
+    CHECK_EQ(e.events[from + 2].x, int64_t{101});
+    CHECK((got == std::vector<std::string>{"while away"}));
+    CHECK_EQ(count_of(e.events, RL_EVENT_USER_LEFT), size_t{1});  // 100 stayed: no flap
+}
+
 TEST_MAIN()

@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -392,6 +393,10 @@ private:
         for (;;) {
             int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
             if (fd < 0) return;
+            // No Nagle: a frame the test sends behind an unacknowledged one would otherwise wait
+            // for the client's delayed ACK (real time, while the manual clock stands still).
+            int one = 1;
+            setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
             Client c;
             c.id = next_client_id_++;
             c.stalled = config_.stall_new_connections;
