@@ -180,6 +180,11 @@ final class MessageFanout extends Scenario {
             Map<String, String> a = m0.get(w);
             Map<String, String> b = m1.get(w);
             Map<String, String> e = end.get(w);
+            if (a.containsKey("failed") || b.containsKey("failed")) {
+                problems.add("client " + w + "'s load failed: " + (a.containsKey("failed") ? a : b).get("failed"));
+                drained = false;
+                continue;
+            }
             double seconds = (WorkerProcess.asLong(b, "ns") - WorkerProcess.asLong(a, "ns")) / 1e9;
             long d = WorkerProcess.asLong(b, "delivered") - WorkerProcess.asLong(a, "delivered");
             deliveries += d;

@@ -458,7 +458,22 @@ public final class WireClientWorker {
         if (l == null) {
             throw new IllegalStateException("no message load is running");
         }
-        return l.mark().get(30, java.util.concurrent.TimeUnit.SECONDS);
+        java.util.concurrent.CompletableFuture<String> f = l.mark();
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while (!f.isDone() && l.thread.isAlive() && System.nanoTime() < deadline) {
+            try {
+                return f.get(50, java.util.concurrent.TimeUnit.MILLISECONDS);
+            } catch (java.util.concurrent.TimeoutException e) {
+                // still running
+            }
+        }
+        if (f.isDone()) {
+            return f.get();
+        }
+        if (!l.thread.isAlive()) {
+            return l.result; // the load thread died: its reason
+        }
+        throw new IllegalStateException("the message load did not answer a mark within 30 s");
     }
 
     private String msgStop(long drainMs) throws Exception {
@@ -566,7 +581,11 @@ public final class WireClientWorker {
                             s.out.putLong(at, System.nanoTime());
                             s.out.putLong(at + 8, s.msgSeq);
                         }
-                        flush(s);
+                        try {
+                            flush(s);
+                        } catch (IOException e) {
+                            dead(s, e);
+                        }
                     }
                 } else if (drainDeadline == 0) {
                     drainDeadline = now + drainMs * 1_000_000L;
@@ -605,10 +624,7 @@ public final class WireClientWorker {
                             }
                         }
                     } catch (IOException e) {
-                        errors++;
-                        fail(s, e.toString());
-                        key.cancel();
-                        s.channel.close();
+                        dead(s, e);
                     }
                 }
                 selector.selectedKeys().clear();
@@ -617,7 +633,11 @@ public final class WireClientWorker {
                     lastSweep = now;
                     for (Session s : live) {
                         if (s.streamItems > s.streamAcked && s.channel.isOpen() && now - s.firstUnackedNs > 15_000_000L) {
-                            ack(s);
+                            try {
+                                ack(s);
+                            } catch (IOException e) {
+                                dead(s, e);
+                            }
                         }
                     }
                 }
@@ -628,6 +648,33 @@ public final class WireClientWorker {
                 }
             }
             result = counters() + " expected=" + expected();
+        }
+
+        /**
+         * A session whose socket failed: first what the server said before it closed (a SESSION_END or ERROR still in
+         * the socket's receive buffer names the reason), then the failure itself.
+         */
+        private void dead(Session s, IOException e) {
+            errors++;
+            try {
+                while (s.channel.read(s.in) > 0) {
+                    s.in.flip();
+                    frames(s, 0);
+                    s.in.compact();
+                }
+            } catch (IOException | RuntimeException ignored) {
+                // gone
+            }
+            fail(s, e.toString());
+            SelectionKey key = s.channel.keyFor(selector);
+            if (key != null) {
+                key.cancel();
+            }
+            try {
+                s.channel.close();
+            } catch (IOException ignored) {
+                // closed
+            }
         }
 
         private void ack(Session s) throws IOException {
