@@ -46,7 +46,7 @@ final class MessageFanout extends Scenario {
         int channels = Integer.getInteger("bench.fanoutChannels", 10);
         int jvms = Math.max(1, Math.min(channels, Integer.getInteger("bench.fanoutClients", 1)));
         int members = channels * PER_CHANNEL;
-        int[] offered = bench.quick ? new int[] {50_000, 150_000} : new int[] {100_000, 200_000, 300_000, 400_000};
+        int[] offered = bench.quick ? new int[] {50_000, 150_000} : new int[] {100_000, 200_000, 300_000, 400_000, 500_000, 600_000};
         String override = System.getProperty("bench.fanoutSteps");
         if (override != null && !override.isBlank()) {
             offered = java.util.Arrays.stream(override.split(",")).mapToInt(v -> Integer.parseInt(v.trim())).toArray();
@@ -166,7 +166,7 @@ final class MessageFanout extends Scenario {
         long client1 = cluster.totalCpuTicks();
         long[] machine1 = ProcStats.machineJiffies();
         long t1 = System.nanoTime();
-        List<Map<String, String>> end = cluster.all("msgstop 15000", Duration.ofSeconds(60));
+        List<Map<String, String>> end = cluster.all("msgstop 10000", Duration.ofSeconds(60));
         double sentRate = 0;
         double deliveredRate = 0;
         long deliveries = 0;
@@ -205,7 +205,7 @@ final class MessageFanout extends Scenario {
             long acked = WorkerProcess.asLong(e, "acked");
             if (delivered != expected || acked != sent) {
                 drained = false;
-                problems.add("client " + w + " after a 15 s drain: delivered " + delivered + " of " + expected
+                problems.add("client " + w + " after a 10 s drain: delivered " + delivered + " of " + expected
                         + " owed, " + acked + " of " + sent + " sent acknowledged");
             }
             if (WorkerProcess.asLong(e, "open") != WorkerProcess.asLong(e, "of") || WorkerProcess.asLong(e, "errors") > 0) {
