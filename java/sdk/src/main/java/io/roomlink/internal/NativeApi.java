@@ -56,7 +56,8 @@ public final class NativeApi {
             "signal_keepalive_ms", "signal_timeout_ms", "media_keepalive_ms", "media_timeout_ms",
             "reconnect_timeout_ms", "backoff_initial_ms", "backoff_max_ms", "backoff_multiplier_pct",
             "backoff_jitter_pct", "probe_interval_ms", "backoff_jitter_explicit", "network_watcher_off",
-            "tls_trusted_pem", "plaintext", "media_host_override", "media_port_override", "max_peers"})
+            "tls_trusted_pem", "plaintext", "media_host_override", "media_port_override", "max_peers",
+            "message_queue_limit"})
     public static final class EngineOptions extends Structure {
         public int struct_size;
         public Pointer app_key;
