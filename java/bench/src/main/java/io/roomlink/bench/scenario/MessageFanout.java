@@ -46,7 +46,8 @@ final class MessageFanout extends Scenario {
         int channels = Integer.getInteger("bench.fanoutChannels", 10);
         int jvms = Math.max(1, Math.min(channels, Integer.getInteger("bench.fanoutClients", 1)));
         int members = channels * PER_CHANNEL;
-        int[] offered = bench.quick ? new int[] {50_000, 150_000} : new int[] {100_000, 200_000, 300_000, 400_000, 500_000, 600_000};
+        int[] offered = bench.quick ? new int[] {50_000, 150_000} : new int[] {100_000, 200_000, 300_000, 400_000,
+                600_000, 800_000};
         String override = System.getProperty("bench.fanoutSteps");
         if (override != null && !override.isBlank()) {
             offered = java.util.Arrays.stream(override.split(",")).mapToInt(v -> Integer.parseInt(v.trim())).toArray();
@@ -132,7 +133,8 @@ final class MessageFanout extends Scenario {
                                 + "utime+stime over the measured window) / deliveries; that is %,.0f deliveries per "
                                 + "server core-second; client JVM(s) %s %% of a core, machine %s %% busy",
                         shown.deliveredRate(), Report.fmt(shown.serverCpu()), 1e6 / shown.usPerDelivery(),
-                        Report.fmt(shown.clientCpu()), Report.fmt(shown.machineBusy()))));
+                        Report.fmt(shown.clientCpu()), Report.fmt(shown.machineBusy())))
+                .note("per step (offered/s → µs per delivery, server % of a core): " + costs(steps)));
         Metric lat = new Metric(id(), String.format(Locale.ROOT, "fan-out: delivery latency at %,.0f deliveries/s",
                 shown.deliveredRate()), "µs");
         lat.n = (int) shown.latN();
@@ -228,6 +230,15 @@ final class MessageFanout extends Scenario {
             bench.log("message-fanout: %s", describe(s));
         }
         return s;
+    }
+
+    private static String costs(List<Step> steps) {
+        StringBuilder sb = new StringBuilder();
+        for (Step s : steps) {
+            sb.append(sb.length() == 0 ? "" : ", ").append(String.format(Locale.ROOT, "%,d → %s µs (%s %%)", s.offered(),
+                    Report.fmt(s.usPerDelivery()), Report.fmt(s.serverCpu())));
+        }
+        return sb.toString();
     }
 
     private static String describe(Step s) {
