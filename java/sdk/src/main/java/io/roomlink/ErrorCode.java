@@ -27,6 +27,11 @@ public final class ErrorCode {
     public static final int ENGINE_CLOSED = 31007;
     public static final int RECONNECT_TIMEOUT = 31008;
     public static final int SERVER_SHUTDOWN = 31009;
+    /**
+     * {@link RoomEngine#sendMessage}: the engine's accepted messages not yet acknowledged by the
+     * server would exceed {@link RoomEngineConfig.Builder#messageQueueLimit(int)}; retry later.
+     */
+    public static final int MESSAGE_QUEUE_FULL = 31010;
     /** onDisconnect: the token expired and was not renewed in time ({@link RoomEngine#renewToken}). */
     public static final int TOKEN_EXPIRED = 31020;
     /** onJoinChannel: the uid is already in the channel and the server keeps the first login. */
@@ -38,6 +43,12 @@ public final class ErrorCode {
      * retrying (with backoff, until {@code reconnectTimeout}).
      */
     public static final int SERVER_LIMIT = 31022;
+    /**
+     * The server ended the session because this receiver fell behind by more than the server's
+     * replay buffer (it stayed away, or did not read, while the room kept sending). The engine
+     * joins afresh on its own; messages sent to the room in between are not owed to it.
+     */
+    public static final int REPLAY_OVERFLOW = 31023;
     public static final int INTERNAL = 31099;
 
     private static final Map<Integer, String> NAMES = names();

@@ -30,6 +30,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class RoomEngine implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RoomEngine.class);
+    /** The largest payload of {@link #sendMessage}. */
+    public static final int MAX_MESSAGE_BYTES = 16_384;
 
     private final RoomEngineListener listener;
     private final SerialQueue callbacks;
@@ -131,6 +133,45 @@ public final class RoomEngine implements AutoCloseable {
             }
             return rc;
         });
+    }
+
+    /**
+     * Sends a message to every other member of the channel: reliable, exactly once and in order
+     * per sender while the session lives, across outages and resumes (README, "Messages"). The
+     * engine copies {@code data}, so the caller may reuse the array; the call never blocks.
+     *
+     * @param data 1 to {@value #MAX_MESSAGE_BYTES} bytes
+     * @return {@link ErrorCode#OK}; {@link ErrorCode#NOT_JOINED} unless CONNECTED or RECONNECTING;
+     *     {@link ErrorCode#INVALID_ARGUMENT} for null, empty or oversize data;
+     *     {@link ErrorCode#MESSAGE_QUEUE_FULL} when the messages not yet acknowledged by the server
+     *     would exceed {@link RoomEngineConfig#messageQueueLimit()}; {@link ErrorCode#ENGINE_CLOSED}
+     */
+    public int sendMessage(byte[] data) {
+        return send(0, 0, data);
+    }
+
+    /**
+     * Sends a message to the member {@code toUid} only; otherwise as {@link #sendMessage(byte[])}.
+     * A uid that is not in the channel is dropped by the server (and counted there), never an
+     * error for this engine.
+     *
+     * @return as {@link #sendMessage(byte[])}, and {@link ErrorCode#INVALID_ARGUMENT} for a negative uid
+     */
+    public int sendMessage(long toUid, byte[] data) {
+        if (toUid < 0) {
+            LOG.warn("sendMessage rejected: toUid must be >= 0, was {}", toUid);
+            return ErrorCode.INVALID_ARGUMENT;
+        }
+        return send(1, toUid, data);
+    }
+
+    private int send(int directed, long toUid, byte[] data) {
+        if (data == null || data.length < 1 || data.length > MAX_MESSAGE_BYTES) {
+            LOG.warn("sendMessage rejected: data must be 1..{} bytes, was {}", MAX_MESSAGE_BYTES,
+                    data == null ? "null" : data.length + " bytes");
+            return ErrorCode.INVALID_ARGUMENT;
+        }
+        return withHandle(h -> NativeApi.rl_engine_send_message(h, directed, toUid, data, data.length));
     }
 
     /**
@@ -243,6 +284,7 @@ public final class RoomEngine implements AutoCloseable {
         options.media_host_override = mediaHost;
         options.media_port_override = config.mediaPortOverride();
         options.max_peers = config.maxPeers();
+        options.message_queue_limit = config.messageQueueLimit();
         options.write();
 
         // The builder checked every value early; the core validates them once more by its own

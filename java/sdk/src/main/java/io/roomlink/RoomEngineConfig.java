@@ -21,6 +21,7 @@ public final class RoomEngineConfig {
     private final Duration probeInterval;
     private final BackoffPolicy backoff;
     private final int maxPeers;
+    private final int messageQueueLimit;
     private final Executor callbackExecutor;
     private final boolean networkWatcher;
     private final String trustedCertificates;
@@ -41,6 +42,7 @@ public final class RoomEngineConfig {
         this.probeInterval = b.probeInterval;
         this.backoff = b.backoff;
         this.maxPeers = b.maxPeers;
+        this.messageQueueLimit = b.messageQueueLimit;
         this.callbackExecutor = b.callbackExecutor;
         this.networkWatcher = b.networkWatcher;
         this.trustedCertificates = b.trustedCertificates;
@@ -68,6 +70,7 @@ public final class RoomEngineConfig {
         b.probeInterval = probeInterval;
         b.backoff = backoff;
         b.maxPeers = maxPeers;
+        b.messageQueueLimit = messageQueueLimit;
         b.callbackExecutor = callbackExecutor;
         b.networkWatcher = networkWatcher;
         b.trustedCertificates = trustedCertificates;
@@ -120,6 +123,11 @@ public final class RoomEngineConfig {
     /** The most channel members this engine knows and reports; see {@link Builder#maxPeers(int)}. */
     public int maxPeers() {
         return maxPeers;
+    }
+
+    /** Bytes of sent messages awaiting the server's acknowledgement; see {@link Builder#messageQueueLimit(int)}. */
+    public int messageQueueLimit() {
+        return messageQueueLimit;
     }
 
     public BackoffPolicy backoff() {
@@ -183,6 +191,7 @@ public final class RoomEngineConfig {
         private Duration probeInterval = Duration.ofMillis(90);
         private BackoffPolicy backoff = BackoffPolicy.DEFAULT;
         private int maxPeers = 10_000;
+        private int messageQueueLimit = 1 << 20;
         private Executor callbackExecutor;
         private boolean networkWatcher = true;
         private String trustedCertificates;
@@ -316,6 +325,21 @@ public final class RoomEngineConfig {
                 throw new IllegalArgumentException("maxPeers must be between 1 and 1000000, was " + maxPeers);
             }
             this.maxPeers = maxPeers;
+            return this;
+        }
+
+        /**
+         * The most bytes of message payload that {@link RoomEngine#sendMessage} has accepted and
+         * the server not yet acknowledged, 16,384 to 1,073,741,824; default 1 MiB. Beyond it
+         * sendMessage returns {@link ErrorCode#MESSAGE_QUEUE_FULL}. It bounds what an outage makes
+         * the engine hold for resending.
+         */
+        public Builder messageQueueLimit(int bytes) {
+            if (bytes < 16_384 || bytes > 1_073_741_824) {
+                throw new IllegalArgumentException(
+                        "messageQueueLimit must be between 16384 and 1073741824 bytes, was " + bytes);
+            }
+            this.messageQueueLimit = bytes;
             return this;
         }
 

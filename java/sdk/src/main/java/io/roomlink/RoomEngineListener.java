@@ -77,4 +77,23 @@ public interface RoomEngineListener {
      */
     default void onConnectionTypeChanged(ConnectionType type) {
     }
+
+    /**
+     * A room message from {@code fromUid} ({@link RoomEngine#sendMessage}): exactly once and in
+     * the order that member sent them, never before that member's {@link #onUserJoined} nor after
+     * its {@link #onUserLeave}. {@code data} is this callback's own copy.
+     */
+    default void onMessage(long fromUid, byte[] data) {
+    }
+
+    /**
+     * The session ended (reconnecting gave up, kicked, channel closed, the same uid joined
+     * elsewhere, token expired, or a leave whose linger ended first) holding {@code count}
+     * messages that {@link RoomEngine#sendMessage} accepted and the server never acknowledged:
+     * they may or may not have reached the room. {@code reason} is the {@link #onDisconnect} code,
+     * or {@link ErrorCode#SIGNAL_DISCONNECTED} for such a leave. Called only when {@code count > 0};
+     * an accepted message is never lost without it.
+     */
+    default void onMessagesUndelivered(int count, int reason) {
+    }
 }

@@ -89,6 +89,17 @@ class RecordingListener implements RoomEngineListener {
         record("onRenewTokenResult(" + ErrorCode.nameOf(result) + ")");
     }
 
+    /** Messages are recorded as {@code onMessage(<from>, <data as UTF-8>)}; tests send text. */
+    @Override
+    public void onMessage(long fromUid, byte[] data) {
+        record("onMessage(" + fromUid + ", " + new String(data, java.nio.charset.StandardCharsets.UTF_8) + ")");
+    }
+
+    @Override
+    public void onMessagesUndelivered(int count, int reason) {
+        record("onMessagesUndelivered(" + count + ", " + ErrorCode.nameOf(reason) + ")");
+    }
+
     private void record(String line) {
         if (inFlight.incrementAndGet() != 1) {
             violation("two callbacks ran at once: " + line);

@@ -101,6 +101,23 @@ class ValidationAgreementTest {
     }
 
     @Test
+    void messageQueueLimitIsJudgedAlikeAndZeroIsTheCoresDefault() {
+        for (long value : new long[] {-1, 16_383, 16_384, 1_073_741_824, 1_073_741_825L}) {
+            boolean inRange = value >= 16_384 && value <= 1_073_741_824;
+            String what = "messageQueueLimit/message_queue_limit = " + value;
+            String javaRefusal = javaRefusal(() -> Fixtures.config(PORT).messageQueueLimit((int) value).build());
+            String cRefusal = cRefusal(o -> o.message_queue_limit = (int) value);
+            assertEquals(inRange, javaRefusal == null, what + ": builder says " + javaRefusal);
+            assertEquals(inRange, cRefusal == null, what + ": core says " + cRefusal);
+            if (!inRange) {
+                assertNames(what, javaRefusal, "messageQueueLimit", cRefusal, "message_queue_limit");
+            }
+        }
+        assertEquals(null, cRefusal(o -> o.message_queue_limit = 0), "0 selects the default, as for every field");
+        assertEquals(1 << 20, Fixtures.config(PORT).build().messageQueueLimit());
+    }
+
+    @Test
     void timeoutsOfAtLeastOneAndAHalfIntervalsAreJudgedAlike() {
         long[][] edges = {{1000, 1500}, {1000, 1499}, {1001, 1500}, {101, 152}, {101, 151}, {10_000, 15_000},
                 {10_000, 14_999}, {66, 100}, {67, 100}};

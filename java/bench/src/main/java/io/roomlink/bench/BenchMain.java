@@ -27,7 +27,7 @@ import java.util.Set;
  *
  * <pre>
  * BenchMain [--quick] [--only=id,id] [--skip=id,id] [--out=DIR]
- * ids: callback join detection recovery link-down jmh footprint throughput capacity storm false-outages
+ * ids: see Scenarios (callback join tls detection recovery ... message-latency message-cut message-fanout message-replay)
  * </pre>
  *
  * Exit status: 0 when every scenario's validity checks passed (goals are reported, not enforced),

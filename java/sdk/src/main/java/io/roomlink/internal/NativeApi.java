@@ -24,6 +24,8 @@ public final class NativeApi {
     public static final int EVENT_TOKEN_WILL_EXPIRE = 9;
     public static final int EVENT_RENEW_TOKEN_RESULT = 10;
     public static final int EVENT_CONNECTION_TYPE = 11;
+    public static final int EVENT_MESSAGE = 12;
+    public static final int EVENT_MESSAGES_UNDELIVERED = 13;
 
     public static final int LOG_TRACE = 0;
     public static final int LOG_DEBUG = 1;
@@ -54,7 +56,8 @@ public final class NativeApi {
             "signal_keepalive_ms", "signal_timeout_ms", "media_keepalive_ms", "media_timeout_ms",
             "reconnect_timeout_ms", "backoff_initial_ms", "backoff_max_ms", "backoff_multiplier_pct",
             "backoff_jitter_pct", "probe_interval_ms", "backoff_jitter_explicit", "network_watcher_off",
-            "tls_trusted_pem", "plaintext", "media_host_override", "media_port_override", "max_peers"})
+            "tls_trusted_pem", "plaintext", "media_host_override", "media_port_override", "max_peers",
+            "message_queue_limit"})
     public static final class EngineOptions extends Structure {
         public int struct_size;
         public Pointer app_key;
@@ -78,6 +81,7 @@ public final class NativeApi {
         public Pointer media_host_override;
         public int media_port_override;
         public int max_peers;
+        public int message_queue_limit;
     }
 
     public static native void rl_options_init(EngineOptions options);
@@ -97,6 +101,8 @@ public final class NativeApi {
     public static native Pointer rl_last_error_message();
 
     public static native int rl_engine_renew_token(Pointer engine, byte[] token);
+
+    public static native int rl_engine_send_message(Pointer engine, int directed, long toUid, byte[] data, int length);
 
     public static native int rl_engine_leave(Pointer engine);
 

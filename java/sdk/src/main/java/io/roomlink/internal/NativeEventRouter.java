@@ -6,6 +6,7 @@ import com.sun.jna.Pointer;
 import io.roomlink.ConnectionState;
 import io.roomlink.ConnectionStateChangeReason;
 import io.roomlink.ConnectionType;
+import io.roomlink.RoomEngine;
 import io.roomlink.RoomEngineListener;
 import io.roomlink.UserLeaveReason;
 import java.util.concurrent.ConcurrentHashMap;
@@ -81,8 +82,20 @@ public final class NativeEventRouter {
             case NativeApi.EVENT_TOKEN_WILL_EXPIRE -> listener::onTokenWillExpire;
             case NativeApi.EVENT_RENEW_TOKEN_RESULT -> () -> listener.onRenewTokenResult(a);
             case NativeApi.EVENT_CONNECTION_TYPE -> () -> listener.onConnectionTypeChanged(ConnectionType.fromCode(a));
+            case NativeApi.EVENT_MESSAGE -> message(listener, a, x, y);
+            case NativeApi.EVENT_MESSAGES_UNDELIVERED -> () -> listener.onMessagesUndelivered(a, b);
             default -> null;
         };
+    }
+
+    /** The data lives only during the native callback: copy it now, on the loop thread. */
+    private static Runnable message(RoomEngineListener listener, int length, long fromUid, long address) {
+        if (address == 0 || length < 1 || length > RoomEngine.MAX_MESSAGE_BYTES) {
+            LOG.warn("dropping a malformed message event (length {})", length);
+            return null;
+        }
+        byte[] data = new Pointer(address).getByteArray(0, length);
+        return () -> listener.onMessage(fromUid, data);
     }
 
     private static final class Router implements NativeApi.EventCallback {

@@ -23,6 +23,11 @@ public final class ErrorCodes {
      * of channels, or the client's address made too many JOIN/RESUME attempts per second.
      */
     public static final int SERVER_LIMIT = 31022;
+    /**
+     * SESSION_END: the session's replay buffer (receiver-stream items its client has not
+     * acknowledged) would exceed {@code replayBufferBytes}; the client joins afresh.
+     */
+    public static final int REPLAY_OVERFLOW = 31023;
     /** JOIN_ERR: the server failed internally while admitting the client. */
     public static final int INTERNAL = 31099;
 

@@ -24,12 +24,15 @@ final class LimitFlags {
             "  --connection-rate-per-ip N new connections per second from one address, sustained (default 200)",
             "  --connection-burst-per-ip N new connections one address may open at once (default 2000)",
             "  --max-pending-binds N      media BINDs kept ahead of their JOIN, oldest evicted (default 65536)",
-            "  --max-pending-binds-per-source N  of those, from one address (default 8)");
+            "  --max-pending-binds-per-source N  of those, from one address (default 8)",
+            "  --max-message-bytes-per-second N  MESSAGE data per session per second, sustained (default 1048576)",
+            "  --replay-buffer-bytes N    unacknowledged receiver-stream bytes kept per session (default 2097152)");
 
     static final List<String> NAMES = List.of("--max-connections", "--max-connections-per-ip",
             "--handshake-timeout-ms", "--max-pre-auth-pings", "--write-high-water-bytes",
             "--max-pending-write-bytes", "--max-members-per-channel", "--max-channels", "--join-rate-per-ip",
-            "--join-burst-per-ip", "--connection-rate-per-ip", "--connection-burst-per-ip", "--max-pending-binds", "--max-pending-binds-per-source");
+            "--join-burst-per-ip", "--connection-rate-per-ip", "--connection-burst-per-ip", "--max-pending-binds", "--max-pending-binds-per-source",
+            "--max-message-bytes-per-second", "--replay-buffer-bytes");
 
     /** Flag → value, as given. */
     private final Map<String, Long> values = new LinkedHashMap<>();
@@ -65,6 +68,8 @@ final class LimitFlags {
                 case "--max-pre-auth-pings" -> b.maxPreAuthPings(i);
                 case "--max-members-per-channel" -> b.maxMembersPerChannel(i);
                 case "--max-channels" -> b.maxChannels(i);
+                case "--max-message-bytes-per-second" -> b.maxMessageBytesPerSecond(i);
+                case "--replay-buffer-bytes" -> b.replayBufferBytes(i);
                 default -> { } // the pairs, below
             }
         });

@@ -11,7 +11,19 @@ final class RoomCaps {
     private final int maxChannels;
     private final AtomicInteger channels = new AtomicInteger();
 
+    /** MESSAGE data bytes per second per session, sustained (the bucket holds two seconds' worth). */
+    final int maxMessageBytesPerSecond;
+    /** Encoded receiver-stream bytes a session keeps until acknowledged. */
+    final int replayBufferBytes;
+
     RoomCaps(int maxMembersPerChannel, int maxChannels) {
+        this(maxMembersPerChannel, maxChannels, ServerLimits.DEFAULTS.maxMessageBytesPerSecond(),
+                ServerLimits.DEFAULTS.replayBufferBytes());
+    }
+
+    RoomCaps(int maxMembersPerChannel, int maxChannels, int maxMessageBytesPerSecond, int replayBufferBytes) {
+        this.maxMessageBytesPerSecond = maxMessageBytesPerSecond;
+        this.replayBufferBytes = replayBufferBytes;
         this.maxMembersPerChannel = maxMembersPerChannel;
         this.maxChannels = maxChannels;
     }

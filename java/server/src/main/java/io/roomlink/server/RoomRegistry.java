@@ -154,7 +154,7 @@ final class RoomRegistry {
             return; // the client is gone, or the server is closing and tells every connection itself
         }
         admit(conn, new RoomKey(j.appKey(), j.channel()), j.uid(), j.mediaKey(), j.mediaSecret(), false,
-                credentials.sessionExpiry(j.token()));
+                credentials.sessionExpiry(j.token()), 0);
     }
 
     /**
@@ -162,7 +162,7 @@ final class RoomRegistry {
      * and replies with the presence snapshot ended by JOIN_OK (or RESUME_OK resumed=0).
      */
     private void admit(SignalHandler conn, RoomKey key, long uid, long mediaKey, byte[] mediaSecret,
-                       boolean viaResume, long tokenExpiresAt) {
+                       boolean viaResume, long tokenExpiresAt, long accepted) {
         Room room = rooms.get(key);
         if (room != null && room.members.containsKey(uid)
                 && credentials.sameUidPolicy == SameUidPolicy.REJECT_NEWCOMER) {
@@ -186,8 +186,10 @@ final class RoomRegistry {
             return;
         }
         tombstones.supersede(key, uid);
-        Session s = new Session(newSessionId(), newSecret(), room, uid, mediaKey);
+        Session s = new Session(newSessionId(), newSecret(), room, uid, mediaKey, caps.replayBufferBytes);
         s.tokenExpiresAt = tokenExpiresAt;
+        s.accepted = accepted; // an expired session's sender queue goes on where it was taken up to
+        s.ackSent = accepted;
         sessions.put(s.id, s);
         Attachment.attach(s, conn);
         Session old = room.members.put(uid, s);
@@ -200,7 +202,8 @@ final class RoomRegistry {
         }
         registerKey(s, mediaKey, mediaSecret);
         Message reply = viaResume
-                ? new Message.ResumeOk(room.channelId, false, s.id, s.secret, conn.mediaHost(), conn.mediaPort())
+                ? new Message.ResumeOk(room.channelId, false, s.id, s.secret, conn.mediaHost(), conn.mediaPort(),
+                        accepted)
                 : new Message.JoinOk(room.channelId, s.id, s.secret, conn.mediaHost(), conn.mediaPort(),
                         System.currentTimeMillis());
         stats.joins.increment(); // before the answer, as for resumes
@@ -253,6 +256,15 @@ final class RoomRegistry {
             s = null;
         }
         if (s != null && MessageDigest.isEqual(s.secret, secret)) {
+            if (!s.stream.canResumeAt(r.lastReceived())) {
+                // Below what the client acknowledged, or beyond what was sent: the session is untouched.
+                stats.protocolErrors.increment();
+                log.debug("{}: RESUME with lastReceived {} outside {}..{}", s,
+                        Long.toUnsignedString(r.lastReceived()), s.stream.acked(), s.stream.appended());
+                conn.sendAndClose(new Message.Error(ErrorCodes.PROTOCOL, "lastReceived outside "
+                        + s.stream.acked() + ".." + s.stream.appended()));
+                return;
+            }
             SignalHandler old = Attachment.attach(s, conn);
             if (old != null) {
                 old.closeSilently(); // replaced by its own resume: never a duplicate login
@@ -262,8 +274,13 @@ final class RoomRegistry {
             s.secret = newSecret();
             registerKey(s, r.mediaKey(), r.mediaSecret());
             stats.resumes.increment(); // before the answer: whoever sees RESUME_OK sees it counted
-            replyWithSnapshot(conn, new Message.ResumeOk(s.room.channelId, true, s.id, s.secret, conn.mediaHost(),
-                    conn.mediaPort()), s);
+            // No snapshot: the receiver stream's replay after RESUME_OK carries every change in order.
+            List<ByteBuf> replay = s.stream.replayAfter(r.lastReceived());
+            s.ackSent = s.accepted;
+            s.ackDue = false;
+            s.ackAgain = false;
+            conn.sendAndAttach(WireCodec.encode(new Message.ResumeOk(s.room.channelId, true, s.id, s.secret,
+                    conn.mediaHost(), conn.mediaPort(), s.accepted), alloc), replay, s);
             media.keyRegistered(r.mediaKey(), s);
             log.debug("{} resumed", s);
             return;
@@ -278,7 +295,7 @@ final class RoomRegistry {
                 conn.sendAndClose(new Message.SessionEnd(ErrorCodes.TOKEN_EXPIRED, "token expired"));
             } else if (t.resumable()) {
                 log.debug("session {} resumed after its grace period: admitted afresh", Long.toHexString(t.sessionId));
-                admit(conn, t.key, t.uid, r.mediaKey(), r.mediaSecret(), true, t.tokenExpiresAt);
+                admit(conn, t.key, t.uid, r.mediaKey(), r.mediaSecret(), true, t.tokenExpiresAt, t.accepted);
             } else {
                 conn.sendAndClose(new Message.SessionEnd(t.endCode, t.endMessage));
             }
@@ -342,6 +359,111 @@ final class RoomRegistry {
         stats.tokenRenewals.increment();
         log.debug("{}: token renewed{}", s, expiry == 0 ? "" : ", session now expires at " + expiry);
         conn.send(new Message.RenewTokenResult(0, expiry));
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Room messages (room executor); docs/PROTOCOL.md "Room messages"
+    // ---------------------------------------------------------------------------------------------
+
+    /**
+     * MESSAGE: accepted if its seq follows the last one received; a retransmission is dropped (and
+     * acknowledged again at the end of the batch), a gap is a protocol error. A message from a
+     * pending session is held until the session is visible, after its PEER_JOINED.
+     */
+    void message(SignalHandler conn, Message.MessageFrame m) {
+        Session s = conn.session;
+        if (s == null || s.conn != conn || s.removed) {
+            return; // replaced or ended meanwhile
+        }
+        s.ackDue = true;
+        long next = s.nextSeq();
+        if (Long.compareUnsigned(m.seq(), next) < 0) {
+            stats.duplicateMessages.increment();
+            s.ackAgain = true;
+            return;
+        }
+        if (m.seq() != next) {
+            stats.protocolErrors.increment();
+            connectionError(s, ErrorCodes.PROTOCOL, "MESSAGE seq " + Long.toUnsignedString(m.seq())
+                    + " leaves a gap: expected " + Long.toUnsignedString(next));
+            return;
+        }
+        if (!s.takeMessageBytes(m.data().length, caps.maxMessageBytesPerSecond, System.nanoTime())) {
+            stats.messageRateRejects.increment();
+            log.debug("{} sends messages faster than {} bytes/s, closing its connection", s,
+                    caps.maxMessageBytesPerSecond);
+            connectionError(s, ErrorCodes.SERVER_LIMIT, "message rate");
+            return;
+        }
+        if (!s.visible) {
+            if (s.held == null) {
+                s.held = new java.util.ArrayDeque<>();
+            }
+            s.held.addLast(m); // bounded by the rate limit: at most two seconds' worth
+            return;
+        }
+        take(s, m);
+    }
+
+    /** The end of a batch of frames from {@code conn}: MESSAGE_ACK for what was taken (or retransmitted). */
+    void batchEnd(SignalHandler conn) {
+        Session s = conn.session;
+        if (s != null && s.conn == conn && !s.removed) {
+            sendAck(s);
+        }
+    }
+
+    /** STREAM_ACK: drops what it covers from the replay buffer; beyond what was sent is a protocol error. */
+    void streamAck(SignalHandler conn, long seq) {
+        Session s = conn.session;
+        if (s == null || s.conn != conn || s.removed) {
+            return;
+        }
+        if (!s.stream.ack(seq)) {
+            stats.protocolErrors.increment();
+            connectionError(s, ErrorCodes.PROTOCOL, "STREAM_ACK " + Long.toUnsignedString(seq)
+                    + " beyond the last item sent, " + s.stream.appended());
+        }
+    }
+
+    /** Appends {@code m} of the visible session {@code s} to the stream of every addressee: it is taken. */
+    private void take(Session s, Message.MessageFrame m) {
+        Room room = s.room;
+        if (m.target() == Message.MessageFrame.TARGET_ALL) {
+            toStreams(room, WireCodec.encodeRoomMessage(s.uid, 0, m.data(), alloc), s, true);
+        } else {
+            Session to = room.members.get(m.toUid());
+            if (to == null || to == s) {
+                stats.messagesToAbsentUid.increment();
+            } else {
+                toStream(to, WireCodec.encodeRoomMessage(s.uid, 1, m.data(), alloc), true);
+            }
+        }
+        s.accepted = m.seq();
+        stats.messagesAccepted.increment();
+    }
+
+    /** MESSAGE_ACK(accepted) if a MESSAGE came since the last one and there is news, or a retransmission. */
+    private void sendAck(Session s) {
+        if (!s.ackDue) {
+            return;
+        }
+        s.ackDue = false;
+        if ((s.accepted != s.ackSent || s.ackAgain) && s.accepted != 0 && s.conn != null) {
+            s.conn.send(new Message.MessageAck(s.accepted));
+            s.ackSent = s.accepted;
+        }
+        s.ackAgain = false;
+    }
+
+    /** A protocol error or a limit found by the room executor: ERROR to the connection, which is closed. */
+    private void connectionError(Session s, int code, String reason) {
+        log.debug("{}: {} ({}), closing its connection", s, reason, code);
+        SignalHandler c = Attachment.detach(s);
+        if (c != null) {
+            c.sendAndClose(new Message.Error(code, reason));
+        }
+        connectionLost(s);
     }
 
     /**
@@ -558,6 +680,16 @@ final class RoomRegistry {
         s.visible = true;
         fanOut(s.room, new Message.PeerJoined(s.uid), s);
         log.debug("{} fully connected: visible to its peers", s);
+        java.util.ArrayDeque<Message.MessageFrame> held = s.held;
+        if (held != null) {
+            // What it sent while pending reaches its peers right after its PEER_JOINED.
+            s.held = null;
+            for (Message.MessageFrame m : held) {
+                take(s, m);
+            }
+            s.ackDue = true;
+            sendAck(s);
+        }
     }
 
     /** Ends {@code s} by the server's decision: SESSION_END to its connection, if any; no fan-out. */
@@ -572,6 +704,8 @@ final class RoomRegistry {
 
     private void removeSession(Session s) {
         s.removed = true;
+        s.stream.clear();
+        s.held = null;
         sessions.remove(s.id, s);
         bindings.remove(s);
         Room room = s.room;
@@ -604,37 +738,95 @@ final class RoomRegistry {
     }
 
     /**
-     * Sends {@code m} to every session of {@code room} with a connection except {@code except},
-     * pending ones included (they hold a snapshot and must follow every change after it): encoded once.
+     * Appends presence {@code m} to the receiver stream of every session of {@code room} except
+     * {@code except}, pending ones included (they hold a snapshot and must follow every change
+     * after it) and those in grace (replayed when they resume): encoded once.
      */
     private void fanOut(Room room, Message m, Session except) {
         int audience = room.members.size() - (except != null && room.members.get(except.uid) == except ? 1 : 0);
         if (audience <= 0) {
             return;
         }
-        List<SignalHandler> audienceConns = new ArrayList<>(audience);
-        List<Session> unreadable = null;
-        for (Session peer : room.members.values()) {
-            SignalHandler c = peer.conn;
-            if (peer == except || c == null) {
-                continue;
+        toStreams(room, WireCodec.encode(m, alloc), except, false);
+    }
+
+    /**
+     * Appends {@code frame} (ownership passes to this method) as the next item of the stream of
+     * every session of {@code room} except {@code except}, and writes it to those attached: one
+     * buffer, shared by every stream and connection. A session whose replay buffer would overflow
+     * is ended (see {@link #overflow}).
+     */
+    private void toStreams(Room room, ByteBuf frame, Session except, boolean message) {
+        List<Session> overflowed = null;
+        try {
+            List<SignalHandler> conns = new ArrayList<>(room.members.size());
+            int delivered = 0;
+            for (Session peer : room.members.values()) {
+                if (peer == except) {
+                    continue;
+                }
+                if (!peer.stream.append(frame)) {
+                    overflowed = add(overflowed, peer);
+                    continue;
+                }
+                delivered++;
+                if (peer.conn != null) {
+                    conns.add(peer.conn);
+                }
             }
-            if (!c.isWritable()) {
-                unreadable = add(unreadable, peer);
-                continue;
+            if (message && delivered > 0) {
+                stats.messageDeliveries.add(delivered);
             }
-            audienceConns.add(c);
+            if (!conns.isEmpty()) {
+                SignalHandler.sendToAll(conns, frame.retain());
+            }
+        } finally {
+            frame.release();
         }
-        if (!audienceConns.isEmpty()) {
-            SignalHandler.sendToAll(audienceConns, WireCodec.encode(m, alloc));
-        }
-        if (unreadable != null) {
-            for (Session peer : unreadable) {
-                // Megabytes of unread presence events: the client is not reading. Treat as dropped.
-                log.warn("{} does not read its signaling connection, dropping it", peer);
-                Attachment.detach(peer).closeSilently();
-                connectionLost(peer);
+        if (overflowed != null) {
+            for (Session peer : overflowed) {
+                overflow(peer);
             }
+        }
+    }
+
+    /** {@link #toStreams} for one session. */
+    private void toStream(Session to, ByteBuf frame, boolean message) {
+        try {
+            if (!to.stream.append(frame)) {
+                overflow(to);
+                return;
+            }
+            if (message) {
+                stats.messageDeliveries.increment();
+            }
+            if (to.conn != null) {
+                to.conn.sendFrame(frame.retainedDuplicate());
+            }
+        } finally {
+            frame.release();
+        }
+    }
+
+    /**
+     * The replay buffer of {@code s} would overflow: attached, it ends with SESSION_END(31023);
+     * in grace, it ends as on expiry (its RESUME gets resumed=0). Peers get PEER_LEFT(TIMEOUT) if
+     * they saw it.
+     */
+    private void overflow(Session s) {
+        if (s.removed) {
+            return;
+        }
+        stats.replayOverflows.increment();
+        log.debug("{}: replay buffer of {} bytes would overflow, ending the session", s, s.stream.bytes());
+        if (s.conn != null) {
+            endSession(s, ErrorCodes.REPLAY_OVERFLOW, "replay buffer overflow");
+        } else {
+            removeSession(s);
+            remember(s, 0, null);
+        }
+        if (s.visible) {
+            fanOut(s.room, new Message.PeerLeft(s.uid, Message.PeerLeft.REASON_TIMEOUT), null);
         }
     }
 

@@ -126,7 +126,8 @@ public final class RoomServer implements AutoCloseable {
                 options.expiredSessionRetention().toNanos(),
                 new CredentialPolicy(verifier, options.sameUidPolicy(), options.enforceTokenExpiry(),
                         options.tokenExpiryWarning()),
-                new RoomCaps(limits.maxMembersPerChannel(), limits.maxChannels()));
+                new RoomCaps(limits.maxMembersPerChannel(), limits.maxChannels(), limits.maxMessageBytesPerSecond(),
+                        limits.replayBufferBytes()));
         this.mediaHandler.bindListener((s, key) -> {
             RoomRegistry shard = rooms.forSession(s.id);
             shard.post(() -> shard.mediaBound(s, key));
@@ -635,6 +636,27 @@ public final class RoomServer implements AutoCloseable {
         /** Sessions per channel (default 1000); a JOIN into a full channel gets JOIN_ERR(31022). */
         public Builder maxMembersPerChannel(int max) {
             this.limits = limits.withMaxMembersPerChannel(checkAtLeast("maxMembersPerChannel", max, 1));
+            return this;
+        }
+
+        /**
+         * MESSAGE data bytes per second one session may send, sustained (default 1 MiB/s; a token
+         * bucket holding two seconds' worth): a session over it gets ERROR(31022, "message rate")
+         * and its connection is closed, and only that one. At least 16384 (one largest message).
+         */
+        public Builder maxMessageBytesPerSecond(int max) {
+            this.limits = limits.withMaxMessageBytesPerSecond(checkAtLeast("maxMessageBytesPerSecond", max,
+                    io.roomlink.server.protocol.WireCodec.DATA_MAX));
+            return this;
+        }
+
+        /**
+         * Encoded receiver-stream frames (presence and messages) one session keeps until its client
+         * acknowledges them (default 2 MiB): a session whose buffer would overflow is ended with
+         * SESSION_END(31023), or, in grace, as on expiry. At least 65536 (a few largest messages).
+         */
+        public Builder replayBufferBytes(int max) {
+            this.limits = limits.withReplayBufferBytes(checkAtLeast("replayBufferBytes", max, 65_536));
             return this;
         }
 

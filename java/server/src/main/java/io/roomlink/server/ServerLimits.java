@@ -22,15 +22,20 @@ import java.time.Duration;
  * @param maxPendingBindsPerSource of those, from one IP address
  * @param connectionRatePerIp new signaling connections per second from one address, sustained
  * @param connectionBurstPerIp new signaling connections one address may open at once (the bucket's size)
+ * @param maxMessageBytesPerSecond MESSAGE data bytes per second of one session, sustained (a token
+ *     bucket holding two seconds' worth); over it the connection gets ERROR(31022) and is closed
+ * @param replayBufferBytes encoded receiver-stream frames one session keeps until acknowledged; an
+ *     overflow ends the session (SESSION_END(31023), or as on expiry while in grace)
  */
 public record ServerLimits(int maxConnections, int maxConnectionsPerIp, Duration handshakeTimeout,
                            int maxPreAuthPings, int writeBufferHighWaterMark, long maxPendingWriteBytes,
                            int maxMembersPerChannel, int maxChannels, int joinRatePerIp,
                            int joinBurstPerIp, int maxPendingBinds, int maxPendingBindsPerSource,
-                           int connectionRatePerIp, int connectionBurstPerIp) {
+                           int connectionRatePerIp, int connectionBurstPerIp, int maxMessageBytesPerSecond,
+                           int replayBufferBytes) {
     /** The defaults. */
     public static final ServerLimits DEFAULTS = new ServerLimits(0, 1024, Duration.ofSeconds(3), 10, 4 << 20,
-            16L << 20, 1000, 100_000, 100, 1000, 65_536, 8, 200, 2000);
+            16L << 20, 1000, 100_000, 100, 1000, 65_536, 8, 200, 2000, 1 << 20, 2 << 20);
 
     /** {@link #maxConnections}, or the cap derived from the open-files limit when it is 0. */
     public int effectiveMaxConnections() {
@@ -89,6 +94,14 @@ public record ServerLimits(int maxConnections, int maxConnectionsPerIp, Duration
         });
     }
 
+    ServerLimits withMaxMessageBytesPerSecond(int v) {
+        return with(e -> e.maxMessageBytesPerSecond = v);
+    }
+
+    ServerLimits withReplayBufferBytes(int v) {
+        return with(e -> e.replayBufferBytes = v);
+    }
+
     /** A copy with {@code change} applied: the one place that lists every field. */
     private ServerLimits with(java.util.function.Consumer<Edit> change) {
         Edit e = new Edit(this);
@@ -96,7 +109,7 @@ public record ServerLimits(int maxConnections, int maxConnectionsPerIp, Duration
         return new ServerLimits(e.maxConnections, e.maxConnectionsPerIp, e.handshakeTimeout, e.maxPreAuthPings,
                 e.writeBufferHighWaterMark, e.maxPendingWriteBytes, e.maxMembersPerChannel, e.maxChannels,
                 e.joinRatePerIp, e.joinBurstPerIp, e.maxPendingBinds, e.maxPendingBindsPerSource,
-                e.connectionRatePerIp, e.connectionBurstPerIp);
+                e.connectionRatePerIp, e.connectionBurstPerIp, e.maxMessageBytesPerSecond, e.replayBufferBytes);
     }
 
     /** The fields of a copy being made, set one by one. */
@@ -115,6 +128,8 @@ public record ServerLimits(int maxConnections, int maxConnectionsPerIp, Duration
         int maxPendingBindsPerSource;
         int connectionRatePerIp;
         int connectionBurstPerIp;
+        int maxMessageBytesPerSecond;
+        int replayBufferBytes;
 
         Edit(ServerLimits l) {
             maxConnections = l.maxConnections;
@@ -131,6 +146,8 @@ public record ServerLimits(int maxConnections, int maxConnectionsPerIp, Duration
             maxPendingBindsPerSource = l.maxPendingBindsPerSource;
             connectionRatePerIp = l.connectionRatePerIp;
             connectionBurstPerIp = l.connectionBurstPerIp;
+            maxMessageBytesPerSecond = l.maxMessageBytesPerSecond;
+            replayBufferBytes = l.replayBufferBytes;
         }
     }
 }

@@ -40,6 +40,13 @@ public final class ServerStats {
     final LongAdder connectionRateRejects = new LongAdder();
     final LongAdder tokenRenewalRateRejects = new LongAdder();
     final LongAdder preAuthEvictions = new LongAdder();
+    // room messages (issue 12)
+    final LongAdder messagesAccepted = new LongAdder();
+    final LongAdder messageDeliveries = new LongAdder();
+    final LongAdder duplicateMessages = new LongAdder();
+    final LongAdder messagesToAbsentUid = new LongAdder();
+    final LongAdder messageRateRejects = new LongAdder();
+    final LongAdder replayOverflows = new LongAdder();
     // TLS
     final LongAdder tlsHandshakes = new LongAdder();
     final LongAdder tlsResumedHandshakes = new LongAdder();
@@ -237,6 +244,36 @@ public final class ServerStats {
         return preAuthEvictions.sum();
     }
 
+    /** MESSAGEs taken (appended to every addressee's stream, or dropped for an absent toUid). */
+    public long messagesAccepted() {
+        return messagesAccepted.sum();
+    }
+
+    /** ROOM_MESSAGE items appended to receiver streams (one per addressee of each message). */
+    public long messageDeliveries() {
+        return messageDeliveries.sum();
+    }
+
+    /** MESSAGEs with a seq already accepted (retransmissions): dropped and acknowledged again. */
+    public long duplicateMessages() {
+        return duplicateMessages.sum();
+    }
+
+    /** Directed MESSAGEs whose toUid had no other session in the channel: dropped, acknowledged. */
+    public long messagesToAbsentUid() {
+        return messagesToAbsentUid.sum();
+    }
+
+    /** Connections closed with ERROR(31022, "message rate") for sending MESSAGE data too fast. */
+    public long messageRateRejects() {
+        return messageRateRejects.sum();
+    }
+
+    /** Sessions ended because their replay buffer would overflow. */
+    public long replayOverflows() {
+        return replayOverflows.sum();
+    }
+
     @Override
     public String toString() {
         return "ServerStats[joins=" + joins() + ", resumes=" + resumes() + ", joinRejects=" + joinRejects()
@@ -255,6 +292,9 @@ public final class ServerStats {
                 + ", writePauses=" + writePauses() + ", slowConsumerDisconnects=" + slowConsumerDisconnects()
                 + ", channelFullRejects=" + channelFullRejects() + ", channelLimitRejects=" + channelLimitRejects()
                 + ", joinRateRejects=" + joinRateRejects() + ", connectionRateRejects=" + connectionRateRejects()
-                + ", tokenRenewalRateRejects=" + tokenRenewalRateRejects() + ", preAuthEvictions=" + preAuthEvictions() + "]";
+                + ", tokenRenewalRateRejects=" + tokenRenewalRateRejects() + ", preAuthEvictions=" + preAuthEvictions()
+                + ", messagesAccepted=" + messagesAccepted() + ", messageDeliveries=" + messageDeliveries()
+                + ", duplicateMessages=" + duplicateMessages() + ", messagesToAbsentUid=" + messagesToAbsentUid()
+                + ", messageRateRejects=" + messageRateRejects() + ", replayOverflows=" + replayOverflows() + "]";
     }
 }

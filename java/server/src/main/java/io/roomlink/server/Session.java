@@ -1,6 +1,9 @@
 package io.roomlink.server;
 
+import io.roomlink.server.protocol.Message;
+
 import java.net.InetSocketAddress;
+import java.util.ArrayDeque;
 
 /**
  * A member's session.
@@ -51,6 +54,22 @@ final class Session {
     /** Room executor only: TOKEN_WILL_EXPIRE was sent for the current {@link #tokenExpiresAt}. */
     boolean expiryWarned;
 
+    /** Room executor only: the receiver stream (presence and messages) and its replay buffer. */
+    final ReceiverStream stream;
+    /** Room executor only: the highest MESSAGE seq taken (the sender queue's cumulative ack). */
+    long accepted;
+    /** Room executor only: the {@link #accepted} the client was last told (MESSAGE_ACK or RESUME_OK). */
+    long ackSent;
+    /** Room executor only: a MESSAGE came in the current batch: MESSAGE_ACK at its end. */
+    boolean ackDue;
+    /** Room executor only: a retransmission came in the current batch: ack even if nothing new was taken. */
+    boolean ackAgain;
+    /** Room executor only: MESSAGEs received while pending, taken once the session is visible; or null. */
+    ArrayDeque<Message.MessageFrame> held;
+    /** Room executor only: the MESSAGE data token bucket (bytes) and when it was last refilled. */
+    double rateTokens = -1;
+    long rateRefillNanos;
+
     /** {@link System#nanoTime()} of the last signal frame heard (or of the JOIN/RESUME). */
     volatile long lastSignalNanos;
     /** {@link System#nanoTime()} of the last media datagram heard from the bound address (or of the JOIN). */
@@ -61,6 +80,11 @@ final class Session {
     volatile long boundKey;
 
     Session(long id, byte[] secret, Room room, long uid, long mediaKey) {
+        this(id, secret, room, uid, mediaKey, ServerLimits.DEFAULTS.replayBufferBytes());
+    }
+
+    Session(long id, byte[] secret, Room room, long uid, long mediaKey, int replayBufferBytes) {
+        this.stream = new ReceiverStream(replayBufferBytes);
         this.id = id;
         this.secret = secret;
         this.room = room;
@@ -69,6 +93,32 @@ final class Session {
         long now = System.nanoTime();
         this.lastSignalNanos = now;
         this.lastMediaNanos = now;
+    }
+
+    /**
+     * Takes {@code bytes} of MESSAGE data from the token bucket ({@code perSecond} sustained,
+     * holding two seconds' worth, full at first).
+     *
+     * @return false if the bucket does not hold that much (the session is over its rate)
+     */
+    boolean takeMessageBytes(int bytes, int perSecond, long nowNanos) {
+        double capacity = 2.0 * perSecond;
+        if (rateTokens < 0) {
+            rateTokens = capacity;
+        } else {
+            rateTokens = Math.min(capacity, rateTokens + (nowNanos - rateRefillNanos) * 1e-9 * perSecond);
+        }
+        rateRefillNanos = nowNanos;
+        if (rateTokens < bytes) {
+            return false;
+        }
+        rateTokens -= bytes;
+        return true;
+    }
+
+    /** The seq a new MESSAGE must carry: after every one taken or held. */
+    long nextSeq() {
+        return accepted + (held == null ? 0 : held.size()) + 1;
     }
 
     void touchSignal() {

@@ -88,6 +88,8 @@ final class SignalHandler extends SimpleChannelInboundHandler<Message> {
     private int preAuthPings;
     /** PONGs of this read batch, encoded into one buffer and written at its end (one buffer, not one per PONG). */
     private ByteBuf pongs;
+    /** A MESSAGE was handed to the room executor in this read batch: its end is handed over too (MESSAGE_ACK). */
+    private boolean messagesInBatch;
     /** Reading is paused because the client does not read what it is sent. */
     private boolean writePaused;
 
@@ -248,6 +250,17 @@ final class SignalHandler extends SimpleChannelInboundHandler<Message> {
                 RoomRegistry shard = registry;
                 shard.post(() -> shard.renewToken(this, token, allowed));
             }
+            case WireCodec.MESSAGE -> {
+                Message.MessageFrame f = (Message.MessageFrame) m;
+                messagesInBatch = true;
+                RoomRegistry shard = registry;
+                shard.post(() -> shard.message(this, f));
+            }
+            case WireCodec.STREAM_ACK -> {
+                long seq = ((Message.StreamAck) m).seq();
+                RoomRegistry shard = registry;
+                shard.post(() -> shard.streamAck(this, seq));
+            }
             case WireCodec.JOIN, WireCodec.RESUME ->
                     protocolError(ctx, "unexpected " + WireCodec.typeName(m.type()) + " after the first frame");
             default -> protocolError(ctx, "unexpected " + WireCodec.typeName(m.type()) + " from a client");
@@ -300,6 +313,14 @@ final class SignalHandler extends SimpleChannelInboundHandler<Message> {
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) throws Exception {
+        if (messagesInBatch) {
+            // Behind every MESSAGE of the batch on the room executor: one MESSAGE_ACK for them all.
+            messagesInBatch = false;
+            RoomRegistry shard = registry;
+            if (shard != null && phase != Phase.CLOSING) {
+                shard.post(() -> shard.batchEnd(this));
+            }
+        }
         if (flushPending) {
             flushPending = false;
             writePongs(ctx);
@@ -400,6 +421,34 @@ final class SignalHandler extends SimpleChannelInboundHandler<Message> {
                 attached = s;
             }
         });
+    }
+
+    /**
+     * {@link #sendAndAttach(ByteBuf, Session)} for RESUME_OK({@code resumed=1}) and the replay of
+     * the receiver stream after it ({@code replay}: retained frames, whose ownership passes too).
+     */
+    void sendAndAttach(ByteBuf answer, List<ByteBuf> replay, Session s) {
+        Channel ch = channel;
+        onLoop(ch, () -> {
+            writeSoon(answer);
+            for (ByteBuf b : replay) {
+                writeSoon(b);
+            }
+            if (phase == Phase.JOINING) {
+                phase = Phase.ACTIVE;
+                attached = s;
+            }
+        });
+    }
+
+    /** Writes one pre-encoded frame (ownership passes to this method), in order with every other send. */
+    void sendFrame(ByteBuf frame) {
+        Channel ch = channel;
+        try {
+            onLoop(ch, () -> writeSoon(frame));
+        } catch (RejectedExecutionException e) {
+            frame.release(); // the server is shutting down
+        }
     }
 
     /** The connection no longer speaks for its session (it was replaced or the session ended). */

@@ -14,6 +14,8 @@ final class Tombstone {
     final long createdNanos;
     /** The ended session's token expiry (0 = none): a re-admitted session inherits it. */
     final long tokenExpiresAt;
+    /** The ended session's highest MESSAGE seq taken: a re-admitted session accepts the next one. */
+    final long accepted;
     /** 0 = expired after grace (resumable as a fresh session); otherwise the SESSION_END code. */
     int endCode;
     String endMessage;
@@ -27,6 +29,7 @@ final class Tombstone {
         this.endMessage = endMessage;
         this.createdNanos = nowNanos;
         this.tokenExpiresAt = s.tokenExpiresAt;
+        this.accepted = s.accepted;
     }
 
     boolean resumable() {

@@ -86,7 +86,9 @@ class GraceResumeTest {
         Message.ResumeOk r = a2.resume(p.okA().sessionId(), p.okA().sessionSecret(), 9);
         assertTrue(r.resumed());
         assertEquals(p.okA().sessionId(), r.sessionId());
-        assertEquals(List.of(2L), a2.snapshot());
+        // No snapshot after RESUME_OK(resumed=1): the stream's replay after lastReceived=0 says b joined.
+        assertEquals(List.of(), a2.snapshot());
+        assertEquals(2, a2.expect(Message.PeerJoined.class).uid());
         p.a().expectClosed(); // no SESSION_END: this is not a duplicate login
         a2.keepAlive(servers.keepAlives(), TestServers.KEEPALIVE);
 
@@ -174,7 +176,9 @@ class GraceResumeTest {
         assertEquals(ErrorCodes.INVALID_TOKEN, a3.expect(Message.JoinErr.class).code());
         TestClient a4 = servers.client(p.server());
         assertTrue(a4.resume(r.sessionId(), r.sessionSecret(), 7).resumed());
-        assertEquals(List.of(2L), a4.snapshot());
+        // The fresh session's stream began after its snapshot, and nothing happened since: no replay.
+        assertEquals(List.of(), a4.snapshot());
+        a4.expectSilence(Duration.ofMillis(200));
     }
 
     @Test
@@ -264,7 +268,9 @@ class GraceResumeTest {
         TestClient a2 = servers.client(p.server());
         Message.ResumeOk r = a2.resume(p.okA().sessionId(), p.okA().sessionSecret(), 21);
         assertTrue(r.resumed());
-        assertEquals(List.of(2L), a2.snapshot());
+        // No snapshot after RESUME_OK(resumed=1): the stream's replay after lastReceived=0 says b joined.
+        assertEquals(List.of(), a2.snapshot());
+        assertEquals(2, a2.expect(Message.PeerJoined.class).uid());
         servers.live(p.server(), a2, 21);
         // Neither a leave when the grace of the cut would have run out, nor a join.
         p.b().expectSilence(TestServers.GRACE.plusMillis(300));
@@ -280,6 +286,7 @@ class GraceResumeTest {
         p.b().expectSilence(Duration.ofMillis(600)); // 0.6 s into the outage the client is back on signaling
         TestClient a2 = servers.client(p.server());
         assertTrue(a2.resume(p.okA().sessionId(), p.okA().sessionSecret(), 31).resumed());
+        assertEquals(2, a2.expect(Message.PeerJoined.class).uid()); // the replay
         a2.keepAlive(servers.keepAlives(), TestServers.KEEPALIVE); // signaling is fine, key 31 never binds
         expectTimeoutLeave(p.b(), 1, cut);
         // Counted from the media cut, not from the RESUME (that would be cut + 1.6 s).

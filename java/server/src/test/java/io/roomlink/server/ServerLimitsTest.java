@@ -110,6 +110,8 @@ class ServerLimitsTest {
         assertEquals(ServerLimits.DEFAULTS, d);
         assertEquals(Duration.ofSeconds(3), d.handshakeTimeout());
         assertEquals(10, d.maxPreAuthPings());
+        assertEquals(1 << 20, d.maxMessageBytesPerSecond());
+        assertEquals(2 << 20, d.replayBufferBytes());
         assertTrue(d.effectiveMaxConnections() > 0);
         RoomServer.Builder b = RoomServer.builder();
         assertThrows(IllegalArgumentException.class, () -> b.maxConnections(-1));
@@ -126,13 +128,17 @@ class ServerLimitsTest {
         assertThrows(IllegalArgumentException.class, () -> b.connectionRatePerIp(10, 9));
         assertThrows(IllegalArgumentException.class, () -> b.pendingBinds(0, 1));
         assertThrows(IllegalArgumentException.class, () -> b.pendingBinds(1, 0));
+        assertThrows(IllegalArgumentException.class, () -> b.maxMessageBytesPerSecond(16383));
+        assertThrows(IllegalArgumentException.class, () -> b.replayBufferBytes(65535));
         ServerLimits set = RoomServer.builder().maxConnections(5).maxConnectionsPerIp(2)
                 .handshakeTimeout(Duration.ofMillis(500)).maxPreAuthPings(3).writeBufferLimits(65536, 131072)
-                .maxMembersPerChannel(7).maxChannels(8).joinRatePerIp(9, 10).pendingBinds(11, 12).connectionRatePerIp(13, 14).options().limits();
-        assertEquals(new ServerLimits(5, 2, Duration.ofMillis(500), 3, 65536, 131072, 7, 8, 9, 10, 11, 12, 13, 14), set);
+                .maxMembersPerChannel(7).maxChannels(8).joinRatePerIp(9, 10).pendingBinds(11, 12).connectionRatePerIp(13, 14)
+                .maxMessageBytesPerSecond(20000).replayBufferBytes(70000).options().limits();
+        assertEquals(new ServerLimits(5, 2, Duration.ofMillis(500), 3, 65536, 131072, 7, 8, 9, 10, 11, 12, 13, 14, 20000, 70000), set);
         assertEquals(set, RoomServer.builder().maxConnections(5).maxConnectionsPerIp(2)
                 .handshakeTimeout(Duration.ofMillis(500)).maxPreAuthPings(3).writeBufferLimits(65536, 131072)
-                .maxMembersPerChannel(7).maxChannels(8).joinRatePerIp(9, 10).pendingBinds(11, 12).connectionRatePerIp(13, 14).options().toBuilder().options().limits());
+                .maxMembersPerChannel(7).maxChannels(8).joinRatePerIp(9, 10).pendingBinds(11, 12).connectionRatePerIp(13, 14)
+                .maxMessageBytesPerSecond(20000).replayBufferBytes(70000).options().toBuilder().options().limits());
         assertEquals(5, set.effectiveMaxConnections());
     }
 
@@ -143,8 +149,9 @@ class ServerLimitsTest {
             "--max-pre-auth-pings", "3", "--write-high-water-bytes", "65536", "--max-pending-write-bytes", "131072",
             "--max-members-per-channel", "7", "--max-channels", "8", "--join-rate-per-ip", "9", "--join-burst-per-ip", "10",
             "--max-pending-binds", "11", "--max-pending-binds-per-source", "12",
-            "--connection-rate-per-ip", "13", "--connection-burst-per-ip", "14"});
-        assertEquals(new ServerLimits(5, 2, Duration.ofMillis(500), 3, 65536, 131072, 7, 8, 9, 10, 11, 12, 13, 14),
+            "--connection-rate-per-ip", "13", "--connection-burst-per-ip", "14",
+            "--max-message-bytes-per-second", "20000", "--replay-buffer-bytes", "70000"});
+        assertEquals(new ServerLimits(5, 2, Duration.ofMillis(500), 3, 65536, 131072, 7, 8, 9, 10, 11, 12, 13, 14, 20000, 70000),
                 o.toBuilder().options().limits());
         assertThrows(RoomServerMain.UsageException.class, () -> RoomServerMain.parse(new String[] {
             "--signal-port", "0", "--media-port", "0", "--bind", "127.0.0.1", "--max-channels", "0"}));

@@ -167,6 +167,12 @@ final class TestClient implements AutoCloseable {
         return expectAfterSnapshot(Message.ResumeOk.class);
     }
 
+    /** {@link #resume(long, byte[], long)} naming {@code lastReceived}, the last stream item processed. */
+    Message.ResumeOk resume(long sessionId, byte[] secret, long mediaKey, long lastReceived) throws Exception {
+        send(new Message.Resume(sessionId, secret, mediaKey, MediaClient.secret(mediaKey), lastReceived));
+        return expectAfterSnapshot(Message.ResumeOk.class);
+    }
+
     /**
      * Collects PEER_JOINED frames until a {@code type} arrives (docs/PROTOCOL.md: the snapshot
      * comes first, the reply ends it); the uids, in order, are then {@link #snapshot()}.

@@ -4,11 +4,13 @@ import io.roomlink.ConnectionState;
 import io.roomlink.ErrorCode;
 import io.roomlink.RoomEngine;
 import io.roomlink.RoomEngineConfig;
+import io.roomlink.RoomEngineListener;
 import io.roomlink.server.SelfSignedCertificate;
 import io.roomlink.testkit.FaultProxy;
 import io.roomlink.testkit.TestRoomServer;
 import java.time.Duration;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Function;
 import java.util.function.UnaryOperator;
 
 /** Helpers for the in-process scenarios: engines in this JVM, a TestRoomServer, FaultProxys on loopback. */
@@ -41,9 +43,18 @@ public final class Local {
     /** Creates an engine and starts joining; does not wait. */
     public static Member startJoin(TestRoomServer rooms, FaultProxy proxy, UnaryOperator<RoomEngineConfig.Builder> knobs,
                             String channel, long uid) {
+        return startJoin(rooms, proxy, knobs, channel, uid, p -> p);
+    }
+
+    /**
+     * As {@link #startJoin(TestRoomServer, FaultProxy, UnaryOperator, String, long)}, with the listener
+     * {@code listener} makes around the member's probe (one that also records messages, say).
+     */
+    public static Member startJoin(TestRoomServer rooms, FaultProxy proxy, UnaryOperator<RoomEngineConfig.Builder> knobs,
+                            String channel, long uid, Function<Probe, RoomEngineListener> listener) {
         int port = proxy != null ? proxy.signalPort() : rooms.serverSignalPort();
         Probe probe = new Probe(channel + "/" + uid);
-        RoomEngine engine = RoomEngine.create(knobs.apply(config(port)).build(), probe);
+        RoomEngine engine = RoomEngine.create(knobs.apply(config(port)).build(), listener.apply(probe));
         int rc = engine.joinChannel(rooms.token(APP_KEY, channel, uid), channel, uid);
         if (rc != ErrorCode.OK) {
             engine.close();

@@ -47,6 +47,10 @@ public final class Scenarios {
         scenarios.put("pingers", NonReadingPingers::new);
         scenarios.put("bind-flood", BindFlood::new);
         scenarios.put("hostile-server", HostileServerVsSdk::new);
+        scenarios.put("message-latency", MessageLatency::new);
+        scenarios.put("message-cut", MessageCut::new);
+        scenarios.put("message-fanout", MessageFanout::new);
+        scenarios.put("message-replay", MessageReplay::new);
         return scenarios;
     }
 }

@@ -108,10 +108,16 @@ public sealed interface Message {
     }
 
     /** C→S 0x04. {@code mediaSecret} keys the new {@code mediaKey}'s media AEAD. */
-    record Resume(long sessionId, byte[] sessionSecret, long mediaKey, byte[] mediaSecret) implements Message {
+    record Resume(long sessionId, byte[] sessionSecret, long mediaKey, byte[] mediaSecret, long lastReceived)
+            implements Message {
         public Resume {
             sessionSecret = Secrets.copy(sessionSecret);
             mediaSecret = Secrets.copy(mediaSecret, "mediaSecret");
+        }
+
+        /** A RESUME with {@code lastReceived = 0} (nothing of the receiver stream processed yet). */
+        public Resume(long sessionId, byte[] sessionSecret, long mediaKey, byte[] mediaSecret) {
+            this(sessionId, sessionSecret, mediaKey, mediaSecret, 0);
         }
 
         @Override
@@ -132,28 +138,37 @@ public sealed interface Message {
         @Override
         public boolean equals(Object o) {
             return o instanceof Resume m && sessionId == m.sessionId && mediaKey == m.mediaKey
-                    && Arrays.equals(sessionSecret, m.sessionSecret) && Arrays.equals(mediaSecret, m.mediaSecret);
+                    && Arrays.equals(sessionSecret, m.sessionSecret) && Arrays.equals(mediaSecret, m.mediaSecret)
+                    && lastReceived == m.lastReceived;
         }
 
         @Override
         public int hashCode() {
-            return Objects.hash(sessionId, mediaKey, Arrays.hashCode(sessionSecret), Arrays.hashCode(mediaSecret));
+            return Objects.hash(sessionId, mediaKey, Arrays.hashCode(sessionSecret), Arrays.hashCode(mediaSecret),
+                    lastReceived);
         }
 
         @Override
         public String toString() {
             return "Resume[sessionId=" + Long.toHexString(sessionId) + ", sessionSecret=<redacted>, mediaKey="
-                    + Long.toHexString(mediaKey) + ", mediaSecret=<redacted>]";
+                    + Long.toHexString(mediaKey) + ", mediaSecret=<redacted>, lastReceived="
+                    + Long.toUnsignedString(lastReceived) + "]";
         }
     }
 
     /** S→C 0x05. {@code resumed} is the wire's u8 flag (1 = same session kept). */
     record ResumeOk(long channelId, boolean resumed, long sessionId, byte[] sessionSecret, String mediaHost,
-                    int mediaPort) implements Message {
+                    int mediaPort, long lastAccepted) implements Message {
         public ResumeOk {
             sessionSecret = Secrets.copy(sessionSecret);
             Objects.requireNonNull(mediaHost, "mediaHost");
             Secrets.checkPort(mediaPort);
+        }
+
+        /** A RESUME_OK with {@code lastAccepted = 0}. */
+        public ResumeOk(long channelId, boolean resumed, long sessionId, byte[] sessionSecret, String mediaHost,
+                        int mediaPort) {
+            this(channelId, resumed, sessionId, sessionSecret, mediaHost, mediaPort, 0);
         }
 
         @Override
@@ -170,20 +185,21 @@ public sealed interface Message {
         public boolean equals(Object o) {
             return o instanceof ResumeOk m && channelId == m.channelId && resumed == m.resumed
                     && sessionId == m.sessionId && Arrays.equals(sessionSecret, m.sessionSecret)
-                    && mediaHost.equals(m.mediaHost) && mediaPort == m.mediaPort;
+                    && mediaHost.equals(m.mediaHost) && mediaPort == m.mediaPort && lastAccepted == m.lastAccepted;
         }
 
         @Override
         public int hashCode() {
             return Objects.hash(channelId, resumed, sessionId, Arrays.hashCode(sessionSecret), mediaHost,
-                    mediaPort);
+                    mediaPort, lastAccepted);
         }
 
         @Override
         public String toString() {
             return "ResumeOk[channelId=" + Long.toUnsignedString(channelId) + ", resumed=" + resumed
                     + ", sessionId=" + Long.toHexString(sessionId) + ", sessionSecret=<redacted>, mediaHost="
-                    + mediaHost + ", mediaPort=" + mediaPort + "]";
+                    + mediaHost + ", mediaPort=" + mediaPort + ", lastAccepted=" + Long.toUnsignedString(lastAccepted)
+                    + "]";
         }
     }
 
@@ -311,6 +327,92 @@ public sealed interface Message {
         @Override
         public int type() {
             return WireCodec.RENEW_TOKEN_RESULT;
+        }
+    }
+
+    /**
+     * C→S 0x13 (wire name {@code MESSAGE}): a reliable room message; {@code target} 0 = every
+     * other member ({@code toUid} 0), 1 = the member {@code toUid}; {@code data} 1..16384 bytes.
+     */
+    record MessageFrame(long seq, int target, long toUid, byte[] data) implements Message {
+        public static final int TARGET_ALL = 0;
+        public static final int TARGET_ONE = 1;
+
+        public MessageFrame {
+            Objects.requireNonNull(data, "data");
+            if (target != TARGET_ALL && target != TARGET_ONE) {
+                throw new IllegalArgumentException("target must be 0 or 1: " + target);
+            }
+        }
+
+        @Override
+        public int type() {
+            return WireCodec.MESSAGE;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof MessageFrame m && seq == m.seq && target == m.target && toUid == m.toUid
+                    && Arrays.equals(data, m.data);
+        }
+
+        @Override
+        public int hashCode() {
+            return Objects.hash(seq, target, toUid, Arrays.hashCode(data));
+        }
+
+        @Override
+        public String toString() {
+            return "MessageFrame[seq=" + Long.toUnsignedString(seq) + ", target=" + target + ", toUid="
+                    + Long.toUnsignedString(toUid) + ", data=<" + data.length + " bytes>]";
+        }
+    }
+
+    /** S→C 0x14: cumulative: every MESSAGE of the session up to {@code seq} was taken. */
+    record MessageAck(long seq) implements Message {
+        @Override
+        public int type() {
+            return WireCodec.MESSAGE_ACK;
+        }
+    }
+
+    /** S→C 0x15: an item of the receiver stream: a message from {@code fromUid}. */
+    record RoomMessage(long fromUid, int target, byte[] data) implements Message {
+        public RoomMessage {
+            Objects.requireNonNull(data, "data");
+            if (target != MessageFrame.TARGET_ALL && target != MessageFrame.TARGET_ONE) {
+                throw new IllegalArgumentException("target must be 0 or 1: " + target);
+            }
+        }
+
+        @Override
+        public int type() {
+            return WireCodec.ROOM_MESSAGE;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof RoomMessage m && fromUid == m.fromUid && target == m.target
+                    && Arrays.equals(data, m.data);
+        }
+
+        @Override
+        public int hashCode() {
+            return Objects.hash(fromUid, target, Arrays.hashCode(data));
+        }
+
+        @Override
+        public String toString() {
+            return "RoomMessage[fromUid=" + Long.toUnsignedString(fromUid) + ", target=" + target + ", data=<"
+                    + data.length + " bytes>]";
+        }
+    }
+
+    /** C→S 0x16: cumulative: the client processed every receiver-stream item up to {@code seq}. */
+    record StreamAck(long seq) implements Message {
+        @Override
+        public int type() {
+            return WireCodec.STREAM_ACK;
         }
     }
 

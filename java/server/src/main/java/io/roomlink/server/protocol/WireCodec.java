@@ -55,8 +55,17 @@ public final class WireCodec {
     public static final int TOKEN_WILL_EXPIRE = 0x0E;
     public static final int RENEW_TOKEN = 0x0F;
     public static final int RENEW_TOKEN_RESULT = 0x10;
-    /** The highest type byte defined (0x11, 0x12 are reserved for credentials). */
-    static final int LAST_TYPE = RENEW_TOKEN_RESULT;
+    public static final int MESSAGE = 0x13;
+    public static final int MESSAGE_ACK = 0x14;
+    public static final int ROOM_MESSAGE = 0x15;
+    public static final int STREAM_ACK = 0x16;
+    /** The highest type byte defined (0x11, 0x12 are reserved for credentials: unknown types). */
+    static final int LAST_TYPE = STREAM_ACK;
+    /** Limits of the {@code data} of MESSAGE and ROOM_MESSAGE, in bytes. */
+    public static final int DATA_MIN = 1;
+    public static final int DATA_MAX = 16384;
+    /** Bytes of a ROOM_MESSAGE frame around its data: len, ver, type, fromUid, target. */
+    public static final int ROOM_MESSAGE_OVERHEAD = LENGTH_FIELD + 2 + 8 + 1;
 
     // Field limits, in UTF-8 bytes.
     public static final int APP_KEY_MIN = 1;
@@ -70,7 +79,7 @@ public final class WireCodec {
 
     private static final String[] NAMES = {null, "JOIN", "JOIN_OK", "JOIN_ERR", "RESUME", "RESUME_OK", "LEAVE",
         "LEAVE_OK", "PEER_JOINED", "PEER_LEFT", "PING", "PONG", "SESSION_END", "ERROR", "TOKEN_WILL_EXPIRE",
-        "RENEW_TOKEN", "RENEW_TOKEN_RESULT"};
+        "RENEW_TOKEN", "RENEW_TOKEN_RESULT", null, null, "MESSAGE", "MESSAGE_ACK", "ROOM_MESSAGE", "STREAM_ACK"};
 
     /** Stops at the first byte outside 7-bit ASCII. */
     private static final ByteProcessor ASCII = b -> b >= 0;
@@ -80,7 +89,7 @@ public final class WireCodec {
 
     /** Wire name of a type byte ("JOIN", …), or {@code "0x7f"} for an unknown one. */
     public static String typeName(int type) {
-        return type > 0 && type < NAMES.length ? NAMES[type] : String.format("0x%02x", type);
+        return type > 0 && type < NAMES.length && NAMES[type] != null ? NAMES[type] : String.format("0x%02x", type);
     }
 
     // ------------------------------------------------------------------------------------------
@@ -123,7 +132,7 @@ public final class WireCodec {
         }
         if (readable >= LENGTH_FIELD + 2) {
             int type = in.getUnsignedByte(start + LENGTH_FIELD + 1);
-            if (type < JOIN || type > LAST_TYPE) {
+            if (!knownType(type)) {
                 throw new ProtocolException("unknown message type " + typeName(type));
             }
         }
@@ -187,6 +196,9 @@ public final class WireCodec {
      * @param payload exactly the payload bytes (its readable bytes are consumed)
      */
     public static Message decodePayload(int type, ByteBuf payload) throws ProtocolException {
+        if (!knownType(type)) {
+            throw new ProtocolException("unknown message type " + typeName(type));
+        }
         Message m = switch (type) {
             case JOIN -> new Message.Join(
                     readStr(payload, "appKey", APP_KEY_MIN, APP_KEY_MAX),
@@ -208,14 +220,16 @@ public final class WireCodec {
                     readU64(payload, "sessionId"),
                     readBytes16(payload, "sessionSecret"),
                     readU64(payload, "mediaKey"),
-                    readBytes16(payload, "mediaSecret"));
+                    readBytes16(payload, "mediaSecret"),
+                    readU64(payload, "lastReceived"));
             case RESUME_OK -> new Message.ResumeOk(
                     readU64(payload, "channelId"),
                     readFlag(payload, "resumed"),
                     readU64(payload, "sessionId"),
                     readBytes16(payload, "sessionSecret"),
                     readStr(payload, "mediaHost", MEDIA_HOST_MIN, MEDIA_HOST_MAX),
-                    readU16(payload, "mediaPort"));
+                    readU16(payload, "mediaPort"),
+                    readU64(payload, "lastAccepted"));
             case LEAVE -> Message.Leave.INSTANCE;
             case LEAVE_OK -> Message.LeaveOk.INSTANCE;
             case PEER_JOINED -> new Message.PeerJoined(readU64(payload, "uid"));
@@ -230,12 +244,50 @@ public final class WireCodec {
             case RENEW_TOKEN -> new Message.RenewToken(readStr(payload, "token", 0, TOKEN_MAX));
             case RENEW_TOKEN_RESULT -> new Message.RenewTokenResult(readI32(payload, "code"),
                     readU64(payload, "expiresAt"));
+            case MESSAGE -> {
+                long seq = readU64(payload, "seq");
+                int target = readU8(payload, "target");
+                long toUid = readU64(payload, "toUid");
+                if (target > 1) {
+                    throw new ProtocolException("target must be 0 or 1, got " + target);
+                }
+                if (target == 0 && toUid != 0) {
+                    throw new ProtocolException("toUid must be 0 when target is 0");
+                }
+                yield new Message.MessageFrame(seq, target, toUid, readData(payload));
+            }
+            case MESSAGE_ACK -> new Message.MessageAck(readU64(payload, "seq"));
+            case ROOM_MESSAGE -> {
+                long fromUid = readU64(payload, "fromUid");
+                int target = readU8(payload, "target");
+                if (target > 1) {
+                    throw new ProtocolException("target must be 0 or 1, got " + target);
+                }
+                yield new Message.RoomMessage(fromUid, target, readData(payload));
+            }
+            case STREAM_ACK -> new Message.StreamAck(readU64(payload, "seq"));
             default -> throw new ProtocolException("unknown message type " + typeName(type));
         };
         if (payload.isReadable()) {
             throw new ProtocolException("trailing bytes after " + typeName(type) + " payload");
         }
         return m;
+    }
+
+    /** Whether {@code type} is a defined type byte (0x11 and 0x12 are not). */
+    static boolean knownType(int type) {
+        return type >= JOIN && type <= LAST_TYPE && type != 0x11 && type != 0x12;
+    }
+
+    /** The rest of the payload as MESSAGE/ROOM_MESSAGE data, 1..16384 bytes. */
+    private static byte[] readData(ByteBuf p) throws ProtocolException {
+        int len = p.readableBytes();
+        if (len < DATA_MIN || len > DATA_MAX) {
+            throw new ProtocolException("data length " + len + " outside " + DATA_MIN + ".." + DATA_MAX);
+        }
+        byte[] b = new byte[len];
+        p.readBytes(b);
+        return b;
     }
 
     private static ProtocolException truncated(String field) {
@@ -390,6 +442,7 @@ public final class WireCodec {
                 out.writeBytes(r.sessionSecret());
                 out.writeLong(r.mediaKey());
                 out.writeBytes(r.mediaSecret());
+                out.writeLong(r.lastReceived());
             }
             case RESUME_OK -> {
                 Message.ResumeOk r = (Message.ResumeOk) m;
@@ -399,6 +452,7 @@ public final class WireCodec {
                 out.writeBytes(r.sessionSecret());
                 writeStr(out, "mediaHost", r.mediaHost(), MEDIA_HOST_MIN, MEDIA_HOST_MAX);
                 out.writeShort(r.mediaPort());
+                out.writeLong(r.lastAccepted());
             }
             case LEAVE, LEAVE_OK -> {
                 // empty payload
@@ -426,8 +480,51 @@ public final class WireCodec {
                 out.writeInt(r.code());
                 out.writeLong(r.expiresAt());
             }
+            case MESSAGE -> {
+                Message.MessageFrame f = (Message.MessageFrame) m;
+                checkData(f.data().length);
+                if (f.target() == 0 && f.toUid() != 0) {
+                    throw new IllegalArgumentException("toUid must be 0 when target is 0");
+                }
+                out.writeLong(f.seq());
+                out.writeByte(f.target());
+                out.writeLong(f.toUid());
+                out.writeBytes(f.data());
+            }
+            case MESSAGE_ACK -> out.writeLong(((Message.MessageAck) m).seq());
+            case ROOM_MESSAGE -> {
+                Message.RoomMessage r = (Message.RoomMessage) m;
+                checkData(r.data().length);
+                out.writeLong(r.fromUid());
+                out.writeByte(r.target());
+                out.writeBytes(r.data());
+            }
+            case STREAM_ACK -> out.writeLong(((Message.StreamAck) m).seq());
             default -> throw new IllegalArgumentException("unknown message type " + m.type());
         }
+    }
+
+    private static void checkData(int len) {
+        if (len < DATA_MIN || len > DATA_MAX) {
+            throw new IllegalArgumentException("data is " + len + " bytes, must be " + DATA_MIN + ".." + DATA_MAX);
+        }
+    }
+
+    /**
+     * Encodes one ROOM_MESSAGE frame straight from the data of a MESSAGE, into a buffer from
+     * {@code alloc} sized exactly (the caller owns it): the one encoding a fan-out shares.
+     */
+    public static ByteBuf encodeRoomMessage(long fromUid, int target, byte[] data, ByteBufAllocator alloc) {
+        checkData(data.length);
+        int len = 2 + 8 + 1 + data.length;
+        ByteBuf buf = alloc.buffer(LENGTH_FIELD + len, LENGTH_FIELD + len);
+        buf.writeInt(len);
+        buf.writeByte(VERSION);
+        buf.writeByte(ROOM_MESSAGE);
+        buf.writeLong(fromUid);
+        buf.writeByte(target);
+        buf.writeBytes(data);
+        return buf;
     }
 
     private static void writeCodeMessage(ByteBuf out, int code, String message) {

@@ -35,9 +35,19 @@ class GoldenVectorTest {
                     u64(v, "mediaKey"), hex(v, "mediaSecret"));
         } else if (n.startsWith("resume_ok")) {
             return new Message.ResumeOk(u64(v, "channelId"), flag(v, "resumed"), u64(v, "sessionId"), secret(v),
-                    v.get("mediaHost"), Integer.parseInt(v.get("mediaPort")));
+                    v.get("mediaHost"), Integer.parseInt(v.get("mediaPort")), u64(v, "lastAccepted"));
         } else if (n.startsWith("resume")) {
-            return new Message.Resume(u64(v, "sessionId"), secret(v), u64(v, "mediaKey"), hex(v, "mediaSecret"));
+            return new Message.Resume(u64(v, "sessionId"), secret(v), u64(v, "mediaKey"), hex(v, "mediaSecret"),
+                    u64(v, "lastReceived"));
+        } else if (n.startsWith("message_ack")) {
+            return new Message.MessageAck(u64(v, "seq"));
+        } else if (n.startsWith("message")) {
+            return new Message.MessageFrame(u64(v, "seq"), Integer.parseInt(v.get("target")), u64(v, "toUid"),
+                    hex(v, "data"));
+        } else if (n.startsWith("room_message")) {
+            return new Message.RoomMessage(u64(v, "fromUid"), Integer.parseInt(v.get("target")), hex(v, "data"));
+        } else if (n.startsWith("stream_ack")) {
+            return new Message.StreamAck(u64(v, "seq"));
         } else if (n.startsWith("leave_ok")) {
             return Message.LeaveOk.INSTANCE;
         } else if (n.startsWith("leave")) {
@@ -248,6 +258,34 @@ class GoldenVectorTest {
                 .writeShort(0).writeShort(5).writeLong(6);
         b.setInt(0, b.readableBytes() - 4);
         assertThrows(ProtocolException.class, () -> WireCodec.decode(b));
+    }
+
+    @Test
+    void roomMessageEncodedForFanOutMatchesTheCodec() throws Exception {
+        byte[] data = {1, 2, 3};
+        ByteBuf b = WireCodec.encodeRoomMessage(42, 1, data, io.netty.buffer.ByteBufAllocator.DEFAULT);
+        try {
+            assertEquals(HexFormat.of().formatHex(WireCodec.encode(new Message.RoomMessage(42, 1, data))),
+                    io.netty.buffer.ByteBufUtil.hexDump(b));
+            assertEquals(WireCodec.ROOM_MESSAGE_OVERHEAD + data.length, b.readableBytes());
+        } finally {
+            b.release();
+        }
+        assertThrows(IllegalArgumentException.class,
+                () -> WireCodec.encode(new Message.MessageFrame(1, 0, 0, new byte[0])));
+        assertThrows(IllegalArgumentException.class,
+                () -> WireCodec.encode(new Message.MessageFrame(1, 0, 5, new byte[1])));
+        assertThrows(IllegalArgumentException.class,
+                () -> WireCodec.encode(new Message.RoomMessage(1, 0, new byte[WireCodec.DATA_MAX + 1])));
+    }
+
+    @Test
+    void reservedTypesAreUnknown() {
+        for (int t : new int[] {0x11, 0x12, 0x17}) {
+            byte[] frame = {0, 0, 0, 10, 1, (byte) t, 0, 0, 0, 0, 0, 0, 0, 1};
+            ProtocolException e = assertThrows(ProtocolException.class, () -> WireCodec.decodeFrame(frame));
+            assertTrue(e.reason().contains("unknown"), e.reason());
+        }
     }
 
     @Test

@@ -23,15 +23,28 @@ final class RandomMessages {
     }
 
     Message message() {
-        return switch (WireCodec.JOIN + random.nextInt(WireCodec.ERROR)) {
+        int type = WireCodec.JOIN + random.nextInt(WireCodec.ERROR + 4);
+        if (type > WireCodec.ERROR) {
+            type = type - WireCodec.ERROR - 1 + WireCodec.MESSAGE; // the message frames, 0x13..0x16
+        }
+        return switch (type) {
             case WireCodec.JOIN -> new Message.Join(str(1, WireCodec.APP_KEY_MAX), str(1, WireCodec.CHANNEL_MAX),
                     random.nextLong(), str(0, WireCodec.TOKEN_MAX), random.nextLong(), new byte[16]);
             case WireCodec.JOIN_OK -> new Message.JoinOk(random.nextLong(), random.nextLong(), secret(),
                     str(1, WireCodec.MEDIA_HOST_MAX), random.nextInt(65536), random.nextLong());
             case WireCodec.JOIN_ERR -> new Message.JoinErr(random.nextInt(), str(0, WireCodec.MESSAGE_MAX));
-            case WireCodec.RESUME -> new Message.Resume(random.nextLong(), secret(), random.nextLong(), new byte[16]);
+            case WireCodec.RESUME -> new Message.Resume(random.nextLong(), secret(), random.nextLong(), new byte[16],
+                    random.nextLong());
             case WireCodec.RESUME_OK -> new Message.ResumeOk(random.nextLong(), random.nextBoolean(),
-                    random.nextLong(), secret(), str(1, WireCodec.MEDIA_HOST_MAX), random.nextInt(65536));
+                    random.nextLong(), secret(), str(1, WireCodec.MEDIA_HOST_MAX), random.nextInt(65536),
+                    random.nextLong());
+            case WireCodec.MESSAGE -> {
+                int target = random.nextInt(2);
+                yield new Message.MessageFrame(random.nextLong(), target, target == 0 ? 0 : random.nextLong(), data());
+            }
+            case WireCodec.MESSAGE_ACK -> new Message.MessageAck(random.nextLong());
+            case WireCodec.ROOM_MESSAGE -> new Message.RoomMessage(random.nextLong(), random.nextInt(2), data());
+            case WireCodec.STREAM_ACK -> new Message.StreamAck(random.nextLong());
             case WireCodec.LEAVE -> Message.Leave.INSTANCE;
             case WireCodec.LEAVE_OK -> Message.LeaveOk.INSTANCE;
             case WireCodec.PEER_JOINED -> new Message.PeerJoined(random.nextLong());
@@ -41,6 +54,14 @@ final class RandomMessages {
             case WireCodec.SESSION_END -> new Message.SessionEnd(random.nextInt(), str(0, WireCodec.MESSAGE_MAX));
             default -> new Message.Error(random.nextInt(), str(0, WireCodec.MESSAGE_MAX));
         };
+    }
+
+    /** MESSAGE data: 1..16384 bytes, short ones likelier, the limit itself too. */
+    private byte[] data() {
+        int n = random.nextInt(8) == 0 ? WireCodec.DATA_MAX : 1 + random.nextInt(64);
+        byte[] d = new byte[n];
+        random.nextBytes(d);
+        return d;
     }
 
     private byte[] secret() {

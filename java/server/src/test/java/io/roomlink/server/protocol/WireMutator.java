@@ -11,7 +11,10 @@ import java.util.SplittableRandom;
  */
 final class WireMutator {
     private static final long[] FRAME_LENGTHS = {0, 1, WireCodec.MIN_FRAME, 3, WireCodec.MAX_FRAME - 1,
-            WireCodec.MAX_FRAME, WireCodec.MAX_FRAME + 1L, 0x7FFFFFFFL, 0x80000000L, 0xFFFFFFFFL};
+            WireCodec.MAX_FRAME, WireCodec.MAX_FRAME + 1L, 0x7FFFFFFFL, 0x80000000L, 0xFFFFFFFFL,
+            // MESSAGE (2 + 17 + data) and ROOM_MESSAGE (2 + 9 + data) at their data limits
+            19, 20, 19 + WireCodec.DATA_MAX, 20 + WireCodec.DATA_MAX, 11, 12, 11 + WireCodec.DATA_MAX,
+            12 + WireCodec.DATA_MAX};
     private static final int[] STRING_LENGTHS = {0, 1, WireCodec.APP_KEY_MAX, WireCodec.APP_KEY_MAX + 1,
             WireCodec.MEDIA_HOST_MAX, WireCodec.MEDIA_HOST_MAX + 1, WireCodec.MESSAGE_MAX, WireCodec.MESSAGE_MAX + 1,
             WireCodec.TOKEN_MAX, WireCodec.TOKEN_MAX + 1, 0x7FFF, 0xFFFF};
@@ -27,7 +30,8 @@ final class WireMutator {
         byte[] out = frame.clone();
         int rounds = 1 + random.nextInt(4);
         for (int r = 0; r < rounds; r++) {
-            out = switch (random.nextInt(7)) {
+            out = switch (random.nextInt(8)) {
+                case 7 -> messageFields(out);
                 case 0 -> flipBits(out);
                 case 1 -> truncate(out);
                 case 2 -> splice(out, pool.get(random.nextInt(pool.size())));
@@ -86,6 +90,40 @@ final class WireMutator {
         int v = STRING_LENGTHS[random.nextInt(STRING_LENGTHS.length)];
         out[at] = (byte) (v >>> 8);
         out[at + 1] = (byte) v;
+        return out;
+    }
+
+    /**
+     * The edges of MESSAGE and ROOM_MESSAGE: target not 0/1, a toUid with target 0, data emptied
+     * or grown past 16384 bytes (the length field follows, so only the field is wrong).
+     */
+    private byte[] messageFields(byte[] in) {
+        if (in.length < WireCodec.LENGTH_FIELD + 2) {
+            return in;
+        }
+        int type = in[WireCodec.LENGTH_FIELD + 1] & 0xFF;
+        if (type != WireCodec.MESSAGE && type != WireCodec.ROOM_MESSAGE) {
+            return in;
+        }
+        int targetAt = WireCodec.LENGTH_FIELD + 2 + 8;
+        int dataAt = targetAt + 1 + (type == WireCodec.MESSAGE ? 8 : 0);
+        if (in.length < dataAt) {
+            return in;
+        }
+        byte[] out = in.clone();
+        switch (random.nextInt(4)) {
+            case 0 -> out[targetAt] = (byte) (new int[] {0, 1, 2, 255})[random.nextInt(4)];
+            case 1 -> {
+                if (type == WireCodec.MESSAGE) {
+                    out[dataAt - 1] = (byte) (1 + random.nextInt(255)); // toUid low byte
+                }
+            }
+            case 2 -> out = frameLength(Arrays.copyOf(out, dataAt), dataAt - WireCodec.LENGTH_FIELD);
+            default -> {
+                int len = dataAt + WireCodec.DATA_MAX + random.nextInt(0, 2);
+                out = frameLength(Arrays.copyOf(out, len), len - WireCodec.LENGTH_FIELD);
+            }
+        }
         return out;
     }
 
