@@ -33,12 +33,12 @@ class QuickSuiteTest {
                 "--out=" + out.toAbsolutePath()));
         Path log = out.resolve("quick-run.log");
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        boolean finished = p.waitFor(6, TimeUnit.MINUTES);
+        boolean finished = p.waitFor(8, TimeUnit.MINUTES);
         if (!finished) {
             p.destroyForcibly();
         }
         String output = Files.readString(log);
-        assertTrue(finished, "the quick suite did not finish within 6 minutes:\n" + output);
+        assertTrue(finished, "the quick suite did not finish within 8 minutes:\n" + output);
         assertEquals(0, p.exitValue(), "the quick suite failed (a scenario's checks did not pass):\n" + output);
         assertTrue(Files.exists(results), "no " + results);
         String json = Files.readString(results);

@@ -112,8 +112,8 @@ final class WireClient implements AutoCloseable {
     }
 
     static byte[] resumeFrame(long sessionId, byte[] secret, long mediaKey) {
-        return frame(RESUME, ByteBuffer.allocate(48).putLong(sessionId).put(secret).putLong(mediaKey)
-                .put(mediaSecret(mediaKey)).array());
+        return frame(RESUME, ByteBuffer.allocate(56).putLong(sessionId).put(secret).putLong(mediaKey)
+                .put(mediaSecret(mediaKey)).putLong(0).array()); // lastReceived: nothing processed yet
     }
 
     static byte[] joinOkFrame(long channelId, long sessionId, byte[] secret, String mediaHost, int mediaPort,
