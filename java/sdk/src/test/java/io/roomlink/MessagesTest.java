@@ -276,6 +276,8 @@ class MessagesTest {
         }
         rooms.restart();
         b.awaitEvent("onRejoinChannel(OK)", Duration.ofSeconds(15));
+        // The fresh server's snapshot lacks A (still cut off): B is told A left, right after its rejoin.
+        b.awaitEvent("onUserLeave(1, NORMAL)", Fixtures.WAIT);
         b.clear();
         networkOfA.restore();
         a.awaitEvent("onRejoinChannel(OK)", Duration.ofSeconds(15));
